@@ -1,0 +1,189 @@
+//! The command line: parses arguments, calls the library, maps the result to an exit code.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::policy::config;
+use crate::report::{self, Report, Severity, EXIT_USAGE};
+use crate::rules;
+use crate::scan::{self, ScanOptions};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  every input was fully scanned and no finding reached --fail-on
+  1  a finding at or above --fail-on (wins over everything else)
+  2  no such finding, but something could not be scanned completely
+     (unrecognised model file, truncated, over a limit, unreadable member)
+  3  usage error, bad configuration, or internal failure";
+
+fn version() -> &'static str {
+    concat!(env!("CARGO_PKG_VERSION"), " (rules ", "2026.11.1", ")")
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "modelvet", version = version(), about = "Tells whether a machine-learning model artifact is safe to load, without loading it.", after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Scan files, directories (recursively) or `-` (standard input).
+    #[command(after_help = EXIT_CODES)]
+    Scan(ScanArgs),
+    /// List the rule catalog.
+    Rules {
+        /// Print the catalog as Markdown (the text of docs/rules.md).
+        #[arg(long)]
+        markdown: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(clap::Args, Debug)]
+struct ScanArgs {
+    /// Files, directories, or `-` for standard input.
+    #[arg(required = true)]
+    paths: Vec<String>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Write the report here instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Lowest severity that makes the exit code 1 [default: medium, or the config's fail_on].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// Skip the SHA-256 of top-level files.
+    #[arg(long)]
+    no_hash: bool,
+    /// Configuration file (default: modelvet.toml or pyproject.toml [tool.modelvet], found upwards from the first path).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Ignore any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
+    /// Print only the summary line (text format).
+    #[arg(long, short)]
+    quiet: bool,
+    /// Show every artifact and info-level finding (text format).
+    #[arg(long, short)]
+    verbose: bool,
+    /// Colour in text output.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: Color,
+}
+
+pub fn run(args: Vec<OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => EXIT_USAGE,
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Rules { markdown } => {
+            if markdown {
+                print!("{}", rules::render_markdown());
+            } else {
+                for r in rules::CATALOG {
+                    println!("{:<6} {:<9} {:<26} {}", r.id, r.severity.as_str(), r.name, r.summary);
+                }
+            }
+            0
+        }
+        Command::Scan(args) => match run_scan(args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("modelvet: {e}");
+                EXIT_USAGE
+            }
+        },
+    }
+}
+
+fn run_scan(args: ScanArgs) -> Result<i32, String> {
+    let config_path = if args.no_config {
+        None
+    } else if let Some(p) = &args.config {
+        Some(p.clone())
+    } else {
+        args.paths.iter().find(|p| *p != "-").and_then(|p| config::discover(Path::new(p)))
+    };
+    let cfg = match &config_path {
+        Some(p) => config::load(p)?,
+        None => config::Config::default(),
+    };
+    if let Some(p) = &cfg.source {
+        if args.verbose {
+            eprintln!("modelvet: using configuration {}", p.display());
+        }
+    }
+    let fail_on = match args.fail_on {
+        Some(FailOn::Critical) => Severity::Critical,
+        Some(FailOn::High) => Severity::High,
+        Some(FailOn::Medium) => Severity::Medium,
+        Some(FailOn::Low) => Severity::Low,
+        None => cfg.fail_on.unwrap_or(Severity::Medium),
+    };
+    let opts = ScanOptions { hash: !args.no_hash, policy: cfg.policy, progress: !args.quiet };
+    let artifacts = scan::scan_inputs(&args.paths, &opts)?;
+    let report = Report::new(args.paths.clone(), artifacts, fail_on);
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let text = match args.format {
+        Format::Json => report::json::render(&report),
+        Format::Sarif => report::sarif::render(&report),
+        Format::Text if args.quiet => {
+            let full = report::text::render(&report, &report::text::TextStyle { color, verbose: false });
+            full.lines().last().map(|l| format!("{l}\n")).unwrap_or_default()
+        }
+        Format::Text => report::text::render(&report, &report::text::TextStyle { color, verbose: args.verbose }),
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out.write_all(text.as_bytes()) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(format!("writing the report: {e}"));
+                }
+            }
+        }
+    }
+    Ok(report.exit_code())
+}

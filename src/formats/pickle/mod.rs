@@ -1,0 +1,340 @@
+//! The pickle family: plain pickles (protocols 0-5), joblib, dill, cloudpickle, and the
+//! pickles inside PyTorch files. [`scan_stream`] walks every pickle in a stream and
+//! turns what it saw into findings under the default-deny [`Policy`].
+
+pub mod value;
+pub mod vm;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use serde::Serialize;
+
+use crate::limits::{self, LimitHit};
+use crate::policy::{GlobalClass, Policy};
+use crate::report::Finding;
+use crate::rules;
+use crate::source::ByteStream;
+use vm::{End, GlobalEntry, Walker};
+
+/// The exact bytes of the first pickle of a legacy (non-zip) torch file: the magic
+/// number 0x1950a86a20f9469cfc6c as a protocol 2 LONG1.
+pub const TORCH_LEGACY_MAGIC: &[u8] = &[
+    0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e,
+];
+
+/// Who will load the pickle, which decides what persistent ids and some globals mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickleContext {
+    /// `pickle.load`, `joblib.load`, `numpy.load(allow_pickle=True)`.
+    Plain,
+    /// `data.pkl` of a torch zip: persistent ids are storages.
+    TorchZip,
+    /// A TorchScript archive's pickles: `__torch__` classes come from the archive's code.
+    TorchScript,
+    /// The five stacked pickles of a legacy torch file, followed by raw storages.
+    TorchLegacy,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct GlobalUse {
+    pub called: bool,
+    pub constructed: bool,
+    pub mutated: bool,
+}
+
+/// A torch storage named by a persistent id.
+#[derive(Debug, Clone, Serialize)]
+pub struct StorageRef {
+    pub type_name: String,
+    pub key: String,
+    pub numel: Option<u64>,
+    pub offset: u64,
+}
+
+/// Everything the walk of one stream produced.
+#[derive(Debug, Default)]
+pub struct PickleScan {
+    pub findings: Vec<Finding>,
+    pub globals: Vec<GlobalEntry>,
+    /// Callee label -> (opcode, first offset, count).
+    pub calls: BTreeMap<String, (&'static str, u64, u64)>,
+    pub storages: Vec<StorageRef>,
+    pub protocol: Option<u8>,
+    pub pickles: usize,
+    pub opcodes: u64,
+    pub persistent_ids: u64,
+    pub raw_array_bytes: u64,
+    pub trailing_bytes: u64,
+    pub stream_bytes: u64,
+    /// Why the scan is incomplete, if it is.
+    pub incomplete: Option<String>,
+    pub limit: Option<LimitHit>,
+    /// Whether the first pickle ended in STOP (used by content sniffing).
+    pub first_stopped: bool,
+}
+
+#[derive(Serialize)]
+struct GlobalFact<'a> {
+    module: &'a str,
+    name: &'a str,
+    count: u64,
+    first_offset: u64,
+    class: &'static str,
+    uses: GlobalUse,
+}
+
+#[derive(Serialize)]
+struct CallFact<'a> {
+    callee: &'a str,
+    opcode: &'static str,
+    first_offset: u64,
+    count: u64,
+}
+
+impl PickleScan {
+    /// Format facts for the report.
+    pub fn facts(&self, policy: &Policy, ctx: PickleContext) -> serde_json::Value {
+        let globals: Vec<GlobalFact> = self
+            .globals
+            .iter()
+            .map(|g| GlobalFact {
+                module: &g.module,
+                name: &g.name,
+                count: g.count,
+                first_offset: g.first_offset,
+                class: class_label(effective_class(policy, ctx, &g.module, &g.name)),
+                uses: g.uses,
+            })
+            .collect();
+        let calls: Vec<CallFact> = self
+            .calls
+            .iter()
+            .take(limits::MAX_RECORDED_CALL_SITES)
+            .map(|(callee, (opcode, first_offset, count))| CallFact { callee, opcode, first_offset: *first_offset, count: *count })
+            .collect();
+        serde_json::json!({
+            "protocol": self.protocol,
+            "pickles": self.pickles,
+            "opcodes": self.opcodes,
+            "globals": globals,
+            "calls": calls,
+            "persistent_ids": self.persistent_ids,
+            "raw_array_bytes": self.raw_array_bytes,
+            "trailing_bytes": self.trailing_bytes,
+        })
+    }
+}
+
+fn class_label(c: GlobalClass) -> &'static str {
+    match c {
+        GlobalClass::Allowed => "allowed",
+        GlobalClass::Framework => "framework",
+        GlobalClass::Unknown => "unknown",
+        GlobalClass::Io => "io",
+        GlobalClass::Exec => "exec",
+        GlobalClass::CodeObject => "code-object",
+    }
+}
+
+/// TorchScript pickles name classes of the archive's own compiled code and torch.jit
+/// helpers; they are not Python imports.
+fn effective_class(policy: &Policy, ctx: PickleContext, module: &str, name: &str) -> GlobalClass {
+    if ctx == PickleContext::TorchScript
+        && (module == "__torch__" || module.starts_with("__torch__.") || module == "torch.jit._pickle")
+    {
+        return GlobalClass::Allowed;
+    }
+    policy.classify(module, name).class
+}
+
+/// Walks every pickle in `stream` (as `pickle.load` called repeatedly would) and returns
+/// the findings and facts. Never fails: problems become the `incomplete` reason, and
+/// findings made before them are kept.
+pub fn scan_stream<R: Read>(stream: &mut ByteStream<R>, ctx: PickleContext, policy: &Policy) -> PickleScan {
+    let mut scan = PickleScan::default();
+    let start = stream.position();
+    let mut ended = false;
+    {
+        let mut walker = Walker::new(stream, &mut scan, ctx);
+        loop {
+            if walker.scan.pickles >= limits::MAX_PICKLES_PER_STREAM {
+                walker.scan.limit = Some(LimitHit::PicklesPerStream);
+                break;
+            }
+            walker.scan.pickles += 1;
+            let end = walker.walk_one();
+            if walker.scan.pickles == 1 {
+                walker.scan.first_stopped = end == End::Stop;
+            }
+            match end {
+                End::Stop => {}
+                End::Truncated { offset, what } => {
+                    let msg = format!("stream ends inside {what} at offset {offset}: the loader runs every opcode before this point, then fails");
+                    walker.scan.findings.push(Finding::new(&rules::PICKLE_MALFORMED, msg.clone()).offset(offset));
+                    walker.scan.incomplete = Some(msg);
+                    ended = true;
+                    break;
+                }
+                End::Malformed { offset, opcode, reason } => {
+                    let msg = format!("{reason} at offset {offset}: the loader runs every opcode before this point, then fails");
+                    walker.scan.findings.push(Finding::new(&rules::PICKLE_MALFORMED, msg.clone()).at(offset, opcode));
+                    walker.scan.incomplete = Some(msg);
+                    ended = true;
+                    break;
+                }
+                End::Limit(hit) => {
+                    walker.scan.limit = Some(hit);
+                    ended = true;
+                    break;
+                }
+            }
+            if ctx == PickleContext::TorchLegacy && walker.scan.pickles == 5 {
+                // The rest is raw storage data, read by torch as bytes, never unpickled.
+                let before = walker.stream.position();
+                let mut skipped = 0;
+                loop {
+                    let n = walker.stream.skip(u64::MAX / 2);
+                    skipped += n;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                let _ = before;
+                walker.scan.raw_array_bytes += skipped;
+                break;
+            }
+            let next = walker.stream.fill(2);
+            if next.is_empty() {
+                break;
+            }
+            let another = next[0] == 0x80 && next.get(1).is_some_and(|&p| p <= vm::HIGHEST_PROTOCOL);
+            if another {
+                continue;
+            }
+            let offset = walker.stream.position();
+            let mut trailing = 0;
+            loop {
+                let n = walker.stream.skip(1 << 30);
+                trailing += n;
+                if n == 0 {
+                    break;
+                }
+            }
+            walker.scan.trailing_bytes = trailing;
+            walker.scan.findings.push(
+                Finding::new(
+                    &rules::PICKLE_TRAILING_DATA,
+                    format!("{trailing} bytes after the last STOP are not a pickle (pickle.loads ignores them)"),
+                )
+                .offset(offset),
+            );
+            break;
+        }
+    }
+    if let Some(hit) = scan.limit {
+        scan.incomplete = Some(hit.describe());
+        scan.findings.push(Finding::new(&rules::SCAN_LIMIT_REACHED, hit.describe()).offset(stream.position()));
+    }
+    if let Some(err) = stream.io_error() {
+        scan.incomplete.get_or_insert_with(|| format!("read error: {err}"));
+    }
+    let _ = ended;
+    scan.stream_bytes = stream.position() - start;
+    judge_globals(&mut scan, ctx, policy);
+    scan
+}
+
+/// Turns the global table into findings: one per global, at its first import.
+fn judge_globals(scan: &mut PickleScan, ctx: PickleContext, policy: &Policy) {
+    let mut out = Vec::new();
+    for g in &scan.globals {
+        let class = effective_class(policy, ctx, &g.module, &g.name);
+        let matched = policy.classify(&g.module, &g.name).matched;
+        let uses = describe_uses(g);
+        let (rule, message) = match class {
+            GlobalClass::Allowed => continue,
+            GlobalClass::CodeObject => (&rules::PICKLE_CODE_OBJECT, format!("rebuilds code: imports {}.{}{uses}", g.module, g.name)),
+            GlobalClass::Exec => (&rules::PICKLE_EXEC_GLOBAL, format!("imports {}.{}{uses}", g.module, g.name)),
+            GlobalClass::Io => (&rules::PICKLE_IO_GLOBAL, format!("imports {}.{} (file or network access){uses}", g.module, g.name)),
+            GlobalClass::Unknown => (&rules::PICKLE_UNKNOWN_GLOBAL, format!("imports {}.{}, which is not on the allowlist{uses}", g.module, g.name)),
+            GlobalClass::Framework if g.uses.called => (
+                &rules::PICKLE_FRAMEWORK_CALL,
+                format!("calls the framework global {}.{} directly{uses}", g.module, g.name),
+            ),
+            GlobalClass::Framework => (
+                &rules::PICKLE_FRAMEWORK_GLOBAL,
+                format!("rebuilds an object of the framework class {}.{}{uses}", g.module, g.name),
+            ),
+        };
+        let mut f = Finding::new(rule, message)
+            .with_severity(policy.severity_of(rule))
+            .at(g.first_offset, g.opcode)
+            .global(&g.module, &g.name);
+        if let Some(m) = matched {
+            f = f.detail(format!("matched {m}"));
+        }
+        out.push(f);
+    }
+    for f in &mut scan.findings {
+        f.severity = policy.severity_of(f.rule());
+    }
+    scan.findings.extend(out);
+}
+
+fn describe_uses(g: &GlobalEntry) -> String {
+    let mut parts = Vec::new();
+    if g.uses.called {
+        parts.push("called");
+    }
+    if g.uses.constructed {
+        parts.push("instantiated");
+    }
+    if g.uses.mutated {
+        parts.push("mutated");
+    }
+    let times = if g.count > 1 { format!("{} imports", g.count) } else { String::new() };
+    match (parts.is_empty(), times.is_empty()) {
+        (true, true) => String::new(),
+        (true, false) => format!(" ({times})"),
+        (false, true) => format!(" ({})", parts.join(", ")),
+        (false, false) => format!(" ({}; {times})", parts.join(", ")),
+    }
+}
+
+/// Decides whether a prefix of bytes is a pickle, for content sniffing. Protocol 2+
+/// pickles announce themselves with PROTO; protocol 0/1 pickles look like text, so the
+/// prefix is walked: it is a pickle when it reaches STOP, or when it calls an imported
+/// global, or imports anything on the deny lists before it fails.
+pub fn looks_like_pickle(prefix: &[u8], policy: &Policy) -> bool {
+    let Some(&first) = prefix.first() else { return false };
+    if first == 0x80 {
+        return prefix.get(1).is_some_and(|&p| (2..=vm::HIGHEST_PROTOCOL).contains(&p));
+    }
+    if !vm::is_opcode(first) || first == b'.' {
+        return false;
+    }
+    let mut stream = ByteStream::with_capacity(prefix, prefix.len().max(64));
+    let mut scan = PickleScan::default();
+    let end = Walker::new(&mut stream, &mut scan, PickleContext::Plain).walk_one();
+    if end == End::Stop {
+        // A single STOP-terminated value is a pickle only if it did something beyond
+        // one token: text like "N." is vanishingly rare, and "I1\n." is a valid pickle.
+        return scan.opcodes >= 2;
+    }
+    let called = scan.calls.keys().any(|k| !k.starts_with('<'));
+    let dangerous = scan.globals.iter().any(|g| {
+        g.module.split('.').all(is_identifier)
+            && g.name.split('.').all(is_identifier)
+            && matches!(policy.classify(&g.module, &g.name).class, GlobalClass::Exec | GlobalClass::Io | GlobalClass::CodeObject)
+    });
+    called || dangerous
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests;

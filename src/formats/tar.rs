@@ -1,0 +1,140 @@
+//! A sequential tar reader (ustar, pax, GNU long names, v7), over a byte stream: headers
+//! only; member bodies are handed to the caller, which scans them from the same stream.
+
+use std::io::Read;
+
+use crate::source::ByteStream;
+
+/// Longest pax or GNU long name kept.
+const MAX_LONG_NAME: u64 = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct TarEntry {
+    pub name: String,
+    pub size: u64,
+    pub kind: u8,
+    /// Offset of the member's data in the tar stream.
+    pub data_offset: u64,
+    pub link: String,
+}
+
+impl TarEntry {
+    pub fn is_file(&self) -> bool {
+        matches!(self.kind, b'0' | 0 | b'7')
+    }
+}
+
+fn octal(field: &[u8]) -> Option<u64> {
+    if field.first().is_some_and(|b| b & 0x80 != 0) {
+        // GNU base-256.
+        let mut v: u64 = u64::from(field[0] & 0x7f);
+        for &b in &field[1..] {
+            v = v.checked_mul(256)?.checked_add(u64::from(b))?;
+        }
+        return Some(v);
+    }
+    let s = std::str::from_utf8(field).ok()?;
+    let s = s.trim_matches(|c: char| c == '\0' || c == ' ');
+    if s.is_empty() {
+        return Some(0);
+    }
+    u64::from_str_radix(s, 8).ok()
+}
+
+fn cstr(field: &[u8]) -> String {
+    let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
+    String::from_utf8_lossy(&field[..end]).into_owned()
+}
+
+fn read_body<R: Read>(stream: &mut ByteStream<R>, size: u64) -> Result<Vec<u8>, String> {
+    let keep = size.min(MAX_LONG_NAME) as usize;
+    let avail = stream.fill(keep);
+    if avail.len() < keep {
+        return Err("tar extension header is truncated".into());
+    }
+    let body = avail[..keep].to_vec();
+    stream.consume(keep);
+    let padded = size.div_ceil(512) * 512;
+    if stream.skip(padded - keep as u64) < padded - keep as u64 {
+        return Err("tar extension header is truncated".into());
+    }
+    Ok(body)
+}
+
+/// Reads the next member header (following pax and GNU extension headers). Returns
+/// `Ok(None)` at the end-of-archive marker or a clean end of stream.
+pub fn next_entry<R: Read>(stream: &mut ByteStream<R>) -> Result<Option<TarEntry>, String> {
+    let mut long_name: Option<String> = None;
+    let mut pax_size: Option<u64> = None;
+    loop {
+        let header_offset = stream.position();
+        let block = stream.fill(512);
+        if block.is_empty() {
+            return Ok(None);
+        }
+        if block.len() < 512 {
+            return Err(format!("tar header at offset {header_offset} is truncated"));
+        }
+        let h: [u8; 512] = block[..512].try_into().expect("512 bytes");
+        stream.consume(512);
+        if h.iter().all(|&b| b == 0) {
+            return Ok(None);
+        }
+        let stored = octal(&h[148..156]).ok_or_else(|| format!("tar header at offset {header_offset} has an invalid checksum field"))?;
+        let sum: u64 = h.iter().enumerate().map(|(i, &c)| if (148..156).contains(&i) { 32 } else { u64::from(c) }).sum();
+        if sum != stored {
+            return Err(format!("tar header at offset {header_offset} fails its checksum ({stored} stored, {sum} computed)"));
+        }
+        let size = octal(&h[124..136]).ok_or_else(|| format!("tar header at offset {header_offset} has an invalid size"))?;
+        let kind = h[156];
+        match kind {
+            b'L' => {
+                let body = read_body(stream, size)?;
+                long_name = Some(cstr(&body));
+                continue;
+            }
+            b'x' => {
+                let body = read_body(stream, size)?;
+                for record in String::from_utf8_lossy(&body).split('\n') {
+                    let Some((_, kv)) = record.split_once(' ') else { continue };
+                    if let Some(p) = kv.strip_prefix("path=") {
+                        long_name = Some(p.to_string());
+                    } else if let Some(s) = kv.strip_prefix("size=") {
+                        pax_size = s.trim().parse().ok();
+                    }
+                }
+                continue;
+            }
+            b'g' | b'K' => {
+                read_body(stream, size)?;
+                continue;
+            }
+            _ => {}
+        }
+        let mut name = cstr(&h[0..100]);
+        if &h[257..262] == b"ustar" {
+            let prefix = cstr(&h[345..500]);
+            if !prefix.is_empty() {
+                name = format!("{prefix}/{name}");
+            }
+        }
+        return Ok(Some(TarEntry {
+            name: long_name.take().unwrap_or(name),
+            size: pax_size.take().unwrap_or(size),
+            kind,
+            data_offset: stream.position(),
+            link: cstr(&h[157..257]),
+        }));
+    }
+}
+
+/// Skips to the next 512-byte boundary after a member of `size` bytes that started at
+/// `data_offset` and of which the caller consumed some part.
+pub fn finish_entry<R: Read>(stream: &mut ByteStream<R>, entry: &TarEntry) -> Result<(), String> {
+    let end = entry.data_offset + entry.size.div_ceil(512) * 512;
+    let here = stream.position();
+    if here < end && stream.skip(end - here) < end - here {
+        return Err(format!("tar member `{}` is truncated", entry.name));
+    }
+    Ok(())
+}

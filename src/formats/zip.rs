@@ -1,0 +1,280 @@
+//! Our own zip central-directory walk (PKWARE APPNOTE 6.3): every entry, including
+//! duplicates the zip crate would hide, cross-checked against its local header.
+//! Structural oddities that loaders ignore (CRC, flags, name mismatches) are findings,
+//! never a reason to skip a member.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::limits::{self, LimitHit};
+use crate::report::Finding;
+use crate::rules;
+use crate::source::{ReadAt, SubRange};
+
+const EOCD_SIG: u32 = 0x0605_4b50;
+const ZIP64_LOCATOR_SIG: u32 = 0x0706_4b50;
+const ZIP64_EOCD_SIG: u32 = 0x0606_4b50;
+const CENTRAL_SIG: u32 = 0x0201_4b50;
+const LOCAL_SIG: u32 = 0x0403_4b50;
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: String,
+    pub method: u16,
+    pub flags: u16,
+    pub crc32: u32,
+    pub compressed_size: u64,
+    pub uncompressed_size: u64,
+    pub local_header_offset: u64,
+    /// Start of the member's data, from its local header.
+    pub data_offset: u64,
+    /// Index in central-directory order.
+    pub index: usize,
+}
+
+impl Entry {
+    pub fn is_dir(&self) -> bool {
+        self.name.ends_with('/')
+    }
+
+    pub fn data(&self, archive: &Arc<dyn ReadAt>) -> SubRange {
+        SubRange { parent: archive.clone(), offset: self.data_offset, len: self.compressed_size }
+    }
+}
+
+pub struct ZipIndex {
+    pub entries: Vec<Entry>,
+    pub findings: Vec<Finding>,
+    /// Set when the directory could not be read completely.
+    pub incomplete: Option<String>,
+    pub limit: Option<LimitHit>,
+    pub comment_len: u16,
+}
+
+fn u16_at(b: &[u8], i: usize) -> u16 {
+    u16::from_le_bytes([b[i], b[i + 1]])
+}
+fn u32_at(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"))
+}
+fn u64_at(b: &[u8], i: usize) -> u64 {
+    u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"))
+}
+
+fn decode_name(raw: &[u8], flags: u16) -> String {
+    if flags & 0x800 != 0 {
+        String::from_utf8_lossy(raw).into_owned()
+    } else {
+        // CP437 for the printable ASCII range is ASCII; other bytes are shown escaped.
+        match std::str::from_utf8(raw) {
+            Ok(s) => s.to_string(),
+            Err(_) => raw.iter().map(|&b| if b.is_ascii() { (b as char).to_string() } else { format!("\\x{b:02x}") }).collect(),
+        }
+    }
+}
+
+/// Reads the central directory of `src`.
+pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
+    let size = src.len();
+    let tail_len = size.min(65_535 + 22);
+    let tail = src.read_exact_at(size - tail_len, tail_len as usize).map_err(|e| e.to_string())?;
+    let eocd_pos = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| u32_at(&tail, i) == EOCD_SIG)
+        .ok_or_else(|| "no end-of-central-directory record: the file is truncated or not a zip".to_string())?;
+    let eocd = &tail[eocd_pos..];
+    let eocd_offset = size - tail_len + eocd_pos as u64;
+    let mut total_entries = u64::from(u16_at(eocd, 10));
+    let mut cd_size = u64::from(u32_at(eocd, 12));
+    let mut cd_offset = u64::from(u32_at(eocd, 16));
+    let comment_len = u16_at(eocd, 20);
+    let mut findings = Vec::new();
+
+    // ZIP64: the locator sits right before the EOCD.
+    if eocd_offset >= 20 {
+        let loc = src.read_exact_at(eocd_offset - 20, 20).map_err(|e| e.to_string())?;
+        if u32_at(&loc, 0) == ZIP64_LOCATOR_SIG {
+            let rec_off = u64_at(&loc, 8);
+            let rec = src
+                .read_exact_at(rec_off, 56)
+                .map_err(|e| format!("ZIP64 end record at offset {rec_off} is unreadable: {e}"))?;
+            if u32_at(&rec, 0) != ZIP64_EOCD_SIG {
+                return Err(format!("ZIP64 locator points at offset {rec_off}, which holds no ZIP64 end record"));
+            }
+            total_entries = u64_at(&rec, 32);
+            cd_size = u64_at(&rec, 40);
+            cd_offset = u64_at(&rec, 48);
+        }
+    }
+    if cd_size > limits::MAX_CENTRAL_DIRECTORY_BYTES {
+        return Ok(ZipIndex { entries: Vec::new(), findings, incomplete: Some(LimitHit::CentralDirectoryBytes.describe()), limit: Some(LimitHit::CentralDirectoryBytes), comment_len });
+    }
+    let cd_end = cd_offset.checked_add(cd_size).ok_or("central directory size overflows")?;
+    if cd_end > size {
+        return Err(format!(
+            "zip central directory points past the end of the file (ends at {cd_end} > size {size}); the file is truncated or not a zip"
+        ));
+    }
+    // Data before the first local header (a prepended polyglot) shifts every offset.
+    let cd = src.read_exact_at(cd_offset, cd_size as usize).map_err(|e| e.to_string())?;
+    let mut entries = Vec::new();
+    let mut pos = 0usize;
+    let mut limit = None;
+    let mut incomplete = None;
+    while pos + 46 <= cd.len() {
+        if u32_at(&cd, pos) != CENTRAL_SIG {
+            findings.push(Finding::new(&rules::ZIP_MALFORMED, format!("central directory entry {} has a bad signature", entries.len())).offset(cd_offset + pos as u64));
+            incomplete = Some("damaged central directory".to_string());
+            break;
+        }
+        if entries.len() >= limits::MAX_MEMBERS_PER_CONTAINER {
+            limit = Some(LimitHit::MembersPerContainer);
+            incomplete = Some(LimitHit::MembersPerContainer.describe());
+            break;
+        }
+        let flags = u16_at(&cd, pos + 8);
+        let method = u16_at(&cd, pos + 10);
+        let crc32 = u32_at(&cd, pos + 16);
+        let mut csize = u64::from(u32_at(&cd, pos + 20));
+        let mut usize_ = u64::from(u32_at(&cd, pos + 24));
+        let nlen = usize::from(u16_at(&cd, pos + 28));
+        let elen = usize::from(u16_at(&cd, pos + 30));
+        let clen = usize::from(u16_at(&cd, pos + 32));
+        let mut lho = u64::from(u32_at(&cd, pos + 42));
+        let var_end = pos + 46 + nlen + elen + clen;
+        if var_end > cd.len() {
+            findings.push(Finding::new(&rules::ZIP_MALFORMED, format!("central directory entry {} runs past the directory", entries.len())).offset(cd_offset + pos as u64));
+            incomplete = Some("damaged central directory".to_string());
+            break;
+        }
+        let name_raw = &cd[pos + 46..pos + 46 + nlen];
+        let extra = &cd[pos + 46 + nlen..pos + 46 + nlen + elen];
+        // ZIP64 extended information: only the fields whose 32-bit value is saturated.
+        let mut e = 0;
+        while e + 4 <= extra.len() {
+            let id = u16_at(extra, e);
+            let len = usize::from(u16_at(extra, e + 2));
+            let body = &extra[e + 4..(e + 4 + len).min(extra.len())];
+            if id == 1 {
+                let mut f = 0;
+                let mut take = |v: &mut u64| {
+                    if *v == 0xffff_ffff && f + 8 <= body.len() {
+                        *v = u64_at(body, f);
+                        f += 8;
+                    }
+                };
+                take(&mut usize_);
+                take(&mut csize);
+                take(&mut lho);
+            }
+            e += 4 + len;
+        }
+        let name = decode_name(name_raw, flags);
+        entries.push(Entry {
+            name,
+            method,
+            flags,
+            crc32,
+            compressed_size: csize,
+            uncompressed_size: usize_,
+            local_header_offset: lho,
+            data_offset: 0,
+            index: entries.len(),
+        });
+        pos = var_end;
+    }
+    if incomplete.is_none() && (entries.len() as u64) != total_entries && total_entries != 0xffff {
+        findings.push(Finding::new(
+            &rules::ZIP_MALFORMED,
+            format!("the end record announces {total_entries} entries but the central directory holds {}", entries.len()),
+        ));
+    }
+
+    // Local headers: the data offset, and the name torch never compares.
+    let mut names: HashMap<String, usize> = HashMap::new();
+    for entry in &mut entries {
+        match src.read_exact_at(entry.local_header_offset, 30) {
+            Ok(lh) if u32_at(&lh, 0) == LOCAL_SIG => {
+                let nlen = usize::from(u16_at(&lh, 26));
+                let elen = u64::from(u16_at(&lh, 28));
+                entry.data_offset = entry.local_header_offset + 30 + nlen as u64 + elen;
+                if let Ok(local_name) = src.read_exact_at(entry.local_header_offset + 30, nlen) {
+                    let local = decode_name(&local_name, u16_at(&lh, 6));
+                    if local != entry.name {
+                        findings.push(
+                            Finding::new(
+                                &rules::ZIP_NAME_MISMATCH,
+                                format!("entry `{}` is named `{}` in its local header", entry.name, local),
+                            )
+                            .offset(entry.local_header_offset)
+                            .detail(format!("central: {}; local: {}", entry.name, local)),
+                        );
+                    }
+                }
+            }
+            _ => {
+                findings.push(
+                    Finding::new(
+                        &rules::ZIP_MALFORMED,
+                        format!("entry `{}` points at offset {}, which holds no local header", entry.name, entry.local_header_offset),
+                    )
+                    .offset(entry.local_header_offset),
+                );
+                entry.data_offset = u64::MAX;
+                continue;
+            }
+        }
+        if entry.data_offset.checked_add(entry.compressed_size).is_none_or(|end| end > size) {
+            findings.push(
+                Finding::new(
+                    &rules::ZIP_MALFORMED,
+                    format!(
+                        "entry `{}` data ({} bytes at offset {}) runs past the end of the file ({size} bytes)",
+                        entry.name, entry.compressed_size, entry.data_offset
+                    ),
+                )
+                .offset(entry.local_header_offset),
+            );
+        }
+        if let Some(first) = names.insert(entry.name.clone(), entry.index) {
+            findings.push(
+                Finding::new(
+                    &rules::ZIP_DUPLICATE_NAME,
+                    format!("entry `{}` appears more than once (entries {} and {}); readers disagree on which one they load", entry.name, first, entry.index),
+                )
+                .offset(entry.local_header_offset),
+            );
+        }
+        if entry.flags & 0x1 != 0 {
+            findings.push(
+                Finding::new(&rules::ZIP_UNUSUAL_FLAGS, format!("entry `{}` sets the encryption flag; torch reads the bytes anyway, so they are scanned as they are", entry.name))
+                    .offset(entry.local_header_offset),
+            );
+        } else if entry.flags & 0x40 != 0 || entry.flags & 0x2000 != 0 {
+            findings.push(
+                Finding::new(&rules::ZIP_UNUSUAL_FLAGS, format!("entry `{}` sets strong-encryption flag bits (0x{:04x})", entry.name, entry.flags))
+                    .offset(entry.local_header_offset),
+            );
+        }
+        if entry.name.starts_with('/') || entry.name.split(['/', '\\']).any(|p| p == "..") || entry.name.contains(':') && entry.name.len() > 1 && entry.name.as_bytes()[1] == b':' {
+            findings.push(
+                Finding::new(&rules::ARCHIVE_PATH_TRAVERSAL, format!("entry name `{}` escapes the extraction directory", entry.name))
+                    .offset(entry.local_header_offset),
+            );
+        }
+    }
+    // Overlapping data ranges (the basis of overlapping-entry zip bombs).
+    let mut ranges: Vec<(u64, u64, &str)> = entries
+        .iter()
+        .filter(|e| e.data_offset != u64::MAX && e.compressed_size > 0)
+        .map(|e| (e.data_offset, e.data_offset.saturating_add(e.compressed_size), e.name.as_str()))
+        .collect();
+    ranges.sort();
+    if let Some(w) = ranges.windows(2).find(|w| w[1].0 < w[0].1) {
+        findings.push(Finding::new(
+            &rules::ZIP_MALFORMED,
+            format!("entries `{}` and `{}` share bytes: the archive overlaps members", w[0].2, w[1].2),
+        ));
+    }
+    Ok(ZipIndex { entries, findings, incomplete, limit, comment_len })
+}

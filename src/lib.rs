@@ -1,0 +1,16 @@
+//! modelvet: tells whether a machine-learning model artifact is safe to load, by parsing
+//! its bytes. Nothing scanned is ever executed or deserialised.
+//!
+//! Data flows one way: [`source`] (bounded byte sources) -> [`formats`] (sniffing and
+//! per-format parsers that return facts and findings) -> [`report`] (one model) ->
+//! renderers ([`report::text`], [`report::json`], [`report::sarif`]). [`scan`] drives the
+//! walk over paths and containers; [`policy`] decides what a pickle global means.
+
+pub mod cli;
+pub mod formats;
+pub mod limits;
+pub mod policy;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;

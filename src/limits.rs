@@ -1,0 +1,91 @@
+//! Every bound the scanner enforces, in one place.
+//!
+//! Each limit, when hit, ends the affected artifact in the `incomplete` status with a
+//! reason naming the limit (see [`LimitHit`]), and a `MV502 scan-limit-reached` finding.
+//! Nothing found before the limit is dropped.
+
+use serde::Serialize;
+
+/// Deepest nesting of containers (zip in tar in gzip ...) that is opened.
+pub const MAX_NESTING_DEPTH: usize = 8;
+/// Most members read from one container (zip, tar, 7z).
+pub const MAX_MEMBERS_PER_CONTAINER: usize = 100_000;
+/// Most bytes produced by decompression over one top-level input.
+pub const MAX_DECOMPRESSED_BYTES: u64 = 16 * 1024 * 1024 * 1024;
+/// Largest ratio of decompressed to compressed bytes accepted once output passes
+/// [`RATIO_CHECK_AFTER_BYTES`]; ordinary data stays far below it, bombs far above.
+pub const MAX_COMPRESSION_RATIO: u64 = 200;
+/// Output size after which the compression ratio is enforced.
+pub const RATIO_CHECK_AFTER_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest member that is buffered in memory for random access (a zip inside a
+/// compressed stream, a deflated zip inside a zip).
+pub const MAX_BUFFERED_MEMBER_BYTES: u64 = 48 * 1024 * 1024;
+/// Largest zip central directory read.
+pub const MAX_CENTRAL_DIRECTORY_BYTES: u64 = 64 * 1024 * 1024;
+/// Most values on the pickle stack at once.
+pub const MAX_PICKLE_STACK: usize = 1_000_000;
+/// Most nested MARKs open at once.
+pub const MAX_PICKLE_MARKS: usize = 100_000;
+/// Most entries in the pickle memo.
+pub const MAX_PICKLE_MEMO: usize = 1_000_000;
+/// Most opcodes walked in one pickle stream (a stream of this size is 100s of MB of ops).
+pub const MAX_PICKLE_OPCODES: u64 = 500_000_000;
+/// Longest text line read for GLOBAL, INST, PUT, GET, INT and similar opcodes.
+pub const MAX_PICKLE_LINE: usize = 64 * 1024;
+/// Most pickles read back to back from one stream.
+pub const MAX_PICKLES_PER_STREAM: usize = 64;
+/// Longest `.npy` header accepted (numpy itself refuses headers over 10,000 bytes by default).
+pub const MAX_NPY_HEADER: usize = 1024 * 1024;
+/// Most distinct globals recorded per pickle; later ones still raise findings.
+pub const MAX_RECORDED_CALL_SITES: usize = 1_000;
+/// Longest TorchScript source file read for the code check.
+pub const MAX_TORCHSCRIPT_SOURCE: u64 = 16 * 1024 * 1024;
+
+/// A limit that ended a scan early. Rendered as the artifact's `incomplete` reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitHit {
+    NestingDepth,
+    MembersPerContainer,
+    DecompressedBytes,
+    CompressionRatio,
+    BufferedMemberBytes,
+    CentralDirectoryBytes,
+    PickleStack,
+    PickleMarks,
+    PickleMemo,
+    PickleOpcodes,
+    PickleLine,
+    PicklesPerStream,
+    NpyHeader,
+    TorchscriptSource,
+}
+
+impl LimitHit {
+    /// The constant's name and value, for messages that tell a user which knob was hit.
+    pub fn describe(self) -> String {
+        let (name, value) = match self {
+            LimitHit::NestingDepth => ("MAX_NESTING_DEPTH", MAX_NESTING_DEPTH as u64),
+            LimitHit::MembersPerContainer => {
+                ("MAX_MEMBERS_PER_CONTAINER", MAX_MEMBERS_PER_CONTAINER as u64)
+            }
+            LimitHit::DecompressedBytes => ("MAX_DECOMPRESSED_BYTES", MAX_DECOMPRESSED_BYTES),
+            LimitHit::CompressionRatio => ("MAX_COMPRESSION_RATIO", MAX_COMPRESSION_RATIO),
+            LimitHit::BufferedMemberBytes => {
+                ("MAX_BUFFERED_MEMBER_BYTES", MAX_BUFFERED_MEMBER_BYTES)
+            }
+            LimitHit::CentralDirectoryBytes => {
+                ("MAX_CENTRAL_DIRECTORY_BYTES", MAX_CENTRAL_DIRECTORY_BYTES)
+            }
+            LimitHit::PickleStack => ("MAX_PICKLE_STACK", MAX_PICKLE_STACK as u64),
+            LimitHit::PickleMarks => ("MAX_PICKLE_MARKS", MAX_PICKLE_MARKS as u64),
+            LimitHit::PickleMemo => ("MAX_PICKLE_MEMO", MAX_PICKLE_MEMO as u64),
+            LimitHit::PickleOpcodes => ("MAX_PICKLE_OPCODES", MAX_PICKLE_OPCODES),
+            LimitHit::PickleLine => ("MAX_PICKLE_LINE", MAX_PICKLE_LINE as u64),
+            LimitHit::PicklesPerStream => ("MAX_PICKLES_PER_STREAM", MAX_PICKLES_PER_STREAM as u64),
+            LimitHit::NpyHeader => ("MAX_NPY_HEADER", MAX_NPY_HEADER as u64),
+            LimitHit::TorchscriptSource => ("MAX_TORCHSCRIPT_SOURCE", MAX_TORCHSCRIPT_SOURCE),
+        };
+        format!("limit {name} ({value}) reached")
+    }
+}

@@ -1,0 +1,322 @@
+//! The one report model. Parsers fill it; the renderers in this module's children only
+//! turn it into text, JSON or SARIF.
+
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+use serde::{Deserialize, Serialize};
+
+use crate::rules::{self, Rule};
+
+/// Version of the JSON report layout, bumped on any incompatible change to
+/// `schemas/report.schema.json`.
+pub const REPORT_SCHEMA_VERSION: &str = "1.0.0";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// How completely an artifact was examined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Every byte that can influence loading was examined.
+    Complete,
+    /// Part of the artifact was not examined (truncated, over a limit, unsupported).
+    Incomplete,
+    /// The artifact could not be examined at all (unreadable).
+    Error,
+}
+
+/// What an artifact is, as far as loading goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArtifactKind {
+    /// A model, weight, or container format that modelvet parses.
+    Model,
+    /// Recognised content that is not a model artifact (text, JSON, images ...).
+    NotModel,
+    /// Binary content modelvet does not recognise.
+    Unrecognized,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// Member path inside the top-level file, if the artifact is a member.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    /// Byte offset inside the artifact (the member's own bytes for members).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// The opcode or structure at that offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opcode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub rule_name: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub location: Location,
+    pub evidence: Evidence,
+    pub cwe: String,
+    pub remediation: &'static str,
+}
+
+impl Finding {
+    pub fn new(rule: &'static Rule, message: impl Into<String>) -> Finding {
+        Finding {
+            rule: rule.id,
+            rule_name: rule.name,
+            severity: rule.severity,
+            message: message.into(),
+            location: Location::default(),
+            evidence: Evidence::default(),
+            cwe: format!("CWE-{}", rule.cwe),
+            remediation: rule.remediation,
+        }
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Finding {
+        self.severity = severity;
+        self
+    }
+
+    pub fn at(mut self, offset: u64, opcode: impl Into<String>) -> Finding {
+        self.location.offset = Some(offset);
+        self.location.opcode = Some(opcode.into());
+        self
+    }
+
+    pub fn offset(mut self, offset: u64) -> Finding {
+        self.location.offset = Some(offset);
+        self
+    }
+
+    pub fn global(mut self, module: &str, name: &str) -> Finding {
+        self.evidence.module = Some(module.to_string());
+        self.evidence.name = Some(name.to_string());
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Finding {
+        self.evidence.detail = Some(detail.into());
+        self
+    }
+
+    pub fn rule(&self) -> &'static Rule {
+        rules::find(self.rule).expect("findings are built from catalog rules")
+    }
+}
+
+/// One scanned thing: a file, or a member inside a container.
+#[derive(Debug, Clone, Serialize)]
+pub struct Artifact {
+    /// `file` for top-level inputs, `file!member/path` for members (nested with more `!`).
+    pub path: String,
+    /// The top-level path as the user gave it.
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    pub kind: ArtifactKind,
+    pub format: String,
+    pub size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Whether an incomplete status of this artifact counts towards exit code 2: true when
+    /// the user named it, or its name claims a model format, or it is a parsed format.
+    pub expected: bool,
+    pub findings: Vec<Finding>,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub facts: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Artifact {
+    pub fn new(path: String, file: String, member: Option<String>) -> Artifact {
+        Artifact {
+            path,
+            file,
+            member,
+            kind: ArtifactKind::Model,
+            format: "unknown".into(),
+            size: 0,
+            sha256: None,
+            status: Status::Complete,
+            reason: None,
+            expected: true,
+            findings: Vec::new(),
+            facts: serde_json::Map::new(),
+        }
+    }
+
+    /// Marks the artifact incomplete, keeping the first reason given.
+    pub fn mark_incomplete(&mut self, reason: impl Into<String>) {
+        if self.status == Status::Complete {
+            self.status = Status::Incomplete;
+        }
+        if self.reason.is_none() {
+            self.reason = Some(reason.into());
+        }
+    }
+
+    pub fn mark_error(&mut self, reason: impl Into<String>) {
+        self.status = Status::Error;
+        self.reason = Some(reason.into());
+    }
+
+    pub fn set_fact(&mut self, key: &str, value: impl Serialize) {
+        if let Ok(v) = serde_json::to_value(value) {
+            self.facts.insert(key.to_string(), v);
+        }
+    }
+
+    pub fn worst_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+
+    /// Whether this artifact's status makes the run "could not check everything".
+    pub fn counts_as_incomplete(&self) -> bool {
+        self.status != Status::Complete && self.expected
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub rules_version: &'static str,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo {
+            name: "modelvet",
+            version: env!("CARGO_PKG_VERSION"),
+            rules_version: rules::CATALOG_VERSION,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Summary {
+    pub artifacts: usize,
+    pub complete: usize,
+    pub incomplete: usize,
+    pub errors: usize,
+    pub findings: std::collections::BTreeMap<&'static str, usize>,
+    pub fail_on: &'static str,
+    pub exit_code: i32,
+    pub verdict: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: &'static str,
+    pub tool: ToolInfo,
+    pub inputs: Vec<String>,
+    pub summary: Summary,
+    pub artifacts: Vec<Artifact>,
+}
+
+pub const EXIT_CLEAN: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_INCOMPLETE: i32 = 2;
+pub const EXIT_USAGE: i32 = 3;
+
+impl Report {
+    pub fn new(inputs: Vec<String>, mut artifacts: Vec<Artifact>, fail_on: Severity) -> Report {
+        artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+        for artifact in &mut artifacts {
+            artifact.findings.sort_by(|a, b| {
+                (a.location.offset, a.rule, &a.message).cmp(&(b.location.offset, b.rule, &b.message))
+            });
+        }
+        let mut summary = Summary {
+            artifacts: artifacts.len(),
+            fail_on: fail_on.as_str(),
+            ..Summary::default()
+        };
+        for sev in ["critical", "high", "medium", "low", "info"] {
+            summary.findings.insert(sev, 0);
+        }
+        let mut failing = false;
+        let mut incomplete = false;
+        for a in &artifacts {
+            match a.status {
+                Status::Complete => summary.complete += 1,
+                Status::Incomplete => summary.incomplete += 1,
+                Status::Error => summary.errors += 1,
+            }
+            for f in &a.findings {
+                *summary.findings.entry(f.severity.as_str()).or_default() += 1;
+                failing |= f.severity >= fail_on && f.severity > Severity::Info;
+            }
+            incomplete |= a.counts_as_incomplete();
+        }
+        let (code, verdict) = if failing {
+            (EXIT_FINDINGS, "findings")
+        } else if incomplete {
+            (EXIT_INCOMPLETE, "incomplete")
+        } else {
+            (EXIT_CLEAN, "clean")
+        };
+        summary.exit_code = code;
+        summary.verdict = verdict;
+        Report {
+            schema_version: REPORT_SCHEMA_VERSION,
+            tool: ToolInfo::default(),
+            inputs,
+            summary,
+            artifacts,
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        self.summary.exit_code
+    }
+}

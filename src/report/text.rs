@@ -1,0 +1,129 @@
+//! Human-readable report, grouped per input file.
+
+use std::fmt::Write;
+
+use super::{Artifact, ArtifactKind, Report, Severity, Status};
+
+pub struct TextStyle {
+    pub color: bool,
+    pub verbose: bool,
+}
+
+fn paint(style: &TextStyle, code: &str, text: &str) -> String {
+    if style.color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn sev_color(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "1;31",
+        Severity::High => "31",
+        Severity::Medium => "33",
+        Severity::Low => "36",
+        Severity::Info => "2",
+    }
+}
+
+fn human_size(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn status_label(style: &TextStyle, a: &Artifact) -> String {
+    match (a.status, a.kind, a.worst_severity()) {
+        (_, _, Some(s)) if s > Severity::Info => paint(style, sev_color(s), &s.as_str().to_uppercase()),
+        (Status::Complete, ArtifactKind::NotModel, _) => paint(style, "2", "not a model"),
+        (Status::Complete, _, _) => paint(style, "32", "clean"),
+        (Status::Incomplete, ArtifactKind::Unrecognized, _) if !a.expected => paint(style, "2", "unrecognized"),
+        (Status::Incomplete, _, _) => paint(style, "35", "INCOMPLETE"),
+        (Status::Error, _, _) => paint(style, "35", "ERROR"),
+    }
+}
+
+pub fn render(report: &Report, style: &TextStyle) -> String {
+    let mut out = String::new();
+    let mut files: Vec<&str> = report.artifacts.iter().map(|a| a.file.as_str()).collect();
+    files.dedup();
+    for file in files {
+        let group: Vec<&Artifact> = report.artifacts.iter().filter(|a| a.file == file).collect();
+        let Some(top) = group.iter().find(|a| a.member.is_none()) else { continue };
+        let quiet_file = group.iter().all(|a| a.findings.is_empty() && (a.status == Status::Complete || !a.counts_as_incomplete()));
+        if quiet_file && !style.verbose && top.kind == ArtifactKind::NotModel {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{}  {}  ({}, {}{})",
+            status_label(style, top),
+            paint(style, "1", file),
+            top.format,
+            human_size(top.size),
+            top.sha256.as_ref().map(|h| format!(", sha256 {}", &h[..16])).unwrap_or_default()
+        );
+        for a in &group {
+            let show_member = a.member.is_some()
+                && (style.verbose || !a.findings.is_empty() || a.counts_as_incomplete());
+            if show_member {
+                let _ = writeln!(out, "  {}  {} ({})", status_label(style, a), a.member.as_deref().unwrap_or(""), a.format);
+            }
+            if a.counts_as_incomplete() || (style.verbose && a.reason.is_some()) {
+                if let Some(r) = &a.reason {
+                    let _ = writeln!(out, "      {} {}", paint(style, "35", "not fully checked:"), r);
+                }
+            }
+            let mut findings: Vec<_> = a.findings.iter().collect();
+            findings.sort_by(|x, y| y.severity.cmp(&x.severity).then(x.location.offset.cmp(&y.location.offset)));
+            for f in findings {
+                if f.severity == Severity::Info && !style.verbose && f.rule != "MV202" {
+                    continue;
+                }
+                let loc = match (&f.location.offset, &f.location.opcode) {
+                    (Some(o), Some(op)) => format!(" [{op} @ {o}]"),
+                    (Some(o), None) => format!(" [@ {o}]"),
+                    _ => String::new(),
+                };
+                let _ = writeln!(
+                    out,
+                    "      {:<8} {} {}{}",
+                    paint(style, sev_color(f.severity), f.severity.as_str()),
+                    paint(style, "2", f.rule),
+                    f.message,
+                    paint(style, "2", &loc)
+                );
+            }
+        }
+    }
+    let s = &report.summary;
+    let counts: Vec<String> = ["critical", "high", "medium", "low"]
+        .iter()
+        .filter_map(|k| s.findings.get(k).filter(|n| **n > 0).map(|n| format!("{n} {k}")))
+        .collect();
+    let verdict = match s.exit_code {
+        0 => paint(style, "32", "clean"),
+        1 => paint(style, "1;31", "FINDINGS"),
+        _ => paint(style, "35", "INCOMPLETE"),
+    };
+    let _ = writeln!(
+        out,
+        "\n{verdict}: {} artifact(s), {} incomplete; findings: {} (fail-on {}); exit {}",
+        s.artifacts,
+        report.artifacts.iter().filter(|a| a.counts_as_incomplete()).count(),
+        if counts.is_empty() { "none".to_string() } else { counts.join(", ") },
+        s.fail_on,
+        s.exit_code
+    );
+    out
+}

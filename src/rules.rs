@@ -1,0 +1,189 @@
+//! The rule catalog: the single source for rule ids, default severities, CWE, rationale
+//! and remediation. `docs/rules.md`, `modelvet rules` and SARIF rule metadata are all
+//! rendered from [`CATALOG`].
+
+use crate::report::Severity;
+
+/// Bumped whenever a rule is added, removed, or changes meaning or default severity.
+pub const CATALOG_VERSION: &str = "2026.11.1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable identifier, never reused.
+    pub id: &'static str,
+    /// Short kebab-case name.
+    pub name: &'static str,
+    pub severity: Severity,
+    pub cwe: u32,
+    /// One line: what it detects.
+    pub summary: &'static str,
+    /// Why it matters.
+    pub rationale: &'static str,
+    /// What to do about it.
+    pub remediation: &'static str,
+    /// Whether a user's config may lower this rule's severity.
+    pub may_lower: bool,
+}
+
+macro_rules! rules {
+    ($($konst:ident = $id:literal $name:literal $sev:ident cwe $cwe:literal lower $lower:literal
+        summary $summary:literal why $why:literal fix $fix:literal;)*) => {
+        $(pub const $konst: Rule = Rule {
+            id: $id, name: $name, severity: Severity::$sev, cwe: $cwe,
+            summary: $summary, rationale: $why, remediation: $fix, may_lower: $lower,
+        };)*
+        /// Every rule, in id order.
+        pub const CATALOG: &[Rule] = &[$($konst),*];
+    };
+}
+
+rules! {
+    PICKLE_EXEC_GLOBAL = "MV101" "pickle-exec-global" Critical cwe 502 lower false
+        summary "A pickle imports a callable that runs code, starts processes, reaches the import machinery, resolves names at run time, or deserialises again."
+        why "Unpickling imports the named object and may call it. Names such as os.system, builtins.eval, pkgutil.resolve_name, marshal.loads or pickle.loads give the file's author code execution on the machine that loads it."
+        fix "Do not load this file. Obtain the model in a format without code paths (safetensors, GGUF, ONNX) or from a trusted source, and verify its signature.";
+    PICKLE_IO_GLOBAL = "MV102" "pickle-io-global" High cwe 502 lower false
+        summary "A pickle imports a callable that reads or writes files or reaches the network."
+        why "Loading the file can overwrite, read or exfiltrate data (io.FileIO, logging.FileHandler, urllib.request.urlopen, webbrowser.open) without running a shell."
+        fix "Do not load this file. Ask the publisher for a weights-only format.";
+    PICKLE_UNKNOWN_GLOBAL = "MV103" "pickle-unknown-global" Medium cwe 502 lower true
+        summary "A pickle imports a global that is not on the allowlist."
+        why "Importing a module runs its top-level code and the object may be called or mutated during load. modelvet allows only exact (module, name) pairs it knows to be inert; anything else needs a decision."
+        fix "If the global is a class of your own code base, add the exact `module:name` pair to `[policy] allow` in modelvet.toml. Otherwise treat the file as untrusted.";
+    PICKLE_FRAMEWORK_GLOBAL = "MV104" "pickle-framework-global" Low cwe 502 lower true
+        summary "A pickle rebuilds an object of a known ML framework class (sklearn, transformers, ...) the way plain objects are rebuilt."
+        why "Framework checkpoints store estimators as instances created with NEWOBJ or copyreg._reconstructor and filled with BUILD. That loads framework code you already trust; it is reported so the inventory is complete."
+        fix "None needed when you trust the framework version installed where the file is loaded.";
+    PICKLE_FRAMEWORK_CALL = "MV105" "pickle-framework-call" Medium cwe 502 lower true
+        summary "A pickle calls a framework global directly instead of rebuilding an instance."
+        why "A direct call runs an arbitrary framework function with attacker-chosen arguments; some framework functions read files, compile code or download data."
+        fix "Check that the called function is a constructor you expect; allow the exact pair in modelvet.toml if it is.";
+    PICKLE_DYNAMIC_IMPORT = "MV106" "pickle-dynamic-import" Critical cwe 502 lower false
+        summary "STACK_GLOBAL takes its module or name from something other than a literal string."
+        why "When the operands come from a call result or an unknown value, the imported name cannot be known before loading: the classic way to hide os.system from scanners."
+        fix "Do not load this file.";
+    PICKLE_EXT_OPCODE = "MV107" "pickle-ext-opcode" High cwe 502 lower false
+        summary "A pickle imports through the copyreg extension registry (EXT1/EXT2/EXT4)."
+        why "The imported object depends on what the loading process registered, so no scanner can know it; ordinary pickles never use extension codes."
+        fix "Do not load this file unless you control the extension registry of the loader.";
+    PICKLE_GLOBAL_MUTATION = "MV108" "pickle-global-mutation" High cwe 915 lower false
+        summary "A pickle mutates an imported global (BUILD, SETITEM(S), APPEND(S) or ADDITEMS on the global itself)."
+        why "Setting attributes or items on a module-level object (os.environ, sys.path, a class's methods) changes the behaviour of the loading process even when the global is otherwise harmless: the ShadowPickle and Sleepy Pickle techniques."
+        fix "Do not load this file.";
+    PICKLE_CODE_OBJECT = "MV109" "pickle-code-object" Critical cwe 94 lower false
+        summary "A pickle rebuilds a code object or function (marshal, types.CodeType, dill, cloudpickle)."
+        why "Serialised bytecode is arbitrary code by definition; it runs as soon as the rebuilt function is called."
+        fix "Load only if you produced the file yourself; prefer a format that stores data only.";
+    PICKLE_MALFORMED = "MV110" "pickle-malformed-stream" Low cwe 20 lower true
+        summary "A pickle stream is truncated, has an invalid opcode, or fails as CPython's unpickler would fail."
+        why "Unpicklers execute the prefix of a broken stream before they raise, so a payload can hide in front of a deliberate error (the nullifAI technique). Findings before the error are kept."
+        fix "Regenerate the file; treat any finding before the error as real.";
+    PICKLE_FRAME_DIVERGENCE = "MV111" "pickle-frame-divergence" Medium cwe 436 lower true
+        summary "An opcode crosses a FRAME boundary, or a FRAME starts inside another frame."
+        why "CPython's C unpickler treats FRAME as a hint and reads across it; parsers that honour frames see different opcodes than the loader executes. Picklers never write such streams."
+        fix "Treat the file as crafted.";
+    PICKLE_TRAILING_DATA = "MV112" "pickle-trailing-data" Low cwe 20 lower true
+        summary "Bytes follow the final STOP opcode and are not another pickle."
+        why "pickle.loads ignores them, but a second loader (or a polyglot reading the file as another format) may not."
+        fix "Check what produced the extra bytes.";
+    PICKLE_PERSISTENT_ID = "MV113" "pickle-persistent-id" Low cwe 502 lower true
+        summary "A pickle outside a PyTorch archive uses persistent ids (PERSID/BINPERSID)."
+        why "Persistent ids are resolved by the loading application's persistent_load hook, whose behaviour is outside the file."
+        fix "Make sure the application that loads the file resolves persistent ids safely.";
+    TORCH_STORAGE_MISMATCH = "MV201" "torch-storage-mismatch" Medium cwe 20 lower true
+        summary "A PyTorch storage reference names a missing data/<key> record, or one smaller than the storage it claims."
+        why "A torch zip whose pickle and records disagree was not written by torch.save; loaders then read out of bounds or fail."
+        fix "Regenerate the checkpoint with torch.save.";
+    TORCHSCRIPT_CODE = "MV202" "torchscript-code" Info cwe 94 lower true
+        summary "The archive is TorchScript: it carries code (code/ files) that torch.jit.load compiles and runs."
+        why "TorchScript code is confined to TorchScript's operator set, but it is code, and it is listed so it can be reviewed."
+        fix "Review the listed code files, or export the model to a data-only format.";
+    TORCHSCRIPT_UNSAFE_OP = "MV203" "torchscript-unsafe-op" High cwe 94 lower false
+        summary "TorchScript code loads native operator libraries, reads or writes files, or calls custom operators outside the standard namespaces."
+        why "torch.ops.load_library and custom operator namespaces run native code outside TorchScript's confines; file operations reach the host."
+        fix "Do not load the archive unless you trust and have reviewed the native extensions it needs.";
+    ZIP_DUPLICATE_NAME = "MV301" "zip-duplicate-name" High cwe 436 lower false
+        summary "Two zip entries have the same name."
+        why "Readers disagree about which entry wins (Python's zipfile and torch take the last, other tools the first), which hides a member from scanners."
+        fix "Treat the archive as crafted.";
+    ZIP_NAME_MISMATCH = "MV302" "zip-name-mismatch" High cwe 436 lower false
+        summary "A zip entry's local header name differs from its central directory name."
+        why "Tools that read local headers and tools that read the central directory see different files; torch uses the central directory."
+        fix "Treat the archive as crafted.";
+    ZIP_CRC_MISMATCH = "MV303" "zip-crc-mismatch" Medium cwe 354 lower true
+        summary "A zip entry's data does not match its CRC-32."
+        why "torch does not check CRCs, so a modified member still loads; scanners that stop at the CRC error see nothing."
+        fix "Re-download the file and verify its hash.";
+    ZIP_UNUSUAL_FLAGS = "MV304" "zip-unusual-flags" Medium cwe 436 lower true
+        summary "A zip entry sets the encryption or another unusual general-purpose flag, or uses an unsupported compression method."
+        why "Some loaders ignore these flags and read the data anyway, while scanners skip the member."
+        fix "Treat the archive as crafted.";
+    ARCHIVE_PATH_TRAVERSAL = "MV305" "archive-path-traversal" Medium cwe 22 lower true
+        summary "An archive member name is absolute or contains `..`."
+        why "Extracting the archive writes outside the target directory."
+        fix "Never extract the archive with a tool that follows such names.";
+    ZIP_MALFORMED = "MV306" "zip-malformed" Medium cwe 20 lower true
+        summary "The zip structure is inconsistent: entries overlap, point past the end, or the directory is damaged."
+        why "Overlapping or out-of-bounds entries are the basis of zip bombs and of polyglots that readers interpret differently."
+        fix "Treat the archive as crafted.";
+    NUMPY_OBJECT_ARRAY = "MV401" "numpy-object-array" Low cwe 502 lower true
+        summary "A NumPy array has an object dtype: its payload is a pickle (scanned as a member)."
+        why "numpy.load(allow_pickle=True) unpickles object arrays; the embedded pickle is scanned and reported separately."
+        fix "Store numeric arrays, or load with allow_pickle=False.";
+    NUMPY_SIZE_MISMATCH = "MV402" "numpy-size-mismatch" Low cwe 20 lower true
+        summary "A .npy payload is not the size its header declares."
+        why "Extra bytes can carry a second payload; missing bytes make loaders fail or read past the array."
+        fix "Regenerate the file.";
+    NUMPY_MALFORMED_HEADER = "MV403" "numpy-malformed-header" Medium cwe 20 lower true
+        summary "A .npy header is not a valid literal dictionary with descr, fortran_order and shape."
+        why "Old NumPy versions evaluated the header; a crafted header targets them."
+        fix "Regenerate the file.";
+    FORMAT_NAME_MISMATCH = "MV501" "format-name-mismatch" Low cwe 434 lower true
+        summary "The content's format differs from the format the file name claims (for example a pickle named .safetensors)."
+        why "Tools that trust extensions (several scanners, some loaders) skip or mis-handle disguised files."
+        fix "Rename the file or find out why it is disguised.";
+    SCAN_LIMIT_REACHED = "MV502" "scan-limit-reached" Info cwe 400 lower true
+        summary "A named scanner limit was reached; the artifact is incomplete."
+        why "Every resource bound is explicit. Content past the limit was not checked, so the artifact is not clean."
+        fix "Inspect the file by other means, or split it.";
+}
+
+/// Looks a rule up by id (`MV101`) or name (`pickle-exec-global`).
+pub fn find(id_or_name: &str) -> Option<&'static Rule> {
+    CATALOG
+        .iter()
+        .find(|r| r.id.eq_ignore_ascii_case(id_or_name) || r.name == id_or_name)
+}
+
+/// Renders the catalog as Markdown; `docs/rules.md` is exactly this text.
+pub fn render_markdown() -> String {
+    let mut out = String::new();
+    out.push_str("# modelvet rules\n\n");
+    out.push_str("<!-- Generated from src/rules.rs by `modelvet rules --markdown`. Do not edit. -->\n\n");
+    out.push_str(&format!("Catalog version {CATALOG_VERSION}.\n\n"));
+    out.push_str("| id | name | default severity | CWE |\n|---|---|---|---|\n");
+    for r in CATALOG {
+        out.push_str(&format!(
+            "| [{id}](#{anchor}) | {name} | {sev} | CWE-{cwe} |\n",
+            id = r.id,
+            anchor = r.id.to_ascii_lowercase(),
+            name = r.name,
+            sev = r.severity.as_str(),
+            cwe = r.cwe
+        ));
+    }
+    for r in CATALOG {
+        out.push_str(&format!(
+            "\n## {id}\n\n**{name}**, default severity `{sev}`, [CWE-{cwe}](https://cwe.mitre.org/data/definitions/{cwe}.html){lower}\n\n**What it detects.** {summary}\n\n**Why it matters.** {why}\n\n**What to do.** {fix}\n",
+            id = r.id,
+            name = r.name,
+            sev = r.severity.as_str(),
+            cwe = r.cwe,
+            lower = if r.may_lower { "" } else { ". Its severity cannot be lowered by configuration" },
+            summary = r.summary,
+            why = r.rationale,
+            fix = r.remediation
+        ));
+    }
+    out
+}

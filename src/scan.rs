@@ -1,0 +1,841 @@
+//! Drives a scan: walks the inputs, opens containers, hands each artifact to its parser
+//! by content, and collects one [`Artifact`] per file and per parsed member.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::formats::compress::{self, Budget};
+use crate::formats::pickle::{self, PickleContext, StorageRef};
+use crate::formats::sniff::{self, Detected, SNIFF_LEN};
+use crate::formats::{numpy, sevenz, tar, torch, zip};
+use crate::limits::{self, LimitHit};
+use crate::policy::Policy;
+use crate::report::{Artifact, ArtifactKind, Finding, Status};
+use crate::rules;
+use crate::source::{hex, ByteStream, FileSource, ReadAt, ReadAtCursor};
+
+pub struct ScanOptions {
+    /// SHA-256 of every top-level file.
+    pub hash: bool,
+    pub policy: Policy,
+    /// Progress on stderr (only used when stderr is a terminal).
+    pub progress: bool,
+}
+
+type Stream<'a> = ByteStream<Box<dyn Read + 'a>>;
+
+/// Where an artifact sits and what is known about it before its bytes are read.
+#[derive(Clone)]
+struct Node {
+    path: String,
+    file: String,
+    member: Option<String>,
+    depth: usize,
+    /// The user named it, or its name claims a model format.
+    expected: bool,
+    pickle_ctx: PickleContext,
+}
+
+impl Node {
+    fn child(&self, name: &str, ctx: PickleContext) -> Node {
+        Node {
+            path: format!("{}!{}", self.path, name),
+            file: self.file.clone(),
+            member: Some(match &self.member {
+                Some(m) => format!("{m}!{name}"),
+                None => name.to_string(),
+            }),
+            depth: self.depth + 1,
+            expected: sniff::name_claims_model(name),
+            pickle_ctx: ctx,
+        }
+    }
+}
+
+pub struct Scanner<'o> {
+    opts: &'o ScanOptions,
+    pub artifacts: Vec<Artifact>,
+    budget: Rc<Budget>,
+    files_done: usize,
+}
+
+/// Scans every input (files, directories, `-` for stdin). Fails only for usage errors
+/// (a path that does not exist); everything else becomes an artifact status.
+pub fn scan_inputs(inputs: &[String], opts: &ScanOptions) -> Result<Vec<Artifact>, String> {
+    let mut scanner = Scanner { opts, artifacts: Vec::new(), budget: Rc::new(Budget::default()), files_done: 0 };
+    for input in inputs {
+        if input == "-" {
+            scanner.scan_stdin();
+            continue;
+        }
+        let path = Path::new(input);
+        let meta = std::fs::metadata(path).map_err(|e| format!("{input}: {e}"))?;
+        if meta.is_dir() {
+            scanner.walk_dir(path, input);
+        } else {
+            scanner.scan_file(input, path, true);
+        }
+    }
+    if scanner.opts.progress && io::stderr().is_terminal() {
+        eprint!("\r\x1b[2K");
+    }
+    Ok(scanner.artifacts)
+}
+
+/// The folder that bounds symlinks for a directory scan: the scanned folder itself, or
+/// the enclosing Hugging Face cache repository (`models--org--name`), whose snapshots
+/// link into its `blobs/`.
+fn containment_root(root: &Path) -> PathBuf {
+    let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    for ancestor in canonical.ancestors() {
+        let name = ancestor.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if (name.starts_with("models--") || name.starts_with("datasets--") || name.starts_with("spaces--"))
+            && ancestor.join("blobs").is_dir()
+        {
+            return ancestor.to_path_buf();
+        }
+    }
+    canonical
+}
+
+impl Scanner<'_> {
+    fn progress(&mut self, path: &str) {
+        self.files_done += 1;
+        if self.opts.progress && io::stderr().is_terminal() {
+            let shown: String = path.chars().rev().take(60).collect::<Vec<_>>().into_iter().rev().collect();
+            eprint!("\r\x1b[2K[{}] {}", self.files_done, shown);
+            let _ = io::stderr().flush();
+        }
+    }
+
+    fn walk_dir(&mut self, root: &Path, display_root: &str) {
+        let bound = containment_root(root);
+        let mut pending = vec![(root.to_path_buf(), display_root.trim_end_matches('/').to_string())];
+        let mut seen_dirs = HashSet::new();
+        while let Some((dir, display)) = pending.pop() {
+            if let Ok(c) = dir.canonicalize() {
+                if !seen_dirs.insert(c) {
+                    continue;
+                }
+            }
+            let mut entries: Vec<_> = match std::fs::read_dir(&dir) {
+                Ok(rd) => rd.filter_map(Result::ok).collect(),
+                Err(e) => {
+                    let mut a = Artifact::new(display.clone(), display.clone(), None);
+                    a.format = "directory".into();
+                    a.mark_error(format!("cannot list directory: {e}"));
+                    self.artifacts.push(a);
+                    continue;
+                }
+            };
+            entries.sort_by_key(|e| e.file_name());
+            let mut subdirs = Vec::new();
+            for entry in entries {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let shown = if display.is_empty() { name.clone() } else { format!("{display}/{name}") };
+                let path = entry.path();
+                let Ok(ft) = entry.file_type() else { continue };
+                if ft.is_dir() {
+                    subdirs.push((path, shown));
+                } else if ft.is_file() {
+                    self.scan_file(&shown, &path, false);
+                } else if ft.is_symlink() {
+                    match path.canonicalize() {
+                        Ok(target) if target.starts_with(&bound) && target.is_file() => self.scan_file(&shown, &path, false),
+                        Ok(target) if target.is_dir() => {
+                            // Directory links are not followed: they can loop or leave the tree.
+                            let mut a = Artifact::new(shown.clone(), shown, None);
+                            a.kind = ArtifactKind::NotModel;
+                            a.format = "symlink".into();
+                            a.reason = Some(format!("directory link to {} not followed", target.display()));
+                            a.expected = false;
+                            self.artifacts.push(a);
+                        }
+                        other => {
+                            let mut a = Artifact::new(shown.clone(), shown.clone(), None);
+                            a.format = "symlink".into();
+                            a.kind = ArtifactKind::Unrecognized;
+                            a.expected = sniff::name_claims_model(&shown);
+                            let target = other.map(|t| t.display().to_string()).unwrap_or_else(|e| format!("unresolvable ({e})"));
+                            a.mark_incomplete(format!("symbolic link to {target} leaves the scanned tree and was not followed"));
+                            self.artifacts.push(a);
+                        }
+                    }
+                }
+            }
+            // Depth-first in name order: push in reverse so the first name pops first.
+            pending.extend(subdirs.into_iter().rev());
+        }
+    }
+
+    fn scan_stdin(&mut self) {
+        // Random-access formats need a seekable copy: spool stdin to an unlinked temp file.
+        let node = Node { path: "-".into(), file: "-".into(), member: None, depth: 0, expected: true, pickle_ctx: PickleContext::Plain };
+        let spooled = (|| -> io::Result<File> {
+            let path = std::env::temp_dir().join(format!("modelvet-stdin-{}", std::process::id()));
+            let mut f = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
+            let _ = std::fs::remove_file(&path);
+            io::copy(&mut io::stdin().lock(), &mut f)?;
+            Ok(f)
+        })();
+        match spooled {
+            Ok(f) => self.scan_open_file(node, f, None),
+            Err(e) => {
+                let mut a = Artifact::new("-".into(), "-".into(), None);
+                a.mark_error(format!("cannot read standard input: {e}"));
+                self.artifacts.push(a);
+            }
+        }
+    }
+
+    fn scan_file(&mut self, display: &str, path: &Path, explicit: bool) {
+        self.progress(display);
+        let node = Node {
+            path: display.to_string(),
+            file: display.to_string(),
+            member: None,
+            depth: 0,
+            expected: explicit || sniff::name_claims_model(display),
+            pickle_ctx: PickleContext::Plain,
+        };
+        match File::open(path) {
+            Ok(f) => self.scan_open_file(node, f, Some(path.to_path_buf())),
+            Err(e) => {
+                let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
+                a.expected = node.expected;
+                a.mark_error(format!("cannot open: {e}"));
+                self.artifacts.push(a);
+            }
+        }
+    }
+
+    fn scan_open_file(&mut self, node: Node, file: File, path: Option<PathBuf>) {
+        self.budget = Rc::new(Budget::default());
+        let hash_file = if self.opts.hash { file.try_clone().ok() } else { None };
+        let src: Arc<dyn ReadAt> = match FileSource::new(file) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
+                a.mark_error(format!("cannot read: {e}"));
+                self.artifacts.push(a);
+                return;
+            }
+        };
+        let size = src.len();
+        let mut prefix = vec![0u8; SNIFF_LEN.min(size as usize)];
+        let read = src.read_at(0, &mut prefix).unwrap_or(0);
+        prefix.truncate(read);
+        let detected = sniff::sniff(&prefix, &self.opts.policy);
+        let _ = path;
+        let (idx, digest, io_error) = if detected.needs_random_access() {
+            // The hash needs every byte, the parser a few: hash on a second core meanwhile.
+            let hasher = hash_file.map(|f| std::thread::spawn(move || hash_whole_file(f)));
+            let idx = self.scan_seekable(src, node);
+            let digest = hasher.and_then(|h| h.join().ok()).map(|r| r.map_err(|e| e.to_string()));
+            match digest {
+                Some(Ok(d)) => (idx, Some(d), None),
+                Some(Err(e)) => (idx, None, Some(e)),
+                None => (idx, None, None),
+            }
+        } else {
+            let cursor: Box<dyn Read> = Box::new(ReadAtCursor { source: src, pos: 0 });
+            let mut stream = ByteStream::new(cursor);
+            if self.opts.hash {
+                stream = stream.hashing();
+            }
+            let idx = self.scan_stream(&mut stream, node);
+            let (_, digest, err) = stream.finish();
+            (idx, digest, err)
+        };
+        let a = &mut self.artifacts[idx];
+        a.size = size;
+        a.sha256 = digest.map(|d| hex(&d));
+        if let Some(e) = io_error {
+            a.mark_incomplete(format!("read error: {e}"));
+        }
+    }
+
+    fn new_artifact(&mut self, node: &Node) -> usize {
+        let mut a = Artifact::new(node.path.clone(), node.file.clone(), node.member.clone());
+        a.expected = node.expected || node.depth == 0 && node.expected;
+        self.artifacts.push(a);
+        self.artifacts.len() - 1
+    }
+
+    fn add_finding(&mut self, idx: usize, mut f: Finding) {
+        let a = &mut self.artifacts[idx];
+        f.severity = self.opts.policy.severity_of(f.rule());
+        if f.location.member.is_none() {
+            f.location.member = a.member.clone();
+        }
+        a.findings.push(f);
+    }
+
+    fn limit(&mut self, idx: usize, hit: LimitHit) {
+        self.add_finding(idx, Finding::new(&rules::SCAN_LIMIT_REACHED, hit.describe()));
+        self.artifacts[idx].mark_incomplete(hit.describe());
+    }
+
+    /// Random-access formats (zip, 7z); anything else is streamed.
+    fn scan_seekable(&mut self, src: Arc<dyn ReadAt>, node: Node) -> usize {
+        let mut prefix = vec![0u8; SNIFF_LEN.min(src.len() as usize)];
+        let n = src.read_at(0, &mut prefix).unwrap_or(0);
+        prefix.truncate(n);
+        let detected = sniff::sniff(&prefix, &self.opts.policy);
+        match detected {
+            Detected::Zip | Detected::SevenZip => {
+                let idx = self.new_artifact(&node);
+                self.artifacts[idx].format = detected.name().into();
+                self.artifacts[idx].size = src.len();
+                if node.depth > limits::MAX_NESTING_DEPTH {
+                    self.limit(idx, LimitHit::NestingDepth);
+                    return idx;
+                }
+                if detected == Detected::Zip {
+                    self.scan_zip(src, idx, &node);
+                } else {
+                    self.scan_7z(src, idx, &node);
+                }
+                idx
+            }
+            _ => {
+                let cursor: Box<dyn Read> = Box::new(ReadAtCursor { source: src, pos: 0 });
+                let mut stream = ByteStream::new(cursor);
+                self.scan_stream(&mut stream, node)
+            }
+        }
+    }
+
+    /// Sequential formats. Leaves the stream drained (so containers stay in step).
+    fn scan_stream(&mut self, stream: &mut Stream<'_>, node: Node) -> usize {
+        let idx = self.new_artifact(&node);
+        let start = stream.position();
+        let prefix = stream.fill(SNIFF_LEN).to_vec();
+        let detected = sniff::sniff(&prefix, &self.opts.policy);
+        self.artifacts[idx].format = detected.name().into();
+        let name = node.member.as_deref().unwrap_or(&node.path).to_string();
+        if let Some(claimed) = sniff::claimed_format(&name) {
+            let executable = matches!(detected, Detected::Pickle | Detected::TorchLegacy | Detected::Zip | Detected::SevenZip | Detected::Tar) || detected.is_compressed_stream();
+            if executable && claimed != detected.name() {
+                self.add_finding(idx, Finding::new(&rules::FORMAT_NAME_MISMATCH, format!("the name claims {claimed}, but the content is {}", detected.name())));
+            }
+        }
+        if node.depth > limits::MAX_NESTING_DEPTH {
+            self.limit(idx, LimitHit::NestingDepth);
+        } else {
+            match detected {
+                Detected::Pickle | Detected::TorchLegacy => {
+                    let ctx = if detected == Detected::TorchLegacy { PickleContext::TorchLegacy } else { node.pickle_ctx };
+                    self.artifacts[idx].format = match (detected, ctx) {
+                        (Detected::TorchLegacy, _) => "torch-legacy",
+                        _ => "pickle",
+                    }
+                    .into();
+                    self.scan_pickle(stream, idx, ctx);
+                }
+                Detected::Npy => self.scan_npy(stream, idx, &node),
+                d if d.is_compressed_stream() => self.scan_compressed(stream, idx, &node, d),
+                Detected::Tar => self.scan_tar(stream, idx, &node),
+                Detected::Zip | Detected::SevenZip => self.scan_buffered(stream, idx, &node),
+                Detected::Text | Detected::Image | Detected::Empty => {
+                    self.artifacts[idx].kind = ArtifactKind::NotModel;
+                    self.artifacts[idx].expected = false;
+                }
+                Detected::Safetensors | Detected::Gguf | Detected::Hdf5 => {
+                    self.artifacts[idx].mark_incomplete(format!("{} is recognised but its parser is not in this release", detected.name()));
+                    self.artifacts[idx].expected = true;
+                }
+                _ => {
+                    let a = &mut self.artifacts[idx];
+                    a.kind = ArtifactKind::Unrecognized;
+                    a.mark_incomplete("unrecognized content: not a format modelvet parses");
+                }
+            }
+        }
+        // Drain what the parser did not need, so the size is known and containers stay in step.
+        loop {
+            if stream.skip(1 << 30) == 0 {
+                break;
+            }
+        }
+        if let Some(e) = stream.io_error() {
+            let reason = match self.budget.hit.get() {
+                Some(hit) => hit.describe(),
+                None => format!("read error: {e}"),
+            };
+            if let Some(hit) = self.budget.hit.get() {
+                if !self.artifacts[idx].findings.iter().any(|f| f.rule == rules::SCAN_LIMIT_REACHED.id) {
+                    self.add_finding(idx, Finding::new(&rules::SCAN_LIMIT_REACHED, hit.describe()));
+                }
+            }
+            self.artifacts[idx].mark_incomplete(reason);
+        }
+        self.artifacts[idx].size = stream.position() - start;
+        idx
+    }
+
+    fn scan_pickle(&mut self, stream: &mut Stream<'_>, idx: usize, ctx: PickleContext) -> Vec<StorageRef> {
+        let scan = pickle::scan_stream(stream, ctx, &self.opts.policy);
+        let facts = scan.facts(&self.opts.policy, ctx);
+        self.artifacts[idx].set_fact("pickle", facts);
+        for f in scan.findings {
+            let mut f = f;
+            f.location.member = self.artifacts[idx].member.clone();
+            self.artifacts[idx].findings.push(f);
+        }
+        if let Some(reason) = scan.incomplete {
+            self.artifacts[idx].mark_incomplete(reason);
+        }
+        scan.storages
+    }
+
+    fn scan_npy(&mut self, stream: &mut Stream<'_>, idx: usize, node: &Node) {
+        match numpy::read_header(stream) {
+            Ok(h) => {
+                self.artifacts[idx].set_fact("npy", &h);
+                if h.has_object {
+                    self.add_finding(idx, Finding::new(&rules::NUMPY_OBJECT_ARRAY, format!("dtype {} holds Python objects; the payload is a pickle", h.descr)));
+                    let child = node.child("<object payload>", PickleContext::Plain);
+                    let cidx = self.new_artifact(&child);
+                    self.artifacts[cidx].format = "pickle".into();
+                    self.scan_pickle(stream, cidx, PickleContext::Plain);
+                    let (status, reason) = (self.artifacts[cidx].status, self.artifacts[cidx].reason.clone());
+                    if status != Status::Complete {
+                        self.artifacts[idx].mark_incomplete(reason.unwrap_or_default());
+                    }
+                } else if let Some(expected) = h.payload_bytes {
+                    let got = stream.skip(expected);
+                    let mut extra = 0;
+                    loop {
+                        let n = stream.skip(1 << 30);
+                        if n == 0 {
+                            break;
+                        }
+                        extra += n;
+                    }
+                    if got < expected || extra > 0 {
+                        self.add_finding(
+                            idx,
+                            Finding::new(&rules::NUMPY_SIZE_MISMATCH, format!("header declares {expected} payload bytes, the file holds {}", got + extra))
+                                .offset(h.header_len),
+                        );
+                    }
+                }
+            }
+            Err(e) => {
+                self.add_finding(idx, Finding::new(&rules::NUMPY_MALFORMED_HEADER, format!("invalid .npy header: {e}")));
+                self.artifacts[idx].mark_incomplete(format!("invalid .npy header: {e}"));
+            }
+        }
+    }
+
+    fn scan_compressed(&mut self, stream: &mut Stream<'_>, idx: usize, node: &Node, kind: Detected) {
+        let budget = self.budget.clone();
+        match compress::decoder(kind, &mut *stream, budget) {
+            Ok(dec) => {
+                let inner_name = inner_name(node, kind);
+                let child = node.child(&inner_name, node.pickle_ctx);
+                let mut inner: Stream<'_> = ByteStream::new(dec);
+                let cidx = self.scan_stream(&mut inner, child);
+                if self.artifacts[cidx].status != Status::Complete {
+                    let reason = self.artifacts[cidx].reason.clone().unwrap_or_default();
+                    self.artifacts[idx].mark_incomplete(format!("compressed content incomplete: {reason}"));
+                }
+            }
+            Err(e) => self.artifacts[idx].mark_incomplete(format!("cannot decode {}: {e}", kind.name())),
+        }
+    }
+
+    fn scan_tar(&mut self, stream: &mut Stream<'_>, idx: usize, node: &Node) {
+        let mut members = 0usize;
+        loop {
+            let entry = match tar::next_entry(stream) {
+                Ok(Some(e)) => e,
+                Ok(None) => break,
+                Err(e) => {
+                    self.artifacts[idx].mark_incomplete(e);
+                    break;
+                }
+            };
+            members += 1;
+            if members > limits::MAX_MEMBERS_PER_CONTAINER {
+                self.limit(idx, LimitHit::MembersPerContainer);
+                break;
+            }
+            if entry.name.starts_with('/') || entry.name.split('/').any(|p| p == "..") || (matches!(entry.kind, b'1' | b'2') && (entry.link.starts_with('/') || entry.link.split('/').any(|p| p == ".."))) {
+                self.add_finding(idx, Finding::new(&rules::ARCHIVE_PATH_TRAVERSAL, format!("tar member `{}` escapes the extraction directory", entry.name)).offset(entry.data_offset.saturating_sub(512)));
+            }
+            if entry.is_file() {
+                let child = node.child(&entry.name, node.pickle_ctx);
+                let body: Box<dyn Read + '_> = Box::new((&mut *stream).take(entry.size));
+                let mut inner: Stream<'_> = ByteStream::new(body);
+                let cidx = self.scan_stream(&mut inner, child);
+                self.drop_if_uninteresting(cidx);
+            }
+            if let Err(e) = tar::finish_entry(stream, &entry) {
+                self.artifacts[idx].mark_incomplete(e);
+                break;
+            }
+        }
+        self.artifacts[idx].set_fact("members", members);
+    }
+
+    /// A zip or 7z met inside a stream: buffer it (bounded) for random access.
+    fn scan_buffered(&mut self, stream: &mut Stream<'_>, idx: usize, node: &Node) {
+        let mut buf = Vec::new();
+        let cap = limits::MAX_BUFFERED_MEMBER_BYTES;
+        let read = (&mut *stream).take(cap + 1).read_to_end(&mut buf);
+        if read.is_err() || buf.len() as u64 > cap {
+            if buf.len() as u64 > cap {
+                self.limit(idx, LimitHit::BufferedMemberBytes);
+            } else {
+                self.artifacts[idx].mark_incomplete("read error while buffering an archive");
+            }
+            return;
+        }
+        let src: Arc<dyn ReadAt> = Arc::new(buf);
+        if self.artifacts[idx].format == "zip" {
+            self.scan_zip(src, idx, node);
+        } else {
+            self.scan_7z(src, idx, node);
+        }
+    }
+
+    /// Removes a member artifact that is plainly not a model and says nothing.
+    fn drop_if_uninteresting(&mut self, idx: usize) {
+        if idx + 1 == self.artifacts.len() {
+            let a = &self.artifacts[idx];
+            if a.member.is_some() && a.kind == ArtifactKind::NotModel && a.findings.is_empty() && a.status == Status::Complete {
+                self.artifacts.pop();
+            }
+        }
+    }
+
+    fn scan_zip(&mut self, src: Arc<dyn ReadAt>, idx: usize, node: &Node) {
+        let index = match zip::read_index(&src) {
+            Ok(i) => i,
+            Err(e) => {
+                self.add_finding(idx, Finding::new(&rules::ZIP_MALFORMED, e.clone()));
+                self.artifacts[idx].mark_incomplete(e);
+                return;
+            }
+        };
+        for f in index.findings {
+            self.add_finding(idx, f);
+        }
+        if let Some(hit) = index.limit {
+            self.limit(idx, hit);
+        } else if let Some(reason) = index.incomplete {
+            self.artifacts[idx].mark_incomplete(reason);
+        }
+        // torch writes every record under one top folder: <archive>/data.pkl.
+        let names: HashSet<&str> = index.entries.iter().map(|e| e.name.as_str()).collect();
+        let torch_root = index
+            .entries
+            .iter()
+            .find_map(|e| e.name.strip_suffix("data.pkl").filter(|r| r.is_empty() || (r.ends_with('/') && !r[..r.len() - 1].contains('/'))))
+            .map(str::to_string);
+        let torchscript = torch_root.as_ref().is_some_and(|r| {
+            names.contains(format!("{r}constants.pkl").as_str()) || index.entries.iter().any(|e| e.name.starts_with(&format!("{r}code/")))
+        });
+        let ctx = match (&torch_root, torchscript) {
+            (Some(_), true) => PickleContext::TorchScript,
+            (Some(_), false) => PickleContext::TorchZip,
+            _ => node.pickle_ctx,
+        };
+        let kind = if torchscript {
+            "torchscript"
+        } else if torch_root.is_some() {
+            "torch-zip"
+        } else if index.entries.iter().any(|e| e.name.ends_with(".npy")) && index.entries.iter().all(|e| e.name.ends_with(".npy") || e.is_dir()) {
+            "npz"
+        } else {
+            "zip"
+        };
+        self.artifacts[idx].format = kind.into();
+        self.artifacts[idx].set_fact("entries", index.entries.len());
+
+        // Pickles first, so storage references are known before data/ records are seen.
+        let mut order: Vec<&zip::Entry> = index.entries.iter().filter(|e| !e.is_dir()).collect();
+        order.sort_by_key(|e| (!e.name.ends_with(".pkl"), e.index));
+        let mut storages: Vec<StorageRef> = Vec::new();
+        let mut storage_bytes: u64 = 0;
+        let mut code_files = Vec::new();
+        let mut skipped_members = 0usize;
+        for entry in order {
+            if let Some(root) = &torch_root {
+                if let Some(key) = entry.name.strip_prefix(&format!("{root}data/")) {
+                    if storages.iter().any(|s| s.key == key) {
+                        storage_bytes += entry.uncompressed_size;
+                        continue;
+                    }
+                }
+                if torchscript && entry.name.starts_with(&format!("{root}code/")) && entry.name.ends_with(".py") {
+                    code_files.push(self.read_torchscript_code(&src, entry, idx));
+                    continue;
+                }
+            }
+            let member_ctx = if torch_root.is_some() { ctx } else { node.pickle_ctx };
+            let child = node.child(&entry.name, member_ctx);
+            let (cidx, storage_refs) = self.scan_zip_member(&src, entry, child);
+            storages.extend(storage_refs);
+            if let Some(c) = cidx {
+                let before = self.artifacts.len();
+                self.drop_if_uninteresting(c);
+                if self.artifacts.len() < before {
+                    skipped_members += 1;
+                }
+            }
+        }
+        self.artifacts[idx].set_fact("other_members", skipped_members);
+        if let Some(root) = &torch_root {
+            self.check_storages(idx, root, &index.entries, &storages);
+            self.artifacts[idx].set_fact("storages", storages.len());
+            self.artifacts[idx].set_fact("storage_bytes", storage_bytes);
+        }
+        if torchscript {
+            let listing: Vec<String> = code_files.iter().map(|(name, digest)| format!("{name} sha256:{digest}")).collect();
+            self.add_finding(
+                idx,
+                Finding::new(&rules::TORCHSCRIPT_CODE, format!("TorchScript archive with {} code file(s); torch.jit.load compiles and runs them", code_files.len()))
+                    .detail(listing.join("; ")),
+            );
+            let files: BTreeMap<String, String> = code_files.into_iter().collect();
+            self.artifacts[idx].set_fact("torchscript_code", files);
+        }
+    }
+
+    fn read_torchscript_code(&mut self, src: &Arc<dyn ReadAt>, entry: &zip::Entry, idx: usize) -> (String, String) {
+        let mut text = Vec::new();
+        let ok = match member_reader(src, entry, self.budget.clone()) {
+            Ok(r) => r.take(limits::MAX_TORCHSCRIPT_SOURCE + 1).read_to_end(&mut text).is_ok(),
+            Err(_) => false,
+        };
+        if !ok {
+            self.artifacts[idx].mark_incomplete(format!("cannot read TorchScript source {}", entry.name));
+        } else if text.len() as u64 > limits::MAX_TORCHSCRIPT_SOURCE {
+            self.limit(idx, LimitHit::TorchscriptSource);
+        }
+        let digest = hex(&Sha256::digest(&text));
+        let source = String::from_utf8_lossy(&text);
+        for mut f in torch::check_torchscript_source(&entry.name, &source) {
+            f.location.member = Some(entry.name.clone());
+            self.add_finding(idx, f);
+        }
+        (entry.name.clone(), digest)
+    }
+
+    fn check_storages(&mut self, idx: usize, root: &str, entries: &[zip::Entry], storages: &[StorageRef]) {
+        for s in storages {
+            let name = format!("{root}data/{}", s.key);
+            let Some(entry) = entries.iter().rev().find(|e| e.name == name) else {
+                self.add_finding(idx, Finding::new(&rules::TORCH_STORAGE_MISMATCH, format!("storage `{}` ({}) has no record {name}", s.key, s.type_name)).offset(s.offset));
+                continue;
+            };
+            if let (Some(numel), Some(elem)) = (s.numel, torch::storage_element_size(&s.type_name)) {
+                match numel.checked_mul(elem) {
+                    Some(need) if need <= entry.uncompressed_size => {}
+                    need => self.add_finding(
+                        idx,
+                        Finding::new(
+                            &rules::TORCH_STORAGE_MISMATCH,
+                            format!(
+                                "storage `{}` needs {} bytes ({numel} x {elem}) but {name} holds {}",
+                                s.key,
+                                need.map_or("more than 2^64".to_string(), |n| n.to_string()),
+                                entry.uncompressed_size
+                            ),
+                        )
+                        .offset(s.offset),
+                    ),
+                }
+            }
+        }
+    }
+
+    /// Scans one zip member; returns its artifact and any torch storage references.
+    fn scan_zip_member(&mut self, src: &Arc<dyn ReadAt>, entry: &zip::Entry, child: Node) -> (Option<usize>, Vec<StorageRef>) {
+        if entry.data_offset == u64::MAX || entry.data_offset.saturating_add(entry.compressed_size) > src.len() {
+            let idx = self.new_artifact(&child);
+            self.artifacts[idx].mark_incomplete("member data lies outside the archive");
+            return (Some(idx), Vec::new());
+        }
+        if entry.method == 0 {
+            let range: Arc<dyn ReadAt> = Arc::new(entry.data(src));
+            let mut prefix = vec![0u8; SNIFF_LEN.min(range.len() as usize)];
+            let n = range.read_at(0, &mut prefix).unwrap_or(0);
+            prefix.truncate(n);
+            if sniff::sniff(&prefix, &self.opts.policy).needs_random_access() {
+                return (Some(self.scan_seekable(range, child)), Vec::new());
+            }
+        }
+        let reader = match member_reader(src, entry, self.budget.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                let idx = self.new_artifact(&child);
+                self.add_finding(idx, Finding::new(&rules::ZIP_UNUSUAL_FLAGS, format!("entry `{}`: {e}", entry.name)));
+                self.artifacts[idx].mark_incomplete(e);
+                return (Some(idx), Vec::new());
+            }
+        };
+        let crc = Rc::new(std::cell::RefCell::new(flate2::Crc::new()));
+        let checked: Box<dyn Read + '_> = Box::new(CrcReader { inner: reader, crc: crc.clone() });
+        let mut stream: Stream<'_> = ByteStream::new(checked);
+        let ctx = child.pickle_ctx;
+        let idx = self.new_artifact(&child);
+        let prefix = stream.fill(SNIFF_LEN).to_vec();
+        let detected = sniff::sniff(&prefix, &self.opts.policy);
+        let storages;
+        if matches!(detected, Detected::Pickle) && ctx != PickleContext::Plain {
+            self.artifacts[idx].format = "pickle".into();
+            storages = self.scan_pickle(&mut stream, idx, ctx);
+            loop {
+                if stream.skip(1 << 30) == 0 {
+                    break;
+                }
+            }
+            self.artifacts[idx].size = stream.position();
+        } else {
+            // Hand over to the generic path: it re-sniffs from the buffered prefix.
+            self.artifacts.pop();
+            let cidx = self.scan_stream(&mut stream, child);
+            return (Some(cidx), self.finish_crc(cidx, entry, &stream, &crc));
+        }
+        if stream.io_error().is_some() {
+            let e = stream.io_error().unwrap_or_default().to_string();
+            self.artifacts[idx].mark_incomplete(format!("read error: {e}"));
+        }
+        let _ = self.finish_crc(idx, entry, &stream, &crc);
+        (Some(idx), storages)
+    }
+
+    fn finish_crc(&mut self, idx: usize, entry: &zip::Entry, stream: &Stream<'_>, crc: &Rc<std::cell::RefCell<flate2::Crc>>) -> Vec<StorageRef> {
+        if stream.io_error().is_none() {
+            let got = crc.borrow().sum();
+            if got != entry.crc32 {
+                self.add_finding(
+                    idx,
+                    Finding::new(&rules::ZIP_CRC_MISMATCH, format!("entry `{}` has CRC-32 {got:08x}, its header says {:08x}", entry.name, entry.crc32))
+                        .offset(entry.local_header_offset),
+                );
+            }
+        }
+        Vec::new()
+    }
+
+    fn scan_7z(&mut self, src: Arc<dyn ReadAt>, idx: usize, node: &Node) {
+        let mut members = 0usize;
+        let mut hit = None;
+        let budget = self.budget.clone();
+        let result = sevenz::for_each_member(src, |member, data| {
+            members += 1;
+            if members > limits::MAX_MEMBERS_PER_CONTAINER {
+                hit = Some(LimitHit::MembersPerContainer);
+                return false;
+            }
+            let child = node.child(member.name, node.pickle_ctx);
+            let counted = compress::Counting { inner: data, count: Rc::new(std::cell::Cell::new(0)) };
+            let limited = LimitedPlain { inner: counted, budget: budget.clone() };
+            let boxed: Box<dyn Read + '_> = Box::new(limited);
+            let mut stream: Stream<'_> = ByteStream::new(boxed);
+            let cidx = self.scan_stream(&mut stream, child);
+            self.drop_if_uninteresting(cidx);
+            budget.hit.get().is_none()
+        });
+        if let Some(h) = hit.or(self.budget.hit.get()) {
+            self.limit(idx, h);
+        }
+        if let Err(e) = result {
+            self.artifacts[idx].mark_incomplete(e);
+        }
+        self.artifacts[idx].set_fact("members", members);
+    }
+}
+
+/// Counts a container's decompressed output against the input's budget.
+struct LimitedPlain<R> {
+    inner: R,
+    budget: Rc<Budget>,
+}
+
+impl<R: Read> Read for LimitedPlain<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.budget.hit.get().is_some() {
+            return Err(io::Error::other("decompression limit reached"));
+        }
+        let n = self.inner.read(buf)?;
+        let total = self.budget.decompressed.get() + n as u64;
+        self.budget.decompressed.set(total);
+        if total > limits::MAX_DECOMPRESSED_BYTES {
+            self.budget.hit.set(Some(LimitHit::DecompressedBytes));
+            return Err(io::Error::other(LimitHit::DecompressedBytes.describe()));
+        }
+        Ok(n)
+    }
+}
+
+struct CrcReader<R> {
+    inner: R,
+    crc: Rc<std::cell::RefCell<flate2::Crc>>,
+}
+
+impl<R: Read> Read for CrcReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.crc.borrow_mut().update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// A reader of a zip member's uncompressed bytes.
+fn member_reader(src: &Arc<dyn ReadAt>, entry: &zip::Entry, budget: Rc<Budget>) -> Result<Box<dyn Read>, String> {
+    let raw = ReadAtCursor { source: Arc::new(entry.data(src)) as Arc<dyn ReadAt>, pos: 0 };
+    Ok(match entry.method {
+        0 => Box::new(LimitedPlain { inner: raw, budget }),
+        8 => {
+            let consumed = Rc::new(std::cell::Cell::new(0));
+            let counted = compress::Counting { inner: raw, count: consumed };
+            Box::new(LimitedPlain { inner: flate2::read::DeflateDecoder::new(counted), budget })
+        }
+        12 => Box::new(LimitedPlain { inner: bzip2::read::BzDecoder::new(raw), budget }),
+        93 => Box::new(LimitedPlain { inner: ruzstd::decoding::StreamingDecoder::new(raw).map_err(|e| format!("zstd: {e}"))?, budget }),
+        95 => Box::new(LimitedPlain { inner: lzma_rust2::XzReader::new(raw, true), budget }),
+        other => return Err(format!("compression method {other} is not supported")),
+    })
+}
+
+fn inner_name(node: &Node, kind: Detected) -> String {
+    let base = node.member.as_deref().unwrap_or(&node.path);
+    let base = base.rsplit(['/', '!']).next().unwrap_or(base);
+    let stripped = match kind {
+        Detected::Gzip => base.strip_suffix(".gz").or_else(|| base.strip_suffix(".tgz")),
+        Detected::Bzip2 => base.strip_suffix(".bz2"),
+        Detected::Xz => base.strip_suffix(".xz"),
+        Detected::Zstd => base.strip_suffix(".zst"),
+        Detected::Lz4 => base.strip_suffix(".lz4"),
+        _ => None,
+    };
+    match stripped {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => format!("<{} content>", kind.name()),
+    }
+}
+
+fn hash_whole_file(mut f: File) -> io::Result<[u8; 32]> {
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().into())
+}

@@ -1,0 +1,362 @@
+//! Bounded byte sources.
+//!
+//! [`ByteStream`] is the sequential reader every streaming parser uses: a fixed-size
+//! buffer, peeks of bounded length, skips that never allocate, and an optional SHA-256
+//! that sees every byte exactly once as it enters the buffer (the one-pass rule).
+//! [`ReadAt`] is random access for formats that need it (zip central directories).
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+/// Size of a stream's buffer; also the longest peek a parser may ask for.
+pub const STREAM_BUFFER: usize = 1 << 20;
+
+pub struct ByteStream<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+    /// Absolute offset of `buf[start]`.
+    offset: u64,
+    eof: bool,
+    hasher: Option<Sha256>,
+    io_error: Option<String>,
+}
+
+impl<R: Read> ByteStream<R> {
+    pub fn new(inner: R) -> Self {
+        Self::with_capacity(inner, STREAM_BUFFER)
+    }
+
+    pub fn with_capacity(inner: R, capacity: usize) -> Self {
+        ByteStream {
+            inner,
+            buf: vec![0u8; capacity.max(64)].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            offset: 0,
+            eof: false,
+            hasher: None,
+            io_error: None,
+        }
+    }
+
+    pub fn hashing(mut self) -> Self {
+        self.hasher = Some(Sha256::new());
+        self
+    }
+
+    /// Absolute offset of the next unconsumed byte.
+    pub fn position(&self) -> u64 {
+        self.offset
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The read error that ended the stream early, if any (distinct from a clean EOF).
+    pub fn io_error(&self) -> Option<&str> {
+        self.io_error.as_deref()
+    }
+
+    fn read_more(&mut self) -> bool {
+        if self.eof {
+            return false;
+        }
+        if self.start > 0 && (self.end == self.buf.len() || self.start == self.end) {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            return false;
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return false;
+                }
+                Ok(n) => {
+                    if let Some(h) = self.hasher.as_mut() {
+                        h.update(&self.buf[self.end..self.end + n]);
+                    }
+                    self.end += n;
+                    return true;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.io_error = Some(e.to_string());
+                    self.eof = true;
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Makes at least `n` bytes available (n is capped at the buffer size). Returns the
+    /// buffered bytes, which are fewer than `n` only at the end of the stream.
+    pub fn fill(&mut self, n: usize) -> &[u8] {
+        let n = n.min(self.buf.len());
+        while self.end - self.start < n {
+            if self.end == self.buf.len() && self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            if !self.read_more() {
+                break;
+            }
+        }
+        &self.buf[self.start..self.end]
+    }
+
+    /// Bytes currently buffered, without reading.
+    pub fn buffered(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.end - self.start);
+        self.start += n;
+        self.offset += n as u64;
+    }
+
+    /// Skips `n` bytes, reading them through the hasher. Returns how many were skipped
+    /// (fewer only at the end of the stream).
+    pub fn skip(&mut self, n: u64) -> u64 {
+        let mut left = n;
+        while left > 0 {
+            if self.start == self.end && !self.read_more() {
+                break;
+            }
+            let take = (self.end - self.start).min(usize::try_from(left).unwrap_or(usize::MAX));
+            self.consume(take);
+            left -= take as u64;
+        }
+        n - left
+    }
+
+    /// Reads one `\n`-terminated line. Keeps at most `cap` bytes of it; the rest is skipped.
+    pub fn read_line(&mut self, cap: usize) -> Line {
+        let mut kept = Vec::new();
+        let mut total: u64 = 0;
+        loop {
+            if self.start == self.end && !self.read_more() {
+                return Line { bytes: kept, len: total, terminated: false };
+            }
+            let avail = &self.buf[self.start..self.end];
+            let (chunk_len, found) = match memchr(b'\n', avail) {
+                Some(i) => (i, true),
+                None => (avail.len(), false),
+            };
+            let room = cap.saturating_sub(kept.len()).min(chunk_len);
+            kept.extend_from_slice(&avail[..room]);
+            total += chunk_len as u64;
+            self.consume(chunk_len + usize::from(found));
+            if found {
+                return Line { bytes: kept, len: total, terminated: true };
+            }
+        }
+    }
+
+    /// Reads everything left (through the hasher) and returns the total length seen and
+    /// the digest, if hashing was on.
+    pub fn finish(mut self) -> (u64, Option<[u8; 32]>, Option<String>) {
+        let rest = self.end - self.start;
+        self.consume(rest);
+        while self.read_more() {
+            let rest = self.end - self.start;
+            self.consume(rest);
+        }
+        let digest = self.hasher.take().map(|h| h.finalize().into());
+        (self.offset, digest, self.io_error)
+    }
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
+}
+
+/// One text line read by [`ByteStream::read_line`].
+pub struct Line {
+    /// The first `cap` bytes of the line, without the newline.
+    pub bytes: Vec<u8>,
+    /// Full length of the line without the newline.
+    pub len: u64,
+    /// False when the stream ended before a newline.
+    pub terminated: bool,
+}
+
+impl Line {
+    pub fn truncated(&self) -> bool {
+        self.len as usize != self.bytes.len()
+    }
+}
+
+/// Random-access reads with a known length.
+pub trait ReadAt: Send + Sync {
+    fn len(&self) -> u64;
+    /// Reads into `buf` at `offset`; returns bytes read (0 at or past the end).
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Reads exactly `len` bytes at `offset`, or fails if the source is shorter.
+    fn read_exact_at(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        let end = offset.checked_add(len as u64).ok_or_else(|| io::Error::other("offset overflow"))?;
+        if end > self.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("range {offset}..{end} is past the end ({} bytes)", self.len()),
+            ));
+        }
+        let mut out = vec![0u8; len];
+        let mut done = 0;
+        while done < len {
+            let n = self.read_at(offset + done as u64, &mut out[done..])?;
+            if n == 0 {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "short read"));
+            }
+            done += n;
+        }
+        Ok(out)
+    }
+}
+
+pub struct FileSource {
+    file: File,
+    len: u64,
+}
+
+impl FileSource {
+    pub fn new(file: File) -> io::Result<FileSource> {
+        let len = file.metadata()?.len();
+        Ok(FileSource { file, len })
+    }
+}
+
+impl ReadAt for FileSource {
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if offset >= self.len {
+            return Ok(0);
+        }
+        let max = usize::try_from(self.len - offset).unwrap_or(usize::MAX).min(buf.len());
+        self.file.read_at(&mut buf[..max], offset)
+    }
+}
+
+impl ReadAt for Vec<u8> {
+    fn len(&self) -> u64 {
+        self.as_slice().len() as u64
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let Ok(start) = usize::try_from(offset) else { return Ok(0) };
+        if start >= self.as_slice().len() {
+            return Ok(0);
+        }
+        let n = (self.as_slice().len() - start).min(buf.len());
+        buf[..n].copy_from_slice(&self[start..start + n]);
+        Ok(n)
+    }
+}
+
+/// A window `[offset, offset + len)` of another source.
+#[derive(Clone)]
+pub struct SubRange {
+    pub parent: Arc<dyn ReadAt>,
+    pub offset: u64,
+    pub len: u64,
+}
+
+impl ReadAt for SubRange {
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if offset >= self.len {
+            return Ok(0);
+        }
+        let max = usize::try_from(self.len - offset).unwrap_or(usize::MAX).min(buf.len());
+        self.parent.read_at(self.offset + offset, &mut buf[..max])
+    }
+}
+
+/// Sequential reader over a [`ReadAt`].
+pub struct ReadAtCursor {
+    pub source: Arc<dyn ReadAt>,
+    pub pos: u64,
+}
+
+impl Read for ReadAtCursor {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.source.read_at(self.pos, buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+impl<R: Read> Read for ByteStream<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.start == self.end && !self.read_more() {
+            if let Some(e) = &self.io_error {
+                return Err(io::Error::other(e.clone()));
+            }
+            return Ok(0);
+        }
+        let n = (self.end - self.start).min(out.len());
+        out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+/// Seekable reader over a [`ReadAt`], for libraries that want `Read + Seek`.
+pub struct SeekableCursor {
+    pub source: Arc<dyn ReadAt>,
+    pub pos: u64,
+}
+
+impl Read for SeekableCursor {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.source.read_at(self.pos, buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl io::Seek for SeekableCursor {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        let len = self.source.len() as i128;
+        let target = match pos {
+            io::SeekFrom::Start(p) => i128::from(p),
+            io::SeekFrom::End(d) => len + i128::from(d),
+            io::SeekFrom::Current(d) => i128::from(self.pos) + i128::from(d),
+        };
+        if target < 0 {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before start"));
+        }
+        self.pos = u64::try_from(target).map_err(io::Error::other)?;
+        Ok(self.pos)
+    }
+}
