@@ -205,7 +205,20 @@ impl Scanner<'_> {
             pickle_ctx: PickleContext::Plain,
         };
         match File::open(path) {
-            Ok(f) => self.scan_open_file(node, f, Some(path.to_path_buf())),
+            Ok(f) => {
+                // Defence in depth: a parser bug must cost one file, never the whole report.
+                let before = self.artifacts.len();
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.scan_open_file(node.clone(), f, Some(path.to_path_buf()))
+                }));
+                if outcome.is_err() {
+                    self.artifacts.truncate(before);
+                    let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
+                    a.mark_error("internal error: the scanner failed on this file (a bug; please report it)");
+                    a.internal_error = true;
+                    self.artifacts.push(a);
+                }
+            }
             Err(e) => {
                 let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
                 a.expected = node.expected;

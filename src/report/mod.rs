@@ -58,6 +58,16 @@ pub enum Status {
     Error,
 }
 
+impl Status {
+    /// The status a container shows when something inside it was not fully checked.
+    pub fn max_incomplete(self) -> Status {
+        match self {
+            Status::Complete => Status::Incomplete,
+            other => other,
+        }
+    }
+}
+
 /// What an artifact is, as far as loading goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -174,6 +184,9 @@ pub struct Artifact {
     pub findings: Vec<Finding>,
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub facts: serde_json::Map<String, serde_json::Value>,
+    /// The scanner itself failed on this artifact (a bug): exit code 3 unless a finding wins.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub internal_error: bool,
 }
 
 impl Artifact {
@@ -191,6 +204,7 @@ impl Artifact {
             expected: true,
             findings: Vec::new(),
             facts: serde_json::Map::new(),
+            internal_error: false,
         }
     }
 
@@ -286,6 +300,7 @@ impl Report {
         }
         let mut failing = false;
         let mut incomplete = false;
+        let mut internal = false;
         for a in &artifacts {
             match a.status {
                 Status::Complete => summary.complete += 1,
@@ -297,9 +312,12 @@ impl Report {
                 failing |= f.severity >= fail_on && f.severity > Severity::Info;
             }
             incomplete |= a.counts_as_incomplete();
+            internal |= a.internal_error;
         }
         let (code, verdict) = if failing {
             (EXIT_FINDINGS, "findings")
+        } else if internal {
+            (EXIT_USAGE, "error")
         } else if incomplete {
             (EXIT_INCOMPLETE, "incomplete")
         } else {

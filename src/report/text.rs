@@ -43,7 +43,11 @@ fn human_size(n: u64) -> String {
 }
 
 fn status_label(style: &TextStyle, a: &Artifact) -> String {
-    match (a.status, a.kind, a.worst_severity()) {
+    label(style, a, a.worst_severity(), a.status)
+}
+
+fn label(style: &TextStyle, a: &Artifact, worst: Option<Severity>, status: Status) -> String {
+    match (status, a.kind, worst) {
         (_, _, Some(s)) if s > Severity::Info => paint(style, sev_color(s), &s.as_str().to_uppercase()),
         (Status::Complete, ArtifactKind::NotModel, _) => paint(style, "2", "not a model"),
         (Status::Complete, _, _) => paint(style, "32", "clean"),
@@ -64,10 +68,12 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
         if quiet_file && !style.verbose && top.kind == ArtifactKind::NotModel {
             continue;
         }
+        let worst = group.iter().filter_map(|a| a.worst_severity()).max();
+        let status = if group.iter().any(|a| a.counts_as_incomplete()) { top.status.max_incomplete() } else { top.status };
         let _ = writeln!(
             out,
             "{}  {}  ({}, {}{})",
-            status_label(style, top),
+            label(style, top, worst, status),
             paint(style, "1", file),
             top.format,
             human_size(top.size),

@@ -169,6 +169,12 @@ pub fn scan_stream<R: Read>(stream: &mut ByteStream<R>, ctx: PickleContext, poli
             }
             match end {
                 End::Stop => {}
+                End::Truncated { .. } if walker.stream.io_error().is_some() => {
+                    let err = walker.stream.io_error().unwrap_or_default().to_string();
+                    walker.scan.incomplete = Some(format!("read error: {err}"));
+                    ended = true;
+                    break;
+                }
                 End::Truncated { offset, what } => {
                     let msg = format!("stream ends inside {what} at offset {offset}: the loader runs every opcode before this point, then fails");
                     walker.scan.findings.push(Finding::new(&rules::PICKLE_MALFORMED, msg.clone()).offset(offset));
@@ -317,10 +323,12 @@ pub fn looks_like_pickle(prefix: &[u8], policy: &Policy) -> bool {
     let mut stream = ByteStream::with_capacity(prefix, prefix.len().max(64));
     let mut scan = PickleScan::default();
     let end = Walker::new(&mut stream, &mut scan, PickleContext::Plain).walk_one();
+    let text_like = !prefix.contains(&0) && std::str::from_utf8(prefix).is_ok();
     if end == End::Stop {
-        // A single STOP-terminated value is a pickle only if it did something beyond
-        // one token: text like "N." is vanishingly rare, and "I1\n." is a valid pickle.
-        return scan.opcodes >= 2;
+        // Text can reach a STOP by accident ("Copyright (c) ..." parses a little way);
+        // a text-like pickle must end at its STOP (a newline may follow).
+        let rest = &prefix[(stream.position() as usize).min(prefix.len())..];
+        return scan.opcodes >= 2 && (!text_like || rest.iter().all(u8::is_ascii_whitespace));
     }
     let called = scan.calls.keys().any(|k| !k.starts_with('<'));
     let dangerous = scan.globals.iter().any(|g| {

@@ -137,17 +137,20 @@ impl Value {
 }
 
 impl Container {
-    pub fn push_item(&mut self, value: Value) {
+    /// Adds an item; the caller converts it with [`Value::contained`] first, before
+    /// borrowing the container (an item may be the container itself).
+    pub fn push_item(&mut self, contained: Value) {
         if self.items.len() < MAX_TRACKED_ITEMS {
-            self.items.push(value.contained());
+            self.items.push(contained);
         }
         self.count += 1;
     }
 
+    /// Adds a pair of already contained values (see [`Container::push_item`]).
     pub fn push_pair(&mut self, key: Value, value: Value) {
         if self.items.len() + 2 <= MAX_TRACKED_ITEMS * 2 {
-            self.items.push(key.contained());
-            self.items.push(value.contained());
+            self.items.push(key);
+            self.items.push(value);
         }
         self.count += 1;
     }

@@ -139,6 +139,8 @@ pub struct Walker<'a, R> {
     op_offset: u64,
     op_name: &'static str,
     frame_divergence_reported: bool,
+    /// Where an opcode's own bytes ended when it was followed by out-of-band array data.
+    payload_start: Option<u64>,
 }
 
 const JOBLIB_WRAPPER: (&str, &str) = ("joblib.numpy_pickle", "NumpyArrayWrapper");
@@ -156,6 +158,7 @@ impl<'a, R: Read> Walker<'a, R> {
             op_offset: 0,
             op_name: "",
             frame_divergence_reported: false,
+            payload_start: None,
         }
     }
 
@@ -403,9 +406,10 @@ impl<'a, R: Read> Walker<'a, R> {
                 m.frame_end = None;
             }
         }
+        self.payload_start = None;
         let stop = self.execute(m, op)?;
         if let Some(end) = m.frame_end {
-            let op_end = self.stream.position();
+            let op_end = self.payload_start.take().unwrap_or(self.stream.position());
             if op != 0x95 && self.op_offset < end && op_end > end && !self.frame_divergence_reported {
                 self.frame_divergence_reported = true;
                 let f = Finding::new(
@@ -638,7 +642,10 @@ impl<'a, R: Read> Walker<'a, R> {
                     let items = m.stack.split_off(x);
                     let target = m.stack[x - 1].clone();
                     match &target {
-                        Value::Set(c) => items.into_iter().for_each(|v| c.borrow_mut().push_item(v)),
+                        Value::Set(c) => {
+                            let items: Vec<Value> = items.into_iter().map(Value::contained).collect();
+                            items.into_iter().for_each(|v| c.borrow_mut().push_item(v));
+                        }
                         other => self.mutation(other, "ADDITEMS"),
                     }
                 }
@@ -827,7 +834,10 @@ impl<'a, R: Read> Walker<'a, R> {
         let items = m.stack.split_off(x);
         let target = m.stack[x - 1].clone();
         match &target {
-            Value::List(c) => items.into_iter().for_each(|v| c.borrow_mut().push_item(v)),
+            Value::List(c) => {
+                let items: Vec<Value> = items.into_iter().map(Value::contained).collect();
+                items.into_iter().for_each(|v| c.borrow_mut().push_item(v));
+            }
             other => self.mutation(other, self.op_name),
         }
         Ok(())
@@ -848,6 +858,7 @@ impl<'a, R: Read> Walker<'a, R> {
         let target = m.stack[x - 1].clone();
         match &target {
             Value::Dict(c) => {
+                let items: Vec<Value> = items.into_iter().map(Value::contained).collect();
                 let mut c = c.borrow_mut();
                 let mut it = items.into_iter();
                 while let (Some(k), Some(v)) = (it.next(), it.next()) {
@@ -938,6 +949,7 @@ impl<'a, R: Read> Walker<'a, R> {
             }
             _ => return Err(self.malformed("joblib NumpyArrayWrapper state has no dtype")),
         };
+        self.payload_start = Some(self.stream.position());
         if has_object {
             if self.nested_depth >= MAX_NESTED_PICKLES {
                 return Err(End::Limit(LimitHit::PicklesPerStream));
