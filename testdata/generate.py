@@ -1083,20 +1083,19 @@ def gen_class04(r: Registry):
           "then eval(source)")
 
 
-
 def gen_class05(r: Registry):
     """Stack and memo tricks around STACK_GLOBAL."""
     a = Asm(4)
-    a.short_binunicode("os").binput(0)
+    a.short_binunicode("os").memoize()  # memo[0]
     a.short_binunicode("collections").pop()
-    a.short_binunicode("system").binput(1)
+    a.short_binunicode("system").memoize()  # memo[1]
     a.short_binunicode("OrderedDict").pop()
     a.pop().pop()
     a.binget(0).binget(1).stack_global()
     a.short_binunicode(CMD).tuple1().reduce().stop()
     r.mal("malicious/evasion05_memo_stack_global.pkl", a.bytes(), 5, "critical",
           "STACK_GLOBAL operands via MEMOIZE/BINGET with decoy strings POPped "
-          "(BINPUT 'os', 'system'; decoys 'collections', 'OrderedDict' pushed and POPped)")
+          "('os', 'system' memoized; decoys 'collections', 'OrderedDict' pushed and POPped)")
 
     a = Asm(4)
     a.short_binunicode("collections").binput(1).pop()  # memo {1: collections}
@@ -1838,12 +1837,46 @@ def generate(cache: pathlib.Path) -> Registry:
                 gen_benign_torch, gen_benign_numpy, gen_benign_sklearn, gen_benign_plain):
         gen(r)
     gen_real(r, cache)
+    names = [p.rsplit("/", 1)[1] for p in r.entries]
+    assert len(names) == len(set(names)), "fixture file names must be unique across folders"
     for path, data in r.files.items():
         if path.startswith("malicious/") and path.endswith((".pkl", ".p", ".txt", ".bin", ".msgpack",
                                                            ".safetensors")):
             # every hand-made pickle must at least start as a valid opcode stream
             next(iter(pickletools.genops(data)))
     return r
+
+
+README = HERE / "README.md"
+TABLE_BEGIN = "<!-- fixture-table:begin (written by generate.py) -->\n"
+TABLE_END = "<!-- fixture-table:end -->\n"
+
+
+def fixture_table(r: Registry) -> str:
+    """The README's fixture table, built from the manifest entries."""
+    lines = []
+    for folder in ("malicious", "limits", "benign", "real"):
+        rows = [r.entries[p] for p in sorted(r.entries) if p.startswith(folder + "/")]
+        lines.append(f"\n### {folder}/\n\n")
+        if folder == "malicious":
+            lines.append("| file | class | min severity | what it demonstrates |\n| --- | --- | --- | --- |\n")
+        else:
+            lines.append("| file | expect | what it demonstrates |\n| --- | --- | --- |\n")
+        for e in rows:
+            name = e["path"].split("/", 1)[1]
+            desc = e["description"].replace("|", "\\|")
+            if e.get("torchscript"):
+                desc += " (`torchscript: true`)"
+            if folder == "malicious":
+                lines.append(f"| `{name}` | {e['evasion_class']} | {e['min_severity']} | {desc} |\n")
+            else:
+                lines.append(f"| `{name}` | {e['expect']} | {desc} |\n")
+    return TABLE_BEGIN + "".join(lines) + "\n" + TABLE_END
+
+
+def readme_with_table(r: Registry, text: str) -> str:
+    start, end = text.index(TABLE_BEGIN), text.index(TABLE_END) + len(TABLE_END)
+    return text[:start] + fixture_table(r) + text[end:]
 
 
 def write_tree(r: Registry, out: pathlib.Path):
@@ -1891,8 +1924,12 @@ def main(argv=None):
     if args.check:
         with tempfile.TemporaryDirectory(prefix="modelvet-fixtures-") as tmp:
             fresh = pathlib.Path(tmp) / "fixtures"
-            write_tree(generate(args.cache), fresh)
+            r = generate(args.cache)
+            write_tree(r, fresh)
             problems = compare(fresh, args.out)
+        text = README.read_text(encoding="utf-8")
+        if readme_with_table(r, text) != text:
+            problems.append("README.md: the fixture table is out of date (run generate.py)")
         for p in problems:
             print(p)
         if problems:
@@ -1903,6 +1940,8 @@ def main(argv=None):
 
     r = generate(args.cache)
     write_tree(r, args.out)
+    text = README.read_text(encoding="utf-8")
+    README.write_text(readme_with_table(r, text), encoding="utf-8")
     total = sum(len(d) for d in r.files.values())
     print(f"wrote {len(r.entries)} fixtures ({total} bytes) and manifest.json to {args.out}")
     return 0
