@@ -192,9 +192,6 @@ pub fn sniff(prefix: &[u8], policy: &Policy) -> Detected {
             return Detected::Safetensors;
         }
     }
-    if is_zlib_header(b) {
-        return Detected::Zlib;
-    }
     // .lzma (LZMA-alone): properties byte 0x5d and a power-of-two dictionary size. 0x5d is
     // also EMPTY_LIST, but a pickle never follows it with a zero byte.
     if b.len() >= 13 && b[0] == 0x5d && b[1] == 0 {
@@ -205,6 +202,10 @@ pub fn sniff(prefix: &[u8], policy: &Policy) -> Detected {
     }
     if pickle::looks_like_pickle(b, policy) {
         return Detected::Pickle;
+    }
+    // After the pickle probe: `(` (MARK) followed by some bytes also passes the zlib check.
+    if is_zlib_header(b) && b[1] & 0x20 == 0 {
+        return Detected::Zlib;
     }
     if is_text(b) {
         return Detected::Text;

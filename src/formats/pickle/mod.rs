@@ -315,7 +315,8 @@ fn describe_uses(g: &GlobalEntry) -> String {
 pub fn looks_like_pickle(prefix: &[u8], policy: &Policy) -> bool {
     let Some(&first) = prefix.first() else { return false };
     if first == 0x80 {
-        return prefix.get(1).is_some_and(|&p| (2..=vm::HIGHEST_PROTOCOL).contains(&p));
+        let proto_ok = prefix.get(1).is_some_and(|&p| p <= vm::HIGHEST_PROTOCOL);
+        return proto_ok && prefix.get(2).is_none_or(|&op| vm::is_opcode(op));
     }
     if !vm::is_opcode(first) || first == b'.' {
         return false;

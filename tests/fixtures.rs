@@ -1,0 +1,68 @@
+//! Every fixture in testdata/fixtures/manifest.json gets the verdict the manifest says:
+//! malicious ones fail the default gate at or above their minimum severity, benign ones
+//! pass with nothing above low. Every JSON and SARIF report is schema-validated.
+
+mod common;
+
+use common::*;
+use modelvet::report::{self, Severity};
+
+#[derive(serde::Deserialize)]
+struct Entry {
+    path: String,
+    expect: String,
+    min_severity: Option<String>,
+    #[serde(default)]
+    description: String,
+}
+
+fn manifest() -> Vec<Entry> {
+    let text = std::fs::read_to_string(fixture("manifest.json")).expect("run testdata/generate.py");
+    serde_json::from_str(&text).expect("manifest parses")
+}
+
+#[test]
+fn every_fixture_gets_its_expected_verdict() {
+    let entries = manifest();
+    assert!(entries.len() > 100, "the manifest lists the whole corpus");
+    let mut failures = Vec::new();
+    for e in &entries {
+        let path = fixture(&e.path);
+        assert!(path.exists(), "fixture {} is missing", e.path);
+        let r = scan(&[&path]);
+        let worst = worst(&r);
+        let code = r.exit_code();
+        let ok = match e.expect.as_str() {
+            "malicious" => {
+                let min = Severity::parse(e.min_severity.as_deref().unwrap_or("medium")).unwrap();
+                code == 1 && worst.is_some_and(|w| w >= min)
+            }
+            "benign" => code == 0 && worst.is_none_or(|w| w <= Severity::Low),
+            "incomplete" => code == 2,
+            "incomplete-or-clean" => (code == 0 || code == 2) && worst.is_none_or(|w| w <= Severity::Low),
+            other => panic!("unknown expectation {other}"),
+        };
+        if !ok {
+            failures.push(format!("{} (expect {} {:?}; got exit {code}, worst {worst:?}) - {}", e.path, e.expect, e.min_severity, e.description));
+        }
+        report::json::render(&r).pipe(|j| assert_valid_report(&j));
+        report::sarif::render(&r).pipe(|s| assert_valid_sarif(&s));
+    }
+    assert!(failures.is_empty(), "{} fixture(s) misjudged:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn whole_corpus_scan_as_one_directory() {
+    let r = scan(&[&fixture("malicious")]);
+    assert_eq!(r.exit_code(), 1);
+    let r = scan(&[&fixture("benign")]);
+    assert_eq!(r.exit_code(), 0, "{}", report::text::render(&r, &report::text::TextStyle { color: false, verbose: false }));
+    assert_valid_report(&report::json::render(&r));
+}
+
+trait Pipe: Sized {
+    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
+        f(self)
+    }
+}
+impl<T> Pipe for T {}
