@@ -117,7 +117,13 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 print!("{}", rules::render_markdown());
             } else {
                 for r in rules::CATALOG {
-                    println!("{:<6} {:<9} {:<26} {}", r.id, r.severity.as_str(), r.name, r.summary);
+                    println!(
+                        "{:<6} {:<9} {:<26} {}",
+                        r.id,
+                        r.severity.as_str(),
+                        r.name,
+                        r.summary
+                    );
                 }
             }
             0
@@ -138,7 +144,10 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
     } else if let Some(p) = &args.config {
         Some(p.clone())
     } else {
-        args.paths.iter().find(|p| *p != "-").and_then(|p| config::discover(Path::new(p)))
+        args.paths
+            .iter()
+            .find(|p| *p != "-")
+            .and_then(|p| config::discover(Path::new(p)))
     };
     let cfg = match &config_path {
         Some(p) => config::load(p)?,
@@ -156,7 +165,11 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
         Some(FailOn::Low) => Severity::Low,
         None => cfg.fail_on.unwrap_or(Severity::Medium),
     };
-    let opts = ScanOptions { hash: !args.no_hash, policy: cfg.policy, progress: !args.quiet };
+    let opts = ScanOptions {
+        hash: !args.no_hash,
+        policy: cfg.policy,
+        progress: !args.quiet,
+    };
     let artifacts = scan::scan_inputs(&args.paths, &opts)?;
     let report = Report::new(args.paths.clone(), artifacts, fail_on);
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
@@ -169,10 +182,25 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
         Format::Json => report::json::render(&report),
         Format::Sarif => report::sarif::render(&report),
         Format::Text if args.quiet => {
-            let full = report::text::render(&report, &report::text::TextStyle { color, verbose: false });
-            full.lines().last().map(|l| format!("{l}\n")).unwrap_or_default()
+            let full = report::text::render(
+                &report,
+                &report::text::TextStyle {
+                    color,
+                    verbose: false,
+                },
+            );
+            full.lines()
+                .last()
+                .map(|l| format!("{l}\n"))
+                .unwrap_or_default()
         }
-        Format::Text => report::text::render(&report, &report::text::TextStyle { color, verbose: args.verbose }),
+        Format::Text => report::text::render(
+            &report,
+            &report::text::TextStyle {
+                color,
+                verbose: args.verbose,
+            },
+        ),
     };
     match &args.output {
         Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?,

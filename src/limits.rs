@@ -66,9 +66,10 @@ impl LimitHit {
     pub fn describe(self) -> String {
         let (name, value) = match self {
             LimitHit::NestingDepth => ("MAX_NESTING_DEPTH", MAX_NESTING_DEPTH as u64),
-            LimitHit::MembersPerContainer => {
-                ("MAX_MEMBERS_PER_CONTAINER", MAX_MEMBERS_PER_CONTAINER as u64)
-            }
+            LimitHit::MembersPerContainer => (
+                "MAX_MEMBERS_PER_CONTAINER",
+                MAX_MEMBERS_PER_CONTAINER as u64,
+            ),
             LimitHit::DecompressedBytes => ("MAX_DECOMPRESSED_BYTES", MAX_DECOMPRESSED_BYTES),
             LimitHit::CompressionRatio => ("MAX_COMPRESSION_RATIO", MAX_COMPRESSION_RATIO),
             LimitHit::BufferedMemberBytes => {

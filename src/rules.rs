@@ -159,7 +159,9 @@ pub fn find(id_or_name: &str) -> Option<&'static Rule> {
 pub fn render_markdown() -> String {
     let mut out = String::new();
     out.push_str("# modelvet rules\n\n");
-    out.push_str("<!-- Generated from src/rules.rs by `modelvet rules --markdown`. Do not edit. -->\n\n");
+    out.push_str(
+        "<!-- Generated from src/rules.rs by `modelvet rules --markdown`. Do not edit. -->\n\n",
+    );
     out.push_str(&format!("Catalog version {CATALOG_VERSION}.\n\n"));
     out.push_str("| id | name | default severity | CWE |\n|---|---|---|---|\n");
     for r in CATALOG {

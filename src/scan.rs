@@ -68,7 +68,12 @@ pub struct Scanner<'o> {
 /// Scans every input (files, directories, `-` for stdin). Fails only for usage errors
 /// (a path that does not exist); everything else becomes an artifact status.
 pub fn scan_inputs(inputs: &[String], opts: &ScanOptions) -> Result<Vec<Artifact>, String> {
-    let mut scanner = Scanner { opts, artifacts: Vec::new(), budget: Rc::new(Budget::default()), files_done: 0 };
+    let mut scanner = Scanner {
+        opts,
+        artifacts: Vec::new(),
+        budget: Rc::new(Budget::default()),
+        files_done: 0,
+    };
     for input in inputs {
         if input == "-" {
             scanner.scan_stdin();
@@ -95,7 +100,9 @@ fn containment_root(root: &Path) -> PathBuf {
     let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     for ancestor in canonical.ancestors() {
         let name = ancestor.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if (name.starts_with("models--") || name.starts_with("datasets--") || name.starts_with("spaces--"))
+        if (name.starts_with("models--")
+            || name.starts_with("datasets--")
+            || name.starts_with("spaces--"))
             && ancestor.join("blobs").is_dir()
         {
             return ancestor.to_path_buf();
@@ -108,7 +115,14 @@ impl Scanner<'_> {
     fn progress(&mut self, path: &str) {
         self.files_done += 1;
         if self.opts.progress && io::stderr().is_terminal() {
-            let shown: String = path.chars().rev().take(60).collect::<Vec<_>>().into_iter().rev().collect();
+            let shown: String = path
+                .chars()
+                .rev()
+                .take(60)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             eprint!("\r\x1b[2K[{}] {}", self.files_done, shown);
             let _ = io::stderr().flush();
         }
@@ -116,7 +130,10 @@ impl Scanner<'_> {
 
     fn walk_dir(&mut self, root: &Path, display_root: &str) {
         let bound = containment_root(root);
-        let mut pending = vec![(root.to_path_buf(), display_root.trim_end_matches('/').to_string())];
+        let mut pending = vec![(
+            root.to_path_buf(),
+            display_root.trim_end_matches('/').to_string(),
+        )];
         let mut seen_dirs = HashSet::new();
         while let Some((dir, display)) = pending.pop() {
             if let Ok(c) = dir.canonicalize() {
@@ -138,7 +155,11 @@ impl Scanner<'_> {
             let mut subdirs = Vec::new();
             for entry in entries {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                let shown = if display.is_empty() { name.clone() } else { format!("{display}/{name}") };
+                let shown = if display.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{display}/{name}")
+                };
                 let path = entry.path();
                 let Ok(ft) = entry.file_type() else { continue };
                 if ft.is_dir() {
@@ -147,13 +168,18 @@ impl Scanner<'_> {
                     self.scan_file(&shown, &path, false);
                 } else if ft.is_symlink() {
                     match path.canonicalize() {
-                        Ok(target) if target.starts_with(&bound) && target.is_file() => self.scan_file(&shown, &path, false),
+                        Ok(target) if target.starts_with(&bound) && target.is_file() => {
+                            self.scan_file(&shown, &path, false)
+                        }
                         Ok(target) if target.is_dir() => {
                             // Directory links are not followed: they can loop or leave the tree.
                             let mut a = Artifact::new(shown.clone(), shown, None);
                             a.kind = ArtifactKind::NotModel;
                             a.format = "symlink".into();
-                            a.reason = Some(format!("directory link to {} not followed", target.display()));
+                            a.reason = Some(format!(
+                                "directory link to {} not followed",
+                                target.display()
+                            ));
                             a.expected = false;
                             self.artifacts.push(a);
                         }
@@ -162,7 +188,9 @@ impl Scanner<'_> {
                             a.format = "symlink".into();
                             a.kind = ArtifactKind::Unrecognized;
                             a.expected = sniff::name_claims_model(&shown);
-                            let target = other.map(|t| t.display().to_string()).unwrap_or_else(|e| format!("unresolvable ({e})"));
+                            let target = other
+                                .map(|t| t.display().to_string())
+                                .unwrap_or_else(|e| format!("unresolvable ({e})"));
                             a.mark_incomplete(format!("symbolic link to {target} leaves the scanned tree and was not followed"));
                             self.artifacts.push(a);
                         }
@@ -176,10 +204,21 @@ impl Scanner<'_> {
 
     fn scan_stdin(&mut self) {
         // Random-access formats need a seekable copy: spool stdin to an unlinked temp file.
-        let node = Node { path: "-".into(), file: "-".into(), member: None, depth: 0, expected: true, pickle_ctx: PickleContext::Plain };
+        let node = Node {
+            path: "-".into(),
+            file: "-".into(),
+            member: None,
+            depth: 0,
+            expected: true,
+            pickle_ctx: PickleContext::Plain,
+        };
         let spooled = (|| -> io::Result<File> {
             let path = std::env::temp_dir().join(format!("modelvet-stdin-{}", std::process::id()));
-            let mut f = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&path)?;
+            let mut f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)?;
             let _ = std::fs::remove_file(&path);
             io::copy(&mut io::stdin().lock(), &mut f)?;
             Ok(f)
@@ -214,7 +253,9 @@ impl Scanner<'_> {
                 if outcome.is_err() {
                     self.artifacts.truncate(before);
                     let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
-                    a.mark_error("internal error: the scanner failed on this file (a bug; please report it)");
+                    a.mark_error(
+                        "internal error: the scanner failed on this file (a bug; please report it)",
+                    );
                     a.internal_error = true;
                     self.artifacts.push(a);
                 }
@@ -230,7 +271,11 @@ impl Scanner<'_> {
 
     fn scan_open_file(&mut self, node: Node, file: File, path: Option<PathBuf>) {
         self.budget = Rc::new(Budget::default());
-        let hash_file = if self.opts.hash { file.try_clone().ok() } else { None };
+        let hash_file = if self.opts.hash {
+            file.try_clone().ok()
+        } else {
+            None
+        };
         let src: Arc<dyn ReadAt> = match FileSource::new(file) {
             Ok(s) => Arc::new(s),
             Err(e) => {
@@ -250,14 +295,19 @@ impl Scanner<'_> {
             // The hash needs every byte, the parser a few: hash on a second core meanwhile.
             let hasher = hash_file.map(|f| std::thread::spawn(move || hash_whole_file(f)));
             let idx = self.scan_seekable(src, node);
-            let digest = hasher.and_then(|h| h.join().ok()).map(|r| r.map_err(|e| e.to_string()));
+            let digest = hasher
+                .and_then(|h| h.join().ok())
+                .map(|r| r.map_err(|e| e.to_string()));
             match digest {
                 Some(Ok(d)) => (idx, Some(d), None),
                 Some(Err(e)) => (idx, None, Some(e)),
                 None => (idx, None, None),
             }
         } else {
-            let cursor: Box<dyn Read> = Box::new(ReadAtCursor { source: src, pos: 0 });
+            let cursor: Box<dyn Read> = Box::new(ReadAtCursor {
+                source: src,
+                pos: 0,
+            });
             let mut stream = ByteStream::new(cursor);
             if self.opts.hash {
                 stream = stream.hashing();
@@ -276,7 +326,7 @@ impl Scanner<'_> {
 
     fn new_artifact(&mut self, node: &Node) -> usize {
         let mut a = Artifact::new(node.path.clone(), node.file.clone(), node.member.clone());
-        a.expected = node.expected || node.depth == 0 && node.expected;
+        a.expected = node.expected;
         self.artifacts.push(a);
         self.artifacts.len() - 1
     }
@@ -291,7 +341,10 @@ impl Scanner<'_> {
     }
 
     fn limit(&mut self, idx: usize, hit: LimitHit) {
-        self.add_finding(idx, Finding::new(&rules::SCAN_LIMIT_REACHED, hit.describe()));
+        self.add_finding(
+            idx,
+            Finding::new(&rules::SCAN_LIMIT_REACHED, hit.describe()),
+        );
         self.artifacts[idx].mark_incomplete(hit.describe());
     }
 
@@ -318,7 +371,10 @@ impl Scanner<'_> {
                 idx
             }
             _ => {
-                let cursor: Box<dyn Read> = Box::new(ReadAtCursor { source: src, pos: 0 });
+                let cursor: Box<dyn Read> = Box::new(ReadAtCursor {
+                    source: src,
+                    pos: 0,
+                });
                 let mut stream = ByteStream::new(cursor);
                 self.scan_stream(&mut stream, node)
             }
@@ -334,9 +390,25 @@ impl Scanner<'_> {
         self.artifacts[idx].format = detected.name().into();
         let name = node.member.as_deref().unwrap_or(&node.path).to_string();
         if let Some(claimed) = sniff::claimed_format(&name) {
-            let executable = matches!(detected, Detected::Pickle | Detected::TorchLegacy | Detected::Zip | Detected::SevenZip | Detected::Tar) || detected.is_compressed_stream();
+            let executable = matches!(
+                detected,
+                Detected::Pickle
+                    | Detected::TorchLegacy
+                    | Detected::Zip
+                    | Detected::SevenZip
+                    | Detected::Tar
+            ) || detected.is_compressed_stream();
             if executable && claimed != detected.name() {
-                self.add_finding(idx, Finding::new(&rules::FORMAT_NAME_MISMATCH, format!("the name claims {claimed}, but the content is {}", detected.name())));
+                self.add_finding(
+                    idx,
+                    Finding::new(
+                        &rules::FORMAT_NAME_MISMATCH,
+                        format!(
+                            "the name claims {claimed}, but the content is {}",
+                            detected.name()
+                        ),
+                    ),
+                );
             }
         }
         if node.depth > limits::MAX_NESTING_DEPTH {
@@ -344,7 +416,11 @@ impl Scanner<'_> {
         } else {
             match detected {
                 Detected::Pickle | Detected::TorchLegacy => {
-                    let ctx = if detected == Detected::TorchLegacy { PickleContext::TorchLegacy } else { node.pickle_ctx };
+                    let ctx = if detected == Detected::TorchLegacy {
+                        PickleContext::TorchLegacy
+                    } else {
+                        node.pickle_ctx
+                    };
                     self.artifacts[idx].format = match (detected, ctx) {
                         (Detected::TorchLegacy, _) => "torch-legacy",
                         _ => "pickle",
@@ -361,7 +437,10 @@ impl Scanner<'_> {
                     self.artifacts[idx].expected = false;
                 }
                 Detected::Safetensors | Detected::Gguf | Detected::Hdf5 => {
-                    self.artifacts[idx].mark_incomplete(format!("{} is recognised but its parser is not in this release", detected.name()));
+                    self.artifacts[idx].mark_incomplete(format!(
+                        "{} is recognised but its parser is not in this release",
+                        detected.name()
+                    ));
                     self.artifacts[idx].expected = true;
                 }
                 _ => {
@@ -383,8 +462,15 @@ impl Scanner<'_> {
                 None => format!("read error: {e}"),
             };
             if let Some(hit) = self.budget.hit.get() {
-                if !self.artifacts[idx].findings.iter().any(|f| f.rule == rules::SCAN_LIMIT_REACHED.id) {
-                    self.add_finding(idx, Finding::new(&rules::SCAN_LIMIT_REACHED, hit.describe()));
+                if !self.artifacts[idx]
+                    .findings
+                    .iter()
+                    .any(|f| f.rule == rules::SCAN_LIMIT_REACHED.id)
+                {
+                    self.add_finding(
+                        idx,
+                        Finding::new(&rules::SCAN_LIMIT_REACHED, hit.describe()),
+                    );
                 }
             }
             self.artifacts[idx].mark_incomplete(reason);
@@ -393,7 +479,12 @@ impl Scanner<'_> {
         idx
     }
 
-    fn scan_pickle(&mut self, stream: &mut Stream<'_>, idx: usize, ctx: PickleContext) -> Vec<StorageRef> {
+    fn scan_pickle(
+        &mut self,
+        stream: &mut Stream<'_>,
+        idx: usize,
+        ctx: PickleContext,
+    ) -> Vec<StorageRef> {
         let scan = pickle::scan_stream(stream, ctx, &self.opts.policy);
         let facts = scan.facts(&self.opts.policy, ctx);
         self.artifacts[idx].set_fact("pickle", facts);
@@ -413,12 +504,24 @@ impl Scanner<'_> {
             Ok(h) => {
                 self.artifacts[idx].set_fact("npy", &h);
                 if h.has_object {
-                    self.add_finding(idx, Finding::new(&rules::NUMPY_OBJECT_ARRAY, format!("dtype {} holds Python objects; the payload is a pickle", h.descr)));
+                    self.add_finding(
+                        idx,
+                        Finding::new(
+                            &rules::NUMPY_OBJECT_ARRAY,
+                            format!(
+                                "dtype {} holds Python objects; the payload is a pickle",
+                                h.descr
+                            ),
+                        ),
+                    );
                     let child = node.child("<object payload>", PickleContext::Plain);
                     let cidx = self.new_artifact(&child);
                     self.artifacts[cidx].format = "pickle".into();
                     self.scan_pickle(stream, cidx, PickleContext::Plain);
-                    let (status, reason) = (self.artifacts[cidx].status, self.artifacts[cidx].reason.clone());
+                    let (status, reason) = (
+                        self.artifacts[cidx].status,
+                        self.artifacts[cidx].reason.clone(),
+                    );
                     if status != Status::Complete {
                         self.artifacts[idx].mark_incomplete(reason.unwrap_or_default());
                     }
@@ -435,20 +538,38 @@ impl Scanner<'_> {
                     if got < expected || extra > 0 {
                         self.add_finding(
                             idx,
-                            Finding::new(&rules::NUMPY_SIZE_MISMATCH, format!("header declares {expected} payload bytes, the file holds {}", got + extra))
-                                .offset(h.header_len),
+                            Finding::new(
+                                &rules::NUMPY_SIZE_MISMATCH,
+                                format!(
+                                    "header declares {expected} payload bytes, the file holds {}",
+                                    got + extra
+                                ),
+                            )
+                            .offset(h.header_len),
                         );
                     }
                 }
             }
             Err(e) => {
-                self.add_finding(idx, Finding::new(&rules::NUMPY_MALFORMED_HEADER, format!("invalid .npy header: {e}")));
+                self.add_finding(
+                    idx,
+                    Finding::new(
+                        &rules::NUMPY_MALFORMED_HEADER,
+                        format!("invalid .npy header: {e}"),
+                    ),
+                );
                 self.artifacts[idx].mark_incomplete(format!("invalid .npy header: {e}"));
             }
         }
     }
 
-    fn scan_compressed(&mut self, stream: &mut Stream<'_>, idx: usize, node: &Node, kind: Detected) {
+    fn scan_compressed(
+        &mut self,
+        stream: &mut Stream<'_>,
+        idx: usize,
+        node: &Node,
+        kind: Detected,
+    ) {
         let budget = self.budget.clone();
         match compress::decoder(kind, &mut *stream, budget) {
             Ok(dec) => {
@@ -458,10 +579,13 @@ impl Scanner<'_> {
                 let cidx = self.scan_stream(&mut inner, child);
                 if self.artifacts[cidx].status != Status::Complete {
                     let reason = self.artifacts[cidx].reason.clone().unwrap_or_default();
-                    self.artifacts[idx].mark_incomplete(format!("compressed content incomplete: {reason}"));
+                    self.artifacts[idx]
+                        .mark_incomplete(format!("compressed content incomplete: {reason}"));
                 }
             }
-            Err(e) => self.artifacts[idx].mark_incomplete(format!("cannot decode {}: {e}", kind.name())),
+            Err(e) => {
+                self.artifacts[idx].mark_incomplete(format!("cannot decode {}: {e}", kind.name()))
+            }
         }
     }
 
@@ -481,8 +605,22 @@ impl Scanner<'_> {
                 self.limit(idx, LimitHit::MembersPerContainer);
                 break;
             }
-            if entry.name.starts_with('/') || entry.name.split('/').any(|p| p == "..") || (matches!(entry.kind, b'1' | b'2') && (entry.link.starts_with('/') || entry.link.split('/').any(|p| p == ".."))) {
-                self.add_finding(idx, Finding::new(&rules::ARCHIVE_PATH_TRAVERSAL, format!("tar member `{}` escapes the extraction directory", entry.name)).offset(entry.data_offset.saturating_sub(512)));
+            if entry.name.starts_with('/')
+                || entry.name.split('/').any(|p| p == "..")
+                || (matches!(entry.kind, b'1' | b'2')
+                    && (entry.link.starts_with('/') || entry.link.split('/').any(|p| p == "..")))
+            {
+                self.add_finding(
+                    idx,
+                    Finding::new(
+                        &rules::ARCHIVE_PATH_TRAVERSAL,
+                        format!(
+                            "tar member `{}` escapes the extraction directory",
+                            entry.name
+                        ),
+                    )
+                    .offset(entry.data_offset.saturating_sub(512)),
+                );
             }
             if entry.is_file() {
                 let child = node.child(&entry.name, node.pickle_ctx);
@@ -524,7 +662,11 @@ impl Scanner<'_> {
     fn drop_if_uninteresting(&mut self, idx: usize) {
         if idx + 1 == self.artifacts.len() {
             let a = &self.artifacts[idx];
-            if a.member.is_some() && a.kind == ArtifactKind::NotModel && a.findings.is_empty() && a.status == Status::Complete {
+            if a.member.is_some()
+                && a.kind == ArtifactKind::NotModel
+                && a.findings.is_empty()
+                && a.status == Status::Complete
+            {
                 self.artifacts.pop();
             }
         }
@@ -552,10 +694,18 @@ impl Scanner<'_> {
         let torch_root = index
             .entries
             .iter()
-            .find_map(|e| e.name.strip_suffix("data.pkl").filter(|r| r.is_empty() || (r.ends_with('/') && !r[..r.len() - 1].contains('/'))))
+            .find_map(|e| {
+                e.name.strip_suffix("data.pkl").filter(|r| {
+                    r.is_empty() || (r.ends_with('/') && !r[..r.len() - 1].contains('/'))
+                })
+            })
             .map(str::to_string);
         let torchscript = torch_root.as_ref().is_some_and(|r| {
-            names.contains(format!("{r}constants.pkl").as_str()) || index.entries.iter().any(|e| e.name.starts_with(&format!("{r}code/")))
+            names.contains(format!("{r}constants.pkl").as_str())
+                || index
+                    .entries
+                    .iter()
+                    .any(|e| e.name.starts_with(&format!("{r}code/")))
         });
         let ctx = match (&torch_root, torchscript) {
             (Some(_), true) => PickleContext::TorchScript,
@@ -566,7 +716,12 @@ impl Scanner<'_> {
             "torchscript"
         } else if torch_root.is_some() {
             "torch-zip"
-        } else if index.entries.iter().any(|e| e.name.ends_with(".npy")) && index.entries.iter().all(|e| e.name.ends_with(".npy") || e.is_dir()) {
+        } else if index.entries.iter().any(|e| e.name.ends_with(".npy"))
+            && index
+                .entries
+                .iter()
+                .all(|e| e.name.ends_with(".npy") || e.is_dir())
+        {
             "npz"
         } else {
             "zip"
@@ -589,12 +744,19 @@ impl Scanner<'_> {
                         continue;
                     }
                 }
-                if torchscript && entry.name.starts_with(&format!("{root}code/")) && entry.name.ends_with(".py") {
+                if torchscript
+                    && entry.name.starts_with(&format!("{root}code/"))
+                    && entry.name.ends_with(".py")
+                {
                     code_files.push(self.read_torchscript_code(&src, entry, idx));
                     continue;
                 }
             }
-            let member_ctx = if torch_root.is_some() { ctx } else { node.pickle_ctx };
+            let member_ctx = if torch_root.is_some() {
+                ctx
+            } else {
+                node.pickle_ctx
+            };
             let child = node.child(&entry.name, member_ctx);
             let (cidx, storage_refs) = self.scan_zip_member(&src, entry, child);
             storages.extend(storage_refs);
@@ -613,7 +775,10 @@ impl Scanner<'_> {
             self.artifacts[idx].set_fact("storage_bytes", storage_bytes);
         }
         if torchscript {
-            let listing: Vec<String> = code_files.iter().map(|(name, digest)| format!("{name} sha256:{digest}")).collect();
+            let listing: Vec<String> = code_files
+                .iter()
+                .map(|(name, digest)| format!("{name} sha256:{digest}"))
+                .collect();
             self.add_finding(
                 idx,
                 Finding::new(&rules::TORCHSCRIPT_CODE, format!("TorchScript archive with {} code file(s); torch.jit.load compiles and runs them", code_files.len()))
@@ -624,14 +789,23 @@ impl Scanner<'_> {
         }
     }
 
-    fn read_torchscript_code(&mut self, src: &Arc<dyn ReadAt>, entry: &zip::Entry, idx: usize) -> (String, String) {
+    fn read_torchscript_code(
+        &mut self,
+        src: &Arc<dyn ReadAt>,
+        entry: &zip::Entry,
+        idx: usize,
+    ) -> (String, String) {
         let mut text = Vec::new();
         let ok = match member_reader(src, entry, self.budget.clone()) {
-            Ok(r) => r.take(limits::MAX_TORCHSCRIPT_SOURCE + 1).read_to_end(&mut text).is_ok(),
+            Ok(r) => r
+                .take(limits::MAX_TORCHSCRIPT_SOURCE + 1)
+                .read_to_end(&mut text)
+                .is_ok(),
             Err(_) => false,
         };
         if !ok {
-            self.artifacts[idx].mark_incomplete(format!("cannot read TorchScript source {}", entry.name));
+            self.artifacts[idx]
+                .mark_incomplete(format!("cannot read TorchScript source {}", entry.name));
         } else if text.len() as u64 > limits::MAX_TORCHSCRIPT_SOURCE {
             self.limit(idx, LimitHit::TorchscriptSource);
         }
@@ -644,14 +818,28 @@ impl Scanner<'_> {
         (entry.name.clone(), digest)
     }
 
-    fn check_storages(&mut self, idx: usize, root: &str, entries: &[zip::Entry], storages: &[StorageRef]) {
+    fn check_storages(
+        &mut self,
+        idx: usize,
+        root: &str,
+        entries: &[zip::Entry],
+        storages: &[StorageRef],
+    ) {
         for s in storages {
             let name = format!("{root}data/{}", s.key);
             let Some(entry) = entries.iter().rev().find(|e| e.name == name) else {
-                self.add_finding(idx, Finding::new(&rules::TORCH_STORAGE_MISMATCH, format!("storage `{}` ({}) has no record {name}", s.key, s.type_name)).offset(s.offset));
+                self.add_finding(
+                    idx,
+                    Finding::new(
+                        &rules::TORCH_STORAGE_MISMATCH,
+                        format!("storage `{}` ({}) has no record {name}", s.key, s.type_name),
+                    )
+                    .offset(s.offset),
+                );
                 continue;
             };
-            if let (Some(numel), Some(elem)) = (s.numel, torch::storage_element_size(&s.type_name)) {
+            if let (Some(numel), Some(elem)) = (s.numel, torch::storage_element_size(&s.type_name))
+            {
                 match numel.checked_mul(elem) {
                     Some(need) if need <= entry.uncompressed_size => {}
                     need => self.add_finding(
@@ -673,8 +861,15 @@ impl Scanner<'_> {
     }
 
     /// Scans one zip member; returns its artifact and any torch storage references.
-    fn scan_zip_member(&mut self, src: &Arc<dyn ReadAt>, entry: &zip::Entry, child: Node) -> (Option<usize>, Vec<StorageRef>) {
-        if entry.data_offset == u64::MAX || entry.data_offset.saturating_add(entry.compressed_size) > src.len() {
+    fn scan_zip_member(
+        &mut self,
+        src: &Arc<dyn ReadAt>,
+        entry: &zip::Entry,
+        child: Node,
+    ) -> (Option<usize>, Vec<StorageRef>) {
+        if entry.data_offset == u64::MAX
+            || entry.data_offset.saturating_add(entry.compressed_size) > src.len()
+        {
             let idx = self.new_artifact(&child);
             self.artifacts[idx].mark_incomplete("member data lies outside the archive");
             return (Some(idx), Vec::new());
@@ -692,13 +887,22 @@ impl Scanner<'_> {
             Ok(r) => r,
             Err(e) => {
                 let idx = self.new_artifact(&child);
-                self.add_finding(idx, Finding::new(&rules::ZIP_UNUSUAL_FLAGS, format!("entry `{}`: {e}", entry.name)));
+                self.add_finding(
+                    idx,
+                    Finding::new(
+                        &rules::ZIP_UNUSUAL_FLAGS,
+                        format!("entry `{}`: {e}", entry.name),
+                    ),
+                );
                 self.artifacts[idx].mark_incomplete(e);
                 return (Some(idx), Vec::new());
             }
         };
         let crc = Rc::new(std::cell::RefCell::new(flate2::Crc::new()));
-        let checked: Box<dyn Read + '_> = Box::new(CrcReader { inner: reader, crc: crc.clone() });
+        let checked: Box<dyn Read + '_> = Box::new(CrcReader {
+            inner: reader,
+            crc: crc.clone(),
+        });
         let mut stream: Stream<'_> = ByteStream::new(checked);
         let ctx = child.pickle_ctx;
         let idx = self.new_artifact(&child);
@@ -728,14 +932,26 @@ impl Scanner<'_> {
         (Some(idx), storages)
     }
 
-    fn finish_crc(&mut self, idx: usize, entry: &zip::Entry, stream: &Stream<'_>, crc: &Rc<std::cell::RefCell<flate2::Crc>>) -> Vec<StorageRef> {
+    fn finish_crc(
+        &mut self,
+        idx: usize,
+        entry: &zip::Entry,
+        stream: &Stream<'_>,
+        crc: &Rc<std::cell::RefCell<flate2::Crc>>,
+    ) -> Vec<StorageRef> {
         if stream.io_error().is_none() {
             let got = crc.borrow().sum();
             if got != entry.crc32 {
                 self.add_finding(
                     idx,
-                    Finding::new(&rules::ZIP_CRC_MISMATCH, format!("entry `{}` has CRC-32 {got:08x}, its header says {:08x}", entry.name, entry.crc32))
-                        .offset(entry.local_header_offset),
+                    Finding::new(
+                        &rules::ZIP_CRC_MISMATCH,
+                        format!(
+                            "entry `{}` has CRC-32 {got:08x}, its header says {:08x}",
+                            entry.name, entry.crc32
+                        ),
+                    )
+                    .offset(entry.local_header_offset),
                 );
             }
         }
@@ -753,8 +969,14 @@ impl Scanner<'_> {
                 return false;
             }
             let child = node.child(member.name, node.pickle_ctx);
-            let counted = compress::Counting { inner: data, count: Rc::new(std::cell::Cell::new(0)) };
-            let limited = LimitedPlain { inner: counted, budget: budget.clone() };
+            let counted = compress::Counting {
+                inner: data,
+                count: Rc::new(std::cell::Cell::new(0)),
+            };
+            let limited = LimitedPlain {
+                inner: counted,
+                budget: budget.clone(),
+            };
             let boxed: Box<dyn Read + '_> = Box::new(limited);
             let mut stream: Stream<'_> = ByteStream::new(boxed);
             let cidx = self.scan_stream(&mut stream, child);
@@ -807,18 +1029,41 @@ impl<R: Read> Read for CrcReader<R> {
 }
 
 /// A reader of a zip member's uncompressed bytes.
-fn member_reader(src: &Arc<dyn ReadAt>, entry: &zip::Entry, budget: Rc<Budget>) -> Result<Box<dyn Read>, String> {
-    let raw = ReadAtCursor { source: Arc::new(entry.data(src)) as Arc<dyn ReadAt>, pos: 0 };
+fn member_reader(
+    src: &Arc<dyn ReadAt>,
+    entry: &zip::Entry,
+    budget: Rc<Budget>,
+) -> Result<Box<dyn Read>, String> {
+    let raw = ReadAtCursor {
+        source: Arc::new(entry.data(src)) as Arc<dyn ReadAt>,
+        pos: 0,
+    };
     Ok(match entry.method {
         0 => Box::new(LimitedPlain { inner: raw, budget }),
         8 => {
             let consumed = Rc::new(std::cell::Cell::new(0));
-            let counted = compress::Counting { inner: raw, count: consumed };
-            Box::new(LimitedPlain { inner: flate2::read::DeflateDecoder::new(counted), budget })
+            let counted = compress::Counting {
+                inner: raw,
+                count: consumed,
+            };
+            Box::new(LimitedPlain {
+                inner: flate2::read::DeflateDecoder::new(counted),
+                budget,
+            })
         }
-        12 => Box::new(LimitedPlain { inner: bzip2::read::BzDecoder::new(raw), budget }),
-        93 => Box::new(LimitedPlain { inner: ruzstd::decoding::StreamingDecoder::new(raw).map_err(|e| format!("zstd: {e}"))?, budget }),
-        95 => Box::new(LimitedPlain { inner: lzma_rust2::XzReader::new(raw, true), budget }),
+        12 => Box::new(LimitedPlain {
+            inner: bzip2::read::BzDecoder::new(raw),
+            budget,
+        }),
+        93 => Box::new(LimitedPlain {
+            inner: ruzstd::decoding::StreamingDecoder::new(raw)
+                .map_err(|e| format!("zstd: {e}"))?,
+            budget,
+        }),
+        95 => Box::new(LimitedPlain {
+            inner: lzma_rust2::XzReader::new(raw, true),
+            budget,
+        }),
         other => return Err(format!("compression method {other} is not supported")),
     })
 }
@@ -827,7 +1072,9 @@ fn inner_name(node: &Node, kind: Detected) -> String {
     let base = node.member.as_deref().unwrap_or(&node.path);
     let base = base.rsplit(['/', '!']).next().unwrap_or(base);
     let stripped = match kind {
-        Detected::Gzip => base.strip_suffix(".gz").or_else(|| base.strip_suffix(".tgz")),
+        Detected::Gzip => base
+            .strip_suffix(".gz")
+            .or_else(|| base.strip_suffix(".tgz")),
         Detected::Bzip2 => base.strip_suffix(".bz2"),
         Detected::Xz => base.strip_suffix(".xz"),
         Detected::Zstd => base.strip_suffix(".zst"),

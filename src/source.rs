@@ -148,7 +148,11 @@ impl<R: Read> ByteStream<R> {
         let mut total: u64 = 0;
         loop {
             if self.start == self.end && !self.read_more() {
-                return Line { bytes: kept, len: total, terminated: false };
+                return Line {
+                    bytes: kept,
+                    len: total,
+                    terminated: false,
+                };
             }
             let avail = &self.buf[self.start..self.end];
             let (chunk_len, found) = match memchr(b'\n', avail) {
@@ -160,7 +164,11 @@ impl<R: Read> ByteStream<R> {
             total += chunk_len as u64;
             self.consume(chunk_len + usize::from(found));
             if found {
-                return Line { bytes: kept, len: total, terminated: true };
+                return Line {
+                    bytes: kept,
+                    len: total,
+                    terminated: true,
+                };
             }
         }
     }
@@ -211,11 +219,16 @@ pub trait ReadAt: Send + Sync {
 
     /// Reads exactly `len` bytes at `offset`, or fails if the source is shorter.
     fn read_exact_at(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
-        let end = offset.checked_add(len as u64).ok_or_else(|| io::Error::other("offset overflow"))?;
+        let end = offset
+            .checked_add(len as u64)
+            .ok_or_else(|| io::Error::other("offset overflow"))?;
         if end > self.len() {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                format!("range {offset}..{end} is past the end ({} bytes)", self.len()),
+                format!(
+                    "range {offset}..{end} is past the end ({} bytes)",
+                    self.len()
+                ),
             ));
         }
         let mut out = vec![0u8; len];
@@ -251,7 +264,9 @@ impl ReadAt for FileSource {
         if offset >= self.len {
             return Ok(0);
         }
-        let max = usize::try_from(self.len - offset).unwrap_or(usize::MAX).min(buf.len());
+        let max = usize::try_from(self.len - offset)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
         self.file.read_at(&mut buf[..max], offset)
     }
 }
@@ -261,7 +276,9 @@ impl ReadAt for Vec<u8> {
         self.as_slice().len() as u64
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        let Ok(start) = usize::try_from(offset) else { return Ok(0) };
+        let Ok(start) = usize::try_from(offset) else {
+            return Ok(0);
+        };
         if start >= self.as_slice().len() {
             return Ok(0);
         }
@@ -287,7 +304,9 @@ impl ReadAt for SubRange {
         if offset >= self.len {
             return Ok(0);
         }
-        let max = usize::try_from(self.len - offset).unwrap_or(usize::MAX).min(buf.len());
+        let max = usize::try_from(self.len - offset)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
         self.parent.read_at(self.offset + offset, &mut buf[..max])
     }
 }
@@ -354,7 +373,10 @@ impl io::Seek for SeekableCursor {
             io::SeekFrom::Current(d) => i128::from(self.pos) + i128::from(d),
         };
         if target < 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before start"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before start",
+            ));
         }
         self.pos = u64::try_from(target).map_err(io::Error::other)?;
         Ok(self.pos)

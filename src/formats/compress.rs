@@ -68,23 +68,40 @@ impl<R: Read> Read for Limited<R> {
 
 /// Wraps `input` (positioned at the compressed stream's first byte) in the decoder for
 /// `kind`, under the budget.
-pub fn decoder<'a, R: Read + 'a>(kind: Detected, input: R, budget: Rc<Budget>) -> Result<Box<dyn Read + 'a>, String> {
+pub fn decoder<'a, R: Read + 'a>(
+    kind: Detected,
+    input: R,
+    budget: Rc<Budget>,
+) -> Result<Box<dyn Read + 'a>, String> {
     let consumed = Rc::new(Cell::new(0u64));
-    let counted = Counting { inner: input, count: consumed.clone() };
+    let counted = Counting {
+        inner: input,
+        count: consumed.clone(),
+    };
     let inner: Box<dyn Read + 'a> = match kind {
         Detected::Gzip => Box::new(flate2::read::MultiGzDecoder::new(counted)),
         Detected::Zlib => Box::new(flate2::read::ZlibDecoder::new(counted)),
         Detected::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(counted)),
-        Detected::Xz => Box::new(lzma_rust2::XzReader::new_mem_limit(counted, true, DECODER_MEMORY_KIB)),
+        Detected::Xz => Box::new(lzma_rust2::XzReader::new_mem_limit(
+            counted,
+            true,
+            DECODER_MEMORY_KIB,
+        )),
         Detected::LzmaAlone => Box::new(
             lzma_rust2::LzmaReader::new_mem_limit(counted, DECODER_MEMORY_KIB, None)
                 .map_err(|e| format!("lzma header: {e}"))?,
         ),
         Detected::Zstd => Box::new(
-            ruzstd::decoding::StreamingDecoder::new(counted).map_err(|e| format!("zstd frame header: {e}"))?,
+            ruzstd::decoding::StreamingDecoder::new(counted)
+                .map_err(|e| format!("zstd frame header: {e}"))?,
         ),
         Detected::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(counted)),
         other => return Err(format!("{} is not a compressed stream", other.name())),
     };
-    Ok(Box::new(Limited { inner, produced: 0, consumed, budget }))
+    Ok(Box::new(Limited {
+        inner,
+        produced: 0,
+        consumed,
+        budget,
+    }))
 }

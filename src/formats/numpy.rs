@@ -118,11 +118,18 @@ impl Parser<'_> {
             b'0'..=b'9' | b'-' => {
                 let start = self.i;
                 self.i += 1;
-                while self.i < self.s.len() && (self.s[self.i].is_ascii_digit() || self.s[self.i] == b'L') {
+                while self.i < self.s.len()
+                    && (self.s[self.i].is_ascii_digit() || self.s[self.i] == b'L')
+                {
                     self.i += 1;
                 }
-                let t = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("").trim_end_matches('L');
-                Lit::Int(t.parse().map_err(|_| format!("bad integer `{t}` in header"))?)
+                let t = std::str::from_utf8(&self.s[start..self.i])
+                    .unwrap_or("")
+                    .trim_end_matches('L');
+                Lit::Int(
+                    t.parse()
+                        .map_err(|_| format!("bad integer `{t}` in header"))?,
+                )
             }
             _ => {
                 let start = self.i;
@@ -133,7 +140,12 @@ impl Parser<'_> {
                     b"True" => Lit::Bool(true),
                     b"False" => Lit::Bool(false),
                     b"None" => Lit::None,
-                    other => return Err(format!("`{}` is not a literal", String::from_utf8_lossy(other))),
+                    other => {
+                        return Err(format!(
+                            "`{}` is not a literal",
+                            String::from_utf8_lossy(other)
+                        ))
+                    }
                 }
             }
         };
@@ -153,16 +165,27 @@ fn descr_info(d: &Lit, depth: usize) -> Result<(u64, bool), String> {
             let mut total: u64 = 0;
             let mut obj = false;
             for f in fields {
-                let Lit::Tuple(parts) = f else { return Err("structured descr field is not a tuple".into()) };
-                let (size, o) = descr_info(parts.get(1).ok_or("structured field without a dtype")?, depth + 1)?;
+                let Lit::Tuple(parts) = f else {
+                    return Err("structured descr field is not a tuple".into());
+                };
+                let (size, o) = descr_info(
+                    parts.get(1).ok_or("structured field without a dtype")?,
+                    depth + 1,
+                )?;
                 let mut count: u64 = 1;
                 if let Some(Lit::Tuple(shape)) = parts.get(2) {
                     for dim in shape {
-                        let Lit::Int(n) = dim else { return Err("field shape is not integers".into()) };
-                        count = count.checked_mul(u64::try_from(*n).map_err(|_| "negative field shape")?).ok_or("field size overflows")?;
+                        let Lit::Int(n) = dim else {
+                            return Err("field shape is not integers".into());
+                        };
+                        count = count
+                            .checked_mul(u64::try_from(*n).map_err(|_| "negative field shape")?)
+                            .ok_or("field size overflows")?;
                     }
                 }
-                total = total.checked_add(size.checked_mul(count).ok_or("field size overflows")?).ok_or("dtype size overflows")?;
+                total = total
+                    .checked_add(size.checked_mul(count).ok_or("field size overflows")?)
+                    .ok_or("dtype size overflows")?;
                 obj |= o;
             }
             Ok((total, obj))
@@ -193,7 +216,10 @@ pub fn read_header<R: Read>(stream: &mut ByteStream<R>) -> Result<NpyHeader, Str
     let (major, minor) = (pre[6], pre[7]);
     let (len, fixed) = match major {
         1 => (u64::from(u16::from_le_bytes([pre[8], pre[9]])), 10),
-        2 | 3 if pre.len() >= 12 => (u64::from(u32::from_le_bytes(pre[8..12].try_into().expect("4 bytes"))), 12),
+        2 | 3 if pre.len() >= 12 => (
+            u64::from(u32::from_le_bytes(pre[8..12].try_into().expect("4 bytes"))),
+            12,
+        ),
         _ => return Err(format!("unsupported .npy format version {major}.{minor}")),
     };
     stream.consume(fixed);
@@ -206,29 +232,51 @@ pub fn read_header<R: Read>(stream: &mut ByteStream<R>) -> Result<NpyHeader, Str
     }
     let text = raw[..len as usize].to_vec();
     stream.consume(len as usize);
-    let mut p = Parser { s: &text, i: 0, depth: 0 };
+    let mut p = Parser {
+        s: &text,
+        i: 0,
+        depth: 0,
+    };
     let lit = p.value()?;
-    let Lit::Dict(pairs) = lit else { return Err("header is not a dictionary".into()) };
-    let get = |k: &str| pairs.iter().find(|(key, _)| *key == Lit::Str(k.into())).map(|(_, v)| v.clone());
+    let Lit::Dict(pairs) = lit else {
+        return Err("header is not a dictionary".into());
+    };
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| *key == Lit::Str(k.into()))
+            .map(|(_, v)| v.clone())
+    };
     let descr = get("descr").ok_or("header has no descr")?;
     let fortran_order = match get("fortran_order").ok_or("header has no fortran_order")? {
         Lit::Bool(b) => b,
         _ => return Err("fortran_order is not a bool".into()),
     };
-    let Lit::Tuple(shape_lit) = get("shape").ok_or("header has no shape")? else { return Err("shape is not a tuple".into()) };
+    let Lit::Tuple(shape_lit) = get("shape").ok_or("header has no shape")? else {
+        return Err("shape is not a tuple".into());
+    };
     let mut shape = Vec::new();
     let mut count: u64 = 1;
     for d in shape_lit {
-        let Lit::Int(n) = d else { return Err("shape is not a tuple of integers".into()) };
+        let Lit::Int(n) = d else {
+            return Err("shape is not a tuple of integers".into());
+        };
         let un = u64::try_from(n).map_err(|_| "negative dimension in shape")?;
         count = count.checked_mul(un).ok_or("array size overflows")?;
         shape.push(n);
     }
     if pairs.len() != 3 {
-        return Err(format!("header has {} keys; numpy writes exactly descr, fortran_order and shape", pairs.len()));
+        return Err(format!(
+            "header has {} keys; numpy writes exactly descr, fortran_order and shape",
+            pairs.len()
+        ));
     }
     let (itemsize, has_object) = descr_info(&descr, 0)?;
-    let payload_bytes = if has_object { None } else { Some(count.checked_mul(itemsize).ok_or("array size overflows")?) };
+    let payload_bytes = if has_object {
+        None
+    } else {
+        Some(count.checked_mul(itemsize).ok_or("array size overflows")?)
+    };
     Ok(NpyHeader {
         version: format!("{major}.{minor}"),
         descr: match &descr {
@@ -261,7 +309,8 @@ mod tests {
         let h = read_header(&mut ByteStream::new(&b[..])).unwrap();
         assert_eq!(h.payload_bytes, Some(48));
         assert!(!h.has_object);
-        let b = npy("{'descr': [('a', '<i4'), ('b', '|O')], 'fortran_order': False, 'shape': (2,), }");
+        let b =
+            npy("{'descr': [('a', '<i4'), ('b', '|O')], 'fortran_order': False, 'shape': (2,), }");
         let h = read_header(&mut ByteStream::new(&b[..])).unwrap();
         assert!(h.has_object);
     }

@@ -65,7 +65,13 @@ impl Detected {
     pub fn is_compressed_stream(self) -> bool {
         matches!(
             self,
-            Detected::Gzip | Detected::Bzip2 | Detected::Xz | Detected::Zstd | Detected::Lz4 | Detected::Zlib | Detected::LzmaAlone
+            Detected::Gzip
+                | Detected::Bzip2
+                | Detected::Xz
+                | Detected::Zstd
+                | Detected::Lz4
+                | Detected::Zlib
+                | Detected::LzmaAlone
         )
     }
 }
@@ -73,9 +79,41 @@ impl Detected {
 /// Extensions that claim a model or model container. Unrecognised content under one of
 /// these names makes the scan incomplete: the user expected a model there.
 pub const MODEL_EXTENSIONS: &[&str] = &[
-    "bin", "pt", "pth", "ckpt", "pkl", "pickle", "joblib", "npy", "npz", "h5", "hdf5", "keras",
-    "onnx", "gguf", "ggml", "safetensors", "pb", "tflite", "msgpack", "7z", "zip", "tar", "tgz",
-    "gz", "bz2", "xz", "zst", "lz4", "mar", "dill", "sav", "model", "jit", "torchscript", "ptl",
+    "bin",
+    "pt",
+    "pth",
+    "ckpt",
+    "pkl",
+    "pickle",
+    "joblib",
+    "npy",
+    "npz",
+    "h5",
+    "hdf5",
+    "keras",
+    "onnx",
+    "gguf",
+    "ggml",
+    "safetensors",
+    "pb",
+    "tflite",
+    "msgpack",
+    "7z",
+    "zip",
+    "tar",
+    "tgz",
+    "gz",
+    "bz2",
+    "xz",
+    "zst",
+    "lz4",
+    "mar",
+    "dill",
+    "sav",
+    "model",
+    "jit",
+    "torchscript",
+    "ptl",
 ];
 
 pub fn name_claims_model(name: &str) -> bool {
@@ -102,7 +140,10 @@ pub fn claimed_format(name: &str) -> Option<&'static str> {
 }
 
 fn is_zlib_header(b: &[u8]) -> bool {
-    b.len() >= 2 && b[0] & 0x0f == 8 && b[0] >> 4 <= 7 && (u16::from(b[0]) << 8 | u16::from(b[1])) % 31 == 0
+    b.len() >= 2
+        && b[0] & 0x0f == 8
+        && b[0] >> 4 <= 7
+        && (u16::from(b[0]) << 8 | u16::from(b[1])) % 31 == 0
 }
 
 fn is_tar_header(b: &[u8]) -> bool {
@@ -121,7 +162,13 @@ fn is_tar_header(b: &[u8]) -> bool {
     let sum: u32 = b[..512]
         .iter()
         .enumerate()
-        .map(|(i, &c)| if (148..156).contains(&i) { 32 } else { u32::from(c) })
+        .map(|(i, &c)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(c)
+            }
+        })
         .sum();
     sum == stored && b[0] != 0
 }

@@ -80,12 +80,25 @@ pub fn next_entry<R: Read>(stream: &mut ByteStream<R>) -> Result<Option<TarEntry
         if h.iter().all(|&b| b == 0) {
             return Ok(None);
         }
-        let stored = octal(&h[148..156]).ok_or_else(|| format!("tar header at offset {header_offset} has an invalid checksum field"))?;
-        let sum: u64 = h.iter().enumerate().map(|(i, &c)| if (148..156).contains(&i) { 32 } else { u64::from(c) }).sum();
+        let stored = octal(&h[148..156]).ok_or_else(|| {
+            format!("tar header at offset {header_offset} has an invalid checksum field")
+        })?;
+        let sum: u64 = h
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                if (148..156).contains(&i) {
+                    32
+                } else {
+                    u64::from(c)
+                }
+            })
+            .sum();
         if sum != stored {
             return Err(format!("tar header at offset {header_offset} fails its checksum ({stored} stored, {sum} computed)"));
         }
-        let size = octal(&h[124..136]).ok_or_else(|| format!("tar header at offset {header_offset} has an invalid size"))?;
+        let size = octal(&h[124..136])
+            .ok_or_else(|| format!("tar header at offset {header_offset} has an invalid size"))?;
         let kind = h[156];
         match kind {
             b'L' => {
@@ -96,7 +109,9 @@ pub fn next_entry<R: Read>(stream: &mut ByteStream<R>) -> Result<Option<TarEntry
             b'x' => {
                 let body = read_body(stream, size)?;
                 for record in String::from_utf8_lossy(&body).split('\n') {
-                    let Some((_, kv)) = record.split_once(' ') else { continue };
+                    let Some((_, kv)) = record.split_once(' ') else {
+                        continue;
+                    };
                     if let Some(p) = kv.strip_prefix("path=") {
                         long_name = Some(p.to_string());
                     } else if let Some(s) = kv.strip_prefix("size=") {

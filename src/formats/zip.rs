@@ -38,7 +38,11 @@ impl Entry {
     }
 
     pub fn data(&self, archive: &Arc<dyn ReadAt>) -> SubRange {
-        SubRange { parent: archive.clone(), offset: self.data_offset, len: self.compressed_size }
+        SubRange {
+            parent: archive.clone(),
+            offset: self.data_offset,
+            len: self.compressed_size,
+        }
     }
 }
 
@@ -68,7 +72,16 @@ fn decode_name(raw: &[u8], flags: u16) -> String {
         // CP437 for the printable ASCII range is ASCII; other bytes are shown escaped.
         match std::str::from_utf8(raw) {
             Ok(s) => s.to_string(),
-            Err(_) => raw.iter().map(|&b| if b.is_ascii() { (b as char).to_string() } else { format!("\\x{b:02x}") }).collect(),
+            Err(_) => raw
+                .iter()
+                .map(|&b| {
+                    if b.is_ascii() {
+                        (b as char).to_string()
+                    } else {
+                        format!("\\x{b:02x}")
+                    }
+                })
+                .collect(),
         }
     }
 }
@@ -77,11 +90,15 @@ fn decode_name(raw: &[u8], flags: u16) -> String {
 pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
     let size = src.len();
     let tail_len = size.min(65_535 + 22);
-    let tail = src.read_exact_at(size - tail_len, tail_len as usize).map_err(|e| e.to_string())?;
+    let tail = src
+        .read_exact_at(size - tail_len, tail_len as usize)
+        .map_err(|e| e.to_string())?;
     let eocd_pos = (0..tail.len().saturating_sub(21))
         .rev()
         .find(|&i| u32_at(&tail, i) == EOCD_SIG)
-        .ok_or_else(|| "no end-of-central-directory record: the file is truncated or not a zip".to_string())?;
+        .ok_or_else(|| {
+            "no end-of-central-directory record: the file is truncated or not a zip".to_string()
+        })?;
     let eocd = &tail[eocd_pos..];
     let eocd_offset = size - tail_len + eocd_pos as u64;
     let mut total_entries = u64::from(u16_at(eocd, 10));
@@ -92,14 +109,18 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
 
     // ZIP64: the locator sits right before the EOCD.
     if eocd_offset >= 20 {
-        let loc = src.read_exact_at(eocd_offset - 20, 20).map_err(|e| e.to_string())?;
+        let loc = src
+            .read_exact_at(eocd_offset - 20, 20)
+            .map_err(|e| e.to_string())?;
         if u32_at(&loc, 0) == ZIP64_LOCATOR_SIG {
             let rec_off = u64_at(&loc, 8);
             let rec = src
                 .read_exact_at(rec_off, 56)
                 .map_err(|e| format!("ZIP64 end record at offset {rec_off} is unreadable: {e}"))?;
             if u32_at(&rec, 0) != ZIP64_EOCD_SIG {
-                return Err(format!("ZIP64 locator points at offset {rec_off}, which holds no ZIP64 end record"));
+                return Err(format!(
+                    "ZIP64 locator points at offset {rec_off}, which holds no ZIP64 end record"
+                ));
             }
             total_entries = u64_at(&rec, 32);
             cd_size = u64_at(&rec, 40);
@@ -107,23 +128,42 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
         }
     }
     if cd_size > limits::MAX_CENTRAL_DIRECTORY_BYTES {
-        return Ok(ZipIndex { entries: Vec::new(), findings, incomplete: Some(LimitHit::CentralDirectoryBytes.describe()), limit: Some(LimitHit::CentralDirectoryBytes), comment_len });
+        return Ok(ZipIndex {
+            entries: Vec::new(),
+            findings,
+            incomplete: Some(LimitHit::CentralDirectoryBytes.describe()),
+            limit: Some(LimitHit::CentralDirectoryBytes),
+            comment_len,
+        });
     }
-    let cd_end = cd_offset.checked_add(cd_size).ok_or("central directory size overflows")?;
+    let cd_end = cd_offset
+        .checked_add(cd_size)
+        .ok_or("central directory size overflows")?;
     if cd_end > size {
         return Err(format!(
             "zip central directory points past the end of the file (ends at {cd_end} > size {size}); the file is truncated or not a zip"
         ));
     }
     // Data before the first local header (a prepended polyglot) shifts every offset.
-    let cd = src.read_exact_at(cd_offset, cd_size as usize).map_err(|e| e.to_string())?;
+    let cd = src
+        .read_exact_at(cd_offset, cd_size as usize)
+        .map_err(|e| e.to_string())?;
     let mut entries = Vec::new();
     let mut pos = 0usize;
     let mut limit = None;
     let mut incomplete = None;
     while pos + 46 <= cd.len() {
         if u32_at(&cd, pos) != CENTRAL_SIG {
-            findings.push(Finding::new(&rules::ZIP_MALFORMED, format!("central directory entry {} has a bad signature", entries.len())).offset(cd_offset + pos as u64));
+            findings.push(
+                Finding::new(
+                    &rules::ZIP_MALFORMED,
+                    format!(
+                        "central directory entry {} has a bad signature",
+                        entries.len()
+                    ),
+                )
+                .offset(cd_offset + pos as u64),
+            );
             incomplete = Some("damaged central directory".to_string());
             break;
         }
@@ -143,7 +183,16 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
         let mut lho = u64::from(u32_at(&cd, pos + 42));
         let var_end = pos + 46 + nlen + elen + clen;
         if var_end > cd.len() {
-            findings.push(Finding::new(&rules::ZIP_MALFORMED, format!("central directory entry {} runs past the directory", entries.len())).offset(cd_offset + pos as u64));
+            findings.push(
+                Finding::new(
+                    &rules::ZIP_MALFORMED,
+                    format!(
+                        "central directory entry {} runs past the directory",
+                        entries.len()
+                    ),
+                )
+                .offset(cd_offset + pos as u64),
+            );
             incomplete = Some("damaged central directory".to_string());
             break;
         }
@@ -204,7 +253,10 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
                         findings.push(
                             Finding::new(
                                 &rules::ZIP_NAME_MISMATCH,
-                                format!("entry `{}` is named `{}` in its local header", entry.name, local),
+                                format!(
+                                    "entry `{}` is named `{}` in its local header",
+                                    entry.name, local
+                                ),
                             )
                             .offset(entry.local_header_offset)
                             .detail(format!("central: {}; local: {}", entry.name, local)),
@@ -216,7 +268,10 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
                 findings.push(
                     Finding::new(
                         &rules::ZIP_MALFORMED,
-                        format!("entry `{}` points at offset {}, which holds no local header", entry.name, entry.local_header_offset),
+                        format!(
+                            "entry `{}` points at offset {}, which holds no local header",
+                            entry.name, entry.local_header_offset
+                        ),
                     )
                     .offset(entry.local_header_offset),
                 );
@@ -224,7 +279,11 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
                 continue;
             }
         }
-        if entry.data_offset.checked_add(entry.compressed_size).is_none_or(|end| end > size) {
+        if entry
+            .data_offset
+            .checked_add(entry.compressed_size)
+            .is_none_or(|end| end > size)
+        {
             findings.push(
                 Finding::new(
                     &rules::ZIP_MALFORMED,
@@ -252,14 +311,29 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
             );
         } else if entry.flags & 0x40 != 0 || entry.flags & 0x2000 != 0 {
             findings.push(
-                Finding::new(&rules::ZIP_UNUSUAL_FLAGS, format!("entry `{}` sets strong-encryption flag bits (0x{:04x})", entry.name, entry.flags))
-                    .offset(entry.local_header_offset),
+                Finding::new(
+                    &rules::ZIP_UNUSUAL_FLAGS,
+                    format!(
+                        "entry `{}` sets strong-encryption flag bits (0x{:04x})",
+                        entry.name, entry.flags
+                    ),
+                )
+                .offset(entry.local_header_offset),
             );
         }
-        if entry.name.starts_with('/') || entry.name.split(['/', '\\']).any(|p| p == "..") || entry.name.contains(':') && entry.name.len() > 1 && entry.name.as_bytes()[1] == b':' {
+        if entry.name.starts_with('/')
+            || entry.name.split(['/', '\\']).any(|p| p == "..")
+            || entry.name.contains(':') && entry.name.len() > 1 && entry.name.as_bytes()[1] == b':'
+        {
             findings.push(
-                Finding::new(&rules::ARCHIVE_PATH_TRAVERSAL, format!("entry name `{}` escapes the extraction directory", entry.name))
-                    .offset(entry.local_header_offset),
+                Finding::new(
+                    &rules::ARCHIVE_PATH_TRAVERSAL,
+                    format!(
+                        "entry name `{}` escapes the extraction directory",
+                        entry.name
+                    ),
+                )
+                .offset(entry.local_header_offset),
             );
         }
     }
@@ -267,14 +341,29 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
     let mut ranges: Vec<(u64, u64, &str)> = entries
         .iter()
         .filter(|e| e.data_offset != u64::MAX && e.compressed_size > 0)
-        .map(|e| (e.data_offset, e.data_offset.saturating_add(e.compressed_size), e.name.as_str()))
+        .map(|e| {
+            (
+                e.data_offset,
+                e.data_offset.saturating_add(e.compressed_size),
+                e.name.as_str(),
+            )
+        })
         .collect();
     ranges.sort();
     if let Some(w) = ranges.windows(2).find(|w| w[1].0 < w[0].1) {
         findings.push(Finding::new(
             &rules::ZIP_MALFORMED,
-            format!("entries `{}` and `{}` share bytes: the archive overlaps members", w[0].2, w[1].2),
+            format!(
+                "entries `{}` and `{}` share bytes: the archive overlaps members",
+                w[0].2, w[1].2
+            ),
         ));
     }
-    Ok(ZipIndex { entries, findings, incomplete, limit, comment_len })
+    Ok(ZipIndex {
+        entries,
+        findings,
+        incomplete,
+        limit,
+        comment_len,
+    })
 }

@@ -63,7 +63,9 @@ const IMPORT_MAPPING: &[(&str, &str)] = &[
 ];
 
 /// (module, name) renames (`_compat_pickle.NAME_MAPPING`), checked before module renames.
-const NAME_MAPPING: &[((&str, &str), (&str, &str))] = &[
+type Pair = (&'static str, &'static str);
+
+const NAME_MAPPING: &[(Pair, Pair)] = &[
     (("__builtin__", "xrange"), ("builtins", "range")),
     (("__builtin__", "reduce"), ("functools", "reduce")),
     (("__builtin__", "intern"), ("sys", "intern")),
@@ -75,22 +77,43 @@ const NAME_MAPPING: &[((&str, &str), (&str, &str))] = &[
     (("itertools", "ifilter"), ("builtins", "filter")),
     (("itertools", "ifilterfalse"), ("itertools", "filterfalse")),
     (("itertools", "izip_longest"), ("itertools", "zip_longest")),
-    (("UserDict", "IterableUserDict"), ("collections", "UserDict")),
+    (
+        ("UserDict", "IterableUserDict"),
+        ("collections", "UserDict"),
+    ),
     (("UserList", "UserList"), ("collections", "UserList")),
     (("UserString", "UserString"), ("collections", "UserString")),
     (("whichdb", "whichdb"), ("dbm", "whichdb")),
     (("_socket", "fromfd"), ("socket", "fromfd")),
-    (("_multiprocessing", "Connection"), ("multiprocessing.connection", "Connection")),
-    (("multiprocessing.process", "Process"), ("multiprocessing.context", "Process")),
-    (("multiprocessing.forking", "Popen"), ("multiprocessing.popen_fork", "Popen")),
-    (("urllib", "ContentTooShortError"), ("urllib.error", "ContentTooShortError")),
+    (
+        ("_multiprocessing", "Connection"),
+        ("multiprocessing.connection", "Connection"),
+    ),
+    (
+        ("multiprocessing.process", "Process"),
+        ("multiprocessing.context", "Process"),
+    ),
+    (
+        ("multiprocessing.forking", "Popen"),
+        ("multiprocessing.popen_fork", "Popen"),
+    ),
+    (
+        ("urllib", "ContentTooShortError"),
+        ("urllib.error", "ContentTooShortError"),
+    ),
     (("urllib", "getproxies"), ("urllib.request", "getproxies")),
-    (("urllib", "pathname2url"), ("urllib.request", "pathname2url")),
+    (
+        ("urllib", "pathname2url"),
+        ("urllib.request", "pathname2url"),
+    ),
     (("urllib", "quote_plus"), ("urllib.parse", "quote_plus")),
     (("urllib", "quote"), ("urllib.parse", "quote")),
     (("urllib", "unquote_plus"), ("urllib.parse", "unquote_plus")),
     (("urllib", "unquote"), ("urllib.parse", "unquote")),
-    (("urllib", "url2pathname"), ("urllib.request", "url2pathname")),
+    (
+        ("urllib", "url2pathname"),
+        ("urllib.request", "url2pathname"),
+    ),
     (("urllib", "urlcleanup"), ("urllib.request", "urlcleanup")),
     (("urllib", "urlencode"), ("urllib.parse", "urlencode")),
     (("urllib", "urlopen"), ("urllib.request", "urlopen")),
@@ -121,10 +144,22 @@ mod tests {
 
     #[test]
     fn maps_builtin_module_and_names() {
-        assert_eq!(map_py2_name("__builtin__", "eval"), ("builtins".into(), "eval".into()));
-        assert_eq!(map_py2_name("__builtin__", "reduce"), ("functools".into(), "reduce".into()));
-        assert_eq!(map_py2_name("copy_reg", "_reconstructor"), ("copyreg".into(), "_reconstructor".into()));
-        assert_eq!(map_py2_name("commands", "getoutput"), ("subprocess".into(), "getoutput".into()));
+        assert_eq!(
+            map_py2_name("__builtin__", "eval"),
+            ("builtins".into(), "eval".into())
+        );
+        assert_eq!(
+            map_py2_name("__builtin__", "reduce"),
+            ("functools".into(), "reduce".into())
+        );
+        assert_eq!(
+            map_py2_name("copy_reg", "_reconstructor"),
+            ("copyreg".into(), "_reconstructor".into())
+        );
+        assert_eq!(
+            map_py2_name("commands", "getoutput"),
+            ("subprocess".into(), "getoutput".into())
+        );
         assert_eq!(map_py2_name("os", "system"), ("os".into(), "system".into()));
     }
 }

@@ -56,7 +56,11 @@ pub struct Config {
 /// from `start` upwards.
 pub fn discover(start: &Path) -> Option<PathBuf> {
     let abs = std::path::absolute(start).ok()?;
-    let mut dir = if abs.is_dir() { Some(abs.as_path()) } else { abs.parent() };
+    let mut dir = if abs.is_dir() {
+        Some(abs.as_path())
+    } else {
+        abs.parent()
+    };
     while let Some(d) = dir {
         let candidate = d.join("modelvet.toml");
         if candidate.is_file() {
@@ -97,24 +101,35 @@ pub fn from_file(file: ConfigFile) -> Result<Config, String> {
     let mut policy = Policy::new();
     for entry in &file.policy.allow {
         let Some((module, name)) = entry.split_once(':') else {
-            return Err(format!("allow entry `{entry}` must be `module:name` (an exact pair)"));
+            return Err(format!(
+                "allow entry `{entry}` must be `module:name` (an exact pair)"
+            ));
         };
         if module.is_empty() || name.is_empty() || name.contains(':') {
-            return Err(format!("allow entry `{entry}` must be `module:name` (an exact pair)"));
+            return Err(format!(
+                "allow entry `{entry}` must be `module:name` (an exact pair)"
+            ));
         }
         policy.allow(module, name)?;
     }
     for (rule, severity) in &file.rules {
         let r = rules::find(rule).ok_or_else(|| format!("unknown rule `{rule}`"))?;
-        let s = Severity::parse(severity)
-            .ok_or_else(|| format!("`{severity}` is not a severity (critical, high, medium, low, info)"))?;
+        let s = Severity::parse(severity).ok_or_else(|| {
+            format!("`{severity}` is not a severity (critical, high, medium, low, info)")
+        })?;
         policy.set_severity(r, s)?;
     }
     let fail_on = match file.fail_on {
-        Some(s) => Some(Severity::parse(&s).ok_or_else(|| format!("fail_on `{s}` is not a severity"))?),
+        Some(s) => {
+            Some(Severity::parse(&s).ok_or_else(|| format!("fail_on `{s}` is not a severity"))?)
+        }
         None => None,
     };
-    Ok(Config { source: None, fail_on, policy })
+    Ok(Config {
+        source: None,
+        fail_on,
+        policy,
+    })
 }
 
 #[cfg(test)]
@@ -127,8 +142,16 @@ mod tests {
 
     #[test]
     fn refuses_dangerous_allow_entries() {
-        for name in ["os:system", "posix:system", "nt:system", "sys:modules", "subprocess:run",
-            "builtins:eval", "builtins:exec", "builtins:__import__"] {
+        for name in [
+            "os:system",
+            "posix:system",
+            "nt:system",
+            "sys:modules",
+            "subprocess:run",
+            "builtins:eval",
+            "builtins:exec",
+            "builtins:__import__",
+        ] {
             let err = parse(&format!("[policy]\nallow = [\"{name}\"]\n")).unwrap_err();
             assert!(err.contains("refusing"), "{name}: {err}");
         }
@@ -136,7 +159,9 @@ mod tests {
 
     #[test]
     fn refuses_lowering_code_execution_rules() {
-        assert!(parse("[rules]\nMV101 = \"low\"\n").unwrap_err().contains("refusing to lower"));
+        assert!(parse("[rules]\nMV101 = \"low\"\n")
+            .unwrap_err()
+            .contains("refusing to lower"));
         assert!(parse("[rules]\npickle-unknown-global = \"high\"\n").is_ok());
         assert!(parse("[rules]\nMV103 = \"low\"\n").is_ok());
     }

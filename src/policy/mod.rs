@@ -53,7 +53,8 @@ fn entry_matches(entry: &str, module: &str, name: &str) -> bool {
         // A name entry applies to that module only, and to attributes below the name.
         Some(n) => {
             module == entry_module
-                && (name == n || (name.starts_with(n) && name.as_bytes().get(n.len()) == Some(&b'.')))
+                && (name == n
+                    || (name.starts_with(n) && name.as_bytes().get(n.len()) == Some(&b'.')))
         }
     }
 }
@@ -70,7 +71,10 @@ fn builtin_allowed(module: &str, name: &str) -> bool {
 
 /// Class of one (module, name) candidate against the deny lists.
 fn denylist_class(module: &str, name: &str) -> Option<(GlobalClass, &'static str)> {
-    if let Some(e) = lists::CODE_OBJECT.iter().find(|e| entry_matches(e, module, name)) {
+    if let Some(e) = lists::CODE_OBJECT
+        .iter()
+        .find(|e| entry_matches(e, module, name))
+    {
         return Some((GlobalClass::CodeObject, e));
     }
     if let Some(e) = lists::EXEC.iter().find(|e| entry_matches(e, module, name)) {
@@ -97,7 +101,8 @@ impl Policy {
                 c.matched.unwrap_or_default()
             ));
         }
-        self.user_allowed.insert((module.to_string(), name.to_string()));
+        self.user_allowed
+            .insert((module.to_string(), name.to_string()));
         Ok(())
     }
 
@@ -117,42 +122,65 @@ impl Policy {
     }
 
     pub fn severity_of(&self, rule: &Rule) -> Severity {
-        self.severity_overrides.get(rule.id).copied().unwrap_or(rule.severity)
+        self.severity_overrides
+            .get(rule.id)
+            .copied()
+            .unwrap_or(rule.severity)
     }
 
     pub fn classify(&self, module: &str, name: &str) -> Classification {
         let c = self.classify_builtin(module, name);
         if c.class <= GlobalClass::Io
             && c.class != GlobalClass::Allowed
-            && self.user_allowed.contains(&(module.to_string(), name.to_string()))
+            && self
+                .user_allowed
+                .contains(&(module.to_string(), name.to_string()))
         {
-            return Classification { class: GlobalClass::Allowed, matched: Some("user allowlist".into()) };
+            return Classification {
+                class: GlobalClass::Allowed,
+                matched: Some("user allowlist".into()),
+            };
         }
         c
     }
 
     fn classify_builtin(&self, module: &str, name: &str) -> Classification {
         let name_parts: Vec<&str> = name.split('.').collect();
-        if name_parts.iter().any(|p| is_dunder(p))
-            && !builtin_allowed(module, name)
-        {
+        if name_parts.iter().any(|p| is_dunder(p)) && !builtin_allowed(module, name) {
             return Classification {
                 class: GlobalClass::Exec,
                 matched: Some("dunder attribute traversal".into()),
             };
         }
-        if module.split('.').any(is_dunder) && module != "__main__" && !module.starts_with("__torch__") {
-            return Classification { class: GlobalClass::Exec, matched: Some("dunder module".into()) };
+        if module.split('.').any(is_dunder)
+            && module != "__main__"
+            && !module.starts_with("__torch__")
+        {
+            return Classification {
+                class: GlobalClass::Exec,
+                matched: Some("dunder module".into()),
+            };
         }
         if builtin_allowed(module, name) {
-            return Classification { class: GlobalClass::Allowed, matched: None };
+            return Classification {
+                class: GlobalClass::Allowed,
+                matched: None,
+            };
         }
         // Evaluate every way the dotted path can be read: `pathlib` + `os.system` reaches
         // `os.system` through pathlib's own import of os.
         let module_parts: Vec<&str> = module.split('.').collect();
-        let all: Vec<&str> = module_parts.iter().chain(name_parts.iter()).copied().collect();
+        let all: Vec<&str> = module_parts
+            .iter()
+            .chain(name_parts.iter())
+            .copied()
+            .collect();
         let mut worst: Option<(GlobalClass, &'static str)> = None;
-        let starts = if name_parts.len() > 1 { module_parts.len() + 1 } else { 1 };
+        let starts = if name_parts.len() > 1 {
+            module_parts.len() + 1
+        } else {
+            1
+        };
         for s in 0..starts.min(all.len()) {
             for k in (s + 1)..all.len() {
                 let m = all[s..k].join(".");
@@ -165,13 +193,22 @@ impl Policy {
             }
         }
         if let Some((class, matched)) = worst {
-            return Classification { class, matched: Some(matched.to_string()) };
+            return Classification {
+                class,
+                matched: Some(matched.to_string()),
+            };
         }
         let top = module_parts[0];
         if lists::FRAMEWORKS.contains(&top) {
-            return Classification { class: GlobalClass::Framework, matched: Some(top.to_string()) };
+            return Classification {
+                class: GlobalClass::Framework,
+                matched: Some(top.to_string()),
+            };
         }
-        Classification { class: GlobalClass::Unknown, matched: None }
+        Classification {
+            class: GlobalClass::Unknown,
+            matched: None,
+        }
     }
 }
 
@@ -186,9 +223,18 @@ mod tests {
     #[test]
     fn allowlist_is_exact() {
         assert_eq!(class("collections", "OrderedDict"), GlobalClass::Allowed);
-        assert_eq!(class("torch._utils", "_rebuild_tensor_v2"), GlobalClass::Allowed);
-        assert_eq!(class("collections", "OrderedDict.__init__"), GlobalClass::Exec);
-        assert_eq!(class("torch._utils", "_rebuild_nested_tensor"), GlobalClass::Framework);
+        assert_eq!(
+            class("torch._utils", "_rebuild_tensor_v2"),
+            GlobalClass::Allowed
+        );
+        assert_eq!(
+            class("collections", "OrderedDict.__init__"),
+            GlobalClass::Exec
+        );
+        assert_eq!(
+            class("torch._utils", "_rebuild_nested_tensor"),
+            GlobalClass::Framework
+        );
     }
 
     #[test]
@@ -203,27 +249,50 @@ mod tests {
         assert_eq!(class("uuid", "_get_command_stdout"), GlobalClass::Exec);
         assert_eq!(class("uuid", "UUID"), GlobalClass::Allowed);
         assert_eq!(class("torch.utils.collect_env", "run"), GlobalClass::Exec);
-        assert_eq!(class("sklearn.linear_model._logistic", "LogisticRegression"), GlobalClass::Framework);
+        assert_eq!(
+            class("sklearn.linear_model._logistic", "LogisticRegression"),
+            GlobalClass::Framework
+        );
         assert_eq!(class("mypackage", "Thing"), GlobalClass::Unknown);
     }
 
     #[test]
     fn dotted_names_are_resolved_part_by_part() {
         assert_eq!(class("pathlib", "os.system"), GlobalClass::Exec);
-        assert_eq!(class("builtins", "print.__class__.__base__.__subclasses__"), GlobalClass::Exec);
+        assert_eq!(
+            class("builtins", "print.__class__.__base__.__subclasses__"),
+            GlobalClass::Exec
+        );
         assert_eq!(class("numpy", "__builtins__.eval"), GlobalClass::Exec);
-        assert_eq!(class("torch", "_dynamo.guards.GuardBuilder.get"), GlobalClass::Exec);
+        assert_eq!(
+            class("torch", "_dynamo.guards.GuardBuilder.get"),
+            GlobalClass::Exec
+        );
     }
 
     #[test]
     fn users_cannot_allow_code_execution() {
         let mut p = Policy::new();
-        for (m, n) in [("os", "system"), ("posix", "system"), ("nt", "system"), ("sys", "modules"),
-            ("subprocess", "Popen"), ("builtins", "eval"), ("builtins", "exec"), ("builtins", "getattr")] {
+        for (m, n) in [
+            ("os", "system"),
+            ("posix", "system"),
+            ("nt", "system"),
+            ("sys", "modules"),
+            ("subprocess", "Popen"),
+            ("builtins", "eval"),
+            ("builtins", "exec"),
+            ("builtins", "getattr"),
+        ] {
             assert!(p.allow(m, n).is_err(), "{m}:{n} must be refused");
         }
         assert!(p.allow("mypackage.models", "Net").is_ok());
-        assert_eq!(p.classify("mypackage.models", "Net").class, GlobalClass::Allowed);
-        assert_eq!(p.classify("mypackage.models", "Other").class, GlobalClass::Unknown);
+        assert_eq!(
+            p.classify("mypackage.models", "Net").class,
+            GlobalClass::Allowed
+        );
+        assert_eq!(
+            p.classify("mypackage.models", "Other").class,
+            GlobalClass::Unknown
+        );
     }
 }

@@ -287,7 +287,11 @@ impl Report {
         artifacts.sort_by(|a, b| a.path.cmp(&b.path));
         for artifact in &mut artifacts {
             artifact.findings.sort_by(|a, b| {
-                (a.location.offset, a.rule, &a.message).cmp(&(b.location.offset, b.rule, &b.message))
+                (a.location.offset, a.rule, &a.message).cmp(&(
+                    b.location.offset,
+                    b.rule,
+                    &b.message,
+                ))
             });
         }
         let mut summary = Summary {

@@ -71,9 +71,11 @@ pub fn render(report: &Report) -> String {
             }
             let mut location = json!({ "physicalLocation": physical });
             if let Some(member) = &a.member {
-                location["logicalLocations"] = json!([{ "fullyQualifiedName": member, "kind": "member" }]);
+                location["logicalLocations"] =
+                    json!([{ "fullyQualifiedName": member, "kind": "member" }]);
             }
-            let mut props = json!({ "severity": f.severity.as_str(), "cwe": f.cwe, "artifact": a.path });
+            let mut props =
+                json!({ "severity": f.severity.as_str(), "cwe": f.cwe, "artifact": a.path });
             if let Some(m) = &f.location.member {
                 props["member"] = json!(m);
             }

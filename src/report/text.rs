@@ -48,10 +48,14 @@ fn status_label(style: &TextStyle, a: &Artifact) -> String {
 
 fn label(style: &TextStyle, a: &Artifact, worst: Option<Severity>, status: Status) -> String {
     match (status, a.kind, worst) {
-        (_, _, Some(s)) if s > Severity::Info => paint(style, sev_color(s), &s.as_str().to_uppercase()),
+        (_, _, Some(s)) if s > Severity::Info => {
+            paint(style, sev_color(s), &s.as_str().to_uppercase())
+        }
         (Status::Complete, ArtifactKind::NotModel, _) => paint(style, "2", "not a model"),
         (Status::Complete, _, _) => paint(style, "32", "clean"),
-        (Status::Incomplete, ArtifactKind::Unrecognized, _) if !a.expected => paint(style, "2", "unrecognized"),
+        (Status::Incomplete, ArtifactKind::Unrecognized, _) if !a.expected => {
+            paint(style, "2", "unrecognized")
+        }
         (Status::Incomplete, _, _) => paint(style, "35", "INCOMPLETE"),
         (Status::Error, _, _) => paint(style, "35", "ERROR"),
     }
@@ -63,13 +67,21 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
     files.dedup();
     for file in files {
         let group: Vec<&Artifact> = report.artifacts.iter().filter(|a| a.file == file).collect();
-        let Some(top) = group.iter().find(|a| a.member.is_none()) else { continue };
-        let quiet_file = group.iter().all(|a| a.findings.is_empty() && (a.status == Status::Complete || !a.counts_as_incomplete()));
+        let Some(top) = group.iter().find(|a| a.member.is_none()) else {
+            continue;
+        };
+        let quiet_file = group.iter().all(|a| {
+            a.findings.is_empty() && (a.status == Status::Complete || !a.counts_as_incomplete())
+        });
         if quiet_file && !style.verbose && top.kind == ArtifactKind::NotModel {
             continue;
         }
         let worst = group.iter().filter_map(|a| a.worst_severity()).max();
-        let status = if group.iter().any(|a| a.counts_as_incomplete()) { top.status.max_incomplete() } else { top.status };
+        let status = if group.iter().any(|a| a.counts_as_incomplete()) {
+            top.status.max_incomplete()
+        } else {
+            top.status
+        };
         let _ = writeln!(
             out,
             "{}  {}  ({}, {}{})",
@@ -77,21 +89,39 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
             paint(style, "1", file),
             top.format,
             human_size(top.size),
-            top.sha256.as_ref().map(|h| format!(", sha256 {}", &h[..16])).unwrap_or_default()
+            top.sha256
+                .as_ref()
+                .map(|h| format!(", sha256 {}", &h[..16]))
+                .unwrap_or_default()
         );
         for a in &group {
             let show_member = a.member.is_some()
                 && (style.verbose || !a.findings.is_empty() || a.counts_as_incomplete());
             if show_member {
-                let _ = writeln!(out, "  {}  {} ({})", status_label(style, a), a.member.as_deref().unwrap_or(""), a.format);
+                let _ = writeln!(
+                    out,
+                    "  {}  {} ({})",
+                    status_label(style, a),
+                    a.member.as_deref().unwrap_or(""),
+                    a.format
+                );
             }
             if a.counts_as_incomplete() || (style.verbose && a.reason.is_some()) {
                 if let Some(r) = &a.reason {
-                    let _ = writeln!(out, "      {} {}", paint(style, "35", "not fully checked:"), r);
+                    let _ = writeln!(
+                        out,
+                        "      {} {}",
+                        paint(style, "35", "not fully checked:"),
+                        r
+                    );
                 }
             }
             let mut findings: Vec<_> = a.findings.iter().collect();
-            findings.sort_by(|x, y| y.severity.cmp(&x.severity).then(x.location.offset.cmp(&y.location.offset)));
+            findings.sort_by(|x, y| {
+                y.severity
+                    .cmp(&x.severity)
+                    .then(x.location.offset.cmp(&y.location.offset))
+            });
             for f in findings {
                 if f.severity == Severity::Info && !style.verbose && f.rule != "MV202" {
                     continue;
@@ -115,7 +145,12 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
     let s = &report.summary;
     let counts: Vec<String> = ["critical", "high", "medium", "low"]
         .iter()
-        .filter_map(|k| s.findings.get(k).filter(|n| **n > 0).map(|n| format!("{n} {k}")))
+        .filter_map(|k| {
+            s.findings
+                .get(k)
+                .filter(|n| **n > 0)
+                .map(|n| format!("{n} {k}"))
+        })
         .collect();
     let verdict = match s.exit_code {
         0 => paint(style, "32", "clean"),
@@ -126,8 +161,16 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
         out,
         "\n{verdict}: {} artifact(s), {} incomplete; findings: {} (fail-on {}); exit {}",
         s.artifacts,
-        report.artifacts.iter().filter(|a| a.counts_as_incomplete()).count(),
-        if counts.is_empty() { "none".to_string() } else { counts.join(", ") },
+        report
+            .artifacts
+            .iter()
+            .filter(|a| a.counts_as_incomplete())
+            .count(),
+        if counts.is_empty() {
+            "none".to_string()
+        } else {
+            counts.join(", ")
+        },
         s.fail_on,
         s.exit_code
     );

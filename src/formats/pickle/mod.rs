@@ -111,7 +111,12 @@ impl PickleScan {
             .calls
             .iter()
             .take(limits::MAX_RECORDED_CALL_SITES)
-            .map(|(callee, (opcode, first_offset, count))| CallFact { callee, opcode, first_offset: *first_offset, count: *count })
+            .map(|(callee, (opcode, first_offset, count))| CallFact {
+                callee,
+                opcode,
+                first_offset: *first_offset,
+                count: *count,
+            })
             .collect();
         serde_json::json!({
             "protocol": self.protocol,
@@ -141,7 +146,9 @@ fn class_label(c: GlobalClass) -> &'static str {
 /// helpers; they are not Python imports.
 fn effective_class(policy: &Policy, ctx: PickleContext, module: &str, name: &str) -> GlobalClass {
     if ctx == PickleContext::TorchScript
-        && (module == "__torch__" || module.starts_with("__torch__.") || module == "torch.jit._pickle")
+        && (module == "__torch__"
+            || module.starts_with("__torch__.")
+            || module == "torch.jit._pickle")
     {
         return GlobalClass::Allowed;
     }
@@ -151,12 +158,27 @@ fn effective_class(policy: &Policy, ctx: PickleContext, module: &str, name: &str
 /// Walks every pickle in `stream` (as `pickle.load` called repeatedly would) and returns
 /// the findings and facts. Never fails: problems become the `incomplete` reason, and
 /// findings made before them are kept.
-pub fn scan_stream<R: Read>(stream: &mut ByteStream<R>, ctx: PickleContext, policy: &Policy) -> PickleScan {
+pub fn scan_stream<R: Read>(
+    stream: &mut ByteStream<R>,
+    ctx: PickleContext,
+    policy: &Policy,
+) -> PickleScan {
+    scan_stream_with_budget(stream, ctx, policy, limits::MAX_PICKLE_OPCODES)
+}
+
+/// [`scan_stream`] with a smaller opcode budget than [`limits::MAX_PICKLE_OPCODES`].
+pub fn scan_stream_with_budget<R: Read>(
+    stream: &mut ByteStream<R>,
+    ctx: PickleContext,
+    policy: &Policy,
+    opcode_budget: u64,
+) -> PickleScan {
     let mut scan = PickleScan::default();
     let start = stream.position();
     let mut ended = false;
     {
         let mut walker = Walker::new(stream, &mut scan, ctx);
+        walker.opcode_budget = opcode_budget;
         loop {
             if walker.scan.pickles >= limits::MAX_PICKLES_PER_STREAM {
                 walker.scan.limit = Some(LimitHit::PicklesPerStream);
@@ -177,14 +199,23 @@ pub fn scan_stream<R: Read>(stream: &mut ByteStream<R>, ctx: PickleContext, poli
                 }
                 End::Truncated { offset, what } => {
                     let msg = format!("stream ends inside {what} at offset {offset}: the loader runs every opcode before this point, then fails");
-                    walker.scan.findings.push(Finding::new(&rules::PICKLE_MALFORMED, msg.clone()).offset(offset));
+                    walker
+                        .scan
+                        .findings
+                        .push(Finding::new(&rules::PICKLE_MALFORMED, msg.clone()).offset(offset));
                     walker.scan.incomplete = Some(msg);
                     ended = true;
                     break;
                 }
-                End::Malformed { offset, opcode, reason } => {
+                End::Malformed {
+                    offset,
+                    opcode,
+                    reason,
+                } => {
                     let msg = format!("{reason} at offset {offset}: the loader runs every opcode before this point, then fails");
-                    walker.scan.findings.push(Finding::new(&rules::PICKLE_MALFORMED, msg.clone()).at(offset, opcode));
+                    walker.scan.findings.push(
+                        Finding::new(&rules::PICKLE_MALFORMED, msg.clone()).at(offset, opcode),
+                    );
                     walker.scan.incomplete = Some(msg);
                     ended = true;
                     break;
@@ -214,7 +245,8 @@ pub fn scan_stream<R: Read>(stream: &mut ByteStream<R>, ctx: PickleContext, poli
             if next.is_empty() {
                 break;
             }
-            let another = next[0] == 0x80 && next.get(1).is_some_and(|&p| p <= vm::HIGHEST_PROTOCOL);
+            let another =
+                next[0] == 0x80 && next.get(1).is_some_and(|&p| p <= vm::HIGHEST_PROTOCOL);
             if another {
                 continue;
             }
@@ -240,10 +272,13 @@ pub fn scan_stream<R: Read>(stream: &mut ByteStream<R>, ctx: PickleContext, poli
     }
     if let Some(hit) = scan.limit {
         scan.incomplete = Some(hit.describe());
-        scan.findings.push(Finding::new(&rules::SCAN_LIMIT_REACHED, hit.describe()).offset(stream.position()));
+        scan.findings.push(
+            Finding::new(&rules::SCAN_LIMIT_REACHED, hit.describe()).offset(stream.position()),
+        );
     }
     if let Some(err) = stream.io_error() {
-        scan.incomplete.get_or_insert_with(|| format!("read error: {err}"));
+        scan.incomplete
+            .get_or_insert_with(|| format!("read error: {err}"));
     }
     let _ = ended;
     scan.stream_bytes = stream.position() - start;
@@ -260,17 +295,41 @@ fn judge_globals(scan: &mut PickleScan, ctx: PickleContext, policy: &Policy) {
         let uses = describe_uses(g);
         let (rule, message) = match class {
             GlobalClass::Allowed => continue,
-            GlobalClass::CodeObject => (&rules::PICKLE_CODE_OBJECT, format!("rebuilds code: imports {}.{}{uses}", g.module, g.name)),
-            GlobalClass::Exec => (&rules::PICKLE_EXEC_GLOBAL, format!("imports {}.{}{uses}", g.module, g.name)),
-            GlobalClass::Io => (&rules::PICKLE_IO_GLOBAL, format!("imports {}.{} (file or network access){uses}", g.module, g.name)),
-            GlobalClass::Unknown => (&rules::PICKLE_UNKNOWN_GLOBAL, format!("imports {}.{}, which is not on the allowlist{uses}", g.module, g.name)),
+            GlobalClass::CodeObject => (
+                &rules::PICKLE_CODE_OBJECT,
+                format!("rebuilds code: imports {}.{}{uses}", g.module, g.name),
+            ),
+            GlobalClass::Exec => (
+                &rules::PICKLE_EXEC_GLOBAL,
+                format!("imports {}.{}{uses}", g.module, g.name),
+            ),
+            GlobalClass::Io => (
+                &rules::PICKLE_IO_GLOBAL,
+                format!(
+                    "imports {}.{} (file or network access){uses}",
+                    g.module, g.name
+                ),
+            ),
+            GlobalClass::Unknown => (
+                &rules::PICKLE_UNKNOWN_GLOBAL,
+                format!(
+                    "imports {}.{}, which is not on the allowlist{uses}",
+                    g.module, g.name
+                ),
+            ),
             GlobalClass::Framework if g.uses.called => (
                 &rules::PICKLE_FRAMEWORK_CALL,
-                format!("calls the framework global {}.{} directly{uses}", g.module, g.name),
+                format!(
+                    "calls the framework global {}.{} directly{uses}",
+                    g.module, g.name
+                ),
             ),
             GlobalClass::Framework => (
                 &rules::PICKLE_FRAMEWORK_GLOBAL,
-                format!("rebuilds an object of the framework class {}.{}{uses}", g.module, g.name),
+                format!(
+                    "rebuilds an object of the framework class {}.{}{uses}",
+                    g.module, g.name
+                ),
             ),
         };
         let mut f = Finding::new(rule, message)
@@ -299,7 +358,11 @@ fn describe_uses(g: &GlobalEntry) -> String {
     if g.uses.mutated {
         parts.push("mutated");
     }
-    let times = if g.count > 1 { format!("{} imports", g.count) } else { String::new() };
+    let times = if g.count > 1 {
+        format!("{} imports", g.count)
+    } else {
+        String::new()
+    };
     match (parts.is_empty(), times.is_empty()) {
         (true, true) => String::new(),
         (true, false) => format!(" ({times})"),
@@ -313,7 +376,9 @@ fn describe_uses(g: &GlobalEntry) -> String {
 /// prefix is walked: it is a pickle when it reaches STOP, or when it calls an imported
 /// global, or imports anything on the deny lists before it fails.
 pub fn looks_like_pickle(prefix: &[u8], policy: &Policy) -> bool {
-    let Some(&first) = prefix.first() else { return false };
+    let Some(&first) = prefix.first() else {
+        return false;
+    };
     if first == 0x80 {
         let proto_ok = prefix.get(1).is_some_and(|&p| p <= vm::HIGHEST_PROTOCOL);
         return proto_ok && prefix.get(2).is_none_or(|&op| vm::is_opcode(op));
@@ -335,14 +400,18 @@ pub fn looks_like_pickle(prefix: &[u8], policy: &Policy) -> bool {
     let dangerous = scan.globals.iter().any(|g| {
         g.module.split('.').all(is_identifier)
             && g.name.split('.').all(is_identifier)
-            && matches!(policy.classify(&g.module, &g.name).class, GlobalClass::Exec | GlobalClass::Io | GlobalClass::CodeObject)
+            && matches!(
+                policy.classify(&g.module, &g.name).class,
+                GlobalClass::Exec | GlobalClass::Io | GlobalClass::CodeObject
+            )
     });
     called || dangerous
 }
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]

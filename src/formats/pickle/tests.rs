@@ -1,1 +1,309 @@
+//! CPython-semantics tests for the walker, written as raw opcode bytes.
 
+use super::*;
+use crate::report::Severity;
+
+fn scan(bytes: &[u8]) -> PickleScan {
+    let mut stream = ByteStream::new(bytes);
+    scan_stream(&mut stream, PickleContext::Plain, &Policy::new())
+}
+
+fn rules_of(s: &PickleScan) -> Vec<&'static str> {
+    let mut r: Vec<_> = s.findings.iter().map(|f| f.rule).collect();
+    r.sort();
+    r
+}
+
+fn has(s: &PickleScan, rule: &str, module: &str, name: &str) -> bool {
+    s.findings.iter().any(|f| {
+        f.rule == rule
+            && f.evidence.module.as_deref() == Some(module)
+            && f.evidence.name.as_deref() == Some(name)
+    })
+}
+
+fn sbu(s: &str) -> Vec<u8> {
+    let mut v = vec![0x8c, s.len() as u8];
+    v.extend_from_slice(s.as_bytes());
+    v
+}
+
+#[test]
+fn plain_data_is_quiet() {
+    // {'a': [1, 2.0, None, True]} at protocol 2
+    let p =
+        b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01]q\x02(K\x01G@\x00\x00\x00\x00\x00\x00\x00N\x88es.";
+    let s = scan(p);
+    assert!(s.findings.is_empty(), "{:?}", s.findings);
+    assert!(s.incomplete.is_none());
+    assert_eq!(s.protocol, Some(2));
+}
+
+#[test]
+fn global_and_reduce_is_critical() {
+    let s = scan(b"cos\nsystem\n(S'echo x'\ntR.");
+    assert!(has(&s, "MV101", "os", "system"));
+    assert_eq!(s.findings[0].severity, Severity::Critical);
+    assert!(s.globals[0].uses.called);
+}
+
+#[test]
+fn stack_global_operands_through_memo_and_decoys() {
+    // 'os' BINPUT 0, decoy 'print' POP, 'system' MEMOIZE, POP, BINGET 0, GET memo[1], STACK_GLOBAL
+    let mut p = vec![0x80, 4];
+    p.extend(sbu("os"));
+    p.extend(b"q\x00");
+    p.extend(sbu("builtins"));
+    p.push(b'0');
+    p.extend(sbu("system"));
+    p.push(0x94); // MEMOIZE -> memo[1] (one slot occupied)
+    p.push(b'0');
+    p.extend(b"h\x00h\x01");
+    p.push(0x93);
+    p.extend(b".");
+    let s = scan(&p);
+    assert!(has(&s, "MV101", "os", "system"), "{:?}", s.findings);
+    assert!(!s.globals.iter().any(|g| g.module == "builtins"));
+}
+
+#[test]
+fn memoize_overwrites_an_explicit_put_slot() {
+    // PUT 1 'x'; then 'os' MEMOIZE goes to index len(memo)=1, overwriting 'x'.
+    let mut p = vec![0x80, 4];
+    p.extend(sbu("x"));
+    p.extend(b"q\x01");
+    p.extend(sbu("os"));
+    p.push(0x94);
+    p.extend(b"00");
+    p.extend(b"h\x01");
+    p.extend(sbu("system"));
+    p.push(0x93);
+    p.push(b'.');
+    let s = scan(&p);
+    assert!(has(&s, "MV101", "os", "system"), "{:?}", s.findings);
+}
+
+#[test]
+fn non_literal_stack_global_is_a_dynamic_import() {
+    // STACK_GLOBAL whose module is a call result.
+    let mut p = vec![0x80, 4];
+    p.extend(b"cbuiltins\nstr\n");
+    p.extend(sbu("os"));
+    p.push(0x85);
+    p.push(b'R');
+    p.extend(sbu("system"));
+    p.push(0x93);
+    p.push(b'.');
+    let s = scan(&p);
+    assert!(rules_of(&s).contains(&"MV106"), "{:?}", s.findings);
+}
+
+#[test]
+fn fence_stops_pops_below_a_mark() {
+    // MARK then POP with nothing above the mark pops the mark (CPython), not the item below.
+    let s = scan(b"\x80\x02N(0.");
+    assert!(s.incomplete.is_none(), "{:?}", s.incomplete);
+    // REDUCE cannot take operands from below a MARK.
+    let s = scan(b"cos\nsystem\nN(R.");
+    assert!(s.incomplete.as_deref().unwrap().contains("underflow"));
+    assert!(
+        has(&s, "MV101", "os", "system"),
+        "import findings survive the error"
+    );
+}
+
+#[test]
+fn truncation_and_invalid_opcodes_keep_findings() {
+    for tail in [&b""[..], b"\xff", b"\x80\x06"] {
+        let mut p = b"cos\nsystem\n(S'echo x'\ntR".to_vec();
+        p.extend_from_slice(tail);
+        let s = scan(&p);
+        assert!(has(&s, "MV101", "os", "system"), "tail {tail:?}");
+        assert!(rules_of(&s).contains(&"MV110"), "tail {tail:?}");
+        assert!(s.incomplete.is_some());
+    }
+}
+
+#[test]
+fn several_pickles_and_trailing_data() {
+    let s = scan(b"\x80\x02N.\x80\x02cos\nsystem\n.");
+    assert_eq!(s.pickles, 2);
+    assert!(has(&s, "MV101", "os", "system"));
+    let s = scan(b"\x80\x02N.garbage");
+    assert!(rules_of(&s).contains(&"MV112"));
+    assert_eq!(s.trailing_bytes, 7);
+}
+
+#[test]
+fn py2_names_are_mapped_below_protocol_3() {
+    let s = scan(b"\x80\x02c__builtin__\neval\n.");
+    assert!(has(&s, "MV101", "builtins", "eval"));
+    let s = scan(b"\x80\x03c__builtin__\neval\n.");
+    // Unmapped at protocol 3, and still critical: a dunder module name is never inert.
+    assert!(
+        has(&s, "MV101", "__builtin__", "eval"),
+        "no mapping at protocol 3: {:?}",
+        s.findings
+    );
+}
+
+#[test]
+fn inst_obj_newobj_are_calls() {
+    let s = scan(b"(S'echo x'\nios\nsystem\n.");
+    assert!(has(&s, "MV101", "os", "system"));
+    let s = scan(b"(cos\nsystem\nS'x'\no0N.");
+    assert!(has(&s, "MV101", "os", "system"));
+    assert!(s.globals[0].uses.called);
+    let s = scan(b"\x80\x02csubprocess\nPopen\n)\x81.");
+    assert!(has(&s, "MV101", "subprocess", "Popen"));
+}
+
+#[test]
+fn mutation_of_an_allowed_global_is_a_finding() {
+    let s = scan(b"\x80\x02ccollections\nOrderedDict\n}X\x08\x00\x00\x00__init__Nsb.");
+    assert!(rules_of(&s).contains(&"MV108"), "{:?}", s.findings);
+    let s = scan(b"\x80\x02cos\nenviron\nX\x01\x00\x00\x00AX\x01\x00\x00\x00Bs.");
+    assert!(rules_of(&s).contains(&"MV108"));
+}
+
+#[test]
+fn framework_classes_are_low_when_rebuilt_and_medium_when_called() {
+    let s = scan(b"\x80\x02csklearn.linear_model\nLogisticRegression\n)\x81}b.");
+    assert!(has(
+        &s,
+        "MV104",
+        "sklearn.linear_model",
+        "LogisticRegression"
+    ));
+    assert_eq!(
+        s.findings.iter().map(|f| f.severity).max(),
+        Some(Severity::Low)
+    );
+    let s = scan(b"\x80\x02csklearn.utils\nsome_function\n)R.");
+    assert!(has(&s, "MV105", "sklearn.utils", "some_function"));
+    let s =
+        scan(b"\x80\x02ccopy_reg\n_reconstructor\ncsklearn.svm\nSVC\ncbuiltins\nobject\nN\x87R.");
+    assert!(has(&s, "MV104", "sklearn.svm", "SVC"), "{:?}", s.findings);
+}
+
+#[test]
+fn ext_opcodes_are_reported() {
+    let s = scan(b"\x80\x02\x82\x01.");
+    assert!(rules_of(&s).contains(&"MV107"));
+}
+
+#[test]
+fn frame_boundary_crossing_is_reported() {
+    // FRAME of 2 bytes, then a SHORT_BINUNICODE that runs past it.
+    let mut p = vec![0x80, 4, 0x95, 2, 0, 0, 0, 0, 0, 0, 0];
+    p.extend(sbu("abc"));
+    p.push(b'.');
+    let s = scan(&p);
+    assert!(rules_of(&s).contains(&"MV111"));
+    // A well-framed pickle is quiet.
+    let mut p = vec![0x80, 4, 0x95, 6, 0, 0, 0, 0, 0, 0, 0];
+    p.extend(sbu("abc"));
+    p.push(b'.');
+    assert!(scan(&p).findings.is_empty());
+}
+
+#[test]
+fn persistent_ids_outside_torch_are_low() {
+    let s = scan(b"\x80\x02X\x03\x00\x00\x00pidQ.");
+    assert!(rules_of(&s).contains(&"MV113"));
+    let mut stream = ByteStream::new(&b"\x80\x02X\x03\x00\x00\x00pidQ."[..]);
+    let t = scan_stream(&mut stream, PickleContext::TorchZip, &Policy::new());
+    assert!(t.findings.is_empty());
+}
+
+#[test]
+fn self_referencing_and_deep_structures_do_not_recurse() {
+    // A list appended to itself, then 200k nested lists built through the memo.
+    let s = scan(b"\x80\x02]q\x00h\x00a.");
+    assert!(s.incomplete.is_none());
+    let mut p = vec![0x80, 2];
+    for _ in 0..200_000 {
+        p.extend(b"]");
+    }
+    for _ in 0..199_999 {
+        p.push(b'a');
+    }
+    p.push(b'.');
+    let s = scan(&p);
+    assert!(s.incomplete.is_none(), "{:?}", s.incomplete);
+}
+
+#[test]
+fn stack_limit_is_reported() {
+    let mut p = vec![0x80, 2];
+    p.extend(std::iter::repeat_n(b'N', limits::MAX_PICKLE_STACK + 1));
+    let s = scan(&p);
+    assert_eq!(s.limit, Some(LimitHit::PickleStack));
+    assert!(rules_of(&s).contains(&"MV502"));
+}
+
+#[test]
+fn memo_limit_is_reported() {
+    let mut p = vec![0x80, 4, b'N'];
+    p.extend(std::iter::repeat_n(0x94, limits::MAX_PICKLE_MEMO + 1));
+    let s = scan(&p);
+    assert_eq!(s.limit, Some(LimitHit::PickleMemo));
+}
+
+#[test]
+fn mark_limit_is_reported() {
+    let mut p = vec![0x80, 2];
+    p.extend(std::iter::repeat_n(b'(', limits::MAX_PICKLE_MARKS + 1));
+    assert_eq!(scan(&p).limit, Some(LimitHit::PickleMarks));
+}
+
+#[test]
+fn line_limit_is_reported() {
+    let mut p = b"c".to_vec();
+    p.extend(std::iter::repeat_n(b'a', limits::MAX_PICKLE_LINE + 10));
+    p.extend(b"\nx\n.");
+    assert_eq!(scan(&p).limit, Some(LimitHit::PickleLine));
+}
+
+#[test]
+fn pickles_per_stream_limit_is_reported() {
+    let p: Vec<u8> = std::iter::repeat_n(&b"\x80\x02N."[..], limits::MAX_PICKLES_PER_STREAM + 1)
+        .flatten()
+        .copied()
+        .collect();
+    assert_eq!(scan(&p).limit, Some(LimitHit::PicklesPerStream));
+}
+
+#[test]
+fn opcode_budget_is_reported() {
+    let mut stream = ByteStream::new(&b"\x80\x02NNNN."[..]);
+    let s = scan_stream_with_budget(&mut stream, PickleContext::Plain, &Policy::new(), 3);
+    assert_eq!(s.limit, Some(LimitHit::PickleOpcodes));
+    assert!(s.incomplete.is_some());
+}
+
+#[test]
+fn torch_legacy_magic_is_recognised_and_storages_skipped() {
+    let mut p = TORCH_LEGACY_MAGIC.to_vec();
+    for _ in 0..4 {
+        p.extend(b"\x80\x02N.");
+    }
+    p.extend([0xde, 0xad, 0xbe, 0xef, 0x80, 0x02]);
+    let mut stream = ByteStream::new(&p[..]);
+    let s = scan_stream(&mut stream, PickleContext::TorchLegacy, &Policy::new());
+    assert_eq!(s.pickles, 5);
+    assert!(s.findings.is_empty(), "{:?}", s.findings);
+    assert_eq!(s.raw_array_bytes, 6);
+}
+
+#[test]
+fn sniffing_tells_pickles_from_text() {
+    let p = Policy::new();
+    assert!(looks_like_pickle(b"\x80\x02N.", &p));
+    assert!(looks_like_pickle(b"cos\nsystem\n(S'x'\ntR", &p));
+    assert!(!looks_like_pickle(
+        b"Copyright (c) 2018, Someone. All rights reserved.\n",
+        &p
+    ));
+    assert!(!looks_like_pickle(b"hello\n", &p));
+}

@@ -27,7 +27,10 @@ pub enum Value {
     Str(Rc<str>),
     /// A string too long to keep; only its length is known.
     LongStr(u64),
-    Bytes { head: Rc<[u8]>, len: u64 },
+    Bytes {
+        head: Rc<[u8]>,
+        len: u64,
+    },
     Tuple(Rc<Vec<Value>>, u8),
     List(Rc<RefCell<Container>>),
     Dict(Rc<RefCell<Container>>),
@@ -114,15 +117,27 @@ impl Value {
     }
 
     pub fn tuple(items: Vec<Value>) -> Value {
-        let kept: Vec<Value> = items.into_iter().take(MAX_TRACKED_ITEMS).map(Value::contained).collect();
+        let kept: Vec<Value> = items
+            .into_iter()
+            .take(MAX_TRACKED_ITEMS)
+            .map(Value::contained)
+            .collect();
         let depth = 1 + kept.iter().map(Value::depth).max().unwrap_or(0);
         Value::Tuple(Rc::new(kept), depth)
     }
 
     pub fn container(items: Vec<Value>, pairs: bool) -> Rc<RefCell<Container>> {
         let count = if pairs { items.len() / 2 } else { items.len() } as u64;
-        let limit = if pairs { MAX_TRACKED_ITEMS * 2 } else { MAX_TRACKED_ITEMS };
-        let kept = items.into_iter().take(limit).map(Value::contained).collect();
+        let limit = if pairs {
+            MAX_TRACKED_ITEMS * 2
+        } else {
+            MAX_TRACKED_ITEMS
+        };
+        let kept = items
+            .into_iter()
+            .take(limit)
+            .map(Value::contained)
+            .collect();
         Rc::new(RefCell::new(Container { items: kept, count }))
     }
 

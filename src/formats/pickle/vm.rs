@@ -24,9 +24,16 @@ pub enum End {
     /// STOP reached with a value on the stack.
     Stop,
     /// The stream ended first.
-    Truncated { offset: u64, what: String },
+    Truncated {
+        offset: u64,
+        what: String,
+    },
     /// CPython would raise here (invalid opcode, stack underflow, bad argument ...).
-    Malformed { offset: u64, opcode: &'static str, reason: String },
+    Malformed {
+        offset: u64,
+        opcode: &'static str,
+        reason: String,
+    },
     Limit(LimitHit),
 }
 
@@ -141,6 +148,8 @@ pub struct Walker<'a, R> {
     frame_divergence_reported: bool,
     /// Where an opcode's own bytes ended when it was followed by out-of-band array data.
     payload_start: Option<u64>,
+    /// Opcodes allowed per stream ([`limits::MAX_PICKLE_OPCODES`] unless a caller lowers it).
+    pub opcode_budget: u64,
 }
 
 const JOBLIB_WRAPPER: (&str, &str) = ("joblib.numpy_pickle", "NumpyArrayWrapper");
@@ -148,7 +157,11 @@ const JOBLIB_WRAPPER: (&str, &str) = ("joblib.numpy_pickle", "NumpyArrayWrapper"
 const MAX_NESTED_PICKLES: u8 = 4;
 
 impl<'a, R: Read> Walker<'a, R> {
-    pub fn new(stream: &'a mut ByteStream<R>, scan: &'a mut PickleScan, ctx: PickleContext) -> Self {
+    pub fn new(
+        stream: &'a mut ByteStream<R>,
+        scan: &'a mut PickleScan,
+        ctx: PickleContext,
+    ) -> Self {
         Walker {
             stream,
             scan,
@@ -159,15 +172,23 @@ impl<'a, R: Read> Walker<'a, R> {
             op_name: "",
             frame_divergence_reported: false,
             payload_start: None,
+            opcode_budget: limits::MAX_PICKLE_OPCODES,
         }
     }
 
     fn malformed(&self, reason: impl Into<String>) -> End {
-        End::Malformed { offset: self.op_offset, opcode: self.op_name, reason: reason.into() }
+        End::Malformed {
+            offset: self.op_offset,
+            opcode: self.op_name,
+            reason: reason.into(),
+        }
     }
 
     fn truncated(&self, what: &str) -> End {
-        End::Truncated { offset: self.stream.position(), what: what.to_string() }
+        End::Truncated {
+            offset: self.stream.position(),
+            what: what.to_string(),
+        }
     }
 
     fn fixed<const N: usize>(&mut self) -> Result<[u8; N], End> {
@@ -223,7 +244,10 @@ impl<'a, R: Read> Walker<'a, R> {
 
     fn bytes_value(&mut self, len: u64) -> Result<Value, End> {
         let (head, len) = self.counted(len, MAX_KEPT_BYTES)?;
-        Ok(Value::Bytes { head: Rc::from(head), len })
+        Ok(Value::Bytes {
+            head: Rc::from(head),
+            len,
+        })
     }
 
     fn pop(&self, m: &mut Machine) -> Result<Value, End> {
@@ -251,7 +275,9 @@ impl<'a, R: Read> Walker<'a, R> {
     }
 
     fn marker(&self, m: &mut Machine) -> Result<usize, End> {
-        m.marks.pop().ok_or_else(|| self.malformed("could not find MARK"))
+        m.marks
+            .pop()
+            .ok_or_else(|| self.malformed("could not find MARK"))
     }
 
     fn memo_put(&self, m: &mut Machine, idx: u64, v: Value) -> Step {
@@ -272,7 +298,12 @@ impl<'a, R: Read> Walker<'a, R> {
     fn parse_decimal(&self, line: &[u8]) -> Result<Value, End> {
         let text = std::str::from_utf8(line).map_err(|_| self.malformed("non-ASCII integer"))?;
         let t = text.trim_end_matches('L').trim();
-        if t.is_empty() || !t.trim_start_matches(['-', '+']).bytes().all(|b| b.is_ascii_digit() || b == b'_') {
+        if t.is_empty()
+            || !t
+                .trim_start_matches(['-', '+'])
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'_')
+        {
             return Err(self.malformed(format!("invalid literal for int(): {t:?}")));
         }
         Ok(t.parse::<i64>().map(Value::Int).unwrap_or(Value::BigInt))
@@ -364,21 +395,36 @@ impl<'a, R: Read> Walker<'a, R> {
         if let Value::Global(i) = target {
             let i = *i as usize;
             self.scan.globals[i].uses.mutated = true;
-            let (m, n) = (self.scan.globals[i].module.clone(), self.scan.globals[i].name.clone());
-            let f = Finding::new(&rules::PICKLE_GLOBAL_MUTATION, format!("{how} modifies the imported global {m}.{n}"))
-                .at(self.op_offset, self.op_name)
-                .global(&m, &n);
+            let (m, n) = (
+                self.scan.globals[i].module.clone(),
+                self.scan.globals[i].name.clone(),
+            );
+            let f = Finding::new(
+                &rules::PICKLE_GLOBAL_MUTATION,
+                format!("{how} modifies the imported global {m}.{n}"),
+            )
+            .at(self.op_offset, self.op_name)
+            .global(&m, &n);
             self.scan.findings.push(f);
         } else if matches!(target, Value::Dynamic) {
-            let f = Finding::new(&rules::PICKLE_GLOBAL_MUTATION, format!("{how} modifies a dynamically imported object"))
-                .at(self.op_offset, self.op_name);
+            let f = Finding::new(
+                &rules::PICKLE_GLOBAL_MUTATION,
+                format!("{how} modifies a dynamically imported object"),
+            )
+            .at(self.op_offset, self.op_name);
             self.scan.findings.push(f);
         }
     }
 
     /// Walks one pickle (one `pickle.load` call) from the current stream position.
     pub fn walk_one(&mut self) -> End {
-        let mut m = Machine { stack: Vec::new(), marks: Vec::new(), memo: HashMap::new(), proto: 0, frame_end: None };
+        let mut m = Machine {
+            stack: Vec::new(),
+            marks: Vec::new(),
+            memo: HashMap::new(),
+            proto: 0,
+            frame_end: None,
+        };
         loop {
             match self.step(&mut m) {
                 Ok(true) => return End::Stop,
@@ -398,7 +444,7 @@ impl<'a, R: Read> Walker<'a, R> {
         self.stream.consume(1);
         self.op_name = opcode_name(op);
         self.scan.opcodes += 1;
-        if self.scan.opcodes > limits::MAX_PICKLE_OPCODES {
+        if self.scan.opcodes > self.opcode_budget {
             return Err(End::Limit(LimitHit::PickleOpcodes));
         }
         if let Some(end) = m.frame_end {
@@ -410,11 +456,15 @@ impl<'a, R: Read> Walker<'a, R> {
         let stop = self.execute(m, op)?;
         if let Some(end) = m.frame_end {
             let op_end = self.payload_start.take().unwrap_or(self.stream.position());
-            if op != 0x95 && self.op_offset < end && op_end > end && !self.frame_divergence_reported {
+            if op != 0x95 && self.op_offset < end && op_end > end && !self.frame_divergence_reported
+            {
                 self.frame_divergence_reported = true;
                 let f = Finding::new(
                     &rules::PICKLE_FRAME_DIVERGENCE,
-                    format!("{} at offset {} runs past the end of its FRAME (offset {end})", self.op_name, self.op_offset),
+                    format!(
+                        "{} at offset {} runs past the end of its FRAME (offset {end})",
+                        self.op_name, self.op_offset
+                    ),
                 )
                 .at(self.op_offset, self.op_name);
                 self.scan.findings.push(f);
@@ -453,7 +503,11 @@ impl<'a, R: Read> Walker<'a, R> {
             }
             b'F' => {
                 let line = self.line(false)?;
-                if std::str::from_utf8(&line).ok().and_then(|t| t.trim().parse::<f64>().ok()).is_none() {
+                if std::str::from_utf8(&line)
+                    .ok()
+                    .and_then(|t| t.trim().parse::<f64>().ok())
+                    .is_none()
+                {
                     return Err(self.malformed("could not convert string to float"));
                 }
                 self.push(m, Value::Float)?;
@@ -487,7 +541,11 @@ impl<'a, R: Read> Walker<'a, R> {
             0x8a => {
                 let n = self.fixed::<1>()?[0];
                 let (bytes, _) = self.counted(u64::from(n), 8)?;
-                let v = if n <= 8 { Value::Int(le_signed(&bytes)) } else { Value::BigInt };
+                let v = if n <= 8 {
+                    Value::Int(le_signed(&bytes))
+                } else {
+                    Value::BigInt
+                };
                 self.push(m, v)?;
             }
             0x8b => {
@@ -496,7 +554,11 @@ impl<'a, R: Read> Walker<'a, R> {
                     return Err(self.malformed("LONG pickle has negative byte count"));
                 }
                 let (bytes, _) = self.counted(n as u64, 8)?;
-                let v = if n <= 8 { Value::Int(le_signed(&bytes)) } else { Value::BigInt };
+                let v = if n <= 8 {
+                    Value::Int(le_signed(&bytes))
+                } else {
+                    Value::BigInt
+                };
                 self.push(m, v)?;
             }
             b'N' => self.push(m, Value::None)?,
@@ -514,7 +576,9 @@ impl<'a, R: Read> Walker<'a, R> {
                 let v = if line.truncated() {
                     Value::LongStr(line.len)
                 } else {
-                    let decoded = decode_quoted(&line.bytes).ok_or_else(|| self.malformed("the STRING opcode argument must be quoted"))?;
+                    let decoded = decode_quoted(&line.bytes).ok_or_else(|| {
+                        self.malformed("the STRING opcode argument must be quoted")
+                    })?;
                     Value::Str(Rc::from(decoded))
                 };
                 self.push(m, v)?;
@@ -616,7 +680,7 @@ impl<'a, R: Read> Walker<'a, R> {
             b'd' => {
                 let i = self.marker(m)?;
                 let items = m.stack.split_off(i);
-                if items.len() % 2 != 0 {
+                if !items.len().is_multiple_of(2) {
                     return Err(self.malformed("odd number of items for DICT"));
                 }
                 self.push(m, Value::Dict(Value::container(items, true)))?;
@@ -643,7 +707,8 @@ impl<'a, R: Read> Walker<'a, R> {
                     let target = m.stack[x - 1].clone();
                     match &target {
                         Value::Set(c) => {
-                            let items: Vec<Value> = items.into_iter().map(Value::contained).collect();
+                            let items: Vec<Value> =
+                                items.into_iter().map(Value::contained).collect();
                             items.into_iter().for_each(|v| c.borrow_mut().push_item(v));
                         }
                         other => self.mutation(other, "ADDITEMS"),
@@ -698,7 +763,10 @@ impl<'a, R: Read> Walker<'a, R> {
                 };
                 let f = Finding::new(
                     &rules::PICKLE_EXT_OPCODE,
-                    format!("{} imports extension code {code} from the loader's copyreg registry", self.op_name),
+                    format!(
+                        "{} imports extension code {code} from the loader's copyreg registry",
+                        self.op_name
+                    ),
                 )
                 .at(self.op_offset, self.op_name)
                 .detail(format!("extension code {code}"));
@@ -740,7 +808,11 @@ impl<'a, R: Read> Walker<'a, R> {
                 let args = self.pop(m)?;
                 let callee = self.pop(m)?;
                 self.record_call(&callee, &args, false);
-                let obj = Value::Object(Rc::new(Object { callee, args: args.contained(), has_object_fields: Default::default() }));
+                let obj = Value::Object(Rc::new(Object {
+                    callee,
+                    args: args.contained(),
+                    has_object_fields: Default::default(),
+                }));
                 self.push(m, obj)?;
             }
             b'b' => {
@@ -756,7 +828,11 @@ impl<'a, R: Read> Walker<'a, R> {
                 let args = Value::tuple(m.stack.split_off(i));
                 let cls = self.import(m, &module, &name);
                 self.record_call(&cls, &args, false);
-                let obj = Value::Object(Rc::new(Object { callee: cls, args, has_object_fields: Default::default() }));
+                let obj = Value::Object(Rc::new(Object {
+                    callee: cls,
+                    args,
+                    has_object_fields: Default::default(),
+                }));
                 self.push(m, obj)?;
             }
             b'o' => {
@@ -767,7 +843,11 @@ impl<'a, R: Read> Walker<'a, R> {
                 let args = Value::tuple(m.stack.split_off(i + 1));
                 let cls = m.stack.pop().expect("length checked above");
                 self.record_call(&cls, &args, false);
-                let obj = Value::Object(Rc::new(Object { callee: cls, args, has_object_fields: Default::default() }));
+                let obj = Value::Object(Rc::new(Object {
+                    callee: cls,
+                    args,
+                    has_object_fields: Default::default(),
+                }));
                 self.push(m, obj)?;
             }
             0x81 | 0x92 => {
@@ -777,13 +857,19 @@ impl<'a, R: Read> Walker<'a, R> {
                 let args = self.pop(m)?;
                 let cls = self.pop(m)?;
                 self.record_call(&cls, &args, true);
-                let obj = Value::Object(Rc::new(Object { callee: cls, args: args.contained(), has_object_fields: Default::default() }));
+                let obj = Value::Object(Rc::new(Object {
+                    callee: cls,
+                    args: args.contained(),
+                    has_object_fields: Default::default(),
+                }));
                 self.push(m, obj)?;
             }
             b'P' => {
                 let line = self.line(false)?;
                 if !line.is_ascii() {
-                    return Err(self.malformed("persistent IDs in protocol 0 must be ASCII strings"));
+                    return Err(
+                        self.malformed("persistent IDs in protocol 0 must be ASCII strings")
+                    );
                 }
                 let pid = Value::Str(Rc::from(String::from_utf8_lossy(&line).into_owned()));
                 self.persistent(m, pid)?;
@@ -851,7 +937,7 @@ impl<'a, R: Read> Walker<'a, R> {
         if x == len {
             return Ok(());
         }
-        if (len - x) % 2 != 0 {
+        if !(len - x).is_multiple_of(2) {
             return Err(self.malformed("odd number of items for SETITEMS"));
         }
         let items = m.stack.split_off(x);
@@ -910,8 +996,16 @@ impl<'a, R: Read> Walker<'a, R> {
             Value::Int(i) => i.to_string(),
             _ => return None,
         };
-        let numel = items.get(4).and_then(Value::as_int).and_then(|n| u64::try_from(n).ok());
-        Some(StorageRef { type_name, key, numel, offset: self.op_offset })
+        let numel = items
+            .get(4)
+            .and_then(Value::as_int)
+            .and_then(|n| u64::try_from(n).ok());
+        Some(StorageRef {
+            type_name,
+            key,
+            numel,
+            offset: self.op_offset,
+        })
     }
 
     fn build(&mut self, m: &mut Machine, inst: Value, state: Value) -> Step {
@@ -921,7 +1015,9 @@ impl<'a, R: Read> Walker<'a, R> {
                 Ok(())
             }
             Value::Object(obj) => {
-                if self.is_global(&obj.callee, "numpy", "dtype") && value_mentions_object_dtype(&state, self) {
+                if self.is_global(&obj.callee, "numpy", "dtype")
+                    && value_mentions_object_dtype(&state, self)
+                {
                     obj.has_object_fields.set(true);
                 }
                 if self.is_global(&obj.callee, JOBLIB_WRAPPER.0, JOBLIB_WRAPPER.1) {
@@ -941,10 +1037,16 @@ impl<'a, R: Read> Walker<'a, R> {
         let dtype = state.dict_get("dtype");
         let (itemsize, has_object) = match &dtype {
             Some(Value::Object(o)) if self.is_global(&o.callee, "numpy", "dtype") => {
-                let descr = o.args.items().and_then(|a| a.first().and_then(|d| d.as_str().map(str::to_string)));
+                let descr = o
+                    .args
+                    .items()
+                    .and_then(|a| a.first().and_then(|d| d.as_str().map(str::to_string)));
                 match descr.as_deref().and_then(dtype_itemsize) {
                     Some((size, obj)) => (size, obj || o.has_object_fields.get()),
-                    None => return Err(self.malformed(format!("joblib array dtype {descr:?} is not understood"))),
+                    None => {
+                        return Err(self
+                            .malformed(format!("joblib array dtype {descr:?} is not understood")))
+                    }
                 }
             }
             _ => return Err(self.malformed("joblib NumpyArrayWrapper state has no dtype")),
@@ -960,14 +1062,27 @@ impl<'a, R: Read> Walker<'a, R> {
             self.nested_depth -= 1;
             return if end == End::Stop { Ok(()) } else { Err(end) };
         }
-        let shape = state.dict_get("shape").and_then(|s| s.items()).ok_or_else(|| self.malformed("joblib NumpyArrayWrapper state has no shape"))?;
+        let shape = state
+            .dict_get("shape")
+            .and_then(|s| s.items())
+            .ok_or_else(|| self.malformed("joblib NumpyArrayWrapper state has no shape"))?;
         let mut count: u64 = 1;
         for dim in shape {
-            let d = dim.as_int().and_then(|d| u64::try_from(d).ok()).ok_or_else(|| self.malformed("joblib array shape is not a tuple of integers"))?;
-            count = count.checked_mul(d).ok_or_else(|| self.malformed("joblib array size overflows"))?;
+            let d = dim
+                .as_int()
+                .and_then(|d| u64::try_from(d).ok())
+                .ok_or_else(|| self.malformed("joblib array shape is not a tuple of integers"))?;
+            count = count
+                .checked_mul(d)
+                .ok_or_else(|| self.malformed("joblib array size overflows"))?;
         }
-        let nbytes = count.checked_mul(itemsize).ok_or_else(|| self.malformed("joblib array size overflows"))?;
-        if state.dict_get("numpy_array_alignment_bytes").is_some_and(|v| !matches!(v, Value::None)) {
+        let nbytes = count
+            .checked_mul(itemsize)
+            .ok_or_else(|| self.malformed("joblib array size overflows"))?;
+        if state
+            .dict_get("numpy_array_alignment_bytes")
+            .is_some_and(|v| !matches!(v, Value::None))
+        {
             let pad = self.fixed::<1>()?[0];
             if self.stream.skip(u64::from(pad)) < u64::from(pad) {
                 return Err(self.truncated("joblib array padding"));
@@ -1003,10 +1118,25 @@ fn value_mentions_object_dtype<R: Read>(v: &Value, w: &Walker<'_, R>) -> bool {
         Value::Object(o) => {
             o.has_object_fields.get()
                 || (w.is_global(&o.callee, "numpy", "dtype")
-                    && o.args.items().and_then(|a| a.first().and_then(|d| d.as_str().map(|s| s.trim_start_matches(['|', '<', '>', '=']).starts_with('O')))).unwrap_or(false))
+                    && o.args
+                        .items()
+                        .and_then(|a| {
+                            a.first().and_then(|d| {
+                                d.as_str().map(|s| {
+                                    s.trim_start_matches(['|', '<', '>', '=']).starts_with('O')
+                                })
+                            })
+                        })
+                        .unwrap_or(false))
         }
-        Value::Tuple(items, _) | Value::Frozen(items, _) => items.iter().any(|i| value_mentions_object_dtype(i, w)),
-        Value::Dict(c) | Value::List(c) => c.borrow().items.iter().any(|i| value_mentions_object_dtype(i, w)),
+        Value::Tuple(items, _) | Value::Frozen(items, _) => {
+            items.iter().any(|i| value_mentions_object_dtype(i, w))
+        }
+        Value::Dict(c) | Value::List(c) => c
+            .borrow()
+            .items
+            .iter()
+            .any(|i| value_mentions_object_dtype(i, w)),
         _ => false,
     }
 }
@@ -1034,7 +1164,11 @@ fn le_signed(bytes: &[u8]) -> i64 {
     if bytes.is_empty() {
         return 0;
     }
-    let mut buf = if bytes[bytes.len() - 1] & 0x80 != 0 { [0xffu8; 8] } else { [0u8; 8] };
+    let mut buf = if bytes[bytes.len() - 1] & 0x80 != 0 {
+        [0xffu8; 8]
+    } else {
+        [0u8; 8]
+    };
     buf[..bytes.len()].copy_from_slice(bytes);
     i64::from_le_bytes(buf)
 }
@@ -1099,7 +1233,11 @@ fn decode_raw_unicode_escape(line: &[u8]) -> String {
         if line[i] == b'\\' && i + 1 < line.len() && matches!(line[i + 1], b'u' | b'U') {
             let n = if line[i + 1] == b'u' { 4 } else { 8 };
             if let Some(hex) = line.get(i + 2..i + 2 + n) {
-                if let Some(c) = std::str::from_utf8(hex).ok().and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32) {
+                if let Some(c) = std::str::from_utf8(hex)
+                    .ok()
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .and_then(char::from_u32)
+                {
                     out.push(c);
                     i += 2 + n;
                     continue;

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The one test command. Installs what the tests need on a fresh machine (a Python venv
+# under the repo for the fixture generator, optionally the SARIF multitool from npm),
+# then runs formatting, clippy with warnings denied, and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Python venv for the fixture generator (.venv)"
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r testdata/requirements.txt
+
+step "Fixtures are reproducible from the real libraries (testdata/generate.py --check)"
+.venv/bin/python testdata/generate.py --check
+
+# Signature fixtures shared with the team (read-only). Tests that need them skip with a
+# message when this is unset, and fail on missing files when it is set.
+if [ -d "$ROOT/../shared/fixtures/model-signing" ]; then
+    export MODELVET_SIGNING_FIXTURES="$ROOT/../shared/fixtures/model-signing"
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+
+step "cargo test"
+cargo test --all-targets --quiet 2>&1 | tee target/test-output.txt
+# cargo test --all-targets does not run doctests; the crate has none that matter.
+
+step "SARIF judged by Microsoft's SARIF multitool (when npm is available)"
+if command -v npm >/dev/null 2>&1; then
+    if [ ! -x node_modules/.bin/sarif-multitool ]; then
+        npm install --silent --no-audit --no-fund --prefix "$ROOT" @microsoft/sarif-multitool@5.7.0 >/dev/null
+    fi
+    out=$(mktemp -d)
+    ./target/debug/modelvet scan testdata/fixtures --no-hash --format sarif --output "$out/scan.sarif" || true
+    node_modules/.bin/sarif-multitool validate "$out/scan.sarif" --output "$out/validation.sarif" --force >/dev/null || true
+    if .venv/bin/python - "$out/validation.sarif" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+errors = [r for run in doc.get("runs", []) for r in run.get("results", []) if r.get("level") == "error"]
+for r in errors:
+    print("sarif-multitool:", r.get("ruleId"), r.get("message", {}).get("text"))
+sys.exit(1 if errors else 0)
+PY
+    then
+        echo "sarif-multitool: no error-level results"
+    else
+        echo "sarif-multitool found errors"; exit 1
+    fi
+else
+    echo "npm not found: skipped the SARIF multitool check (the schema test in tests/ still ran)"
+fi
+
+step "all checks passed"
