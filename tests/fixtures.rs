@@ -39,16 +39,26 @@ fn every_fixture_gets_its_expected_verdict() {
             }
             "benign" => code == 0 && worst.is_none_or(|w| w <= Severity::Low),
             "incomplete" => code == 2,
-            "incomplete-or-clean" => (code == 0 || code == 2) && worst.is_none_or(|w| w <= Severity::Low),
+            "incomplete-or-clean" => {
+                (code == 0 || code == 2) && worst.is_none_or(|w| w <= Severity::Low)
+            }
             other => panic!("unknown expectation {other}"),
         };
         if !ok {
-            failures.push(format!("{} (expect {} {:?}; got exit {code}, worst {worst:?}) - {}", e.path, e.expect, e.min_severity, e.description));
+            failures.push(format!(
+                "{} (expect {} {:?}; got exit {code}, worst {worst:?}) - {}",
+                e.path, e.expect, e.min_severity, e.description
+            ));
         }
         report::json::render(&r).pipe(|j| assert_valid_report(&j));
         report::sarif::render(&r).pipe(|s| assert_valid_sarif(&s));
     }
-    assert!(failures.is_empty(), "{} fixture(s) misjudged:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} fixture(s) misjudged:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -56,7 +66,18 @@ fn whole_corpus_scan_as_one_directory() {
     let r = scan(&[&fixture("malicious")]);
     assert_eq!(r.exit_code(), 1);
     let r = scan(&[&fixture("benign")]);
-    assert_eq!(r.exit_code(), 0, "{}", report::text::render(&r, &report::text::TextStyle { color: false, verbose: false }));
+    assert_eq!(
+        r.exit_code(),
+        0,
+        "{}",
+        report::text::render(
+            &r,
+            &report::text::TextStyle {
+                color: false,
+                verbose: false
+            }
+        )
+    );
     assert_valid_report(&report::json::render(&r));
 }
 

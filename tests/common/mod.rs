@@ -19,18 +19,33 @@ pub fn fixture(rel: &str) -> PathBuf {
 
 /// Scans through the library, as the CLI does, and builds the report.
 pub fn scan(paths: &[&Path]) -> Report {
-    let inputs: Vec<String> = paths.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-    let opts = ScanOptions { hash: true, policy: Policy::new(), progress: false };
+    let inputs: Vec<String> = paths
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let opts = ScanOptions {
+        hash: true,
+        policy: Policy::new(),
+        progress: false,
+    };
     let artifacts = scan_inputs(&inputs, &opts).expect("inputs exist");
     Report::new(inputs, artifacts, Severity::Medium)
 }
 
 pub fn worst(report: &Report) -> Option<Severity> {
-    report.artifacts.iter().filter_map(|a| a.worst_severity()).max()
+    report
+        .artifacts
+        .iter()
+        .filter_map(|a| a.worst_severity())
+        .max()
 }
 
 pub fn modelvet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_modelvet")).args(args).env("NO_COLOR", "1").output().expect("binary runs")
+    Command::new(env!("CARGO_BIN_EXE_modelvet"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("binary runs")
 }
 
 fn load_schema(rel: &str) -> jsonschema::Validator {
@@ -40,7 +55,9 @@ fn load_schema(rel: &str) -> jsonschema::Validator {
     // (`run.language`, an unbalanced `]`); replace it with the intended one. We never
     // emit that property.
     for owner in ["run", "toolComponent"] {
-        if let Some(p) = schema.pointer_mut(&format!("/definitions/{owner}/properties/language/pattern")) {
+        if let Some(p) =
+            schema.pointer_mut(&format!("/definitions/{owner}/properties/language/pattern"))
+        {
             *p = serde_json::Value::String("^[a-zA-Z]{2}(-[a-zA-Z]{2})?$".into());
         }
     }
@@ -52,7 +69,10 @@ pub fn assert_valid_report(json: &str) {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     let v = V.get_or_init(|| load_schema("schemas/report.schema.json"));
     let doc: serde_json::Value = serde_json::from_str(json).expect("report is JSON");
-    let errors: Vec<String> = v.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    let errors: Vec<String> = v
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "report violates its schema: {errors:#?}");
 }
 
@@ -61,6 +81,12 @@ pub fn assert_valid_sarif(json: &str) {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     let v = V.get_or_init(|| load_schema("tests/schemas/sarif-2.1.0.json"));
     let doc: serde_json::Value = serde_json::from_str(json).expect("SARIF is JSON");
-    let errors: Vec<String> = v.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
-    assert!(errors.is_empty(), "SARIF violates the 2.1.0 schema: {errors:#?}");
+    let errors: Vec<String> = v
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF violates the 2.1.0 schema: {errors:#?}"
+    );
 }
