@@ -222,12 +222,8 @@ fn self_referencing_and_deep_structures_do_not_recurse() {
     let s = scan(b"\x80\x02]q\x00h\x00a.");
     assert!(s.incomplete.is_none());
     let mut p = vec![0x80, 2];
-    for _ in 0..200_000 {
-        p.extend(b"]");
-    }
-    for _ in 0..199_999 {
-        p.push(b'a');
-    }
+    p.extend(std::iter::repeat_n(b']', 200_000));
+    p.extend(std::iter::repeat_n(b'a', 199_999));
     p.push(b'.');
     let s = scan(&p);
     assert!(s.incomplete.is_none(), "{:?}", s.incomplete);
