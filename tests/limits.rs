@@ -1,0 +1,200 @@
+//! Every container limit in src/limits.rs ends in `incomplete` with a MV502 finding
+//! naming it, and keeps what was found before it.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+
+use common::*;
+use modelvet::limits::{self, LimitHit};
+use modelvet::report::Status;
+
+/// A minimal stored (uncompressed) zip writer for test inputs.
+fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let offset = out.len() as u32;
+        let crc = {
+            let mut c = flate2::Crc::new();
+            c.update(data);
+            c.sum()
+        };
+        let mut local = Vec::new();
+        local.extend(0x0403_4b50u32.to_le_bytes());
+        local.extend([20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        local.extend(crc.to_le_bytes());
+        local.extend((data.len() as u32).to_le_bytes());
+        local.extend((data.len() as u32).to_le_bytes());
+        local.extend((name.len() as u16).to_le_bytes());
+        local.extend(0u16.to_le_bytes());
+        local.extend(name.as_bytes());
+        out.extend(&local);
+        out.extend(*data);
+        central.extend(0x0201_4b50u32.to_le_bytes());
+        central.extend([20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        central.extend(crc.to_le_bytes());
+        central.extend((data.len() as u32).to_le_bytes());
+        central.extend((data.len() as u32).to_le_bytes());
+        central.extend((name.len() as u16).to_le_bytes());
+        central.extend([0u8; 12]);
+        central.extend(offset.to_le_bytes());
+        central.extend(name.as_bytes());
+    }
+    let cd_offset = out.len() as u32;
+    out.extend(&central);
+    out.extend(0x0605_4b50u32.to_le_bytes());
+    out.extend([0u8; 4]);
+    let n = entries.len().min(0xffff) as u16;
+    out.extend(n.to_le_bytes());
+    out.extend(n.to_le_bytes());
+    out.extend((central.len() as u32).to_le_bytes());
+    out.extend(cd_offset.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn assert_limit(path: &Path, hit: LimitHit) {
+    let r = scan(&[path]);
+    let needle = hit.describe();
+    let limited = r.artifacts.iter().any(|a| {
+        a.status != Status::Complete
+            && a.reason.as_deref().is_some_and(|why| why.contains(&needle))
+            && a.findings
+                .iter()
+                .any(|f| f.rule == "MV502" && f.message.contains(&needle))
+    });
+    assert!(
+        limited,
+        "expected `{needle}` on {}: {:#?}",
+        path.display(),
+        r.artifacts
+            .iter()
+            .map(|a| (&a.path, a.status, &a.reason))
+            .collect::<Vec<_>>()
+    );
+    assert_ne!(r.exit_code(), 0, "a limit is never clean");
+}
+
+#[test]
+fn nesting_depth() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = b"\x80\x02N.".to_vec();
+    for _ in 0..=limits::MAX_NESTING_DEPTH + 1 {
+        data = gzip(&data);
+    }
+    let p = dir.path().join("deep.gz");
+    std::fs::write(&p, data).unwrap();
+    assert_limit(&p, LimitHit::NestingDepth);
+}
+
+#[test]
+fn members_per_container() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..=limits::MAX_MEMBERS_PER_CONTAINER)
+        .map(|i| format!("m{i}"))
+        .collect();
+    let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b""[..])).collect();
+    let p = dir.path().join("many.zip");
+    std::fs::write(&p, stored_zip(&entries)).unwrap();
+    assert_limit(&p, LimitHit::MembersPerContainer);
+}
+
+#[test]
+fn central_directory_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut z = stored_zip(&[("a", b"x")]);
+    let n = z.len();
+    // Claim a central directory larger than the limit.
+    z[n - 10..n - 6]
+        .copy_from_slice(&((limits::MAX_CENTRAL_DIRECTORY_BYTES + 1) as u32).to_le_bytes());
+    let p = dir.path().join("bigcd.zip");
+    std::fs::write(&p, z).unwrap();
+    assert_limit(&p, LimitHit::CentralDirectoryBytes);
+}
+
+#[test]
+fn buffered_member_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut zipish = b"PK\x03\x04".to_vec();
+    zipish.resize(limits::MAX_BUFFERED_MEMBER_BYTES as usize + 1024, 0);
+    let p = dir.path().join("big.zip.gz");
+    std::fs::write(&p, gzip(&zipish)).unwrap();
+    assert_limit(&p, LimitHit::BufferedMemberBytes);
+}
+
+#[test]
+fn compression_ratio() {
+    assert_limit(
+        &fixture("limits/gzip_bomb_300mb.pkl.gz"),
+        LimitHit::CompressionRatio,
+    );
+}
+
+#[test]
+fn decompressed_bytes_total() {
+    use modelvet::formats::compress::{decoder, Budget};
+    use modelvet::formats::sniff::Detected;
+    use std::io::Read;
+    let budget = std::rc::Rc::new(Budget::default());
+    budget.decompressed.set(limits::MAX_DECOMPRESSED_BYTES - 10);
+    let data = gzip(&[7u8; 4096]);
+    let mut d = decoder(Detected::Gzip, &data[..], budget.clone()).unwrap();
+    let mut out = Vec::new();
+    assert!(d.read_to_end(&mut out).is_err());
+    assert_eq!(budget.hit.get(), Some(LimitHit::DecompressedBytes));
+}
+
+#[test]
+fn npy_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = b"\x93NUMPY\x02\x00".to_vec();
+    v.extend(((limits::MAX_NPY_HEADER + 1) as u32).to_le_bytes());
+    v.extend(std::iter::repeat_n(b' ', 64));
+    let p = dir.path().join("x.npy");
+    std::fs::write(&p, v).unwrap();
+    let r = scan(&[&p]);
+    assert_eq!(
+        r.exit_code(),
+        1,
+        "a header over the limit is malformed for numpy too"
+    );
+    assert!(r.artifacts[0]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains(&LimitHit::NpyHeader.describe()));
+}
+
+#[test]
+fn torchscript_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = vec![b'#'; limits::MAX_TORCHSCRIPT_SOURCE as usize + 10];
+    let z = stored_zip(&[
+        ("m/data.pkl", b"\x80\x02N."),
+        ("m/constants.pkl", b"\x80\x02N."),
+        ("m/code/__torch__/m.py", &big),
+    ]);
+    let p = dir.path().join("ts.pt");
+    std::fs::write(&p, z).unwrap();
+    assert_limit(&p, LimitHit::TorchscriptSource);
+}
+
+#[test]
+fn findings_before_a_limit_survive() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = b"\x80\x02cos\nsystem\n".to_vec();
+    p.extend(std::iter::repeat_n(b'(', limits::MAX_PICKLE_MARKS + 1));
+    let path = dir.path().join("p.pkl");
+    std::fs::write(&path, p).unwrap();
+    let r = scan(&[&path]);
+    assert_eq!(r.exit_code(), 1);
+    assert_eq!(r.artifacts[0].status, Status::Incomplete);
+}
