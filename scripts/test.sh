@@ -40,7 +40,8 @@ if command -v npm >/dev/null 2>&1; then
     fi
     out=$(mktemp -d)
     ./target/debug/modelvet scan testdata/fixtures --no-hash --format sarif --output "$out/scan.sarif" || true
-    node_modules/.bin/sarif-multitool validate "$out/scan.sarif" --output "$out/validation.sarif" --force >/dev/null || true
+    node_modules/.bin/sarif-multitool validate "$out/scan.sarif" --output "$out/validation.sarif" >/dev/null || true
+    test -s "$out/validation.sarif" || { echo "sarif-multitool produced no result"; exit 1; }
     if .venv/bin/python - "$out/validation.sarif" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))

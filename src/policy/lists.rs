@@ -1,5 +1,5 @@
 //! The built-in lists. The allowlist decides what is silent; everything else is a
-//! finding whose severity the denylist sets. See docs/policy.md for the sources.
+//! finding whose severity the denylist sets. See docs/decisions.md.
 
 /// Exact (module, name) pairs that are inert to import and to call with pickled data.
 /// Sources: torch 2.x `torch.load(weights_only=True)` allowed globals, NumPy's array and

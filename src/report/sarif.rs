@@ -60,15 +60,25 @@ fn rule_descriptor(r: &Rule) -> Value {
 pub fn render(report: &Report) -> String {
     let rules: Vec<Value> = CATALOG.iter().map(rule_descriptor).collect();
     let mut results = Vec::new();
+    let file_sizes: std::collections::HashMap<&str, u64> = report
+        .artifacts
+        .iter()
+        .filter(|a| a.member.is_none())
+        .map(|a| (a.file.as_str(), a.size))
+        .collect();
     for a in &report.artifacts {
         for f in &a.findings {
             let rule_index = CATALOG.iter().position(|r| r.id == f.rule).unwrap_or(0);
             let mut physical = json!({ "artifactLocation": { "uri": path_to_uri(&a.file) } });
-            if a.member.is_none() {
-                if let Some(off) = f.location.offset {
-                    physical["region"] = json!({ "byteOffset": off, "byteLength": 1 });
+            // A byte offset inside the file itself; findings in members (or without an
+            // offset) cover the whole file, and the member goes into logicalLocations.
+            let region = match (a.member.is_none(), f.location.offset) {
+                (true, Some(off)) => json!({ "byteOffset": off, "byteLength": 1 }),
+                _ => {
+                    json!({ "byteOffset": 0, "byteLength": file_sizes.get(a.file.as_str()).copied().unwrap_or(0) })
                 }
-            }
+            };
+            physical["region"] = region;
             let mut location = json!({ "physicalLocation": physical });
             if let Some(member) = &a.member {
                 location["logicalLocations"] =
