@@ -18,7 +18,7 @@ use crate::limits::{self, LimitHit};
 use crate::policy::Policy;
 use crate::report::{Artifact, ArtifactKind, Finding, Status};
 use crate::rules;
-use crate::source::{hex, ByteStream, FileSource, ReadAt, ReadAtCursor};
+use crate::source::{hex, ByteStream, FileSource, NoSkip, ReadAt, ReadAtCursor, SkipRead};
 
 pub struct ScanOptions {
     /// SHA-256 of every top-level file.
@@ -28,7 +28,7 @@ pub struct ScanOptions {
     pub progress: bool,
 }
 
-type Stream<'a> = ByteStream<Box<dyn Read + 'a>>;
+type Stream<'a> = ByteStream<Box<dyn SkipRead + 'a>>;
 
 /// Where an artifact sits and what is known about it before its bytes are read.
 #[derive(Clone)]
@@ -304,7 +304,7 @@ impl Scanner<'_> {
                 None => (idx, None, None),
             }
         } else {
-            let cursor: Box<dyn Read> = Box::new(ReadAtCursor {
+            let cursor: Box<dyn SkipRead> = Box::new(ReadAtCursor {
                 source: src,
                 pos: 0,
             });
@@ -371,7 +371,7 @@ impl Scanner<'_> {
                 idx
             }
             _ => {
-                let cursor: Box<dyn Read> = Box::new(ReadAtCursor {
+                let cursor: Box<dyn SkipRead> = Box::new(ReadAtCursor {
                     source: src,
                     pos: 0,
                 });
@@ -575,7 +575,7 @@ impl Scanner<'_> {
             Ok(dec) => {
                 let inner_name = inner_name(node, kind);
                 let child = node.child(&inner_name, node.pickle_ctx);
-                let mut inner: Stream<'_> = ByteStream::new(dec);
+                let mut inner: Stream<'_> = ByteStream::new(Box::new(NoSkip(dec)));
                 let cidx = self.scan_stream(&mut inner, child);
                 if self.artifacts[cidx].status != Status::Complete {
                     let reason = self.artifacts[cidx].reason.clone().unwrap_or_default();
@@ -624,7 +624,8 @@ impl Scanner<'_> {
             }
             if entry.is_file() {
                 let child = node.child(&entry.name, node.pickle_ctx);
-                let body: Box<dyn Read + '_> = Box::new((&mut *stream).take(entry.size));
+                let body: Box<dyn SkipRead + '_> =
+                    Box::new(NoSkip((&mut *stream).take(entry.size)));
                 let mut inner: Stream<'_> = ByteStream::new(body);
                 let cidx = self.scan_stream(&mut inner, child);
                 self.drop_if_uninteresting(cidx);
@@ -899,10 +900,10 @@ impl Scanner<'_> {
             }
         };
         let crc = Rc::new(std::cell::RefCell::new(flate2::Crc::new()));
-        let checked: Box<dyn Read + '_> = Box::new(CrcReader {
+        let checked: Box<dyn SkipRead + '_> = Box::new(NoSkip(CrcReader {
             inner: reader,
             crc: crc.clone(),
-        });
+        }));
         let mut stream: Stream<'_> = ByteStream::new(checked);
         let ctx = child.pickle_ctx;
         let idx = self.new_artifact(&child);
@@ -977,7 +978,7 @@ impl Scanner<'_> {
                 inner: counted,
                 budget: budget.clone(),
             };
-            let boxed: Box<dyn Read + '_> = Box::new(limited);
+            let boxed: Box<dyn SkipRead + '_> = Box::new(NoSkip(limited));
             let mut stream: Stream<'_> = ByteStream::new(boxed);
             let cidx = self.scan_stream(&mut stream, child);
             self.drop_if_uninteresting(cidx);

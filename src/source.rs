@@ -15,6 +15,46 @@ use sha2::{Digest, Sha256};
 /// Size of a stream's buffer; also the longest peek a parser may ask for.
 pub const STREAM_BUFFER: usize = 1 << 20;
 
+/// A reader that may be able to move forward without reading (a file, a slice). Skipping
+/// unread payloads is what makes `--no-hash` scans of large pickles cost only their opcodes.
+pub trait SkipRead: Read {
+    /// Moves forward up to `n` bytes without reading them; `None` when the source cannot.
+    fn skip_forward(&mut self, _n: u64) -> Option<u64> {
+        None
+    }
+}
+
+impl SkipRead for &[u8] {
+    fn skip_forward(&mut self, n: u64) -> Option<u64> {
+        let k = usize::try_from(n).unwrap_or(usize::MAX).min(self.len());
+        *self = &self[k..];
+        Some(k as u64)
+    }
+}
+
+impl<R: SkipRead + ?Sized> SkipRead for Box<R> {
+    fn skip_forward(&mut self, n: u64) -> Option<u64> {
+        (**self).skip_forward(n)
+    }
+}
+
+impl<R: SkipRead + ?Sized> SkipRead for &mut R {
+    fn skip_forward(&mut self, n: u64) -> Option<u64> {
+        (**self).skip_forward(n)
+    }
+}
+
+/// A reader that can only be read (decoders, archive members).
+pub struct NoSkip<R>(pub R);
+
+impl<R: Read> Read for NoSkip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<R: Read> SkipRead for NoSkip<R> {}
+
 pub struct ByteStream<R> {
     inner: R,
     buf: Box<[u8]>,
@@ -27,7 +67,7 @@ pub struct ByteStream<R> {
     io_error: Option<String>,
 }
 
-impl<R: Read> ByteStream<R> {
+impl<R: SkipRead> ByteStream<R> {
     pub fn new(inner: R) -> Self {
         Self::with_capacity(inner, STREAM_BUFFER)
     }
@@ -131,6 +171,21 @@ impl<R: Read> ByteStream<R> {
     /// (fewer only at the end of the stream).
     pub fn skip(&mut self, n: u64) -> u64 {
         let mut left = n;
+        if self.hasher.is_none() && !self.eof {
+            let buffered = (self.end - self.start) as u64;
+            if left > buffered {
+                self.consume(buffered as usize);
+                left -= buffered;
+                if let Some(k) = self.inner.skip_forward(left) {
+                    self.offset += k;
+                    left -= k;
+                    if left > 0 {
+                        self.eof = true;
+                    }
+                    return n - left;
+                }
+            }
+        }
         while left > 0 {
             if self.start == self.end && !self.read_more() {
                 break;
@@ -325,6 +380,14 @@ impl Read for ReadAtCursor {
     }
 }
 
+impl SkipRead for ReadAtCursor {
+    fn skip_forward(&mut self, n: u64) -> Option<u64> {
+        let k = n.min(self.source.len().saturating_sub(self.pos));
+        self.pos += k;
+        Some(k)
+    }
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -335,7 +398,7 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
-impl<R: Read> Read for ByteStream<R> {
+impl<R: SkipRead> Read for ByteStream<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if self.start == self.end && !self.read_more() {
             if let Some(e) = &self.io_error {

@@ -1,13 +1,11 @@
 //! NumPy `.npy` headers, parsed as a Python literal (never evaluated): the dtype, shape
 //! and order, the payload size check, and whether the payload is a pickle.
 
-use std::io::Read;
-
 use serde::Serialize;
 
 use crate::formats::pickle::vm::dtype_itemsize;
 use crate::limits;
-use crate::source::ByteStream;
+use crate::source::{ByteStream, SkipRead};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Lit {
@@ -208,7 +206,7 @@ pub struct NpyHeader {
 }
 
 /// Reads and parses the header from the stream, leaving it at the payload.
-pub fn read_header<R: Read>(stream: &mut ByteStream<R>) -> Result<NpyHeader, String> {
+pub fn read_header<R: SkipRead>(stream: &mut ByteStream<R>) -> Result<NpyHeader, String> {
     let pre = stream.fill(12);
     if pre.len() < 10 || !pre.starts_with(b"\x93NUMPY") {
         return Err("truncated .npy preamble".into());

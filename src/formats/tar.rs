@@ -1,9 +1,7 @@
 //! A sequential tar reader (ustar, pax, GNU long names, v7), over a byte stream: headers
 //! only; member bodies are handed to the caller, which scans them from the same stream.
 
-use std::io::Read;
-
-use crate::source::ByteStream;
+use crate::source::{ByteStream, SkipRead};
 
 /// Longest pax or GNU long name kept.
 const MAX_LONG_NAME: u64 = 64 * 1024;
@@ -46,7 +44,7 @@ fn cstr(field: &[u8]) -> String {
     String::from_utf8_lossy(&field[..end]).into_owned()
 }
 
-fn read_body<R: Read>(stream: &mut ByteStream<R>, size: u64) -> Result<Vec<u8>, String> {
+fn read_body<R: SkipRead>(stream: &mut ByteStream<R>, size: u64) -> Result<Vec<u8>, String> {
     let keep = size.min(MAX_LONG_NAME) as usize;
     let avail = stream.fill(keep);
     if avail.len() < keep {
@@ -63,7 +61,7 @@ fn read_body<R: Read>(stream: &mut ByteStream<R>, size: u64) -> Result<Vec<u8>, 
 
 /// Reads the next member header (following pax and GNU extension headers). Returns
 /// `Ok(None)` at the end-of-archive marker or a clean end of stream.
-pub fn next_entry<R: Read>(stream: &mut ByteStream<R>) -> Result<Option<TarEntry>, String> {
+pub fn next_entry<R: SkipRead>(stream: &mut ByteStream<R>) -> Result<Option<TarEntry>, String> {
     let mut long_name: Option<String> = None;
     let mut pax_size: Option<u64> = None;
     loop {
@@ -145,7 +143,10 @@ pub fn next_entry<R: Read>(stream: &mut ByteStream<R>) -> Result<Option<TarEntry
 
 /// Skips to the next 512-byte boundary after a member of `size` bytes that started at
 /// `data_offset` and of which the caller consumed some part.
-pub fn finish_entry<R: Read>(stream: &mut ByteStream<R>, entry: &TarEntry) -> Result<(), String> {
+pub fn finish_entry<R: SkipRead>(
+    stream: &mut ByteStream<R>,
+    entry: &TarEntry,
+) -> Result<(), String> {
     let end = entry.data_offset + entry.size.div_ceil(512) * 512;
     let here = stream.position();
     if here < end && stream.skip(end - here) < end - here {

@@ -6,7 +6,6 @@ pub mod value;
 pub mod vm;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use serde::Serialize;
 
@@ -14,7 +13,7 @@ use crate::limits::{self, LimitHit};
 use crate::policy::{GlobalClass, Policy};
 use crate::report::Finding;
 use crate::rules;
-use crate::source::ByteStream;
+use crate::source::{ByteStream, SkipRead};
 use vm::{End, GlobalEntry, Walker};
 
 /// The exact bytes of the first pickle of a legacy (non-zip) torch file: the magic
@@ -158,7 +157,7 @@ fn effective_class(policy: &Policy, ctx: PickleContext, module: &str, name: &str
 /// Walks every pickle in `stream` (as `pickle.load` called repeatedly would) and returns
 /// the findings and facts. Never fails: problems become the `incomplete` reason, and
 /// findings made before them are kept.
-pub fn scan_stream<R: Read>(
+pub fn scan_stream<R: SkipRead>(
     stream: &mut ByteStream<R>,
     ctx: PickleContext,
     policy: &Policy,
@@ -167,7 +166,7 @@ pub fn scan_stream<R: Read>(
 }
 
 /// [`scan_stream`] with a smaller opcode budget than [`limits::MAX_PICKLE_OPCODES`].
-pub fn scan_stream_with_budget<R: Read>(
+pub fn scan_stream_with_budget<R: SkipRead>(
     stream: &mut ByteStream<R>,
     ctx: PickleContext,
     policy: &Policy,

@@ -4,7 +4,6 @@
 //! opcodes may cross, and the same failures. Nothing is ever imported or called.
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::rc::Rc;
 
 use super::value::{Object, Value, MAX_KEPT_BYTES, MAX_KEPT_STRING};
@@ -13,7 +12,7 @@ use crate::limits::{self, LimitHit};
 use crate::policy::compat::map_py2_name;
 use crate::report::Finding;
 use crate::rules;
-use crate::source::ByteStream;
+use crate::source::{ByteStream, SkipRead};
 
 /// Highest protocol CPython accepts.
 pub const HIGHEST_PROTOCOL: u8 = 5;
@@ -156,7 +155,7 @@ const JOBLIB_WRAPPER: (&str, &str) = ("joblib.numpy_pickle", "NumpyArrayWrapper"
 /// Deepest chain of joblib object arrays, each holding a nested pickle.
 const MAX_NESTED_PICKLES: u8 = 4;
 
-impl<'a, R: Read> Walker<'a, R> {
+impl<'a, R: SkipRead> Walker<'a, R> {
     pub fn new(
         stream: &'a mut ByteStream<R>,
         scan: &'a mut PickleScan,
@@ -1096,11 +1095,11 @@ impl<'a, R: Read> Walker<'a, R> {
     }
 }
 
-fn utf8<R: Read>(bytes: &[u8], w: &Walker<'_, R>) -> Result<String, End> {
+fn utf8<R: SkipRead>(bytes: &[u8], w: &Walker<'_, R>) -> Result<String, End> {
     String::from_utf8(bytes.to_vec()).map_err(|_| w.malformed("module or name is not valid UTF-8"))
 }
 
-fn operand_kind<R: Read>(v: &Value, w: &Walker<'_, R>) -> String {
+fn operand_kind<R: SkipRead>(v: &Value, w: &Walker<'_, R>) -> String {
     match v {
         Value::Str(s) => format!("{s:?}"),
         Value::LongStr(n) => format!("a {n}-character string"),
@@ -1113,7 +1112,7 @@ fn operand_kind<R: Read>(v: &Value, w: &Walker<'_, R>) -> String {
     }
 }
 
-fn value_mentions_object_dtype<R: Read>(v: &Value, w: &Walker<'_, R>) -> bool {
+fn value_mentions_object_dtype<R: SkipRead>(v: &Value, w: &Walker<'_, R>) -> bool {
     match v {
         Value::Object(o) => {
             o.has_object_fields.get()
