@@ -91,6 +91,7 @@ impl<R: SkipRead> ByteStream<R> {
     }
 
     /// Absolute offset of the next unconsumed byte.
+    #[inline]
     pub fn position(&self) -> u64 {
         self.offset
     }
@@ -141,6 +142,7 @@ impl<R: SkipRead> ByteStream<R> {
 
     /// Makes at least `n` bytes available (n is capped at the buffer size). Returns the
     /// buffered bytes, which are fewer than `n` only at the end of the stream.
+    #[inline]
     pub fn fill(&mut self, n: usize) -> &[u8] {
         let n = n.min(self.buf.len());
         while self.end - self.start < n {
@@ -157,10 +159,12 @@ impl<R: SkipRead> ByteStream<R> {
     }
 
     /// Bytes currently buffered, without reading.
+    #[inline]
     pub fn buffered(&self) -> &[u8] {
         &self.buf[self.start..self.end]
     }
 
+    #[inline]
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.end - self.start);
         self.start += n;

@@ -24,13 +24,11 @@ pub enum Value {
     Int(i64),
     BigInt,
     Float,
-    Str(Rc<str>),
+    Str(Rc<String>),
     /// A string too long to keep; only its length is known.
     LongStr(u64),
-    Bytes {
-        head: Rc<[u8]>,
-        len: u64,
-    },
+    /// The first bytes of a bytes value and its full length.
+    Bytes(Rc<(Vec<u8>, u64)>),
     Tuple(Rc<Vec<Value>>, u8),
     List(Rc<RefCell<Container>>),
     Dict(Rc<RefCell<Container>>),
@@ -48,6 +46,9 @@ pub enum Value {
     /// Something too deep or too large to track.
     Opaque,
 }
+
+// Values are moved on every opcode: keep them two words wide.
+const _: () = assert!(std::mem::size_of::<Value>() == 16);
 
 #[derive(Debug, Default)]
 pub struct Container {
@@ -76,7 +77,7 @@ impl Value {
 
     pub fn as_str(&self) -> Option<&str> {
         match self {
-            Value::Str(s) => Some(s),
+            Value::Str(s) => Some(s.as_str()),
             _ => None,
         }
     }

@@ -36,7 +36,23 @@ pub enum End {
     Limit(LimitHit),
 }
 
+/// Opcode names indexed by byte, built once at compile time.
+static OPCODE_NAMES: [&str; 256] = {
+    let mut t = ["INVALID"; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = opcode_name_slow(i as u8);
+        i += 1;
+    }
+    t
+};
+
+#[inline]
 pub fn opcode_name(op: u8) -> &'static str {
+    OPCODE_NAMES[op as usize]
+}
+
+const fn opcode_name_slow(op: u8) -> &'static str {
     match op {
         b'(' => "MARK",
         b'.' => "STOP",
@@ -190,7 +206,13 @@ impl<'a, R: SkipRead> Walker<'a, R> {
         }
     }
 
+    #[inline]
     fn fixed<const N: usize>(&mut self) -> Result<[u8; N], End> {
+        if let Some(b) = self.stream.buffered().first_chunk::<N>() {
+            let out = *b;
+            self.stream.consume(N);
+            return Ok(out);
+        }
         let avail = self.stream.fill(N);
         if avail.len() < N {
             return Err(self.truncated(&format!("{} argument", self.op_name)));
@@ -238,15 +260,12 @@ impl<'a, R: SkipRead> Walker<'a, R> {
         } else {
             bytes.iter().map(|&b| b as char).collect()
         };
-        Ok(Value::Str(Rc::from(text)))
+        Ok(Value::Str(Rc::new(text)))
     }
 
     fn bytes_value(&mut self, len: u64) -> Result<Value, End> {
         let (head, len) = self.counted(len, MAX_KEPT_BYTES)?;
-        Ok(Value::Bytes {
-            head: Rc::from(head),
-            len,
-        })
+        Ok(Value::Bytes(Rc::new((head, len))))
     }
 
     fn pop(&self, m: &mut Machine) -> Result<Value, End> {
@@ -265,6 +284,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
         Ok(m.stack.last().expect("length checked above").clone())
     }
 
+    #[inline(always)]
     fn push(&self, m: &mut Machine, v: Value) -> Step {
         if m.stack.len() >= limits::MAX_PICKLE_STACK {
             return Err(End::Limit(LimitHit::PickleStack));
@@ -436,7 +456,11 @@ impl<'a, R: SkipRead> Walker<'a, R> {
     /// Executes one opcode. Returns Ok(true) at STOP.
     fn step(&mut self, m: &mut Machine) -> Result<bool, End> {
         self.op_offset = self.stream.position();
-        let Some(&op) = self.stream.fill(1).first() else {
+        let op = match self.stream.buffered().first() {
+            Some(&op) => Some(op),
+            None => self.stream.fill(1).first().copied(),
+        };
+        let Some(op) = op else {
             self.op_name = "";
             return Err(self.truncated("opcode (no STOP)"));
         };
@@ -578,7 +602,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                     let decoded = decode_quoted(&line.bytes).ok_or_else(|| {
                         self.malformed("the STRING opcode argument must be quoted")
                     })?;
-                    Value::Str(Rc::from(decoded))
+                    Value::Str(Rc::new(decoded))
                 };
                 self.push(m, v)?;
             }
@@ -603,7 +627,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                 let v = if line.truncated() {
                     Value::LongStr(line.len)
                 } else {
-                    Value::Str(Rc::from(decode_raw_unicode_escape(&line.bytes)))
+                    Value::Str(Rc::new(decode_raw_unicode_escape(&line.bytes)))
                 };
                 self.push(m, v)?;
             }
@@ -870,7 +894,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                         self.malformed("persistent IDs in protocol 0 must be ASCII strings")
                     );
                 }
-                let pid = Value::Str(Rc::from(String::from_utf8_lossy(&line).into_owned()));
+                let pid = Value::Str(Rc::new(String::from_utf8_lossy(&line).into_owned()));
                 self.persistent(m, pid)?;
             }
             b'Q' => {
@@ -916,14 +940,27 @@ impl<'a, R: SkipRead> Walker<'a, R> {
         if x == len {
             return Ok(());
         }
-        let items = m.stack.split_off(x);
         let target = m.stack[x - 1].clone();
         match &target {
             Value::List(c) => {
-                let items: Vec<Value> = items.into_iter().map(Value::contained).collect();
-                items.into_iter().for_each(|v| c.borrow_mut().push_item(v));
+                // Only the first few items are kept; the rest are counted, not converted.
+                let room = super::value::MAX_TRACKED_ITEMS.saturating_sub(c.borrow().items.len());
+                let added = (len - x) as u64;
+                let kept: Vec<Value> = m
+                    .stack
+                    .drain(x..)
+                    .take(room)
+                    .map(Value::contained)
+                    .collect();
+                m.stack.truncate(x);
+                let mut c = c.borrow_mut();
+                c.count += added - kept.len() as u64;
+                kept.into_iter().for_each(|v| c.push_item(v));
             }
-            other => self.mutation(other, self.op_name),
+            other => {
+                m.stack.truncate(x);
+                self.mutation(other, self.op_name);
+            }
         }
         Ok(())
     }
@@ -1106,7 +1143,7 @@ fn operand_kind<R: SkipRead>(v: &Value, w: &Walker<'_, R>) -> String {
         Value::Object(_) => format!("result of {}", w.describe_callee(v)),
         Value::Dynamic => "a dynamic import".into(),
         Value::Persistent(_) => "a persistent object".into(),
-        Value::Bytes { .. } => "bytes".into(),
+        Value::Bytes(_) => "bytes".into(),
         Value::Global(_) => w.describe_callee(v),
         _ => "a non-string value".into(),
     }
