@@ -65,7 +65,13 @@ pub struct ByteStream<R> {
     eof: bool,
     hasher: Option<Sha256>,
     io_error: Option<String>,
+    /// Bytes asked of the inner reader per read: small right after a skip (the next
+    /// opcodes are usually near), doubling while reading sequentially.
+    read_size: usize,
 }
+
+/// Read size right after a skip.
+const READ_AFTER_SKIP: usize = 16 * 1024;
 
 impl<R: SkipRead> ByteStream<R> {
     pub fn new(inner: R) -> Self {
@@ -82,6 +88,7 @@ impl<R: SkipRead> ByteStream<R> {
             eof: false,
             hasher: None,
             io_error: None,
+            read_size: capacity.max(64),
         }
     }
 
@@ -117,8 +124,10 @@ impl<R: SkipRead> ByteStream<R> {
         if self.end == self.buf.len() {
             return false;
         }
+        let want = (self.buf.len() - self.end).min(self.read_size);
+        self.read_size = self.read_size.saturating_mul(2).min(self.buf.len());
         loop {
-            match self.inner.read(&mut self.buf[self.end..]) {
+            match self.inner.read(&mut self.buf[self.end..self.end + want]) {
                 Ok(0) => {
                     self.eof = true;
                     return false;
@@ -181,6 +190,7 @@ impl<R: SkipRead> ByteStream<R> {
                 self.consume(buffered as usize);
                 left -= buffered;
                 if let Some(k) = self.inner.skip_forward(left) {
+                    self.read_size = READ_AFTER_SKIP;
                     self.offset += k;
                     left -= k;
                     if left > 0 {
