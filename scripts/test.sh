@@ -35,12 +35,14 @@ cargo test --all-targets --quiet 2>&1 | tee target/test-output.txt
 
 step "SARIF judged by Microsoft's SARIF multitool (when npm is available)"
 if command -v npm >/dev/null 2>&1; then
-    if [ ! -x node_modules/.bin/sarif-multitool ]; then
-        npm install --silent --no-audit --no-fund --prefix "$ROOT" @microsoft/sarif-multitool@5.7.0 >/dev/null
+    tool="$ROOT/target/npm/node_modules/.bin/sarif-multitool"
+    if [ ! -x "$tool" ]; then
+        mkdir -p target/npm
+        npm install --silent --no-audit --no-fund --prefix "$ROOT/target/npm" @microsoft/sarif-multitool@5.7.0 >/dev/null
     fi
     out=$(mktemp -d)
     ./target/debug/modelvet scan testdata/fixtures --no-hash --format sarif --output "$out/scan.sarif" || true
-    node_modules/.bin/sarif-multitool validate "$out/scan.sarif" --output "$out/validation.sarif" >/dev/null || true
+    "$tool" validate "$out/scan.sarif" --output "$out/validation.sarif" >/dev/null || true
     test -s "$out/validation.sarif" || { echo "sarif-multitool produced no result"; exit 1; }
     if .venv/bin/python - "$out/validation.sarif" <<'PY'
 import json, sys
