@@ -112,6 +112,10 @@ run_once() {
 }
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- src Cargo.toml Cargo.lock 2>/dev/null)" ]]; then
+    REV="$REV+dirty"
+fi
 printf 'input\ttool\trep\twall_s\tmaxrss_kib\texit\n' >"$RUNS"
 # Harness overhead: the same wrapper (subshell, /usr/bin/time, timeout) around
 # /bin/true. Reported, not subtracted: it is in every number, so it only makes
@@ -134,11 +138,12 @@ for input in "${INPUTS[@]}"; do
 done
 
 # ---------------------------------------------------------------- report
-"$PY" - "$WORK" "$RUNS" "$LOGS" "$REPS" "$LOAD_START" >"$WORK/results.md" <<'EOF'
+"$PY" - "$WORK" "$RUNS" "$LOGS" "$REPS" "$LOAD_START" "$REV" >"$WORK/results.md" <<'EOF'
 import collections, json, os, platform, re, statistics, subprocess, sys
 
 work, runs_path, logs, reps = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 load_start, load_end = sys.argv[5], " ".join(open("/proc/loadavg").read().split()[:3])
+rev = sys.argv[6]
 INPUTS = ["arrays_400mb.pkl", "torch_1gb.pt", "opcodes_2m.pkl"]
 TOOLS = ["openssl", "modelvet_nohash", "modelvet_hash", "picklescan", "modelscan"]
 runs = collections.defaultdict(list)
@@ -215,7 +220,7 @@ def version(cmd):
         return "?"
 P("# modelvet whole-command comparison")
 P("")
-P(f"Machine: {os.cpu_count()} cores, {cpu}; {platform.platform()}. "
+P(f"modelvet at commit {rev} (release build). Machine: {os.cpu_count()} cores, {cpu}; {platform.platform()}. "
   f"{version(['openssl', 'version'])}; picklescan 1.0.5, modelscan 0.8.8 "
   f"(Python {platform.python_version()}). Page cache warm, one untimed warm-up run per "
   f"command, then wall time = median of {reps} runs, max RSS = largest of them. Harness "
