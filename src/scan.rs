@@ -224,7 +224,7 @@ impl Scanner<'_> {
             Ok(f)
         })();
         match spooled {
-            Ok(f) => self.scan_open_file(node, f, None),
+            Ok(f) => self.scan_open_file(node, f),
             Err(e) => {
                 let mut a = Artifact::new("-".into(), "-".into(), None);
                 a.mark_error(format!("cannot read standard input: {e}"));
@@ -248,7 +248,7 @@ impl Scanner<'_> {
                 // Defence in depth: a parser bug must cost one file, never the whole report.
                 let before = self.artifacts.len();
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    self.scan_open_file(node.clone(), f, Some(path.to_path_buf()))
+                    self.scan_open_file(node.clone(), f)
                 }));
                 if outcome.is_err() {
                     self.artifacts.truncate(before);
@@ -269,7 +269,7 @@ impl Scanner<'_> {
         }
     }
 
-    fn scan_open_file(&mut self, node: Node, file: File, path: Option<PathBuf>) {
+    fn scan_open_file(&mut self, node: Node, file: File) {
         self.budget = Rc::new(Budget::default());
         let hash_file = if self.opts.hash {
             file.try_clone().ok()
@@ -290,7 +290,6 @@ impl Scanner<'_> {
         let read = src.read_at(0, &mut prefix).unwrap_or(0);
         prefix.truncate(read);
         let detected = sniff::sniff(&prefix, &self.opts.policy);
-        let _ = path;
         let (idx, digest, io_error) = if detected.needs_random_access() {
             // The hash needs every byte, the parser a few: hash on a second core meanwhile.
             let hasher = hash_file.map(|f| std::thread::spawn(move || hash_whole_file(f)));
@@ -923,13 +922,14 @@ impl Scanner<'_> {
             // Hand over to the generic path: it re-sniffs from the buffered prefix.
             self.artifacts.pop();
             let cidx = self.scan_stream(&mut stream, child);
-            return (Some(cidx), self.finish_crc(cidx, entry, &stream, &crc));
+            self.finish_crc(cidx, entry, &stream, &crc);
+            return (Some(cidx), Vec::new());
         }
         if stream.io_error().is_some() {
             let e = stream.io_error().unwrap_or_default().to_string();
             self.artifacts[idx].mark_incomplete(format!("read error: {e}"));
         }
-        let _ = self.finish_crc(idx, entry, &stream, &crc);
+        self.finish_crc(idx, entry, &stream, &crc);
         (Some(idx), storages)
     }
 
@@ -939,7 +939,7 @@ impl Scanner<'_> {
         entry: &zip::Entry,
         stream: &Stream<'_>,
         crc: &Rc<std::cell::RefCell<flate2::Crc>>,
-    ) -> Vec<StorageRef> {
+    ) {
         if stream.io_error().is_none() {
             let got = crc.borrow().sum();
             if got != entry.crc32 {
@@ -956,7 +956,6 @@ impl Scanner<'_> {
                 );
             }
         }
-        Vec::new()
     }
 
     fn scan_7z(&mut self, src: Arc<dyn ReadAt>, idx: usize, node: &Node) {

@@ -174,7 +174,6 @@ pub fn scan_stream_with_budget<R: SkipRead>(
 ) -> PickleScan {
     let mut scan = PickleScan::default();
     let start = stream.position();
-    let mut ended = false;
     {
         let mut walker = Walker::new(stream, &mut scan, ctx);
         walker.opcode_budget = opcode_budget;
@@ -193,7 +192,6 @@ pub fn scan_stream_with_budget<R: SkipRead>(
                 End::Truncated { .. } if walker.stream.io_error().is_some() => {
                     let err = walker.stream.io_error().unwrap_or_default().to_string();
                     walker.scan.incomplete = Some(format!("read error: {err}"));
-                    ended = true;
                     break;
                 }
                 End::Truncated { offset, what } => {
@@ -203,7 +201,6 @@ pub fn scan_stream_with_budget<R: SkipRead>(
                         .findings
                         .push(Finding::new(&rules::PICKLE_MALFORMED, msg.clone()).offset(offset));
                     walker.scan.incomplete = Some(msg);
-                    ended = true;
                     break;
                 }
                 End::Malformed {
@@ -216,18 +213,15 @@ pub fn scan_stream_with_budget<R: SkipRead>(
                         Finding::new(&rules::PICKLE_MALFORMED, msg.clone()).at(offset, opcode),
                     );
                     walker.scan.incomplete = Some(msg);
-                    ended = true;
                     break;
                 }
                 End::Limit(hit) => {
                     walker.scan.limit = Some(hit);
-                    ended = true;
                     break;
                 }
             }
             if ctx == PickleContext::TorchLegacy && walker.scan.pickles == 5 {
                 // The rest is raw storage data, read by torch as bytes, never unpickled.
-                let before = walker.stream.position();
                 let mut skipped = 0;
                 loop {
                     let n = walker.stream.skip(u64::MAX / 2);
@@ -236,7 +230,6 @@ pub fn scan_stream_with_budget<R: SkipRead>(
                         break;
                     }
                 }
-                let _ = before;
                 walker.scan.raw_array_bytes += skipped;
                 break;
             }
@@ -279,7 +272,6 @@ pub fn scan_stream_with_budget<R: SkipRead>(
         scan.incomplete
             .get_or_insert_with(|| format!("read error: {err}"));
     }
-    let _ = ended;
     scan.stream_bytes = stream.position() - start;
     judge_globals(&mut scan, ctx, policy);
     scan

@@ -841,7 +841,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
             b'b' => {
                 let state = self.pop(m)?;
                 let inst = self.top(m)?;
-                self.build(m, inst, state)?;
+                self.build(inst, state)?;
             }
             b'i' => {
                 let i = self.marker(m)?;
@@ -1044,7 +1044,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
         })
     }
 
-    fn build(&mut self, m: &mut Machine, inst: Value, state: Value) -> Step {
+    fn build(&mut self, inst: Value, state: Value) -> Step {
         match &inst {
             Value::Global(_) | Value::Dynamic => {
                 self.mutation(&inst, "BUILD");
@@ -1057,7 +1057,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                     obj.has_object_fields.set(true);
                 }
                 if self.is_global(&obj.callee, JOBLIB_WRAPPER.0, JOBLIB_WRAPPER.1) {
-                    self.joblib_array(m, &state)?;
+                    self.joblib_array(&state)?;
                 }
                 Ok(())
             }
@@ -1068,8 +1068,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
     /// joblib writes each array's raw bytes into the stream right after the BUILD of its
     /// NumpyArrayWrapper (or a whole nested pickle for object arrays); its unpickler reads
     /// them there. Skip exactly those bytes, as joblib would.
-    fn joblib_array(&mut self, m: &mut Machine, state: &Value) -> Step {
-        let _ = m;
+    fn joblib_array(&mut self, state: &Value) -> Step {
         let dtype = state.dict_get("dtype");
         let (itemsize, has_object) = match &dtype {
             Some(Value::Object(o)) if self.is_global(&o.callee, "numpy", "dtype") => {
