@@ -63,8 +63,13 @@ fn label(style: &TextStyle, a: &Artifact, worst: Option<Severity>, status: Statu
 
 pub fn render(report: &Report, style: &TextStyle) -> String {
     let mut out = String::new();
-    let mut files: Vec<&str> = report.artifacts.iter().map(|a| a.file.as_str()).collect();
-    files.dedup();
+    let mut seen = std::collections::HashSet::new();
+    let files: Vec<&str> = report
+        .artifacts
+        .iter()
+        .map(|a| a.file.as_str())
+        .filter(|f| seen.insert(*f))
+        .collect();
     for file in files {
         let group: Vec<&Artifact> = report.artifacts.iter().filter(|a| a.file == file).collect();
         let Some(top) = group.iter().find(|a| a.member.is_none()) else {
