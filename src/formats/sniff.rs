@@ -78,6 +78,7 @@ impl Detected {
 
 /// Extensions that claim a model or model container. Unrecognised content under one of
 /// these names makes the scan incomplete: the user expected a model there.
+/// Not `.model`: Hugging Face repos ship sentencepiece tokenizers under that name.
 pub const MODEL_EXTENSIONS: &[&str] = &[
     "bin",
     "pt",
@@ -110,7 +111,6 @@ pub const MODEL_EXTENSIONS: &[&str] = &[
     "mar",
     "dill",
     "sav",
-    "model",
     "jit",
     "torchscript",
     "ptl",
