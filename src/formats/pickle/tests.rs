@@ -230,6 +230,28 @@ fn self_referencing_and_deep_structures_do_not_recurse() {
 }
 
 #[test]
+fn call_chains_stay_shallow_and_linear() {
+    // Each REDUCE calls the previous call's result: 300k links must neither recurse nor
+    // build ever-growing labels (this ran for minutes at 1.3 GB before callees were bounded).
+    for call in [&b")R"[..], b")\x81"] {
+        let mut p = b"\x80\x02cbuiltins\nstr\n".to_vec();
+        for _ in 0..300_000 {
+            p.extend_from_slice(call);
+        }
+        p.push(b'.');
+        let started = std::time::Instant::now();
+        let s = scan(&p);
+        assert!(s.incomplete.is_none(), "{:?}", s.incomplete);
+        assert!(
+            s.calls.len() <= 3,
+            "{:?}",
+            s.calls.keys().collect::<Vec<_>>()
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+}
+
+#[test]
 fn stack_limit_is_reported() {
     let mut p = vec![0x80, 2];
     p.extend(std::iter::repeat_n(b'N', limits::MAX_PICKLE_STACK + 1));

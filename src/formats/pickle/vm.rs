@@ -377,10 +377,29 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                 format!("{m}.{n}")
             }
             Value::Dynamic => "<dynamic import>".into(),
-            Value::Object(o) => format!("<result of {}>", self.describe_callee(&o.callee)),
+            // One level only: call chains (`)R)R)R...`) must not build ever longer labels.
+            Value::Object(o) => match &o.callee {
+                Value::Global(i) => {
+                    let (m, n) = self.global_name(*i);
+                    format!("<result of {m}.{n}>")
+                }
+                _ => "<result of a call result>".into(),
+            },
             Value::Persistent(_) => "<persistent object>".into(),
             _ => "<non-callable value>".into(),
         }
+    }
+
+    /// Records a call (REDUCE, INST, OBJ, NEWOBJ[_EX]) and pushes its symbolic result.
+    /// Callee and arguments are stored contained, so call chains stay shallow.
+    fn call(&mut self, m: &mut Machine, callee: Value, args: Value, constructs: bool) -> Step {
+        self.record_call(&callee, &args, constructs);
+        let obj = Value::Object(Rc::new(Object {
+            callee: callee.contained(),
+            args: args.contained(),
+            has_object_fields: Default::default(),
+        }));
+        self.push(m, obj)
     }
 
     fn record_call(&mut self, callee: &Value, args: &Value, constructs: bool) {
@@ -830,13 +849,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
             b'R' => {
                 let args = self.pop(m)?;
                 let callee = self.pop(m)?;
-                self.record_call(&callee, &args, false);
-                let obj = Value::Object(Rc::new(Object {
-                    callee,
-                    args: args.contained(),
-                    has_object_fields: Default::default(),
-                }));
-                self.push(m, obj)?;
+                self.call(m, callee, args, false)?;
             }
             b'b' => {
                 let state = self.pop(m)?;
@@ -850,13 +863,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                 let (module, name) = (utf8(&module, self)?, utf8(&name, self)?);
                 let args = Value::tuple(m.stack.split_off(i));
                 let cls = self.import(m, &module, &name);
-                self.record_call(&cls, &args, false);
-                let obj = Value::Object(Rc::new(Object {
-                    callee: cls,
-                    args,
-                    has_object_fields: Default::default(),
-                }));
-                self.push(m, obj)?;
+                self.call(m, cls, args, false)?;
             }
             b'o' => {
                 let i = self.marker(m)?;
@@ -865,13 +872,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                 }
                 let args = Value::tuple(m.stack.split_off(i + 1));
                 let cls = m.stack.pop().expect("length checked above");
-                self.record_call(&cls, &args, false);
-                let obj = Value::Object(Rc::new(Object {
-                    callee: cls,
-                    args,
-                    has_object_fields: Default::default(),
-                }));
-                self.push(m, obj)?;
+                self.call(m, cls, args, false)?;
             }
             0x81 | 0x92 => {
                 if op == 0x92 {
@@ -879,13 +880,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                 }
                 let args = self.pop(m)?;
                 let cls = self.pop(m)?;
-                self.record_call(&cls, &args, true);
-                let obj = Value::Object(Rc::new(Object {
-                    callee: cls,
-                    args: args.contained(),
-                    has_object_fields: Default::default(),
-                }));
-                self.push(m, obj)?;
+                self.call(m, cls, args, true)?;
             }
             b'P' => {
                 let line = self.line(false)?;
