@@ -293,7 +293,7 @@ impl Scanner<'_> {
         let (idx, digest, io_error) = if detected.needs_random_access() {
             // The hash needs every byte, the parser a few: hash on a second core meanwhile.
             let hasher = hash_file.map(|f| std::thread::spawn(move || hash_whole_file(f)));
-            let idx = self.scan_seekable(src, node);
+            let (idx, _) = self.scan_seekable(src, node, Some(detected));
             let digest = hasher
                 .and_then(|h| h.join().ok())
                 .map(|r| r.map_err(|e| e.to_string()));
@@ -311,7 +311,7 @@ impl Scanner<'_> {
             if self.opts.hash {
                 stream = stream.hashing();
             }
-            let idx = self.scan_stream(&mut stream, node);
+            let (idx, _) = self.scan_stream(&mut stream, node, Some(detected));
             let (_, digest, err) = stream.finish();
             (idx, digest, err)
         };
@@ -348,11 +348,15 @@ impl Scanner<'_> {
     }
 
     /// Random-access formats (zip, 7z); anything else is streamed.
-    fn scan_seekable(&mut self, src: Arc<dyn ReadAt>, node: Node) -> usize {
-        let mut prefix = vec![0u8; SNIFF_LEN.min(src.len() as usize)];
-        let n = src.read_at(0, &mut prefix).unwrap_or(0);
-        prefix.truncate(n);
-        let detected = sniff::sniff(&prefix, &self.opts.policy);
+    /// `known` is the format when the caller already sniffed the same bytes. Returns the
+    /// artifact and any torch storage references its pickles named.
+    fn scan_seekable(
+        &mut self,
+        src: Arc<dyn ReadAt>,
+        node: Node,
+        known: Option<Detected>,
+    ) -> (usize, Vec<StorageRef>) {
+        let detected = known.unwrap_or_else(|| self.sniff_source(&*src));
         match detected {
             Detected::Zip | Detected::SevenZip => {
                 let idx = self.new_artifact(&node);
@@ -360,14 +364,12 @@ impl Scanner<'_> {
                 self.artifacts[idx].size = src.len();
                 if node.depth > limits::MAX_NESTING_DEPTH {
                     self.limit(idx, LimitHit::NestingDepth);
-                    return idx;
-                }
-                if detected == Detected::Zip {
+                } else if detected == Detected::Zip {
                     self.scan_zip(src, idx, &node);
                 } else {
                     self.scan_7z(src, idx, &node);
                 }
-                idx
+                (idx, Vec::new())
             }
             _ => {
                 let cursor: Box<dyn SkipRead> = Box::new(ReadAtCursor {
@@ -375,17 +377,34 @@ impl Scanner<'_> {
                     pos: 0,
                 });
                 let mut stream = ByteStream::new(cursor);
-                self.scan_stream(&mut stream, node)
+                self.scan_stream(&mut stream, node, Some(detected))
             }
         }
     }
 
+    fn sniff_source(&self, src: &dyn ReadAt) -> Detected {
+        let mut prefix = vec![0u8; SNIFF_LEN.min(src.len() as usize)];
+        let n = src.read_at(0, &mut prefix).unwrap_or(0);
+        prefix.truncate(n);
+        sniff::sniff(&prefix, &self.opts.policy)
+    }
+
     /// Sequential formats. Leaves the stream drained (so containers stay in step).
-    fn scan_stream(&mut self, stream: &mut Stream<'_>, node: Node) -> usize {
+    /// `known` is the format when the caller already sniffed the same bytes. Returns the
+    /// artifact and any torch storage references its pickles named.
+    fn scan_stream(
+        &mut self,
+        stream: &mut Stream<'_>,
+        node: Node,
+        known: Option<Detected>,
+    ) -> (usize, Vec<StorageRef>) {
         let idx = self.new_artifact(&node);
         let start = stream.position();
-        let prefix = stream.fill(SNIFF_LEN).to_vec();
-        let detected = sniff::sniff(&prefix, &self.opts.policy);
+        let detected = known.unwrap_or_else(|| {
+            let prefix = stream.fill(SNIFF_LEN);
+            sniff::sniff(prefix, &self.opts.policy)
+        });
+        let mut storages = Vec::new();
         self.artifacts[idx].format = detected.name().into();
         let name = node.member.as_deref().unwrap_or(&node.path).to_string();
         if let Some(claimed) = sniff::claimed_format(&name) {
@@ -425,7 +444,7 @@ impl Scanner<'_> {
                         _ => "pickle",
                     }
                     .into();
-                    self.scan_pickle(stream, idx, ctx);
+                    storages = self.scan_pickle(stream, idx, ctx);
                 }
                 Detected::Npy => self.scan_npy(stream, idx, &node),
                 d if d.is_compressed_stream() => self.scan_compressed(stream, idx, &node, d),
@@ -450,11 +469,7 @@ impl Scanner<'_> {
             }
         }
         // Drain what the parser did not need, so the size is known and containers stay in step.
-        loop {
-            if stream.skip(1 << 30) == 0 {
-                break;
-            }
-        }
+        stream.skip_to_end();
         if let Some(e) = stream.io_error() {
             let reason = match self.budget.hit.get() {
                 Some(hit) => hit.describe(),
@@ -475,7 +490,7 @@ impl Scanner<'_> {
             self.artifacts[idx].mark_incomplete(reason);
         }
         self.artifacts[idx].size = stream.position() - start;
-        idx
+        (idx, storages)
     }
 
     fn scan_pickle(
@@ -526,14 +541,7 @@ impl Scanner<'_> {
                     }
                 } else if let Some(expected) = h.payload_bytes {
                     let got = stream.skip(expected);
-                    let mut extra = 0;
-                    loop {
-                        let n = stream.skip(1 << 30);
-                        if n == 0 {
-                            break;
-                        }
-                        extra += n;
-                    }
+                    let extra = stream.skip_to_end();
                     if got < expected || extra > 0 {
                         self.add_finding(
                             idx,
@@ -575,7 +583,7 @@ impl Scanner<'_> {
                 let inner_name = inner_name(node, kind);
                 let child = node.child(&inner_name, node.pickle_ctx);
                 let mut inner: Stream<'_> = ByteStream::new(Box::new(NoSkip(dec)));
-                let cidx = self.scan_stream(&mut inner, child);
+                let (cidx, _) = self.scan_stream(&mut inner, child, None);
                 if self.artifacts[cidx].status != Status::Complete {
                     let reason = self.artifacts[cidx].reason.clone().unwrap_or_default();
                     self.artifacts[idx]
@@ -626,7 +634,7 @@ impl Scanner<'_> {
                 let body: Box<dyn SkipRead + '_> =
                     Box::new(NoSkip((&mut *stream).take(entry.size)));
                 let mut inner: Stream<'_> = ByteStream::new(body);
-                let cidx = self.scan_stream(&mut inner, child);
+                let (cidx, _) = self.scan_stream(&mut inner, child, None);
                 self.drop_if_uninteresting(cidx);
             }
             if let Err(e) = tar::finish_entry(stream, &entry) {
@@ -874,14 +882,16 @@ impl Scanner<'_> {
             self.artifacts[idx].mark_incomplete("member data lies outside the archive");
             return (Some(idx), Vec::new());
         }
+        // A stored member is a window of the archive: a nested zip or 7z is read in place.
+        let mut known = None;
         if entry.method == 0 {
             let range: Arc<dyn ReadAt> = Arc::new(entry.data(src));
-            let mut prefix = vec![0u8; SNIFF_LEN.min(range.len() as usize)];
-            let n = range.read_at(0, &mut prefix).unwrap_or(0);
-            prefix.truncate(n);
-            if sniff::sniff(&prefix, &self.opts.policy).needs_random_access() {
-                return (Some(self.scan_seekable(range, child)), Vec::new());
+            let detected = self.sniff_source(&*range);
+            if detected.needs_random_access() {
+                let (idx, storages) = self.scan_seekable(range, child, Some(detected));
+                return (Some(idx), storages);
             }
+            known = Some(detected);
         }
         let reader = match member_reader(src, entry, self.budget.clone()) {
             Ok(r) => r,
@@ -904,31 +914,7 @@ impl Scanner<'_> {
             crc: crc.clone(),
         }));
         let mut stream: Stream<'_> = ByteStream::new(checked);
-        let ctx = child.pickle_ctx;
-        let idx = self.new_artifact(&child);
-        let prefix = stream.fill(SNIFF_LEN).to_vec();
-        let detected = sniff::sniff(&prefix, &self.opts.policy);
-        let storages;
-        if matches!(detected, Detected::Pickle) && ctx != PickleContext::Plain {
-            self.artifacts[idx].format = "pickle".into();
-            storages = self.scan_pickle(&mut stream, idx, ctx);
-            loop {
-                if stream.skip(1 << 30) == 0 {
-                    break;
-                }
-            }
-            self.artifacts[idx].size = stream.position();
-        } else {
-            // Hand over to the generic path: it re-sniffs from the buffered prefix.
-            self.artifacts.pop();
-            let cidx = self.scan_stream(&mut stream, child);
-            self.finish_crc(cidx, entry, &stream, &crc);
-            return (Some(cidx), Vec::new());
-        }
-        if stream.io_error().is_some() {
-            let e = stream.io_error().unwrap_or_default().to_string();
-            self.artifacts[idx].mark_incomplete(format!("read error: {e}"));
-        }
+        let (idx, storages) = self.scan_stream(&mut stream, child, known);
         self.finish_crc(idx, entry, &stream, &crc);
         (Some(idx), storages)
     }
@@ -969,17 +955,10 @@ impl Scanner<'_> {
                 return false;
             }
             let child = node.child(member.name, node.pickle_ctx);
-            let counted = compress::Counting {
-                inner: data,
-                count: Rc::new(std::cell::Cell::new(0)),
-            };
-            let limited = LimitedPlain {
-                inner: counted,
-                budget: budget.clone(),
-            };
+            let limited = compress::Limited::new(data, budget.clone(), None);
             let boxed: Box<dyn SkipRead + '_> = Box::new(NoSkip(limited));
             let mut stream: Stream<'_> = ByteStream::new(boxed);
-            let cidx = self.scan_stream(&mut stream, child);
+            let (cidx, _) = self.scan_stream(&mut stream, child, None);
             self.drop_if_uninteresting(cidx);
             budget.hit.get().is_none()
         });
@@ -990,28 +969,6 @@ impl Scanner<'_> {
             self.artifacts[idx].mark_incomplete(e);
         }
         self.artifacts[idx].set_fact("members", members);
-    }
-}
-
-/// Counts a container's decompressed output against the input's budget.
-struct LimitedPlain<R> {
-    inner: R,
-    budget: Rc<Budget>,
-}
-
-impl<R: Read> Read for LimitedPlain<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.budget.hit.get().is_some() {
-            return Err(io::Error::other("decompression limit reached"));
-        }
-        let n = self.inner.read(buf)?;
-        let total = self.budget.decompressed.get() + n as u64;
-        self.budget.decompressed.set(total);
-        if total > limits::MAX_DECOMPRESSED_BYTES {
-            self.budget.hit.set(Some(LimitHit::DecompressedBytes));
-            return Err(io::Error::other(LimitHit::DecompressedBytes.describe()));
-        }
-        Ok(n)
     }
 }
 
@@ -1039,31 +996,21 @@ fn member_reader(
         pos: 0,
     };
     Ok(match entry.method {
-        0 => Box::new(LimitedPlain { inner: raw, budget }),
+        0 => Box::new(compress::Limited::new(raw, budget, None)),
         8 => {
             let consumed = Rc::new(std::cell::Cell::new(0));
             let counted = compress::Counting {
                 inner: raw,
-                count: consumed,
+                count: consumed.clone(),
             };
-            Box::new(LimitedPlain {
-                inner: flate2::read::DeflateDecoder::new(counted),
-                budget,
-            })
+            let inflate = flate2::read::DeflateDecoder::new(counted);
+            Box::new(compress::Limited::new(inflate, budget, Some(consumed)))
         }
-        12 => Box::new(LimitedPlain {
-            inner: bzip2::read::BzDecoder::new(raw),
-            budget,
-        }),
-        93 => Box::new(LimitedPlain {
-            inner: ruzstd::decoding::StreamingDecoder::new(raw)
-                .map_err(|e| format!("zstd: {e}"))?,
-            budget,
-        }),
-        95 => Box::new(LimitedPlain {
-            inner: lzma_rust2::XzReader::new(raw, true),
-            budget,
-        }),
+        // These methods store whole bzip2, zstd and xz streams: the same decoders, with the
+        // same memory and ratio limits, as the standalone formats.
+        12 => compress::decoder(Detected::Bzip2, raw, budget)?,
+        93 => compress::decoder(Detected::Zstd, raw, budget)?,
+        95 => compress::decoder(Detected::Xz, raw, budget)?,
         other => return Err(format!("compression method {other} is not supported")),
     })
 }

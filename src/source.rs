@@ -211,6 +211,18 @@ impl<R: SkipRead> ByteStream<R> {
         n - left
     }
 
+    /// Skips everything left (through the hasher, if any); returns how many bytes that was.
+    pub fn skip_to_end(&mut self) -> u64 {
+        let mut total = 0;
+        loop {
+            let n = self.skip(1 << 30);
+            if n == 0 {
+                return total;
+            }
+            total += n;
+        }
+    }
+
     /// Reads one `\n`-terminated line. Keeps at most `cap` bytes of it; the rest is skipped.
     pub fn read_line(&mut self, cap: usize) -> Line {
         let mut kept = Vec::new();
@@ -245,12 +257,7 @@ impl<R: SkipRead> ByteStream<R> {
     /// Reads everything left (through the hasher) and returns the total length seen and
     /// the digest, if hashing was on.
     pub fn finish(mut self) -> (u64, Option<[u8; 32]>, Option<String>) {
-        let rest = self.end - self.start;
-        self.consume(rest);
-        while self.read_more() {
-            let rest = self.end - self.start;
-            self.consume(rest);
-        }
+        self.skip_to_end();
         let digest = self.hasher.take().map(|h| h.finalize().into());
         (self.offset, digest, self.io_error)
     }
@@ -380,7 +387,7 @@ impl ReadAt for SubRange {
     }
 }
 
-/// Sequential reader over a [`ReadAt`].
+/// Sequential (and seekable) reader over a [`ReadAt`].
 pub struct ReadAtCursor {
     pub source: Arc<dyn ReadAt>,
     pub pos: u64,
@@ -427,21 +434,8 @@ impl<R: SkipRead> Read for ByteStream<R> {
     }
 }
 
-/// Seekable reader over a [`ReadAt`], for libraries that want `Read + Seek`.
-pub struct SeekableCursor {
-    pub source: Arc<dyn ReadAt>,
-    pub pos: u64,
-}
-
-impl Read for SeekableCursor {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.source.read_at(self.pos, buf)?;
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl io::Seek for SeekableCursor {
+/// For libraries that want `Read + Seek` (the 7z reader).
+impl io::Seek for ReadAtCursor {
     fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
         let len = self.source.len() as i128;
         let target = match pos {

@@ -87,6 +87,20 @@ fn compression_ratio() {
 }
 
 #[test]
+fn compression_ratio_in_a_deflated_zip_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bomb = b"\x80\x02C\x00.".to_vec();
+    bomb.resize(80 << 20, 0);
+    let p = dir.path().join("bomb.zip");
+    std::fs::write(&p, deflated_zip(&[("payload.pkl", &bomb)])).unwrap();
+    assert_limit(&p, LimitHit::CompressionRatio);
+    // An ordinary deflated member is read in full and stays clean.
+    let p = dir.path().join("small.zip");
+    std::fs::write(&p, deflated_zip(&[("a.pkl", b"\x80\x02N.")])).unwrap();
+    assert_eq!(scan(&[&p]).exit_code(), 0);
+}
+
+#[test]
 fn decompressed_bytes_total() {
     use modelvet::formats::compress::{decoder, Budget};
     use modelvet::formats::sniff::Detected;

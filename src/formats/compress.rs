@@ -32,12 +32,26 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Enforces [`limits::MAX_DECOMPRESSED_BYTES`] and [`limits::MAX_COMPRESSION_RATIO`].
+/// Enforces [`limits::MAX_DECOMPRESSED_BYTES`] over the input, and
+/// [`limits::MAX_COMPRESSION_RATIO`] when the compressed bytes are counted.
 pub struct Limited<R> {
     inner: R,
     produced: u64,
-    consumed: Rc<Cell<u64>>,
+    consumed: Option<Rc<Cell<u64>>>,
     budget: Rc<Budget>,
+}
+
+impl<R: Read> Limited<R> {
+    /// `consumed` counts the compressed bytes behind `inner` (see [`Counting`]); `None`
+    /// for data that is not compressed, or whose compressed size is not visible.
+    pub fn new(inner: R, budget: Rc<Budget>, consumed: Option<Rc<Cell<u64>>>) -> Self {
+        Limited {
+            inner,
+            produced: 0,
+            consumed,
+            budget,
+        }
+    }
 }
 
 impl<R: Read> Read for Limited<R> {
@@ -51,9 +65,10 @@ impl<R: Read> Read for Limited<R> {
         self.budget.decompressed.set(total);
         let hit = if total > limits::MAX_DECOMPRESSED_BYTES {
             Some(LimitHit::DecompressedBytes)
-        } else if self.produced > limits::RATIO_CHECK_AFTER_BYTES
-            && self.produced / self.consumed.get().max(1) > limits::MAX_COMPRESSION_RATIO
-        {
+        } else if self.consumed.as_ref().is_some_and(|c| {
+            self.produced > limits::RATIO_CHECK_AFTER_BYTES
+                && self.produced / c.get().max(1) > limits::MAX_COMPRESSION_RATIO
+        }) {
             Some(LimitHit::CompressionRatio)
         } else {
             None
@@ -98,10 +113,5 @@ pub fn decoder<'a, R: Read + 'a>(
         Detected::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(counted)),
         other => return Err(format!("{} is not a compressed stream", other.name())),
     };
-    Ok(Box::new(Limited {
-        inner,
-        produced: 0,
-        consumed,
-        budget,
-    }))
+    Ok(Box::new(Limited::new(inner, budget, Some(consumed))))
 }

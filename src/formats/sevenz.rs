@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use crate::source::{ReadAt, SeekableCursor};
+use crate::source::{ReadAt, ReadAtCursor};
 
 pub struct SevenZipMember<'a> {
     pub name: &'a str,
@@ -16,7 +16,7 @@ pub fn for_each_member(
     src: Arc<dyn ReadAt>,
     mut each: impl FnMut(SevenZipMember<'_>, &mut dyn Read) -> bool,
 ) -> Result<(), String> {
-    let cursor = SeekableCursor {
+    let cursor = ReadAtCursor {
         source: src,
         pos: 0,
     };

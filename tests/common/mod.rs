@@ -94,6 +94,15 @@ pub fn assert_valid_sarif(json: &str) {
 
 /// A minimal stored (uncompressed) zip writer for test inputs.
 pub fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    build_zip(entries, false)
+}
+
+/// The same archive with every member deflated (method 8).
+pub fn deflated_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    build_zip(entries, true)
+}
+
+fn build_zip(entries: &[(&str, &[u8])], deflate: bool) -> Vec<u8> {
     let mut out = Vec::new();
     let mut central = Vec::new();
     for (name, data) in entries {
@@ -103,21 +112,29 @@ pub fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
             c.update(data);
             c.sum()
         };
+        let body = if deflate {
+            let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        } else {
+            data.to_vec()
+        };
+        let method: u8 = if deflate { 8 } else { 0 };
         let mut local = Vec::new();
         local.extend(0x0403_4b50u32.to_le_bytes());
-        local.extend([20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        local.extend([20, 0, 0, 0, method, 0, 0, 0, 0, 0]);
         local.extend(crc.to_le_bytes());
-        local.extend((data.len() as u32).to_le_bytes());
+        local.extend((body.len() as u32).to_le_bytes());
         local.extend((data.len() as u32).to_le_bytes());
         local.extend((name.len() as u16).to_le_bytes());
         local.extend(0u16.to_le_bytes());
         local.extend(name.as_bytes());
         out.extend(&local);
-        out.extend(*data);
+        out.extend(&body);
         central.extend(0x0201_4b50u32.to_le_bytes());
-        central.extend([20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        central.extend([20, 0, 20, 0, 0, 0, method, 0, 0, 0, 0, 0]);
         central.extend(crc.to_le_bytes());
-        central.extend((data.len() as u32).to_le_bytes());
+        central.extend((body.len() as u32).to_le_bytes());
         central.extend((data.len() as u32).to_le_bytes());
         central.extend((name.len() as u16).to_le_bytes());
         central.extend([0u8; 12]);

@@ -222,15 +222,7 @@ pub fn scan_stream_with_budget<R: SkipRead>(
             }
             if ctx == PickleContext::TorchLegacy && walker.scan.pickles == 5 {
                 // The rest is raw storage data, read by torch as bytes, never unpickled.
-                let mut skipped = 0;
-                loop {
-                    let n = walker.stream.skip(u64::MAX / 2);
-                    skipped += n;
-                    if n == 0 {
-                        break;
-                    }
-                }
-                walker.scan.raw_array_bytes += skipped;
+                walker.scan.raw_array_bytes += walker.stream.skip_to_end();
                 break;
             }
             let next = walker.stream.fill(2);
@@ -243,14 +235,7 @@ pub fn scan_stream_with_budget<R: SkipRead>(
                 continue;
             }
             let offset = walker.stream.position();
-            let mut trailing = 0;
-            loop {
-                let n = walker.stream.skip(1 << 30);
-                trailing += n;
-                if n == 0 {
-                    break;
-                }
-            }
+            let trailing = walker.stream.skip_to_end();
             walker.scan.trailing_bytes = trailing;
             walker.scan.findings.push(
                 Finding::new(
