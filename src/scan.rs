@@ -557,7 +557,8 @@ impl Scanner<'_> {
                     }
                 }
             }
-            Err(e) => {
+            Err(numpy::HeaderError::Limit(hit)) => self.limit(idx, hit),
+            Err(numpy::HeaderError::Invalid(e)) => {
                 self.add_finding(
                     idx,
                     Finding::new(

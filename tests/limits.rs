@@ -122,17 +122,7 @@ fn npy_header() {
     v.extend(std::iter::repeat_n(b' ', 64));
     let p = dir.path().join("x.npy");
     std::fs::write(&p, v).unwrap();
-    let r = scan(&[&p]);
-    assert_eq!(
-        r.exit_code(),
-        1,
-        "a header over the limit is malformed for numpy too"
-    );
-    assert!(r.artifacts[0]
-        .reason
-        .as_deref()
-        .unwrap()
-        .contains(&LimitHit::NpyHeader.describe()));
+    assert_limit(&p, LimitHit::NpyHeader);
 }
 
 #[test]

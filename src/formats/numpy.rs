@@ -205,8 +205,28 @@ pub struct NpyHeader {
     pub header_len: u64,
 }
 
+/// Why a header could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderError {
+    /// The header is longer than [`limits::MAX_NPY_HEADER`].
+    Limit(crate::limits::LimitHit),
+    Invalid(String),
+}
+
+impl From<String> for HeaderError {
+    fn from(s: String) -> Self {
+        HeaderError::Invalid(s)
+    }
+}
+
+impl From<&str> for HeaderError {
+    fn from(s: &str) -> Self {
+        HeaderError::Invalid(s.to_string())
+    }
+}
+
 /// Reads and parses the header from the stream, leaving it at the payload.
-pub fn read_header<R: SkipRead>(stream: &mut ByteStream<R>) -> Result<NpyHeader, String> {
+pub fn read_header<R: SkipRead>(stream: &mut ByteStream<R>) -> Result<NpyHeader, HeaderError> {
     let pre = stream.fill(12);
     if pre.len() < 10 || !pre.starts_with(b"\x93NUMPY") {
         return Err("truncated .npy preamble".into());
@@ -218,11 +238,11 @@ pub fn read_header<R: SkipRead>(stream: &mut ByteStream<R>) -> Result<NpyHeader,
             u64::from(u32::from_le_bytes(pre[8..12].try_into().expect("4 bytes"))),
             12,
         ),
-        _ => return Err(format!("unsupported .npy format version {major}.{minor}")),
+        _ => return Err(format!("unsupported .npy format version {major}.{minor}").into()),
     };
     stream.consume(fixed);
     if len > limits::MAX_NPY_HEADER as u64 {
-        return Err(crate::limits::LimitHit::NpyHeader.describe());
+        return Err(HeaderError::Limit(crate::limits::LimitHit::NpyHeader));
     }
     let raw = stream.fill(len as usize);
     if (raw.len() as u64) < len {
@@ -267,7 +287,8 @@ pub fn read_header<R: SkipRead>(stream: &mut ByteStream<R>) -> Result<NpyHeader,
         return Err(format!(
             "header has {} keys; numpy writes exactly descr, fortran_order and shape",
             pairs.len()
-        ));
+        )
+        .into());
     }
     let (itemsize, has_object) = descr_info(&descr, 0)?;
     let payload_bytes = if has_object {
