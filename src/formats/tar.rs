@@ -44,6 +44,11 @@ fn cstr(field: &[u8]) -> String {
     String::from_utf8_lossy(&field[..end]).into_owned()
 }
 
+/// A member's size rounded up to whole 512-byte blocks (saturating: sizes are hostile).
+fn padded_len(size: u64) -> u64 {
+    size.div_ceil(512).saturating_mul(512)
+}
+
 fn read_body<R: SkipRead>(stream: &mut ByteStream<R>, size: u64) -> Result<Vec<u8>, String> {
     let keep = size.min(MAX_LONG_NAME) as usize;
     let avail = stream.fill(keep);
@@ -52,7 +57,7 @@ fn read_body<R: SkipRead>(stream: &mut ByteStream<R>, size: u64) -> Result<Vec<u
     }
     let body = avail[..keep].to_vec();
     stream.consume(keep);
-    let padded = size.div_ceil(512) * 512;
+    let padded = padded_len(size);
     if stream.skip(padded - keep as u64) < padded - keep as u64 {
         return Err("tar extension header is truncated".into());
     }
@@ -147,10 +152,39 @@ pub fn finish_entry<R: SkipRead>(
     stream: &mut ByteStream<R>,
     entry: &TarEntry,
 ) -> Result<(), String> {
-    let end = entry.data_offset + entry.size.div_ceil(512) * 512;
+    let end = entry.data_offset.saturating_add(padded_len(entry.size));
     let here = stream.position();
     if here < end && stream.skip(end - here) < end - here {
         return Err(format!("tar member `{}` is truncated", entry.name));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(size_field: [u8; 12]) -> Vec<u8> {
+        let mut h = vec![0u8; 512];
+        h[..5].copy_from_slice(b"x.pkl");
+        h[124..136].copy_from_slice(&size_field);
+        h[156] = b'0';
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        h
+    }
+
+    #[test]
+    fn huge_base256_sizes_end_as_truncation_not_overflow() {
+        // 0x80 marks base-256; the value is u64::MAX, which fits but overflows padding.
+        let mut size = [0xffu8; 12];
+        size[..4].copy_from_slice(&[0x80, 0, 0, 0]);
+        let h = header(size);
+        let mut stream = ByteStream::new(&h[..]);
+        let e = next_entry(&mut stream).unwrap().unwrap();
+        assert!(e.size > u64::MAX / 2);
+        assert!(finish_entry(&mut stream, &e).is_err());
+    }
 }
