@@ -749,7 +749,7 @@ impl Scanner<'_> {
             if let Some(root) = &torch_root {
                 if let Some(key) = entry.name.strip_prefix(&format!("{root}data/")) {
                     if storages.iter().any(|s| s.key == key) {
-                        storage_bytes += entry.uncompressed_size;
+                        storage_bytes = storage_bytes.saturating_add(entry.uncompressed_size);
                         continue;
                     }
                 }
