@@ -41,6 +41,32 @@ pub const MAX_RECORDED_CALL_SITES: usize = 1_000;
 /// Longest TorchScript source file read for the code check.
 pub const MAX_TORCHSCRIPT_SOURCE: u64 = 16 * 1024 * 1024;
 
+/// Longest safetensors header read (the safetensors library's own cap).
+pub const MAX_SAFETENSORS_HEADER: u64 = 100_000_000;
+/// Longest GGUF string (key or value) read; chat templates and token texts are far smaller.
+pub const MAX_GGUF_STRING: u64 = 16 * 1024 * 1024;
+/// Most elements in one GGUF array (vocabularies hold a few hundred thousand).
+pub const MAX_GGUF_ARRAY_ELEMENTS: u64 = 64 * 1024 * 1024;
+/// Deepest nesting of GGUF arrays inside arrays.
+pub const MAX_GGUF_ARRAY_DEPTH: usize = 8;
+/// Most GGUF metadata entries and most tensor infos.
+pub const MAX_GGUF_ENTRIES: u64 = 1_000_000;
+/// Longest chat template checked for template injection.
+pub const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
+/// Deepest nesting of protobuf messages followed (ONNX subgraphs, TF functions).
+pub const MAX_PROTOBUF_DEPTH: usize = 64;
+/// Longest protobuf string or bytes field read into memory (names, locations, attribute
+/// strings); tensor payloads are skipped, never read.
+pub const MAX_PROTOBUF_FIELD: u64 = 1024 * 1024;
+/// Largest JSON document read (Keras and Hugging Face configs, shard indexes).
+pub const MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
+/// Most object header messages, continuation blocks and attributes read from an HDF5 object.
+pub const MAX_HDF5_MESSAGES: usize = 65_536;
+/// Largest HDF5 attribute value read (Keras `model_config`).
+pub const MAX_HDF5_ATTRIBUTE_BYTES: u64 = 64 * 1024 * 1024;
+/// Most files grouped into one directory model.
+pub const MAX_MODEL_FILES: usize = 100_000;
+
 /// A limit that ended a scan early. Rendered as the artifact's `incomplete` reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -59,6 +85,18 @@ pub enum LimitHit {
     PicklesPerStream,
     NpyHeader,
     TorchscriptSource,
+    SafetensorsHeader,
+    GgufString,
+    GgufArrayElements,
+    GgufArrayDepth,
+    GgufEntries,
+    TemplateBytes,
+    ProtobufDepth,
+    ProtobufField,
+    JsonBytes,
+    Hdf5Messages,
+    Hdf5AttributeBytes,
+    ModelFiles,
 }
 
 impl LimitHit {
@@ -86,6 +124,18 @@ impl LimitHit {
             LimitHit::PicklesPerStream => ("MAX_PICKLES_PER_STREAM", MAX_PICKLES_PER_STREAM as u64),
             LimitHit::NpyHeader => ("MAX_NPY_HEADER", MAX_NPY_HEADER as u64),
             LimitHit::TorchscriptSource => ("MAX_TORCHSCRIPT_SOURCE", MAX_TORCHSCRIPT_SOURCE),
+            LimitHit::SafetensorsHeader => ("MAX_SAFETENSORS_HEADER", MAX_SAFETENSORS_HEADER),
+            LimitHit::GgufString => ("MAX_GGUF_STRING", MAX_GGUF_STRING),
+            LimitHit::GgufArrayElements => ("MAX_GGUF_ARRAY_ELEMENTS", MAX_GGUF_ARRAY_ELEMENTS),
+            LimitHit::GgufArrayDepth => ("MAX_GGUF_ARRAY_DEPTH", MAX_GGUF_ARRAY_DEPTH as u64),
+            LimitHit::GgufEntries => ("MAX_GGUF_ENTRIES", MAX_GGUF_ENTRIES),
+            LimitHit::TemplateBytes => ("MAX_TEMPLATE_BYTES", MAX_TEMPLATE_BYTES),
+            LimitHit::ProtobufDepth => ("MAX_PROTOBUF_DEPTH", MAX_PROTOBUF_DEPTH as u64),
+            LimitHit::ProtobufField => ("MAX_PROTOBUF_FIELD", MAX_PROTOBUF_FIELD),
+            LimitHit::JsonBytes => ("MAX_JSON_BYTES", MAX_JSON_BYTES),
+            LimitHit::Hdf5Messages => ("MAX_HDF5_MESSAGES", MAX_HDF5_MESSAGES as u64),
+            LimitHit::Hdf5AttributeBytes => ("MAX_HDF5_ATTRIBUTE_BYTES", MAX_HDF5_ATTRIBUTE_BYTES),
+            LimitHit::ModelFiles => ("MAX_MODEL_FILES", MAX_MODEL_FILES as u64),
         };
         format!("limit {name} ({value}) reached")
     }

@@ -5,7 +5,7 @@
 use crate::report::Severity;
 
 /// Bumped whenever a rule is added, removed, or changes meaning or default severity.
-pub const CATALOG_VERSION: &str = "2026.11.1";
+pub const CATALOG_VERSION: &str = "2026.11.2";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
@@ -146,6 +146,94 @@ rules! {
         summary "A named scanner limit was reached; the artifact is incomplete."
         why "Every resource bound is explicit. Content past the limit was not checked, so the artifact is not clean."
         fix "Inspect the file by other means, or split it.";
+    SAFETENSORS_MALFORMED = "MV601" "safetensors-malformed" Medium cwe 20 lower true
+        summary "A safetensors header is invalid: not JSON, an unknown dtype, a shape whose byte count differs from its offsets, offsets out of bounds, overlapping, or leaving holes, or bytes after the last tensor."
+        why "Loaders that trust the header read out of bounds or see different tensors; holes and trailing bytes are where polyglot payloads hide."
+        fix "Regenerate the file with the safetensors library.";
+    SAFETENSORS_LENIENT_HEADER = "MV602" "safetensors-lenient-header" Medium cwe 436 lower true
+        summary "A safetensors header uses something the safetensors library accepts but the format forbids: whitespace before `{`, duplicate tensor names, unknown fields, NUL in names, non-string metadata."
+        why "Readers disagree about such headers (the Rust crate keeps the last duplicate, other parsers the first), so a scanner and a loader can see different tensors."
+        fix "Regenerate the file with the safetensors library.";
+    GGUF_MALFORMED = "MV701" "gguf-malformed" Medium cwe 20 lower true
+        summary "A GGUF file's structure is invalid: unknown value or tensor types, too many dimensions, byte counts that overflow, offsets misaligned, overlapping or outside the file, invalid UTF-8, or a bad alignment."
+        why "ggml's parsers had a series of memory-safety bugs (CVE-2024-23496, CVE-2024-32878, GHSA-vgg9-87g3-85w8) triggered by exactly these fields."
+        fix "Do not load the file with llama.cpp or ggml versions older than the fixes; regenerate it.";
+    GGUF_DUPLICATE = "MV702" "gguf-duplicate-name" High cwe 436 lower false
+        summary "A GGUF file repeats a metadata key or a tensor name."
+        why "Readers disagree about which value wins, so a template or tensor seen by a scanner may not be the one the loader uses."
+        fix "Treat the file as crafted.";
+    CHAT_TEMPLATE_INJECTION = "MV703" "chat-template-injection" Critical cwe 1336 lower false
+        summary "A chat template (GGUF metadata, tokenizer_config.json, chat_template.jinja) uses Jinja constructs that escape a sandbox: dunder attributes, |attr, escaped underscores, imports, os/eval/popen."
+        why "Chat templates are rendered by Jinja; loaders that render them unsandboxed (CVE-2024-34359, llama-cpp-python) run the template's Python."
+        fix "Do not load the model with a loader that renders templates without a sandbox; replace the template.";
+    ONNX_EXTERNAL_DATA_PATH = "MV801" "onnx-external-data-path" High cwe 22 lower false
+        summary "An ONNX tensor's external data location is absolute, contains `..`, a drive or UNC prefix or NUL, or resolves through a symlink outside the model directory."
+        why "ONNX loaders open the named file and read it into the model (CVE-2022-25882, CVE-2024-27318): an arbitrary file read on the loading machine."
+        fix "Do not load the model; external data must live beside the model file.";
+    ONNX_ORT_MEMORY_ADDRESS = "MV802" "onnx-ort-memory-address" Critical cwe 119 lower false
+        summary "An ONNX tensor's external data location is ONNX Runtime's in-memory marker `*/_ORT_MEM_ADDR_/*`."
+        why "ONNX Runtime then treats the offset as a raw memory address in the loading process: memory disclosure or a crash from a model file."
+        fix "Do not load the model.";
+    ONNX_EXTERNAL_DATA_BOUNDS = "MV803" "onnx-external-data-bounds" Medium cwe 125 lower true
+        summary "An ONNX tensor's external data file is missing, or its offset and length lie outside that file."
+        why "Out-of-range reads crash loaders or read neighbouring data; a missing file means the model cannot be checked or loaded as published."
+        fix "Re-download the model together with its external data files.";
+    ONNX_CUSTOM_DOMAIN = "MV804" "onnx-custom-op-domain" Medium cwe 829 lower true
+        summary "An ONNX model uses operators from a domain outside the standard set (ai.onnx, ai.onnx.ml, training, com.microsoft)."
+        why "Custom domains need a custom operator library: native code loaded into the runtime."
+        fix "Load the model only with custom operator libraries you trust and have reviewed.";
+    ONNX_MALFORMED = "MV805" "onnx-malformed" Medium cwe 20 lower true
+        summary "An ONNX or TensorFlow protobuf is not valid wire format (bad tags, lengths past the end, wrong wire types for known fields)."
+        why "Loaders and scanners that recover from broken protobuf differently see different graphs."
+        fix "Regenerate the file.";
+    ONNX_EMBEDDED_CODE = "MV806" "onnx-functions-or-training" Info cwe 829 lower true
+        summary "An ONNX model carries model-local functions or training information."
+        why "Functions define operators inside the model and training info carries algorithm graphs; both run on load in runtimes that support them. Reported so the inventory is complete."
+        fix "None needed for trusted producers; review the listed functions otherwise.";
+    KERAS_LAMBDA = "MV901" "keras-lambda" Critical cwe 94 lower false
+        summary "A Keras model has a Lambda layer (or a function config) that carries serialised Python bytecode."
+        why "Keras rebuilds the function from marshal bytes and runs it when the layer is called; safe_mode only stops this in recent versions (CVE-2024-3660)."
+        fix "Do not load the model; rebuild it without Lambda layers.";
+    KERAS_FOREIGN_MODULE = "MV902" "keras-foreign-module" High cwe 470 lower false
+        summary "A Keras config names a module outside the Keras roots for a layer, function or object."
+        why "Keras imports the named module and calls objects from it (CVE-2025-1550, CVE-2025-8747): any installed Python module becomes reachable."
+        fix "Do not load the model unless every named module is your own trusted code.";
+    KERAS_CUSTOM_OBJECT = "MV903" "keras-custom-object" Medium cwe 829 lower true
+        summary "A Keras config uses a registered custom object (a class outside Keras)."
+        why "The loading process must provide the code for it; whatever is registered under that name runs."
+        fix "Make sure the custom object is your own reviewed code.";
+    KERAS_UNSAFE_API = "MV904" "keras-unsafe-api" High cwe 829 lower false
+        summary "A Keras config refers to a Keras API that loads other files or disables safe mode (TFSMLayer, load_model, get_file, enable_unsafe_deserialization ...)."
+        why "Keras functions reachable by name from a config were used as gadgets to load unsafe models or fetch files (CVE-2025-9905, CVE-2025-9906)."
+        fix "Do not load the model.";
+    KERAS_MALFORMED = "MV905" "keras-malformed" Medium cwe 20 lower true
+        summary "A Keras archive or HDF5 model lacks a readable config, or its config is not valid JSON."
+        why "The config decides what code runs on load; a config that cannot be read cannot be checked."
+        fix "Regenerate the model with Keras.";
+    TF_PYTHON_OP = "MV911" "tf-python-op" Critical cwe 94 lower false
+        summary "A TensorFlow graph uses an op that calls back into Python (PyFunc, EagerPyFunc, PyFuncStateless)."
+        why "These ops run a Python function registered in the loading process; with a crafted registry they run arbitrary code."
+        fix "Do not load the model.";
+    TF_IO_OP = "MV912" "tf-io-op" High cwe 73 lower false
+        summary "A TensorFlow graph uses ops that read or write files, list directories, or reach the network."
+        why "Loading and running the graph can read or overwrite files (ReadFile, WriteFile, Save) or talk to remote services (RpcCall, DataServiceDataset)."
+        fix "Review the graph; do not serve it with access to sensitive files.";
+    TF_NONSTANDARD_OP = "MV913" "tf-nonstandard-op" Medium cwe 829 lower true
+        summary "A TensorFlow graph uses an op that is not in TensorFlow's standard op set."
+        why "Ops outside the standard set come from custom kernels: native code that must be loaded alongside the model."
+        fix "Load the model only with custom op libraries you trust.";
+    REPO_REMOTE_CODE = "MV1001" "hf-remote-code" High cwe 94 lower false
+        summary "A Hugging Face config maps model classes to Python files in the repository (auto_map), so loading needs trust_remote_code."
+        why "With trust_remote_code=True, transformers imports the repository's Python files: the repository's author runs code on the loading machine."
+        fix "Review the referenced Python files before loading, pin the revision, or use a model without custom code.";
+    REPO_PYTHON_FILE = "MV1002" "repo-python-file" Medium cwe 94 lower true
+        summary "A Python source file ships beside model weights."
+        why "Loaders and users run such files (custom modelling code, handlers, setup scripts); they are code, not data."
+        fix "Review the file before running anything from the repository.";
+    SHARD_INDEX_MISMATCH = "MV1003" "shard-index-mismatch" Medium cwe 20 lower true
+        summary "A sharded model's index and its files disagree: a listed shard is missing, a tensor is in no shard or in two, or a weight file is not listed."
+        why "Loaders follow the index; tensors outside it are never loaded but can carry payloads, and missing ones break the model."
+        fix "Re-download the repository and check it against the publisher's file list.";
 }
 
 /// Looks a rule up by id (`MV101`) or name (`pickle-exec-global`).

@@ -1,4 +1,8 @@
 //! Format recognition by content and the per-format parsers.
+//!
+//! Parsers of the formats added after the pickle core return a [`Parsed`]: findings,
+//! facts for the report and the BOM, and whether everything was examined. The scanner
+//! copies it onto the artifact; parsers never touch the report themselves.
 
 pub mod compress;
 pub mod numpy;
@@ -8,3 +12,48 @@ pub mod sniff;
 pub mod tar;
 pub mod torch;
 pub mod zip;
+
+use serde::Serialize;
+
+use crate::limits::LimitHit;
+use crate::report::Finding;
+use crate::rules::{self, Rule};
+
+/// What a format parser found out about one artifact.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub findings: Vec<Finding>,
+    pub facts: serde_json::Map<String, serde_json::Value>,
+    /// Why part of the artifact was not examined; `None` when all of it was.
+    pub incomplete: Option<String>,
+}
+
+impl Parsed {
+    /// Adds a finding built with [`Finding`]'s builder methods.
+    pub fn push(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+
+    pub fn add(&mut self, rule: &'static Rule, message: impl Into<String>) {
+        self.findings.push(Finding::new(rule, message));
+    }
+
+    pub fn fact(&mut self, key: &str, value: impl Serialize) {
+        if let Ok(v) = serde_json::to_value(value) {
+            self.facts.insert(key.to_string(), v);
+        }
+    }
+
+    /// Marks the artifact incomplete, keeping the first reason.
+    pub fn incomplete(&mut self, reason: impl Into<String>) {
+        if self.incomplete.is_none() {
+            self.incomplete = Some(reason.into());
+        }
+    }
+
+    /// A named limit was reached: an MV502 finding and the incomplete status.
+    pub fn limit(&mut self, hit: LimitHit) {
+        self.add(&rules::SCAN_LIMIT_REACHED, hit.describe());
+        self.incomplete(hit.describe());
+    }
+}
