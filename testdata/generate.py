@@ -63,7 +63,9 @@ PY_SRC = "__import__('os').system('echo modelvet-fixture')"
 FORBIDDEN = [b"rm -", b"curl ", b"wget ", b"/bin/sh", b"nc -", b"chmod ", b"| sh", b"bash -c"]
 
 SEVERITIES = ("critical", "high", "medium")
-EXPECTS = ("malicious", "benign", "incomplete", "incomplete-or-clean")
+# "finding": the file breaks a structural rule (not an evasion class); exit 1 and every
+# rule in its `rules` list fires. Any entry may carry `rules`: ids that must all fire.
+EXPECTS = ("malicious", "benign", "incomplete", "incomplete-or-clean", "finding")
 
 # torch's legacy magic number pickle, byte-exact.
 TORCH_MAGIC_PICKLE = bytes.fromhex("80028a0a6cfc9c46f9206aa850192e")
@@ -907,6 +909,10 @@ class Registry:
             assert min_severity is None, path
         if expect == "benign":
             assert evasion_class is None, path
+        if expect == "finding":
+            assert extra.get("rules"), f"{path}: a finding fixture names the rules it fires"
+        for rule in extra.get("rules", []):
+            assert rule.startswith("MV") and rule[2:].isdigit(), (path, rule)
         if not path.startswith("real/"):
             for bad in FORBIDDEN:
                 assert bad not in data, (path, bad)
@@ -924,6 +930,9 @@ class Registry:
 
     def benign(self, path, data, description, **extra):
         self.add(path, data, "benign", description, **extra)
+
+    def finding(self, path, data, rules, description):
+        self.add(path, data, "finding", description, rules=list(rules))
 
     def extra_file(self, path, data):
         """A non-fixture file (licence text): written, checked, not in the manifest."""
@@ -1837,6 +1846,12 @@ def generate(cache: pathlib.Path) -> Registry:
                 gen_benign_torch, gen_benign_numpy, gen_benign_sklearn, gen_benign_plain):
         gen(r)
     gen_real(r, cache)
+    # Non-pickle formats (issue 3) live in their own modules beside this file.
+    sys.path.insert(0, str(HERE))
+    import gen_formats  # noqa: E402  (safetensors, GGUF, ONNX, Keras, SavedModel, Hub repos)
+    import gen_hdf5  # noqa: E402  (HDF5 layouts for the pure-Rust reader)
+    gen_formats.generate(r)
+    gen_hdf5.generate(r)
     names = [p.rsplit("/", 1)[1] for p in r.entries]
     assert len(names) == len(set(names)), "fixture file names must be unique across folders"
     for path, data in r.files.items():
@@ -1855,7 +1870,7 @@ TABLE_END = "<!-- fixture-table:end -->\n"
 def fixture_table(r: Registry) -> str:
     """The README's fixture table, built from the manifest entries."""
     lines = []
-    for folder in ("malicious", "limits", "benign", "real"):
+    for folder in ("malicious", "limits", "benign", "real", "formats"):
         rows = [r.entries[p] for p in sorted(r.entries) if p.startswith(folder + "/")]
         lines.append(f"\n### {folder}/\n\n")
         if folder == "malicious":
@@ -1867,6 +1882,8 @@ def fixture_table(r: Registry) -> str:
             desc = e["description"].replace("|", "\\|")
             if e.get("torchscript"):
                 desc += " (`torchscript: true`)"
+            if e.get("rules"):
+                desc += " (fires " + ", ".join(e["rules"]) + ")"
             if folder == "malicious":
                 lines.append(f"| `{name}` | {e['evasion_class']} | {e['min_severity']} | {desc} |\n")
             else:

@@ -14,6 +14,9 @@ struct Entry {
     min_severity: Option<String>,
     #[serde(default)]
     description: String,
+    /// Rule ids that must all fire on this fixture.
+    #[serde(default)]
+    rules: Vec<String>,
 }
 
 fn manifest() -> Vec<Entry> {
@@ -42,11 +45,23 @@ fn every_fixture_gets_its_expected_verdict() {
             "incomplete-or-clean" => {
                 (code == 0 || code == 2) && worst.is_none_or(|w| w <= Severity::Low)
             }
+            "finding" => code == 1,
             other => panic!("unknown expectation {other}"),
         };
+        let fired: std::collections::BTreeSet<&str> = r
+            .artifacts
+            .iter()
+            .flat_map(|a| a.findings.iter().map(|f| f.rule))
+            .collect();
+        let missing: Vec<&String> = e
+            .rules
+            .iter()
+            .filter(|id| !fired.contains(id.as_str()))
+            .collect();
+        let ok = ok && missing.is_empty();
         if !ok {
             failures.push(format!(
-                "{} (expect {} {:?}; got exit {code}, worst {worst:?}) - {}",
+                "{} (expect {} {:?}; got exit {code}, worst {worst:?}, missing rules {missing:?}) - {}",
                 e.path, e.expect, e.min_severity, e.description
             ));
         }
