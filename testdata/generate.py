@@ -1850,8 +1850,10 @@ def generate(cache: pathlib.Path) -> Registry:
     sys.path.insert(0, str(HERE))
     import gen_formats  # noqa: E402  (safetensors, GGUF, ONNX, Keras, SavedModel, Hub repos)
     import gen_hdf5  # noqa: E402  (HDF5 layouts for the pure-Rust reader)
+    import gen_onnx  # noqa: E402  (ONNX models and TensorFlow SavedModel protobufs)
     gen_formats.generate(r)
     gen_hdf5.generate(r)
+    gen_onnx.generate(r)
     names = [p.rsplit("/", 1)[1] for p in r.entries]
     assert len(names) == len(set(names)), "fixture file names must be unique across folders"
     for path, data in r.files.items():

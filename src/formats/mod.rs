@@ -5,11 +5,19 @@
 //! copies it onto the artifact; parsers never touch the report themselves.
 
 pub mod compress;
+pub mod gguf;
+pub mod hdf5;
+pub mod keras;
 pub mod numpy;
+pub mod onnx;
 pub mod pickle;
+pub mod protobuf;
+pub mod safetensors;
+pub mod savedmodel;
 pub mod sevenz;
 pub mod sniff;
 pub mod tar;
+pub mod template;
 pub mod torch;
 pub mod zip;
 
