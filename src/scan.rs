@@ -332,7 +332,11 @@ impl Scanner<'_> {
 
     fn add_finding(&mut self, idx: usize, mut f: Finding) {
         let a = &mut self.artifacts[idx];
-        f.severity = self.opts.policy.severity_of(f.rule());
+        // Parsers may grade a finding below or above its rule's default (a standard
+        // checkpoint saver op); a user's override still wins.
+        if let Some(severity) = self.opts.policy.severity_override(f.rule()) {
+            f.severity = severity;
+        }
         if f.location.member.is_none() {
             f.location.member = a.member.clone();
         }

@@ -167,6 +167,23 @@ impl<R: SkipRead> ByteStream<R> {
         &self.buf[self.start..self.end]
     }
 
+    /// Reads the next `n` bytes into their own buffer (fewer only at the end of the
+    /// stream). Callers bound `n` by a named limit before calling.
+    pub fn read_bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(n.min(self.buf.len()));
+        while out.len() < n {
+            let want = n - out.len();
+            let chunk = self.fill(want);
+            if chunk.is_empty() {
+                break;
+            }
+            let k = chunk.len().min(want);
+            out.extend_from_slice(&chunk[..k]);
+            self.consume(k);
+        }
+        out
+    }
+
     /// Bytes currently buffered, without reading.
     #[inline]
     pub fn buffered(&self) -> &[u8] {

@@ -1,1 +1,447 @@
-//! (in progress)
+//! safetensors: an 8-byte little-endian header length, a JSON header, then one data buffer.
+//! Only the header is parsed; the buffer is skipped (or hashed) without being examined,
+//! so the parse takes the same time for a kilobyte and a multi-gigabyte file.
+//!
+//! Besides what the safetensors library rejects (MV601), the header is held to what the
+//! format forbids but the library accepts (MV602): whitespace before `{`, duplicate
+//! tensor names (the library keeps the last one), unknown fields and NUL in names.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+use crate::formats::Parsed;
+use crate::limits::{self, LimitHit};
+use crate::report::Finding;
+use crate::rules;
+use crate::source::{ByteStream, SkipRead};
+
+/// Most metadata entries copied into the report's facts.
+const MAX_METADATA_FACTS: usize = 64;
+/// Longest metadata value copied into the report's facts.
+const MAX_METADATA_VALUE_FACT: usize = 1024;
+
+/// Bits per element of every dtype the format defines.
+fn dtype_bits(dtype: &str) -> Option<u64> {
+    Some(match dtype {
+        "F4" => 4,
+        "F6_E2M3" | "F6_E3M2" => 6,
+        "BOOL" | "U8" | "I8" | "F8_E5M2" | "F8_E4M3" | "F8_E8M0" => 8,
+        "I16" | "U16" | "F16" | "BF16" => 16,
+        "I32" | "U32" | "F32" => 32,
+        "I64" | "U64" | "F64" | "C64" => 64,
+        _ => return None,
+    })
+}
+
+/// A JSON object kept as its entries in file order, duplicates included (serde_json's own
+/// map would silently keep only the last of two equal keys).
+struct Entries(Vec<(String, serde_json::Value)>);
+
+impl<'de> Deserialize<'de> for Entries {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor;
+        impl<'de> Visitor<'de> for EntriesVisitor {
+            type Value = Entries;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
+                let mut entries = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
+                    entries.push((k, v));
+                }
+                Ok(Entries(entries))
+            }
+        }
+        d.deserialize_map(EntriesVisitor)
+    }
+}
+
+struct Tensor {
+    name: String,
+    begin: u64,
+    end: u64,
+}
+
+/// The names of the tensors a header declares, for cross-checking shard indexes.
+pub type TensorNames = Vec<String>;
+
+/// Parses the header at the start of `stream` and drains the rest (to learn the buffer's
+/// size without reading it when the source can seek).
+pub fn scan_safetensors<R: SkipRead>(stream: &mut ByteStream<R>) -> (Parsed, TensorNames) {
+    let mut p = Parsed::default();
+    let mut names = Vec::new();
+    let len_bytes = stream.fill(8);
+    if len_bytes.len() < 8 {
+        p.add(
+            &rules::SAFETENSORS_MALFORMED,
+            "the file ends inside the 8-byte header length",
+        );
+        p.incomplete("truncated safetensors header length");
+        return (p, names);
+    }
+    let header_len = u64::from_le_bytes(len_bytes[..8].try_into().expect("8 bytes"));
+    stream.consume(8);
+    p.fact("header_bytes", header_len);
+    if header_len > limits::MAX_SAFETENSORS_HEADER {
+        p.add(
+            &rules::SAFETENSORS_MALFORMED,
+            format!("the header length {header_len} exceeds the format's cap"),
+        );
+        p.limit(LimitHit::SafetensorsHeader);
+        return (p, names);
+    }
+    let header_len_usize = header_len as usize;
+    let header = stream.read_bytes(header_len_usize);
+    if header.len() < header_len_usize {
+        p.add(
+            &rules::SAFETENSORS_MALFORMED,
+            format!(
+                "the header claims {header_len} bytes but the file ends after {}",
+                header.len()
+            ),
+        );
+        p.incomplete("truncated safetensors header");
+        return (p, names);
+    }
+    let data_len = stream.skip_to_end();
+    if stream.io_error().is_some() {
+        // The caller reports the read error; offsets cannot be checked against a size
+        // that is not known.
+        return (p, names);
+    }
+    check_header(&header, data_len, &mut p, &mut names);
+    (p, names)
+}
+
+fn check_header(header: &[u8], data_len: u64, p: &mut Parsed, names: &mut TensorNames) {
+    let first = header.iter().position(|c| !c.is_ascii_whitespace());
+    match first {
+        Some(0) => {}
+        Some(i) if header[i] == b'{' => p.push(
+            Finding::new(
+                &rules::SAFETENSORS_LENIENT_HEADER,
+                format!("{i} whitespace byte(s) before the header's opening brace"),
+            )
+            .offset(8),
+        ),
+        _ => {}
+    }
+    let entries: Entries = match serde_json::from_slice(header) {
+        Ok(e) => e,
+        Err(e) => {
+            p.push(
+                Finding::new(
+                    &rules::SAFETENSORS_MALFORMED,
+                    "the header is not a JSON object",
+                )
+                .offset(8)
+                .detail(e.to_string()),
+            );
+            p.incomplete("the safetensors header is not valid JSON");
+            return;
+        }
+    };
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut tensors = Vec::new();
+    let mut dtypes: BTreeMap<String, u64> = BTreeMap::new();
+    let mut parameters: u64 = 0;
+    let mut parameters_overflow = false;
+    for (name, value) in &entries.0 {
+        *seen.entry(name.as_str()).or_default() += 1;
+        if name.contains('\0') {
+            p.add(
+                &rules::SAFETENSORS_LENIENT_HEADER,
+                format!("the name {name:?} contains NUL"),
+            );
+        }
+        if name == "__metadata__" {
+            check_metadata(value, p);
+            continue;
+        }
+        let Some(obj) = value.as_object() else {
+            p.add(
+                &rules::SAFETENSORS_MALFORMED,
+                format!("the entry {name:?} is not an object"),
+            );
+            continue;
+        };
+        for key in obj.keys() {
+            if !matches!(key.as_str(), "dtype" | "shape" | "data_offsets") {
+                p.add(
+                    &rules::SAFETENSORS_LENIENT_HEADER,
+                    format!("tensor {name:?} has the unknown field {key:?}"),
+                );
+            }
+        }
+        let dtype = obj.get("dtype").and_then(|d| d.as_str());
+        let bits = dtype.and_then(dtype_bits);
+        let shape: Option<Vec<u64>> = obj
+            .get("shape")
+            .and_then(|s| s.as_array())
+            .and_then(|a| a.iter().map(|d| d.as_u64()).collect());
+        let offsets: Option<Vec<u64>> = obj
+            .get("data_offsets")
+            .and_then(|s| s.as_array())
+            .and_then(|a| a.iter().map(|d| d.as_u64()).collect());
+        let (Some(bits), Some(shape), Some(offsets)) = (bits, shape, offsets) else {
+            p.add(
+                &rules::SAFETENSORS_MALFORMED,
+                format!(
+                    "tensor {name:?} lacks a known dtype, an integer shape or data offsets (dtype {dtype:?})"
+                ),
+            );
+            continue;
+        };
+        let [begin, end] = offsets[..] else {
+            p.add(
+                &rules::SAFETENSORS_MALFORMED,
+                format!("tensor {name:?} has {} data offsets, not 2", offsets.len()),
+            );
+            continue;
+        };
+        *dtypes
+            .entry(dtype.unwrap_or_default().to_string())
+            .or_default() += 1;
+        let numel = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
+        let expected = numel
+            .and_then(|n| n.checked_mul(bits))
+            .filter(|b| b % 8 == 0)
+            .map(|b| b / 8);
+        match numel {
+            Some(n) => match parameters.checked_add(n) {
+                Some(total) => parameters = total,
+                None => parameters_overflow = true,
+            },
+            None => parameters_overflow = true,
+        }
+        if end < begin || Some(end - begin) != expected {
+            p.add(
+                &rules::SAFETENSORS_MALFORMED,
+                format!(
+                    "tensor {name:?} ({} {shape:?}) spans bytes {begin}..{end}, not the {} its shape needs",
+                    dtype.unwrap_or_default(),
+                    expected.map_or("(overflowing) number".to_string(), |e| e.to_string())
+                ),
+            );
+        }
+        tensors.push(Tensor {
+            name: name.clone(),
+            begin,
+            end,
+        });
+    }
+    for (name, count) in &seen {
+        if *count > 1 {
+            p.add(
+                &rules::SAFETENSORS_LENIENT_HEADER,
+                format!("the name {name:?} appears {count} times; the library keeps the last"),
+            );
+        }
+    }
+    check_layout(&mut tensors, data_len, p);
+    names.extend(tensors.iter().map(|t| t.name.clone()));
+    p.fact("tensor_count", tensors.len());
+    if !parameters_overflow {
+        p.fact("parameter_count", parameters);
+    }
+    p.fact("dtypes", dtypes);
+    p.fact("data_bytes", data_len);
+}
+
+/// Offsets must tile the buffer exactly: sorted, contiguous from 0 to its end.
+fn check_layout(tensors: &mut [Tensor], data_len: u64, p: &mut Parsed) {
+    tensors.sort_by(|a, b| (a.begin, a.end).cmp(&(b.begin, b.end)));
+    let mut cursor = 0u64;
+    for t in tensors.iter() {
+        if t.end > data_len {
+            p.add(
+                &rules::SAFETENSORS_MALFORMED,
+                format!(
+                    "tensor {:?} ends at byte {} of a {data_len}-byte data buffer",
+                    t.name, t.end
+                ),
+            );
+        }
+        if t.begin < cursor {
+            p.add(
+                &rules::SAFETENSORS_MALFORMED,
+                format!(
+                    "tensor {:?} starts at {} inside the previous tensor (which ends at {cursor})",
+                    t.name, t.begin
+                ),
+            );
+        } else if t.begin > cursor {
+            p.add(
+                &rules::SAFETENSORS_MALFORMED,
+                format!(
+                    "{} unused bytes before tensor {:?} (a hole at {cursor}..{})",
+                    t.begin - cursor,
+                    t.name,
+                    t.begin
+                ),
+            );
+        }
+        cursor = cursor.max(t.end);
+    }
+    if cursor < data_len {
+        p.add(
+            &rules::SAFETENSORS_MALFORMED,
+            format!(
+                "{} bytes follow the last tensor in the data buffer",
+                data_len - cursor
+            ),
+        );
+    }
+}
+
+fn check_metadata(value: &serde_json::Value, p: &mut Parsed) {
+    let Some(obj) = value.as_object() else {
+        p.add(
+            &rules::SAFETENSORS_LENIENT_HEADER,
+            "__metadata__ is not an object of strings",
+        );
+        return;
+    };
+    let mut facts = BTreeMap::new();
+    for (k, v) in obj {
+        match v.as_str() {
+            Some(s) => {
+                if facts.len() < MAX_METADATA_FACTS {
+                    let mut s = s.to_string();
+                    if s.len() > MAX_METADATA_VALUE_FACT {
+                        let mut cut = MAX_METADATA_VALUE_FACT;
+                        while !s.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        s.truncate(cut);
+                    }
+                    facts.insert(k.clone(), s);
+                }
+            }
+            None => p.add(
+                &rules::SAFETENSORS_LENIENT_HEADER,
+                format!("__metadata__ value {k:?} is not a string"),
+            ),
+        }
+    }
+    p.fact("metadata", facts);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::NoSkip;
+
+    fn file(header: &str, data: &[u8]) -> Vec<u8> {
+        let mut v = (header.len() as u64).to_le_bytes().to_vec();
+        v.extend(header.as_bytes());
+        v.extend(data);
+        v
+    }
+
+    fn rules_of(bytes: &[u8]) -> (Vec<&'static str>, Parsed) {
+        let mut s = ByteStream::new(NoSkip(bytes));
+        let (p, _) = scan_safetensors(&mut s);
+        (p.findings.iter().map(|f| f.rule).collect(), p)
+    }
+
+    #[test]
+    fn valid_header_is_quiet_and_gives_facts() {
+        let h = r#"{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"b":{"dtype":"F4","shape":[4],"data_offsets":[16,18]}}  "#;
+        let (rules, p) = rules_of(&file(h, &[0u8; 18]));
+        assert!(rules.is_empty(), "{rules:?}");
+        assert_eq!(p.facts["tensor_count"], 2);
+        assert_eq!(p.facts["parameter_count"], 8);
+        assert_eq!(p.facts["metadata"]["format"], "pt");
+        assert!(p.incomplete.is_none());
+    }
+
+    #[test]
+    fn structural_errors_fire_mv601() {
+        let cases = [
+            // overlap
+            (
+                r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}}"#,
+                6,
+            ),
+            // hole
+            (
+                r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[4,8]}}"#,
+                8,
+            ),
+            // past the end
+            (
+                r#"{"a":{"dtype":"U8","shape":[8],"data_offsets":[0,8]}}"#,
+                4,
+            ),
+            // unknown dtype
+            (
+                r#"{"a":{"dtype":"X9","shape":[4],"data_offsets":[0,4]}}"#,
+                4,
+            ),
+            // shape / size mismatch
+            (
+                r#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,4]}}"#,
+                4,
+            ),
+            // trailing bytes
+            (
+                r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}"#,
+                9,
+            ),
+            // overflowing shape
+            (
+                r#"{"a":{"dtype":"F64","shape":[4294967296,4294967296,16],"data_offsets":[0,4]}}"#,
+                4,
+            ),
+            // not JSON
+            (r#"{"a": nope}"#, 0),
+        ];
+        for (h, n) in cases {
+            let (rules, _) = rules_of(&file(h, &vec![0u8; n]));
+            assert!(rules.contains(&"MV601"), "{h}: {rules:?}");
+            assert!(!rules.contains(&"MV602"), "{h}: {rules:?}");
+        }
+    }
+
+    #[test]
+    fn lenient_headers_fire_mv602() {
+        let cases = [
+            r#"  {"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}"#,
+            r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}"#,
+            r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4],"extra":1}}"#,
+            r#"{"a\u0000b":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}"#,
+            r#"{"__metadata__":{"k":1},"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}"#,
+        ];
+        for h in cases {
+            let (rules, _) = rules_of(&file(h, &[0u8; 4]));
+            assert!(rules.contains(&"MV602"), "{h}: {rules:?}");
+        }
+    }
+
+    #[test]
+    fn truncation_and_limits_are_incomplete() {
+        let (_, p) = rules_of(&[1, 2, 3]);
+        assert!(p.incomplete.is_some());
+        let mut big = (limits::MAX_SAFETENSORS_HEADER + 1).to_le_bytes().to_vec();
+        big.push(b'{');
+        let (rules, p) = rules_of(&big);
+        assert!(rules.contains(&"MV502"));
+        assert!(p.incomplete.is_some());
+        let full = file(
+            r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}"#,
+            &[0; 4],
+        );
+        for cut in 0..full.len() - 4 {
+            let (rules, p) = rules_of(&full[..cut]);
+            assert!(
+                p.incomplete.is_some() || rules.contains(&"MV601"),
+                "cut at {cut}: {rules:?}"
+            );
+        }
+    }
+}

@@ -121,6 +121,11 @@ impl Policy {
         Ok(())
     }
 
+    /// The severity the user's configuration sets for `rule`, if it sets one.
+    pub fn severity_override(&self, rule: &Rule) -> Option<Severity> {
+        self.severity_overrides.get(rule.id).copied()
+    }
+
     pub fn severity_of(&self, rule: &Rule) -> Severity {
         self.severity_overrides
             .get(rule.id)
