@@ -538,7 +538,7 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
         return Err(Stop::Truncated("padding before the tensor data"));
     }
     let data_len = file_end.saturating_sub(data_start);
-    tensors.sort_by(|a, b| (a.offset, a.nbytes).cmp(&(b.offset, b.nbytes)));
+    tensors.sort_by_key(|t| (t.offset, t.nbytes));
     let mut cursor = 0u64;
     let mut previous: Option<&str> = None;
     for t in &tensors {
@@ -630,7 +630,7 @@ mod tests {
             self.v.extend(offset.to_le_bytes());
         }
         fn data(mut self, n: usize) -> Vec<u8> {
-            while self.v.len() % 32 != 0 {
+            while !self.v.len().is_multiple_of(32) {
                 self.v.push(0);
             }
             self.v.extend(std::iter::repeat_n(0u8, n));

@@ -254,7 +254,7 @@ fn check_header(header: &[u8], data_len: u64, p: &mut Parsed, names: &mut Tensor
 
 /// Offsets must tile the buffer exactly: sorted, contiguous from 0 to its end.
 fn check_layout(tensors: &mut [Tensor], data_len: u64, p: &mut Parsed) {
-    tensors.sort_by(|a, b| (a.begin, a.end).cmp(&(b.begin, b.end)));
+    tensors.sort_by_key(|t| (t.begin, t.end));
     let mut cursor = 0u64;
     for t in tensors.iter() {
         if t.end > data_len {
