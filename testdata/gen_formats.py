@@ -1,7 +1,524 @@
 """Fixtures of the non-pickle formats: safetensors, GGUF, ONNX, Keras, TensorFlow
 SavedModel, and Hugging Face repository layouts. Called by generate.py.
+
+Everything valid is written by the real libraries pinned in requirements.txt
+(safetensors.numpy.save, gguf.GGUFWriter, keras on its numpy backend). Broken variants
+are derived from those bytes by small, documented edits: the small encoders below
+(`st_file`, `gguf_file`) are first checked to reproduce the libraries' own output byte
+for byte, then used with one field changed. Nothing malicious is ever loaded: Keras
+models with Lambda code are built by saving an inert lambda (`x * 2`) and editing the
+saved config.json text; the loader is never called on them.
+
+Directory fixtures (Hugging Face repository layouts) are one manifest entry whose
+`path` is the folder; their files are written beside it and scanned as a directory.
 """
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import pathlib
+import pickle
+import struct
+import sys
+import tempfile
+import zipfile
+
+import numpy as np
+
+import generate as g  # the registry helpers (plain_zip, FORBIDDEN); re-import is side-effect free
+
+CHATML = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content']"
+    " + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+# Server-side template injection in the shape of CVE-2024-34359: walks object's subclasses
+# to Popen. Inert here: templates are never rendered by the generator.
+SSTI = (
+    "{% for message in messages %}{{ message['content'] }}{% endfor %}"
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}"
+    "{% for c in ''.__class__.__mro__[1].__subclasses__() %}{% if c.__name__ == 'Popen' %}"
+    "{{ c(['echo', 'modelvet-fixture']).communicate() }}{% endif %}{% endfor %}"
+)
 
 
 def generate(r):
     """Adds this module's fixtures to the registry `r` (generate.Registry)."""
+    gen_safetensors(r)
+    gen_hf_layouts(r)
+    gen_gguf(r)
+    gen_keras(r)
+
+
+def add_dir(r, path, members, expect, description, rules=()):
+    """A directory fixture: one manifest entry for `path`, its files written beneath it."""
+    assert expect in g.EXPECTS and expect != "malicious", expect
+    assert path not in r.entries and path not in r.files, path
+    if expect == "finding":
+        assert rules, path
+    for name, data in members:
+        for bad in g.FORBIDDEN:
+            assert bad not in data, (path, name, bad)
+        r.extra_file(f"{path}/{name}", data)
+    entry = {"path": path, "expect": expect, "evasion_class": None, "description": description}
+    if rules:
+        entry["rules"] = list(rules)
+    r.entries[path] = entry
+
+
+def jbytes(obj, indent=2) -> bytes:
+    return (json.dumps(obj, indent=indent) + "\n").encode()
+
+
+# =============================================================== safetensors
+def st_save(tensors: dict, metadata=None) -> bytes:
+    from safetensors.numpy import load, save
+
+    data = save(tensors, metadata=metadata)
+    back = load(data)
+    assert sorted(back) == sorted(tensors)
+    for k, v in tensors.items():
+        assert back[k].dtype == v.dtype and np.array_equal(back[k], v)
+    return data
+
+
+def st_split(data: bytes):
+    n = struct.unpack("<Q", data[:8])[0]
+    return json.loads(data[8:8 + n]), data[8 + n:]
+
+
+def st_file(header, buffer: bytes, header_len=None, pad=True) -> bytes:
+    """8-byte length, header text padded with spaces to 8 bytes (as the library does), data.
+    `header` is a dict (compact JSON, insertion order) or raw text."""
+    text = header if isinstance(header, str) else json.dumps(header, separators=(",", ":"))
+    raw = text.encode()
+    if pad:
+        raw += b" " * (-len(raw) % 8)
+    n = len(raw) if header_len is None else header_len
+    return struct.pack("<Q", n) + raw + buffer
+
+
+def st_library_verdict(data: bytes) -> str:
+    """What the safetensors library (Rust crate 0.8 via Python) says about a file."""
+    from safetensors.numpy import load
+
+    try:
+        load(data)
+        return "the safetensors library loads it"
+    except Exception as e:  # noqa: BLE001  (any refusal is the answer)
+        return f"the safetensors library refuses it ({type(e).__name__})"
+
+
+def gen_safetensors(r):
+    rng = np.random.default_rng(3)
+    tensors = {
+        "embed.weight": rng.standard_normal((4, 4)).astype("<f4"),
+        "lm_head.bias": rng.standard_normal(4).astype("<f4"),
+    }
+    good = st_save(tensors, metadata={"format": "pt"})
+    header, buf = st_split(good)
+    # the encoder reproduces the library's output, so edits below change one thing only
+    assert st_file(header, buf) == good, "st_file must match safetensors.numpy.save"
+    r.benign("formats/st_tiny_pt.safetensors", good,
+             "safetensors.numpy.save of two F32 tensors with __metadata__ {format: pt}")
+    a, b = header["embed.weight"], header["lm_head.bias"]
+    assert a["data_offsets"] == [0, 64] and b["data_offsets"] == [64, 80], header
+
+    def variant(name, rule, desc, hdr=None, data=None, expect_lib_refuses=None):
+        blob = data if data is not None else st_file(hdr, buf)
+        verdict = st_library_verdict(blob)
+        if expect_lib_refuses is not None:
+            assert ("refuses" in verdict) == expect_lib_refuses, (name, verdict)
+        r.finding(f"formats/{name}", blob, [rule], f"{desc}; {verdict}")
+
+    def edited(**changes):
+        h = json.loads(json.dumps(header))
+        for key, fields in changes.items():
+            h[key.replace("__", ".")].update(fields)
+        return h
+
+    variant("st_offsets_overlap.safetensors", "MV601",
+            "lm_head.bias data_offsets [48, 64] overlap embed.weight [0, 64]",
+            hdr=edited(lm_head__bias={"data_offsets": [48, 64]}))
+    variant("st_hole_between_tensors.safetensors", "MV601",
+            "16 unreferenced bytes between the two tensors (lm_head.bias at [80, 96])",
+            data=st_file(edited(lm_head__bias={"data_offsets": [80, 96]}),
+                         buf[:64] + b"\x00" * 16 + buf[64:]))
+    variant("st_offset_beyond_file.safetensors", "MV601",
+            "lm_head.bias data_offsets [64, 80] but the data buffer ends at 64",
+            data=st_file(header, buf[:64]), expect_lib_refuses=True)
+    variant("st_unknown_dtype.safetensors", "MV601", "dtype 'F31' is not a safetensors dtype",
+            hdr=edited(embed__weight={"dtype": "F31"}), expect_lib_refuses=True)
+    variant("st_shape_bytes_mismatch.safetensors", "MV601",
+            "embed.weight shape [4, 5] (80 bytes) but data_offsets span 64 bytes",
+            hdr=edited(embed__weight={"shape": [4, 5]}), expect_lib_refuses=True)
+    variant("st_trailing_bytes.safetensors", "MV601",
+            "16 bytes after the last tensor's data",
+            data=good + b"MODELVETFIXTURE\x00")
+    variant("st_header_len_past_eof.safetensors", "MV601",
+            "header length field says 4096 bytes, more than the file holds",
+            data=st_file(header, buf, header_len=4096), expect_lib_refuses=True)
+    # accepted by the library, forbidden by the format (MV602)
+    text = json.dumps(header, separators=(",", ":"))
+    variant("st_leading_whitespace.safetensors", "MV602",
+            "header text starts with spaces and a newline before '{'",
+            hdr="  \n" + text)
+    dup = text[:-1] + ',"lm_head.bias":{"dtype":"F32","shape":[2,2],"data_offsets":[64,80]}}'
+    variant("st_duplicate_key.safetensors", "MV602",
+            "tensor key lm_head.bias appears twice (shape [4] then [2, 2]); JSON readers keep "
+            "different ones", hdr=dup)
+    variant("st_unknown_field.safetensors", "MV602",
+            "tensor entry with an extra field 'quant'",
+            hdr=edited(embed__weight={"quant": "int4"}))
+    nul = text.replace('"embed.weight"', '"embed\\u0000.weight"')
+    assert nul != text
+    variant("st_nul_in_name.safetensors", "MV602", "tensor name contains NUL (embed\\0.weight)",
+            hdr=nul)
+    meta = json.loads(text)
+    meta["__metadata__"] = {"format": "pt", "epochs": 3}
+    variant("st_metadata_non_string.safetensors", "MV602",
+            "__metadata__ value 3 is a number (the format allows only strings)", hdr=meta)
+
+    # a pickle disguised by its name: recognised by content, a plain dict (only MV501, low)
+    disguised = pickle.dumps({"epoch": 3, "step": 1200, "lr": 0.001}, protocol=4)
+    r.benign("formats/st_pickle_renamed.safetensors", disguised,
+             "pickle.dumps of a plain dict (no globals) named .safetensors: MV501 format-name-mismatch "
+             "(low) only", rules=["MV501"])
+
+
+# =============================================================== Hugging Face layouts
+def hf_config(**extra):
+    cfg = {
+        "architectures": ["LlamaForCausalLM"],
+        "bos_token_id": 1,
+        "eos_token_id": 2,
+        "hidden_size": 8,
+        "intermediate_size": 16,
+        "max_position_embeddings": 64,
+        "model_type": "llama",
+        "num_attention_heads": 2,
+        "num_hidden_layers": 1,
+        "num_key_value_heads": 2,
+        "torch_dtype": "float32",
+        "transformers_version": "4.57.1",
+        "vocab_size": 16,
+    }
+    cfg.update(extra)
+    return cfg
+
+
+def hf_tensors(seed=5):
+    rng = np.random.default_rng(seed)
+    return {
+        "model.embed_tokens.weight": rng.standard_normal((16, 8)).astype("<f4"),
+        "model.layers.0.self_attn.q_proj.weight": rng.standard_normal((8, 8)).astype("<f4"),
+        "model.layers.0.mlp.up_proj.weight": rng.standard_normal((16, 8)).astype("<f4"),
+        "model.norm.weight": np.ones(8, "<f4"),
+        "lm_head.weight": rng.standard_normal((16, 8)).astype("<f4"),
+    }
+
+
+def hf_shards(tensors, split):
+    """Two shards (names before `split` in the first) and their index."""
+    names = sorted(tensors)
+    parts = [names[:split], names[split:]]
+    files, weight_map, total = [], {}, 0
+    for i, part in enumerate(parts, 1):
+        fname = f"model-{i:05d}-of-{len(parts):05d}.safetensors"
+        data = st_save({n: tensors[n] for n in part}, metadata={"format": "pt"})
+        files.append((fname, data))
+        for n in part:
+            weight_map[n] = fname
+            total += tensors[n].nbytes
+    index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
+    return files, index
+
+
+def tokenizer_config(template):
+    return {
+        "add_bos_token": True,
+        "add_eos_token": False,
+        "bos_token": "<s>",
+        "chat_template": template,
+        "clean_up_tokenization_spaces": False,
+        "eos_token": "</s>",
+        "model_max_length": 64,
+        "tokenizer_class": "LlamaTokenizer",
+        "unk_token": "<unk>",
+    }
+
+
+README_MD = b"""---
+license: apache-2.0
+datasets:
+- modelvet/fixture-corpus
+language:
+- en
+library_name: transformers
+---
+
+# modelvet tiny llama
+
+A 1-layer, 8-wide test model for modelvet's fixtures. Random weights.
+"""
+
+GENERATION_CONFIG = {"bos_token_id": 1, "eos_token_id": 2, "max_new_tokens": 16,
+                     "transformers_version": "4.57.1"}
+
+
+def gen_hf_layouts(r):
+    tensors = hf_tensors()
+    shards, index = hf_shards(tensors, 3)
+    common = [("config.json", jbytes(hf_config())),
+              ("generation_config.json", jbytes(GENERATION_CONFIG)),
+              ("README.md", README_MD)]
+    add_dir(r, "formats/hf_sharded_ok", common + shards + [
+        ("model.safetensors.index.json", jbytes(index)),
+        ("tokenizer_config.json", jbytes(tokenizer_config(CHATML)))],
+        "benign", "Hugging Face layout: config, 2 safetensors shards and their index, "
+        "tokenizer_config.json with a ChatML chat_template, generation_config, README front matter")
+
+    single = st_save(tensors, metadata={"format": "pt"})
+    auto_map = {"AutoConfig": "configuration_x.XConfig", "AutoModelForCausalLM": "modeling_x.XForCausalLM"}
+    add_dir(r, "formats/hf_remote_code", [
+        ("config.json", jbytes(hf_config(auto_map=auto_map, model_type="x", architectures=["XForCausalLM"]))),
+        ("configuration_x.py", b'print("modelvet-fixture")\n'),
+        ("modeling_x.py", b'print("modelvet-fixture")\n'),
+        ("model.safetensors", single)],
+        "finding", "config.json auto_map points at configuration_x.py and modeling_x.py (each only "
+        "prints); loading needs trust_remote_code", rules=["MV1001", "MV1002"])
+
+    add_dir(r, "formats/hf_shard_missing", common + shards[:1] + [
+        ("model.safetensors.index.json", jbytes(index))],
+        "finding", "the index maps tensors to model-00002-of-00002.safetensors, which is absent",
+        rules=["MV1003"])
+
+    extra = st_save({"extra.weight": np.zeros(4, "<f4")}, metadata={"format": "pt"})
+    add_dir(r, "formats/hf_unlisted_shard", common + shards + [
+        ("model.safetensors.index.json", jbytes(index)),
+        ("model-extra.safetensors", extra)],
+        "finding", "a complete sharded model plus model-extra.safetensors, which the index does not list",
+        rules=["MV1003"])
+
+    # the same tensor stored in both shards; the index names only the second
+    names = sorted(tensors)
+    dup_first = st_save({n: tensors[n] for n in names[:3] + [names[3]]}, metadata={"format": "pt"})
+    add_dir(r, "formats/hf_tensor_in_two_shards", common + [
+        ("model-00001-of-00002.safetensors", dup_first), shards[1],
+        ("model.safetensors.index.json", jbytes(index))],
+        "finding", f"tensor {names[3]} is stored in both shards (the index maps it to the second)",
+        rules=["MV1003"])
+
+    ghost = json.loads(json.dumps(index))
+    ghost["weight_map"]["model.layers.0.mlp.down_proj.weight"] = shards[0][0]
+    ghost["weight_map"] = dict(sorted(ghost["weight_map"].items()))
+    add_dir(r, "formats/hf_index_tensor_absent", common + shards + [
+        ("model.safetensors.index.json", jbytes(ghost))],
+        "finding", "the index maps model.layers.0.mlp.down_proj.weight to the first shard, which "
+        "does not hold it", rules=["MV1003"])
+
+    add_dir(r, "formats/hf_chat_template_ssti", [
+        ("config.json", jbytes(hf_config())),
+        ("model.safetensors", single),
+        ("tokenizer_config.json", jbytes(tokenizer_config(SSTI)))],
+        "finding", "tokenizer_config.json chat_template walks ''.__class__.__mro__[1].__subclasses__() "
+        "to Popen (CVE-2024-34359 shape; echo only)", rules=["MV703"])
+
+    add_dir(r, "formats/hf_chat_template_jinja", [
+        ("config.json", jbytes(hf_config())),
+        ("model.safetensors", single),
+        ("chat_template.jinja", SSTI.encode() + b"\n"),
+        ("tokenizer_config.json", jbytes({k: v for k, v in tokenizer_config(None).items()
+                                          if k != "chat_template"}))],
+        "finding", "chat_template.jinja (transformers >= 4.43 layout) with the subclasses-to-Popen "
+        "injection", rules=["MV703"])
+
+
+# =============================================================== GGUF
+GGUF_MAGIC = b"GGUF"
+
+
+def gguf_types():
+    from gguf import GGMLQuantizationType, GGUFValueType
+
+    return GGUFValueType, GGMLQuantizationType
+
+
+def gguf_value(vtype, value, subtype=None, v1=False) -> bytes:
+    """One GGUF value of type `vtype` (GGUFValueType int); arrays take (subtype, list)."""
+    T, _ = gguf_types()
+    lenfmt = "<I" if v1 else "<Q"
+    simple = {T.UINT8: "<B", T.INT8: "<b", T.UINT16: "<H", T.INT16: "<h", T.UINT32: "<I",
+              T.INT32: "<i", T.FLOAT32: "<f", T.BOOL: "<?", T.UINT64: "<Q", T.INT64: "<q",
+              T.FLOAT64: "<d"}
+    if vtype == T.STRING:
+        raw = value if isinstance(value, bytes) else value.encode()
+        return struct.pack(lenfmt, len(raw)) + raw
+    if vtype == T.ARRAY:
+        out = struct.pack("<I", subtype) + struct.pack(lenfmt, len(value))
+        return out + b"".join(gguf_value(subtype, v, v1=v1) for v in value)
+    if vtype in simple:
+        return struct.pack(simple[vtype], value)
+    return value  # raw bytes for unknown types (broken variants)
+
+
+def gguf_file(kvs, tensors, data: bytes, version=3, alignment=32, n_kv=None, n_tensors=None) -> bytes:
+    """kvs: [(key, vtype, value[, subtype])]; tensors: [(name, shape(numpy order), ggml_type,
+    offset)]; data: the tensor data section. Writes what GGUFWriter writes."""
+    T, _ = gguf_types()
+    v1 = version == 1
+    cnt = "<I" if v1 else "<Q"
+    out = bytearray(GGUF_MAGIC + struct.pack("<I", version))
+    out += struct.pack(cnt, len(tensors) if n_tensors is None else n_tensors)
+    out += struct.pack(cnt, len(kvs) if n_kv is None else n_kv)
+    for kv in kvs:
+        key, vtype, value = kv[:3]
+        sub = kv[3] if len(kv) > 3 else None
+        out += gguf_value(T.STRING, key, v1=v1) + struct.pack("<I", vtype)
+        out += gguf_value(vtype, value, sub, v1=v1)
+    for name, shape, gtype, offset in tensors:
+        out += gguf_value(T.STRING, name, v1=v1) + struct.pack("<I", len(shape))
+        for d in reversed(shape):
+            out += struct.pack("<I" if v1 else "<Q", d)
+        out += struct.pack("<I", gtype) + struct.pack("<Q", offset)
+    out += b"\x00" * (-len(out) % alignment)
+    return bytes(out) + data
+
+
+def gguf_pad(b: bytes, alignment=32) -> bytes:
+    return b + b"\x00" * (-len(b) % alignment)
+
+
+def gguf_tiny(template=CHATML):
+    """The tiny llama's metadata, tensors and data as gguf_file arguments."""
+    T, Q = gguf_types()
+    rng = np.random.default_rng(11)
+    arrays = [
+        ("token_embd.weight", rng.standard_normal((16, 8)).astype("<f4")),
+        ("output_norm.weight", np.ones(8, "<f4")),
+        ("blk.0.attn_q.weight", rng.standard_normal((8, 8)).astype("<f2")),
+    ]
+    kvs = [
+        ("general.architecture", T.STRING, "llama"),
+        ("general.name", T.STRING, "modelvet-tiny"),
+        ("general.file_type", T.UINT32, 1),
+        ("llama.context_length", T.UINT32, 64),
+        ("llama.embedding_length", T.UINT32, 8),
+        ("llama.block_count", T.UINT32, 1),
+        ("tokenizer.chat_template", T.STRING, template),
+    ]
+    tensors, data = [], b""
+    for name, arr in arrays:
+        gtype = Q.F32 if arr.dtype == np.float32 else Q.F16
+        tensors.append((name, arr.shape, gtype, len(data)))
+        data += gguf_pad(arr.tobytes())
+    return kvs, tensors, data, arrays
+
+
+def gguf_write(template=CHATML) -> bytes:
+    """The tiny llama written by gguf.GGUFWriter and read back with gguf.GGUFReader."""
+    import gguf
+
+    _, _, _, arrays = gguf_tiny(template)
+    with tempfile.TemporaryDirectory(prefix="modelvet-gguf-") as tmp:
+        path = pathlib.Path(tmp) / "tiny.gguf"
+        w = gguf.GGUFWriter(str(path), "llama")
+        w.add_name("modelvet-tiny")
+        w.add_file_type(1)  # LlamaFileType.MOSTLY_F16
+        w.add_context_length(64)
+        w.add_embedding_length(8)
+        w.add_block_count(1)
+        w.add_chat_template(template)
+        for name, arr in arrays:
+            w.add_tensor(name, arr)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+        data = path.read_bytes()
+        rd = gguf.GGUFReader(str(path))
+        assert [t.name for t in rd.tensors] == [n for n, _ in arrays]
+        for t, (_, arr) in zip(rd.tensors, arrays):
+            assert np.array_equal(np.asarray(t.data).reshape(arr.shape), arr)
+        del rd
+    return data
+
+
+def gen_gguf(r):
+    T, Q = gguf_types()
+    good = gguf_write()
+    kvs, tensors, data, _ = gguf_tiny()
+    assert gguf_file(kvs, tensors, data) == good, "gguf_file must match GGUFWriter"
+    r.benign("formats/gguf_tiny_llama.gguf", good,
+             "gguf.GGUFWriter v3: llama metadata, ChatML tokenizer.chat_template, two F32 and one F16 tensor")
+
+    ssti = gguf_write(SSTI)
+    assert gguf_file(*gguf_tiny(SSTI)[:3]) == ssti
+    r.finding("formats/gguf_chat_template_ssti.gguf", ssti, ["MV703"],
+              "GGUFWriter file whose tokenizer.chat_template walks __subclasses__ to Popen "
+              "(CVE-2024-34359 shape; echo only)")
+
+    def bad(name, rule, desc, blob):
+        r.finding(f"formats/{name}", blob, [rule], desc)
+
+    kv2 = kvs[:2] + [("general.modelvet_fixture", 13, struct.pack("<I", 7))] + kvs[2:]
+    bad("gguf_unknown_value_type.gguf", "MV701", "metadata value type 13 (types end at 12)",
+        gguf_file(kv2, tensors, data))
+    t5 = tensors[:1] + [("output_norm.weight", (1, 1, 1, 1, 8), Q.F32, tensors[1][3])] + tensors[2:]
+    bad("gguf_n_dims_5.gguf", "MV701", "tensor output_norm.weight has n_dims 5 (at most 4)",
+        gguf_file(kvs, t5, data))
+    far = tensors[:2] + [(tensors[2][0], tensors[2][1], tensors[2][2], len(data) + 4096)]
+    bad("gguf_offset_beyond_file.gguf", "MV701",
+        "tensor blk.0.attn_q.weight's offset points 4096 bytes past the end of the data", gguf_file(kvs, far, data))
+    # shift the F16 tensor by 4 bytes (data grows by 4 so it still fits): misaligned, no overlap
+    off = tensors[2][3]
+    mis = tensors[:2] + [(tensors[2][0], tensors[2][1], tensors[2][2], off + 4)]
+    bad("gguf_misaligned_offset.gguf", "MV701",
+        f"tensor blk.0.attn_q.weight at offset {off + 4}, not a multiple of the alignment 32",
+        gguf_file(kvs, mis, gguf_pad(data[:off] + b"\x00" * 4 + data[off:])))
+    ovl = tensors[:1] + [(tensors[1][0], tensors[1][1], tensors[1][2], 0)] + tensors[2:]
+    bad("gguf_overlapping_tensors.gguf", "MV701",
+        "output_norm.weight at offset 0 overlaps token_embd.weight", gguf_file(kvs, ovl, data))
+    # alignment 48: the layout is consistent with 48, which is not a power of two
+    t48, d48 = [], b""
+    for name, shape, gtype, o in tensors:
+        nb = int(np.prod(shape)) * (4 if gtype == Q.F32 else 2)
+        raw = data[o:o + nb]
+        t48.append((name, shape, gtype, len(d48)))
+        d48 += gguf_pad(raw, 48)
+    bad("gguf_alignment_not_pow2.gguf", "MV701", "general.alignment is 48 (must be a power of two)",
+        gguf_file(kvs + [("general.alignment", T.UINT32, 48)], t48, d48, alignment=48))
+    kvu = kvs[:1] + [(b"general.\xff\xfename", T.STRING, "modelvet-tiny")] + kvs[2:]
+    bad("gguf_invalid_utf8_key.gguf", "MV701", "metadata key general.\\xff\\xfename is not UTF-8",
+        gguf_file(kvu, tensors, data))
+    kvd = kvs + [("general.name", T.STRING, "modelvet-tiny-second")]
+    bad("gguf_duplicate_key.gguf", "MV702", "metadata key general.name appears twice",
+        gguf_file(kvd, tensors, data))
+    td = tensors + [(tensors[1][0], tensors[1][1], tensors[1][2], len(data))]
+    bad("gguf_duplicate_tensor.gguf", "MV702",
+        "tensor name output_norm.weight appears twice, at different offsets",
+        gguf_file(kvs, td, data + gguf_pad(np.zeros(8, "<f4").tobytes())))
+    kvt = kvs + [("tokenizer.chat_template", T.STRING, SSTI)]
+    r.finding("formats/gguf_duplicate_chat_template.gguf", gguf_file(kvt, tensors, data),
+              ["MV702", "MV703"], "tokenizer.chat_template appears twice: ChatML first, then the "
+              "subclasses-to-Popen injection (readers keeping the first see a benign template)")
+
+    # truncation: the file ends inside the metadata (in the chat template string)
+    cut = good.index(CHATML.encode()) + 10
+    r.add("formats/gguf_truncated_header.gguf", good[:cut], "incomplete",
+          "GGUFWriter file cut inside the tokenizer.chat_template value: the header cannot be read")
+
+    # older versions: v2 has v3's layout; v1 uses u32 counts, string lengths and dims
+    r.benign("formats/gguf_v2_tiny.gguf", gguf_file(kvs, tensors, data, version=2),
+             "the tiny llama as GGUF version 2 (same encoding as v3)")
+    r.add("formats/gguf_v1_tiny.gguf", gguf_file(kvs, tensors, data, version=1), "incomplete-or-clean",
+          "the tiny llama as GGUF version 1 (u32 counts, lengths and dims); llama.cpp no longer "
+          "loads v1: parsing it fully or declaring it unsupported are both right")
+
+
+# =============================================================== Keras
+def gen_keras(r):
+    pass
