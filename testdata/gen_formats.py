@@ -520,5 +520,269 @@ def gen_gguf(r):
 
 
 # =============================================================== Keras
+# marshal.dumps of the code of `lambda x: x * 2` and of
+# `lambda x: __import__('os').system('echo modelvet-fixture') or x`, both compiled with the
+# file name "<modelvet-fixture>" by CPython 3.11.7 and frozen here (marshal output depends on
+# reference counts and the source path). Keras writes a lambda's code exactly like this:
+# base64.encodebytes(marshal.dumps(fn.__code__)). Neither is ever unmarshalled here.
+LAMBDA_DOUBLE_HEX = (
+    "e30100000000000000000000000200000003000000f30c00000097007c0064017a050000530029024ee9020000"
+    "00a9002901da0178730100000020fa123c6d6f64656c7665742d666978747572653efa083c6c616d6264613e72"
+    "0600000001000000730a00000080008821886189258000f300000000"
+)
+LAMBDA_SHELL_HEX = (
+    "e30100000000000000000000000300000003000000f34a00000097007401000000000000000000006401a60100"
+    "00ab010000000000000000a00100000000000000000000000000000000000000006402a6010000ab0100000000"
+    "0000000070017c00530029034eda026f737a156563686f206d6f64656c7665742d666978747572652902da0a5f"
+    "5f696d706f72745f5fda0673797374656d2901da0178730100000020fa123c6d6f64656c7665742d6669787475"
+    "72653efa083c6c616d6264613e720700000001000000732200000080008d2a9054d10a1ad40a1ad70a21d20a21"
+    "d02239d10a3ad40a3ad00a3fb8618000f300000000"
+)
+FIXED_DATE_SAVED = "1980-01-01@00:00:00"
+
+
+def marshal_b64(hexcode: str) -> str:
+    return base64.encodebytes(bytes.fromhex(hexcode)).decode("ascii")
+
+
+def keras_module():
+    """keras on its numpy backend (the variable must be set before the first import)."""
+    os.environ["KERAS_BACKEND"] = "numpy"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import absl.logging
+    import keras
+
+    absl.logging.set_verbosity(absl.logging.ERROR)
+    assert keras.backend.backend() == "numpy", keras.backend.backend()
+    keras.utils.set_random_seed(0)
+    return keras
+
+
+def normalise_shared_ids(text: str) -> str:
+    """shared_object_id is id() of a Python object: renumber them 1, 2, ... in order."""
+    import re
+
+    ids = {}
+
+    def sub(m):
+        ids.setdefault(m.group(1), len(ids) + 1)
+        return f'"shared_object_id": {ids[m.group(1)]}'
+
+    return re.sub(r'"shared_object_id": (\d+)', sub, text)
+
+
+def keras_save(model, edit=None, config_bytes=None) -> bytes:
+    """model.save(...keras), re-packed deterministically: shared ids renumbered, date_saved
+    fixed, member dates 1980-01-01. `edit(config_dict)` changes the config; `config_bytes`
+    replaces config.json outright."""
+    with tempfile.TemporaryDirectory(prefix="modelvet-keras-") as tmp:
+        path = pathlib.Path(tmp) / "model.keras"
+        model.save(str(path))
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            assert all(i.compress_type == zipfile.ZIP_STORED for i in infos)
+            members = [(i.filename, z.read(i.filename)) for i in infos]
+    out = []
+    for name, data in members:
+        if name == "metadata.json":
+            meta = json.loads(data)
+            meta["date_saved"] = FIXED_DATE_SAVED
+            data = json.dumps(meta).encode()
+        elif name == "config.json":
+            text = normalise_shared_ids(data.decode())
+            if edit is not None:
+                cfg = json.loads(text)
+                edit(cfg)
+                text = json.dumps(cfg)
+            data = config_bytes if config_bytes is not None else text.encode()
+        out.append((name, data))
+    assert [n for n, _ in out] == ["metadata.json", "config.json", "model.weights.h5"], out
+    return g.plain_zip(out)
+
+
+def keras_h5(model, edit=None) -> bytes:
+    """model.save(...h5) (Keras' legacy HDF5 writer); `edit` changes the model_config attribute."""
+    import h5py
+
+    with tempfile.TemporaryDirectory(prefix="modelvet-keras-") as tmp:
+        path = pathlib.Path(tmp) / "model.h5"
+        model.save(str(path))
+        if edit is not None:
+            with h5py.File(path, "r+") as f:
+                cfg = json.loads(f.attrs["model_config"])
+                edit(cfg)
+                f.attrs["model_config"] = json.dumps(cfg)
+        return path.read_bytes()
+
+
+def keras_layers(cfg):
+    """Every layer dict of a saved Sequential/Functional config."""
+    return cfg["config"]["layers"]
+
+
+def set_lambda_code(hexcode):
+    def edit(cfg):
+        n = 0
+        for layer in keras_layers(cfg):
+            fn = layer["config"].get("function")
+            if isinstance(fn, dict) and fn.get("class_name") == "__lambda__":
+                fn["config"]["code"] = marshal_b64(hexcode)
+                n += 1
+        assert n == 1, cfg
+    return edit
+
+
+def modelvet_double(x):
+    """A named function for Lambda layers (serialised as a function reference)."""
+    return x * 2
+
+
 def gen_keras(r):
-    pass
+    import h5py
+
+    keras = keras_module()
+    L = keras.layers
+
+    def dense_model():
+        m = keras.Sequential([keras.Input((4,), name="features"), L.Dense(3, activation="relu", name="hidden"),
+                              L.Dense(2, name="logits")], name="tiny_dense")
+        m.compile(optimizer="adam", loss="mse", metrics=["mae"])
+        return m
+
+    dense = dense_model()
+    r.benign("formats/keras_dense_ok.keras", keras_save(dense),
+             "keras 3.15 Sequential (Input, Dense relu, Dense), compiled with adam/mse/mae, saved as .keras")
+    r.benign("formats/keras_dense_ok.h5", keras_h5(dense),
+             "the same model saved with Keras' legacy HDF5 writer (model_config, training_config attributes)")
+
+    # functional model: wrappers, a nested Sequential, a shared layer, objects in compile_config
+    inp = keras.Input((5, 4), name="seq_in")
+    x = L.TimeDistributed(L.Dense(3, name="td_dense"), name="time_dist")(inp)
+    x = L.Bidirectional(L.LSTM(2, name="lstm"), name="bidir")(x)
+    shared = L.Dense(4, activation="tanh", kernel_regularizer=keras.regularizers.L2(0.01),
+                     kernel_constraint=keras.constraints.MaxNorm(2.0), name="shared")
+    a, b = shared(x), shared(x)
+    x = L.Add(name="add")([a, b])
+    head = keras.Sequential([keras.Input((4,)), L.Dense(2, name="h1"), L.Dense(1, activation="sigmoid",
+                                                                             name="h2")], name="head")
+    out = head(x)
+    func = keras.Model(inp, out, name="wrapped_functional")
+    func.compile(optimizer=keras.optimizers.SGD(0.01), loss=keras.losses.BinaryCrossentropy(),
+                 metrics=[keras.metrics.AUC(name="auc")])
+    r.benign("formats/keras_functional_nested.keras", keras_save(func),
+             "keras 3.15 functional model: TimeDistributed(Dense), Bidirectional(LSTM), a shared Dense "
+             "with regularizer and constraint, Add, a nested Sequential; SGD/BinaryCrossentropy/AUC")
+
+    def lambda_model(fn):
+        return keras.Sequential([keras.Input((4,), name="features"), L.Lambda(fn, name="double"),
+                                 L.Dense(2, name="logits")], name="with_lambda")
+
+    with np.errstate(all="ignore"):  # Keras traces the (inert) lambda on placeholder arrays
+        lam = lambda_model(lambda x: x * 2)  # serialised, then its code is replaced
+    r.finding("formats/keras_lambda.keras", keras_save(lam, edit=set_lambda_code(LAMBDA_DOUBLE_HEX)),
+              ["MV901"], "Lambda layer whose function is a __lambda__: base64 marshal of `lambda x: x * 2`")
+    r.finding("formats/keras_lambda.h5", keras_h5(lam, edit=set_lambda_code(LAMBDA_DOUBLE_HEX)),
+              ["MV901"], "the Lambda model saved with Keras' legacy HDF5 writer (model_config attribute)")
+    r.finding("formats/keras_lambda_shell.keras", keras_save(lam, edit=set_lambda_code(LAMBDA_SHELL_HEX)),
+              ["MV901"], "Lambda code is marshal of `lambda x: __import__('os').system('echo "
+              "modelvet-fixture') or x` (CVE-2024-3660 shape)")
+
+    with np.errstate(all="ignore"):
+        named = lambda_model(modelvet_double)
+
+    def function_ref(module, name, arguments=None):
+        def edit(cfg):
+            layer = keras_layers(cfg)[1]
+            fn = layer["config"]["function"]
+            assert fn["class_name"] == "function" and fn["config"] == "modelvet_double", fn
+            fn["module"], fn["config"] = module, name
+            if arguments is not None:
+                layer["config"]["arguments"] = arguments
+        return edit
+
+    r.finding("formats/keras_lambda_os_system.keras",
+              keras_save(named, edit=function_ref("os", "system")), ["MV902"],
+              "Lambda function reference {module: os, class_name: function, config: system} "
+              "(CVE-2025-1550 shape: any importable function)")
+    r.finding("formats/keras_get_file_gadget.keras",
+              keras_save(named, edit=function_ref("keras.utils", "get_file", {
+                  "origin": "http://127.0.0.1:9/modelvet-fixture", "fname": "/tmp/modelvet-fixture"})),
+              ["MV904"], "Lambda function reference keras.utils.get_file with origin/fname arguments "
+              "(CVE-2025-8747 shape)")
+
+    def unsafe_then_lambda(cfg):
+        layers = keras_layers(cfg)
+        gadget = json.loads(json.dumps(layers[1]))
+        fn = gadget["config"]["function"]
+        fn["module"], fn["config"] = "keras.config", "enable_unsafe_deserialization"
+        gadget["config"]["name"] = "unsafe"
+        layers[1]["config"]["function"] = {"class_name": "__lambda__", "config": {
+            "code": marshal_b64(LAMBDA_SHELL_HEX), "defaults": None, "closure": None}}
+        layers.insert(1, gadget)
+
+    r.finding("formats/keras_enable_unsafe.keras", keras_save(named, edit=unsafe_then_lambda),
+              ["MV904", "MV901"], "a Lambda calling keras.config.enable_unsafe_deserialization, then a "
+              "Lambda with marshal code (CVE-2025-9906 shape)")
+    r.finding("formats/keras_load_model_gadget.keras",
+              keras_save(named, edit=function_ref("keras.models", "load_model", {"safe_mode": False})),
+              ["MV904"], "Lambda function reference keras.models.load_model with arguments "
+              "{safe_mode: false}")
+
+    def add_tfsm(cfg):
+        layers = keras_layers(cfg)
+        layers.insert(2, {"module": "keras.layers", "class_name": "TFSMLayer", "config": {
+            "name": "tfsm", "trainable": False, "dtype": layers[1]["config"]["dtype"],
+            "filepath": "/tmp/modelvet-fixture/saved_model", "call_endpoint": "serve",
+            "call_training_endpoint": None}, "registered_name": None,
+            "build_config": {"input_shape": [None, 3]}})
+
+    r.finding("formats/keras_tfsmlayer.keras", keras_save(dense, edit=add_tfsm), ["MV904"],
+              "config.json with a TFSMLayer loading /tmp/modelvet-fixture/saved_model "
+              "(CVE-2026-1462 shape: a SavedModel loaded during deserialisation)")
+
+    @keras.saving.register_keras_serializable(package="ModelvetFixture")
+    class ScaleLayer(L.Layer):
+        def __init__(self, factor=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def call(self, x):
+            return x * self.factor
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
+    custom = keras.Sequential([keras.Input((4,), name="features"), ScaleLayer(name="scale"),
+                               L.Dense(2, name="logits")], name="with_custom")
+    blob = keras_save(custom)
+    assert b'"registered_name": "ModelvetFixture>ScaleLayer"' in blob
+    r.finding("formats/keras_custom_object.keras", blob, ["MV903"],
+              "custom layer registered as ModelvetFixture>ScaleLayer (module gen_formats); the loader "
+              "must provide its code")
+
+    r.finding("formats/keras_config_not_json.keras",
+              keras_save(dense, config_bytes=b'{"module": "keras", "class_name": "Sequential", '),
+              ["MV905"], "a .keras archive whose config.json is cut off (not JSON)")
+
+    # Keras 2 legacy HDF5: Lambda `function` as [base64 marshal, defaults, closure] with
+    # function_type "lambda" (written with h5py: Keras 2 is not installed)
+    k2 = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4], "dtype": "float32",
+                                                "sparse": False, "ragged": False, "name": "input_1"}},
+        {"class_name": "Lambda", "config": {
+            "name": "lambda", "trainable": True, "dtype": "float32",
+            "function": [marshal_b64(LAMBDA_SHELL_HEX), None, None], "function_type": "lambda",
+            "module": "__main__", "output_shape": None, "output_shape_type": "raw",
+            "output_shape_module": None, "arguments": {}}}]},
+        "keras_version": "2.15.0", "backend": "tensorflow"}
+    with tempfile.TemporaryDirectory(prefix="modelvet-keras-") as tmp:
+        path = pathlib.Path(tmp) / "k2.h5"
+        with h5py.File(path, "w") as f:
+            f.attrs["keras_version"] = "2.15.0"
+            f.attrs["backend"] = "tensorflow"
+            f.attrs["model_config"] = json.dumps(k2)
+            f.create_group("model_weights").attrs["layer_names"] = np.array([b"input_1", b"lambda"])
+        k2_h5 = path.read_bytes()
+    r.finding("formats/keras2_lambda_legacy.h5", k2_h5, ["MV901"],
+              "Keras 2 style legacy HDF5 (written with h5py): Lambda function [base64 marshal, null, null] "
+              "with function_type lambda; the code calls os.system('echo modelvet-fixture')")
