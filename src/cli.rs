@@ -20,7 +20,7 @@ Exit codes:
   3  usage error, bad configuration, or internal failure";
 
 fn version() -> &'static str {
-    concat!(env!("CARGO_PKG_VERSION"), " (rules ", "2026.11.1", ")")
+    concat!(env!("CARGO_PKG_VERSION"), " (rules ", "2026.11.2", ")")
 }
 
 #[derive(Parser, Debug)]

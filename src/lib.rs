@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod formats;
 pub mod limits;
+pub mod model_dir;
 pub mod policy;
 pub mod report;
 pub mod rules;

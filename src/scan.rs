@@ -11,10 +11,12 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::formats::compress::{self, Budget};
+use crate::formats::hub::{self, ShardIndex};
 use crate::formats::pickle::{self, PickleContext, StorageRef};
 use crate::formats::sniff::{self, Detected, SNIFF_LEN};
-use crate::formats::{numpy, sevenz, tar, torch, zip};
+use crate::formats::{gguf, numpy, safetensors, sevenz, tar, torch, zip, Parsed};
 use crate::limits::{self, LimitHit};
+use crate::model_dir;
 use crate::policy::Policy;
 use crate::report::{Artifact, ArtifactKind, Finding, Status};
 use crate::rules;
@@ -63,6 +65,10 @@ pub struct Scanner<'o> {
     pub artifacts: Vec<Artifact>,
     budget: Rc<Budget>,
     files_done: usize,
+    /// Tensor names of every parsed safetensors file, by artifact path (for shard indexes).
+    tensor_names: BTreeMap<String, Vec<String>>,
+    /// Shard indexes found, by artifact path.
+    shard_indexes: Vec<(String, ShardIndex)>,
 }
 
 /// Scans every input (files, directories, `-` for stdin). Fails only for usage errors
@@ -73,6 +79,8 @@ pub fn scan_inputs(inputs: &[String], opts: &ScanOptions) -> Result<Vec<Artifact
         artifacts: Vec::new(),
         budget: Rc::new(Budget::default()),
         files_done: 0,
+        tensor_names: BTreeMap::new(),
+        shard_indexes: Vec::new(),
     };
     for input in inputs {
         if input == "-" {
@@ -89,6 +97,14 @@ pub fn scan_inputs(inputs: &[String], opts: &ScanOptions) -> Result<Vec<Artifact
     }
     if scanner.opts.progress && io::stderr().is_terminal() {
         eprint!("\r\x1b[2K");
+    }
+    let indexes = std::mem::take(&mut scanner.shard_indexes);
+    for (path, finding) in
+        model_dir::cross_check(&scanner.artifacts, &indexes, &scanner.tensor_names)
+    {
+        if let Some(idx) = scanner.artifacts.iter().position(|a| a.path == path) {
+            scanner.add_finding(idx, finding);
+        }
     }
     Ok(scanner.artifacts)
 }
@@ -343,6 +359,17 @@ impl Scanner<'_> {
         a.findings.push(f);
     }
 
+    /// Copies a format parser's outcome onto the artifact.
+    fn apply(&mut self, idx: usize, parsed: Parsed) {
+        for f in parsed.findings {
+            self.add_finding(idx, f);
+        }
+        self.artifacts[idx].facts.extend(parsed.facts);
+        if let Some(reason) = parsed.incomplete {
+            self.artifacts[idx].mark_incomplete(reason);
+        }
+    }
+
     fn limit(&mut self, idx: usize, hit: LimitHit) {
         self.add_finding(
             idx,
@@ -457,8 +484,22 @@ impl Scanner<'_> {
                 Detected::Text | Detected::Image | Detected::Empty => {
                     self.artifacts[idx].kind = ArtifactKind::NotModel;
                     self.artifacts[idx].expected = false;
+                    if detected == Detected::Text {
+                        if let Some(role) = hub::role_of(&name) {
+                            self.scan_hub_text(stream, idx, role, &node);
+                        }
+                    }
                 }
-                Detected::Safetensors | Detected::Gguf | Detected::Hdf5 => {
+                Detected::Safetensors => {
+                    let (parsed, names) = safetensors::scan_safetensors(stream);
+                    self.apply(idx, parsed);
+                    self.tensor_names.insert(node.path.clone(), names);
+                }
+                Detected::Gguf => {
+                    let parsed = gguf::scan_gguf(stream);
+                    self.apply(idx, parsed);
+                }
+                Detected::Hdf5 => {
                     self.artifacts[idx].mark_incomplete(format!(
                         "{} is recognised but its parser is not in this release",
                         detected.name()
@@ -495,6 +536,23 @@ impl Scanner<'_> {
         }
         self.artifacts[idx].size = stream.position() - start;
         (idx, storages)
+    }
+
+    /// A Hugging Face repository text file whose role its name gives (config, template,
+    /// Python, shard index, model card).
+    fn scan_hub_text(&mut self, stream: &mut Stream<'_>, idx: usize, role: hub::Role, node: &Node) {
+        let cap = limits::MAX_JSON_BYTES as usize;
+        let text = stream.read_bytes(cap + 1);
+        let mut parsed = Parsed::default();
+        if text.len() > cap {
+            parsed.limit(LimitHit::JsonBytes);
+        } else if let Some(index) = hub::inspect(role, &node.path, &text, &mut parsed) {
+            if node.member.is_none() {
+                self.shard_indexes.push((node.path.clone(), index));
+            }
+        }
+        self.artifacts[idx].set_fact("role", format!("{role:?}"));
+        self.apply(idx, parsed);
     }
 
     fn scan_pickle(

@@ -11,7 +11,7 @@ use crate::rules::{self, Rule};
 
 /// Version of the JSON report layout, bumped on any incompatible change to
 /// `schemas/report.schema.json`.
-pub const REPORT_SCHEMA_VERSION: &str = "1.0.0";
+pub const REPORT_SCHEMA_VERSION: &str = "1.1.0";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -275,6 +275,8 @@ pub struct Report {
     pub inputs: Vec<String>,
     pub summary: Summary,
     pub artifacts: Vec<Artifact>,
+    /// Directories that are one model, with their files.
+    pub models: Vec<crate::model_dir::ModelGroup>,
 }
 
 pub const EXIT_CLEAN: i32 = 0;
@@ -334,6 +336,7 @@ impl Report {
             tool: ToolInfo::default(),
             inputs,
             summary,
+            models: crate::model_dir::group(&artifacts),
             artifacts,
         }
     }

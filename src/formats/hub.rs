@@ -1,0 +1,408 @@
+//! The text files of a Hugging Face repository that change what runs or describe the
+//! model: `config.json` (custom code through `auto_map`), `tokenizer_config.json` and
+//! `chat_template.jinja` (chat templates), Python files, shard indexes and the model
+//! card's YAML front matter. A text file's role is given by its name; its content is
+//! still parsed, never trusted.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::formats::{template, Parsed};
+use crate::report::Finding;
+use crate::rules;
+use crate::source::hex;
+
+/// Longest list of values kept for a fact.
+const MAX_FACT_ITEMS: usize = 64;
+/// Longest string kept for a fact.
+const MAX_FACT_STRING: usize = 1024;
+
+/// A shard index (`model.safetensors.index.json`, `pytorch_model.bin.index.json`):
+/// tensor name to shard file name.
+#[derive(Debug, Clone, Default)]
+pub struct ShardIndex {
+    pub weight_map: BTreeMap<String, String>,
+}
+
+/// What a text file's name says it is in a Hub repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    ModelConfig,
+    TokenizerConfig,
+    ProcessorChatTemplate,
+    ChatTemplate,
+    Python,
+    ShardIndex,
+    ModelCard,
+}
+
+pub fn role_of(path: &str) -> Option<Role> {
+    let base = path.rsplit(['/', '!', '\\']).next().unwrap_or(path);
+    let lower = base.to_ascii_lowercase();
+    Some(match lower.as_str() {
+        "config.json" => Role::ModelConfig,
+        "tokenizer_config.json" => Role::TokenizerConfig,
+        "chat_template.json" | "processor_config.json" => Role::ProcessorChatTemplate,
+        "readme.md" => Role::ModelCard,
+        _ if lower.ends_with(".jinja") => Role::ChatTemplate,
+        _ if lower.ends_with(".py") => Role::Python,
+        _ if lower.ends_with(".index.json") => Role::ShardIndex,
+        _ => return None,
+    })
+}
+
+fn short(s: &str) -> String {
+    let mut end = s.len().min(MAX_FACT_STRING);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+fn parse_json(text: &[u8], what: &str, p: &mut Parsed) -> Option<serde_json::Value> {
+    match serde_json::from_slice::<serde_json::Value>(text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            // Not a finding: transformers refuses to load it, so nothing runs from it.
+            p.fact("parse_error", format!("{what} is not valid JSON: {e}"));
+            p.incomplete(format!("{what} is not valid JSON"));
+            None
+        }
+    }
+}
+
+/// `auto_map` entries: `"AutoModel": "modeling_x.XModel"` or, for code in another
+/// repository, `"org/repo--modeling_x.XModel"`; tokenizers map to `[slow, fast]` lists.
+fn auto_map_targets(v: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(map) = v.get("auto_map").and_then(|m| m.as_object()) {
+        for (class, target) in map {
+            let targets: Vec<&str> = match target {
+                serde_json::Value::String(s) => vec![s.as_str()],
+                serde_json::Value::Array(a) => a.iter().filter_map(|t| t.as_str()).collect(),
+                _ => Vec::new(),
+            };
+            for t in targets {
+                out.push(format!("{class} -> {t}"));
+            }
+        }
+    }
+    out
+}
+
+fn check_auto_map(v: &serde_json::Value, file: &str, p: &mut Parsed) {
+    let targets = auto_map_targets(v);
+    if targets.is_empty() {
+        return;
+    }
+    let remote: Vec<&String> = targets.iter().filter(|t| t.contains("--")).collect();
+    let mut f = Finding::new(
+        &rules::REPO_REMOTE_CODE,
+        format!(
+            "{file} maps {} class(es) to Python code in {}: loading needs trust_remote_code",
+            targets.len(),
+            if remote.is_empty() {
+                "this repository"
+            } else {
+                "other repositories"
+            }
+        ),
+    )
+    .detail(targets.join("; "));
+    f.location.opcode = Some("auto_map".into());
+    p.push(f);
+    p.fact(
+        "auto_map",
+        targets.into_iter().take(MAX_FACT_ITEMS).collect::<Vec<_>>(),
+    );
+}
+
+/// Checks every chat template in a tokenizer or processor config: a string, or a list
+/// of `{name, template}` objects.
+fn check_config_templates(v: &serde_json::Value, file: &str, p: &mut Parsed) {
+    let mut digests = BTreeMap::new();
+    match v.get("chat_template") {
+        Some(serde_json::Value::String(t)) => {
+            template::check(t.as_bytes(), file, None, p);
+            digests.insert("default".to_string(), hex(&Sha256::digest(t.as_bytes())));
+        }
+        Some(serde_json::Value::Array(list)) => {
+            for item in list {
+                let name = item.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+                if let Some(t) = item.get("template").and_then(|t| t.as_str()) {
+                    template::check(t.as_bytes(), &format!("{file} ({name})"), None, p);
+                    digests.insert(short(name), hex(&Sha256::digest(t.as_bytes())));
+                }
+            }
+        }
+        _ => {}
+    }
+    if !digests.is_empty() {
+        p.fact("chat_template_sha256", digests);
+    }
+}
+
+fn string_facts(v: &serde_json::Value, keys: &[&str], p: &mut Parsed) {
+    for key in keys {
+        match v.get(*key) {
+            Some(serde_json::Value::String(s)) => p.fact(key, short(s)),
+            Some(n @ serde_json::Value::Number(_)) => p.fact(key, n),
+            Some(serde_json::Value::Array(a)) => p.fact(
+                key,
+                a.iter()
+                    .filter_map(|x| x.as_str())
+                    .take(MAX_FACT_ITEMS)
+                    .map(short)
+                    .collect::<Vec<_>>(),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Inspects a text file by its role. `text` is the whole file (the caller bounds it by
+/// `MAX_JSON_BYTES`). Returns the shard index when the file is one.
+pub fn inspect(role: Role, path: &str, text: &[u8], p: &mut Parsed) -> Option<ShardIndex> {
+    let file = path.rsplit(['/', '!']).next().unwrap_or(path);
+    match role {
+        Role::ModelConfig => {
+            let v = parse_json(text, file, p)?;
+            string_facts(
+                &v,
+                &[
+                    "architectures",
+                    "model_type",
+                    "torch_dtype",
+                    "dtype",
+                    "transformers_version",
+                    "_name_or_path",
+                    "max_position_embeddings",
+                    "vocab_size",
+                ],
+                p,
+            );
+            check_auto_map(&v, file, p);
+            if v.get("trust_remote_code").and_then(|t| t.as_bool()) == Some(true) {
+                p.add(
+                    &rules::REPO_REMOTE_CODE,
+                    format!("{file} sets trust_remote_code"),
+                );
+            }
+        }
+        Role::TokenizerConfig | Role::ProcessorChatTemplate => {
+            let v = parse_json(text, file, p)?;
+            string_facts(&v, &["tokenizer_class", "processor_class"], p);
+            check_auto_map(&v, file, p);
+            check_config_templates(&v, file, p);
+        }
+        Role::ChatTemplate => {
+            template::check(text, file, None, p);
+            p.fact("chat_template_sha256", hex(&Sha256::digest(text)));
+        }
+        Role::Python => {
+            let lines = text.iter().filter(|&&c| c == b'\n').count();
+            p.push(
+                Finding::new(
+                    &rules::REPO_PYTHON_FILE,
+                    format!("{file} is Python source ({lines} lines) shipped with the model"),
+                )
+                .detail(format!("sha256 {}", hex(&Sha256::digest(text)))),
+            );
+        }
+        Role::ShardIndex => {
+            let v = parse_json(text, file, p)?;
+            let Some(map) = v.get("weight_map").and_then(|m| m.as_object()) else {
+                p.add(
+                    &rules::SHARD_INDEX_MISMATCH,
+                    format!("{file} has no weight_map object"),
+                );
+                return None;
+            };
+            let mut index = ShardIndex::default();
+            for (tensor, shard) in map {
+                match shard.as_str() {
+                    Some(s) => {
+                        index.weight_map.insert(tensor.clone(), s.to_string());
+                    }
+                    None => p.add(
+                        &rules::SHARD_INDEX_MISMATCH,
+                        format!("{file}: the shard of {tensor:?} is not a file name"),
+                    ),
+                }
+            }
+            let shards: std::collections::BTreeSet<&String> = index.weight_map.values().collect();
+            p.fact("shard_count", shards.len());
+            p.fact("tensor_count", index.weight_map.len());
+            if let Some(total) = v.pointer("/metadata/total_size") {
+                p.fact("total_size", total);
+            }
+            return Some(index);
+        }
+        Role::ModelCard => {
+            let card = front_matter(text);
+            if !card.is_empty() {
+                p.fact("model_card", card);
+            }
+        }
+    }
+    None
+}
+
+/// The model card's YAML front matter, reduced to the keys a BOM needs. Only the
+/// simple forms model cards use are read (`key: value`, `key: [a, b]`, `- item` lists);
+/// anything else is left out, never guessed.
+pub fn front_matter(text: &[u8]) -> BTreeMap<String, serde_json::Value> {
+    const KEYS: &[&str] = &[
+        "license",
+        "license_name",
+        "license_link",
+        "datasets",
+        "base_model",
+        "base_model_relation",
+        "language",
+        "library_name",
+        "pipeline_tag",
+        "tags",
+        "model_name",
+        "model-index",
+    ];
+    let mut out = BTreeMap::new();
+    let text = String::from_utf8_lossy(text);
+    let mut lines = text.lines();
+    if lines.next().map(str::trim_end) != Some("---") {
+        return out;
+    }
+    let mut current: Option<(String, Vec<serde_json::Value>)> = None;
+    let flush = |cur: &mut Option<(String, Vec<serde_json::Value>)>,
+                 out: &mut BTreeMap<String, serde_json::Value>| {
+        if let Some((k, items)) = cur.take() {
+            if !items.is_empty() {
+                out.insert(k, serde_json::Value::Array(items));
+            }
+        }
+    };
+    for line in lines.take(10_000) {
+        if line.trim_end() == "---" {
+            break;
+        }
+        if let Some(item) = line.trim_start().strip_prefix("- ") {
+            if line.starts_with([' ', '-']) {
+                if let Some((_, items)) = current.as_mut() {
+                    if items.len() < MAX_FACT_ITEMS {
+                        items.push(unquote(item).into());
+                    }
+                }
+                continue;
+            }
+        }
+        if line.starts_with(' ') || line.starts_with('\t') {
+            continue;
+        }
+        flush(&mut current, &mut out);
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let key = key.trim();
+        if !KEYS.contains(&key) || key == "model-index" {
+            continue;
+        }
+        let value = value.trim();
+        if value.is_empty() {
+            current = Some((key.to_string(), Vec::new()));
+        } else if let Some(inner) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+            let items: Vec<serde_json::Value> = inner
+                .split(',')
+                .map(|s| unquote(s.trim()).into())
+                .filter(|s: &serde_json::Value| s.as_str().is_some_and(|s| !s.is_empty()))
+                .take(MAX_FACT_ITEMS)
+                .collect();
+            out.insert(key.to_string(), serde_json::Value::Array(items));
+        } else {
+            out.insert(key.to_string(), unquote(value).into());
+        }
+    }
+    flush(&mut current, &mut out);
+    out
+}
+
+fn unquote(s: &str) -> String {
+    let s = s.trim();
+    let s = s
+        .strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .or_else(|| s.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')))
+        .unwrap_or(s);
+    short(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(path: &str, text: &str) -> Parsed {
+        let mut p = Parsed::default();
+        inspect(role_of(path).unwrap(), path, text.as_bytes(), &mut p);
+        p
+    }
+
+    fn ids(p: &Parsed) -> Vec<&'static str> {
+        p.findings.iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn auto_map_fires_and_plain_config_is_quiet() {
+        let p = run(
+            "m/config.json",
+            r#"{"architectures":["X"],"auto_map":{"AutoModel":"modeling_x.XModel","AutoConfig":"org/other--configuration_x.XConfig"}}"#,
+        );
+        assert_eq!(ids(&p), vec!["MV1001"]);
+        let p = run(
+            "m/config.json",
+            r#"{"architectures":["BertModel"],"model_type":"bert"}"#,
+        );
+        assert!(ids(&p).is_empty());
+        assert_eq!(p.facts["model_type"], "bert");
+    }
+
+    #[test]
+    fn templates_in_tokenizer_configs_are_checked() {
+        let p = run(
+            "tokenizer_config.json",
+            r#"{"chat_template":[{"name":"default","template":"{{ messages }}"},{"name":"tool_use","template":"{{ cycler.__init__.__globals__ }}"}]}"#,
+        );
+        assert_eq!(ids(&p), vec!["MV703"]);
+        let p = run(
+            "tokenizer_config.json",
+            r#"{"chat_template":"{% for m in messages %}{{ m.content }}{% endfor %}"}"#,
+        );
+        assert!(ids(&p).is_empty());
+    }
+
+    #[test]
+    fn python_files_and_indexes() {
+        assert_eq!(ids(&run("x/modeling_x.py", "print(1)\n")), vec!["MV1002"]);
+        let mut p = Parsed::default();
+        let idx = inspect(
+            Role::ShardIndex,
+            "model.safetensors.index.json",
+            br#"{"metadata":{"total_size":8},"weight_map":{"a":"s1.safetensors","b":"s2.safetensors"}}"#,
+            &mut p,
+        )
+        .unwrap();
+        assert_eq!(idx.weight_map.len(), 2);
+        assert_eq!(p.facts["shard_count"], 2);
+    }
+
+    #[test]
+    fn model_card_front_matter() {
+        let card = front_matter(
+            b"---\nlicense: apache-2.0\ndatasets:\n  - squad\n  - 'glue'\ntags: [a, b]\nextra: x\n---\n# Title\n",
+        );
+        assert_eq!(card["license"], "apache-2.0");
+        assert_eq!(card["datasets"], serde_json::json!(["squad", "glue"]));
+        assert_eq!(card["tags"], serde_json::json!(["a", "b"]));
+        assert!(!card.contains_key("extra"));
+        assert!(front_matter(b"# no front matter\n").is_empty());
+    }
+}

@@ -1,0 +1,270 @@
+//! Directories that are one model: a Hugging Face layout (config.json beside weights, a
+//! shard index), a TensorFlow SavedModel, a diffusers pipeline. The scanner reports
+//! every file; this module groups them and cross-checks shard indexes against the
+//! shards that were actually parsed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::formats::hub::ShardIndex;
+use crate::limits;
+use crate::report::{Artifact, Finding, Status};
+use crate::rules;
+
+/// One model made of several files.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelGroup {
+    /// The directory, as the scanned paths spell it.
+    pub path: String,
+    /// `huggingface`, `saved-model`, `diffusers` or `sharded`.
+    pub layout: &'static str,
+    /// Top-level artifact paths that belong to the model.
+    pub files: Vec<String>,
+    /// The worst status of its files.
+    pub status: Status,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub facts: serde_json::Map<String, serde_json::Value>,
+}
+
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+fn base(path: &str) -> &str {
+    path.rsplit_once('/').map_or(path, |(_, b)| b)
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+fn is_weight_format(format: &str) -> bool {
+    !matches!(
+        format,
+        "text" | "image" | "empty" | "unrecognized" | "unknown" | "directory" | "symlink"
+    )
+}
+
+/// What marks a directory as a model, strongest first.
+fn layout_marker(files: &[&Artifact]) -> Option<&'static str> {
+    let names: BTreeSet<&str> = files.iter().map(|a| base(&a.path)).collect();
+    if names.contains("saved_model.pb") || names.contains("saved_model.pbtxt") {
+        return Some("saved-model");
+    }
+    if names.contains("model_index.json") {
+        return Some("diffusers");
+    }
+    let has_weights = files.iter().any(|a| is_weight_format(&a.format));
+    if names.contains("config.json") && has_weights {
+        return Some("huggingface");
+    }
+    if names.iter().any(|n| n.ends_with(".index.json")) {
+        return Some("sharded");
+    }
+    None
+}
+
+/// Groups the top-level artifacts of directory scans into models. A model directory
+/// inside another one (a diffusers component, a SavedModel's assets) belongs to the
+/// outer model.
+pub fn group(artifacts: &[Artifact]) -> Vec<ModelGroup> {
+    let mut by_dir: BTreeMap<&str, Vec<&Artifact>> = BTreeMap::new();
+    for a in artifacts.iter().filter(|a| a.member.is_none()) {
+        by_dir.entry(parent(&a.path)).or_default().push(a);
+    }
+    let mut roots: Vec<(&str, &'static str)> = by_dir
+        .iter()
+        .filter_map(|(dir, files)| layout_marker(files).map(|l| (*dir, l)))
+        .collect();
+    // Keep only the outermost root of nested ones (sorted, so parents come first).
+    roots.sort();
+    let mut kept: Vec<(&str, &'static str)> = Vec::new();
+    for (dir, layout) in roots {
+        let nested = kept
+            .iter()
+            .any(|(outer, _)| outer.is_empty() || dir.starts_with(&format!("{outer}/")));
+        if !nested {
+            kept.push((dir, layout));
+        }
+    }
+    kept.into_iter()
+        .take(limits::MAX_MODEL_FILES)
+        .map(|(dir, layout)| build_group(dir, layout, artifacts))
+        .collect()
+}
+
+fn build_group(dir: &str, layout: &'static str, artifacts: &[Artifact]) -> ModelGroup {
+    let prefix = format!("{dir}/");
+    let members: Vec<&Artifact> = artifacts
+        .iter()
+        .filter(|a| dir.is_empty() || a.file.starts_with(&prefix))
+        .collect();
+    let mut files: Vec<String> = members
+        .iter()
+        .filter(|a| a.member.is_none())
+        .map(|a| a.path.clone())
+        .collect();
+    files.truncate(limits::MAX_MODEL_FILES);
+    let status = if members.iter().any(|a| a.status == Status::Error) {
+        Status::Error
+    } else if members.iter().any(|a| a.counts_as_incomplete()) {
+        Status::Incomplete
+    } else {
+        Status::Complete
+    };
+    let mut facts = serde_json::Map::new();
+    let mut formats: BTreeMap<String, u64> = BTreeMap::new();
+    let mut total: u64 = 0;
+    for a in members.iter().filter(|a| a.member.is_none()) {
+        total = total.saturating_add(a.size);
+        if is_weight_format(&a.format) {
+            *formats.entry(a.format.clone()).or_default() += 1;
+        }
+    }
+    facts.insert("total_bytes".into(), total.into());
+    if let Ok(v) = serde_json::to_value(&formats) {
+        facts.insert("weight_formats".into(), v);
+    }
+    let own = |name: &str| {
+        members
+            .iter()
+            .find(|a| a.member.is_none() && a.path == join(dir, name))
+    };
+    if let Some(config) = own("config.json") {
+        for key in ["architectures", "model_type", "auto_map"] {
+            if let Some(v) = config.facts.get(key) {
+                facts.insert(key.into(), v.clone());
+            }
+        }
+    }
+    if let Some(card) = own("README.md").and_then(|a| a.facts.get("model_card")) {
+        facts.insert("model_card".into(), card.clone());
+    }
+    ModelGroup {
+        path: if dir.is_empty() {
+            ".".into()
+        } else {
+            dir.into()
+        },
+        layout,
+        files,
+        status,
+        facts,
+    }
+}
+
+/// Weight files a shard index of this name is responsible for.
+fn same_family(index_name: &str, file_name: &str) -> bool {
+    if index_name.ends_with(".safetensors.index.json") {
+        file_name.ends_with(".safetensors")
+    } else if let Some(stem) = index_name.strip_suffix(".bin.index.json") {
+        file_name.starts_with(stem) && file_name.ends_with(".bin")
+    } else {
+        false
+    }
+}
+
+/// Cross-checks each shard index against the files beside it: every listed shard exists,
+/// every tensor is in the shard the index names and in no other, and no weight file of the
+/// index's kind is left out. Returns the findings with the index path they belong to.
+pub fn cross_check(
+    artifacts: &[Artifact],
+    indexes: &[(String, ShardIndex)],
+    tensor_names: &BTreeMap<String, Vec<String>>,
+) -> Vec<(String, Finding)> {
+    let mut out = Vec::new();
+    for (index_path, index) in indexes {
+        let dir = parent(index_path);
+        let index_name = base(index_path);
+        let mut findings = Vec::new();
+        let shards: BTreeSet<&String> = index.weight_map.values().collect();
+        let present: BTreeSet<&str> = artifacts
+            .iter()
+            .filter(|a| a.member.is_none() && parent(&a.path) == dir)
+            .map(|a| base(&a.path))
+            .collect();
+        for shard in &shards {
+            if shard.contains('/') || shard.contains('\\') || shard.contains("..") {
+                findings.push(Finding::new(
+                    &rules::SHARD_INDEX_MISMATCH,
+                    format!("{index_name} names the shard {shard:?} outside its directory"),
+                ));
+            } else if !present.contains(shard.as_str()) {
+                findings.push(Finding::new(
+                    &rules::SHARD_INDEX_MISMATCH,
+                    format!("{index_name} lists the shard {shard} but it is not there"),
+                ));
+            }
+        }
+        for name in &present {
+            if same_family(index_name, name) && !shards.contains(&name.to_string()) {
+                findings.push(Finding::new(
+                    &rules::SHARD_INDEX_MISMATCH,
+                    format!("the weight file {name} is not listed in {index_name}"),
+                ));
+            }
+        }
+        // Tensor membership, for shards whose tensor names were parsed (safetensors).
+        let mut holder: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for shard in &shards {
+            if let Some(names) = tensor_names.get(&join(dir, shard)) {
+                for t in names {
+                    holder.entry(t.as_str()).or_default().push(shard.as_str());
+                }
+            }
+        }
+        let mut problems = Vec::new();
+        for (tensor, shard) in &index.weight_map {
+            let parsed = tensor_names.contains_key(&join(dir, shard));
+            match holder.get(tensor.as_str()) {
+                Some(h) if h.len() > 1 => problems.push(format!(
+                    "{tensor} is in {} shards ({})",
+                    h.len(),
+                    h.join(", ")
+                )),
+                Some(h) if h[0] != shard.as_str() => problems.push(format!(
+                    "{tensor} is listed in {shard} but stored in {}",
+                    h[0]
+                )),
+                None if parsed => problems.push(format!(
+                    "{tensor} is listed in {shard} but not stored there"
+                )),
+                _ => {}
+            }
+        }
+        for (tensor, h) in &holder {
+            if !index.weight_map.contains_key(*tensor) {
+                problems.push(format!(
+                    "{tensor} (in {}) is not in the index",
+                    h.join(", ")
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            let shown: Vec<&String> = problems.iter().take(20).collect();
+            findings.push(
+                Finding::new(
+                    &rules::SHARD_INDEX_MISMATCH,
+                    format!(
+                        "{index_name} and its shards disagree about {} tensor(s)",
+                        problems.len()
+                    ),
+                )
+                .detail(
+                    shown
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            );
+        }
+        out.extend(findings.into_iter().map(|f| (index_path.clone(), f)));
+    }
+    out
+}
