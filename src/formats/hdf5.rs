@@ -1300,4 +1300,107 @@ mod tests {
             Err(Hdf5Error::Malformed(_))
         ));
     }
+
+    /// A version 2 attribute message (version 3 adds the name character set).
+    fn attribute_v23(version: u8, name: &str, datatype: &[u8], data: &[u8]) -> Vec<u8> {
+        let space = vec![2, 0, 0, 0]; // version 2 scalar
+        let mut m = vec![version, 0];
+        m.extend(le(name.len() as u64 + 1, 2));
+        m.extend(le(datatype.len() as u64, 2));
+        m.extend(le(space.len() as u64, 2));
+        if version == 3 {
+            m.push(1); // UTF-8
+        }
+        m.extend(name.as_bytes());
+        m.push(0);
+        m.extend(datatype);
+        m.extend(space);
+        m.extend(data);
+        m
+    }
+
+    /// Version 2 object header messages with creation order fields.
+    fn messages_v2(messages: &[(u8, Vec<u8>)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, (t, data)) in messages.iter().enumerate() {
+            out.push(*t);
+            out.extend(le(data.len() as u64, 2));
+            out.push(0);
+            out.extend(le(i as u64, 2));
+            out.extend(data);
+        }
+        out
+    }
+
+    /// A version 2 superblock and an OHDR root object header (times, attribute phase
+    /// change values, creation order, a 2-byte chunk size) whose chunk 0 holds
+    /// `chunk0` and a 3-byte gap; `tail` is appended after its checksum.
+    fn file_v2(chunk0: &[u8], tail: &[u8]) -> Vec<u8> {
+        let mut f = SIGNATURE.to_vec();
+        f.extend([2, O as u8, O as u8, 0]);
+        f.extend(le(0, O)); // base address
+        f.extend([0xFF; O]); // superblock extension
+        f.extend(le(0, O)); // end of file (not checked)
+        f.extend(le(48, O)); // root object header
+        f.extend([0; 4]); // checksum (not verified)
+        assert_eq!(f.len(), 48);
+        f.extend(b"OHDR");
+        f.extend([2, 0x20 | 0x10 | 0x04 | 0x01]);
+        f.extend([7; 16]); // times
+        f.extend([8, 0, 6, 0]); // max compact, min dense
+        f.extend(le(chunk0.len() as u64 + 3, 2));
+        f.extend(chunk0);
+        f.extend([0; 3]); // gap
+        f.extend([0; 4]); // checksum
+        f.extend(tail);
+        f
+    }
+
+    #[test]
+    fn version_2_object_header_with_ochk() {
+        let hello = attribute_v23(3, "a", &string_type(5), b"hello");
+        let mut info = vec![0, 0];
+        info.extend([0xFF; 2 * O]); // no fractal heap, no name index
+                                    // chunk 0: attribute, attribute info, continuation (fixed length: 1 + 2 + 1 + 2
+                                    // header bytes and 16 bytes of data each).
+        let head_len = 6 + hello.len() + 6 + info.len() + 6 + 2 * O;
+        let ochk_at = 48 + 4 + 2 + 16 + 4 + 2 + head_len as u64 + 3 + 4;
+        let world = attribute_v23(2, "b", &string_type(5), b"world");
+        let mut ochk = b"OCHK".to_vec();
+        ochk.extend(messages_v2(&[(MSG_ATTRIBUTE as u8, world)]));
+        ochk.extend([0; 4]);
+        let mut cont = le(ochk_at, O);
+        cont.extend(le(ochk.len() as u64, O));
+        let chunk0 = messages_v2(&[
+            (MSG_ATTRIBUTE as u8, hello),
+            (MSG_ATTRIBUTE_INFO as u8, info.clone()),
+            (MSG_CONTINUATION as u8, cont),
+        ]);
+        assert_eq!(chunk0.len(), head_len);
+        let f = file_v2(&chunk0, &ochk);
+        let root = read_root_attributes(&f).unwrap();
+        assert_eq!(root.superblock_version, 2);
+        assert_eq!(names(&root), ["a", "b"]);
+        assert_eq!(get(&root, "a"), &text("hello"));
+        assert_eq!(get(&root, "b"), &text("world"));
+
+        // Without its signature the continuation chunk is malformed.
+        let mut bad = f.clone();
+        bad[ochk_at as usize] = b'X';
+        assert!(matches!(
+            read_root_attributes(&bad),
+            Err(Hdf5Error::Malformed(m)) if m.contains("OCHK")
+        ));
+
+        // A fractal heap address in the attribute info message: dense storage.
+        let mut dense = f.clone();
+        let info_at = f.windows(info.len()).position(|w| w == info).unwrap();
+        dense[info_at + 2..info_at + 2 + O].copy_from_slice(&le(4096, O));
+        assert_eq!(
+            read_root_attributes(&dense),
+            Err(Hdf5Error::Unsupported(
+                "attributes in dense storage (fractal heap)".into()
+            ))
+        );
+    }
 }
