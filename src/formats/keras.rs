@@ -216,7 +216,7 @@ pub fn check_config(json: &[u8], source: ConfigSource) -> Parsed {
                 let class = map.get("class_name").and_then(Value::as_str);
                 if let Some(class) = class {
                     w.p.fact("model_class", quote(class));
-                } else if source.needs_class_name() {
+                } else if source.needs_class_name() && !looks_like_training_config(map) {
                     w.malformed(format!(
                         "Keras {} has no string class_name at the top level",
                         source.label()
@@ -239,6 +239,14 @@ pub fn check_config(json: &[u8], source: ConfigSource) -> Parsed {
     };
     drop_iteratively(root);
     parsed
+}
+
+/// A legacy `training_config` attribute (loss, metrics, optimizer_config), which callers
+/// may pass as [`ConfigSource::LegacyH5`]: it has no top-level `class_name` by design.
+fn looks_like_training_config(map: &serde_json::Map<String, Value>) -> bool {
+    ["optimizer_config", "loss", "metrics", "loss_weights"]
+        .iter()
+        .any(|k| map.contains_key(*k))
 }
 
 /// Reads `metadata.json` of a `.keras` archive: facts `keras_version` and `backend`.
@@ -1074,7 +1082,10 @@ mod tests {
             let p = inline(bad, ConfigSource::LegacyH5);
             assert_eq!(rules_of(&p), ["MV905"], "{bad}");
         }
-        // training configs and keras metadata need no class_name
+        // training configs and keras metadata need no class_name; a training config
+        // passed as the model_config source is recognised by its keys
+        let training = r#"{"loss": "mse", "metrics": ["mae"], "optimizer_config": {"class_name": "Adam", "config": {}}}"#;
+        assert!(inline(training, ConfigSource::LegacyH5).findings.is_empty());
         let p = inline(
             r#"{"loss": "mse", "metrics": ["mae"], "optimizer_config": {"class_name": "Adam", "config": {}}}"#,
             ConfigSource::LegacyH5TrainingConfig,
