@@ -575,6 +575,35 @@ pub fn scan_prefix(prefix: &[u8], max_fields: usize) -> Result<Vec<PrefixField<'
     Ok(out)
 }
 
+/// A minimal protobuf encoder for tests of the parsers built on the walker.
+#[cfg(test)]
+pub(crate) mod encode {
+    pub fn varint(mut v: u64, out: &mut Vec<u8>) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+
+    /// Appends a length-delimited field.
+    pub fn len_field(out: &mut Vec<u8>, field: u32, body: &[u8]) {
+        varint(u64::from(field) << 3 | 2, out);
+        varint(body.len() as u64, out);
+        out.extend_from_slice(body);
+    }
+
+    /// Appends a varint field.
+    pub fn varint_field(out: &mut Vec<u8>, field: u32, value: u64) {
+        varint(u64::from(field) << 3, out);
+        varint(value, out);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
