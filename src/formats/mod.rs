@@ -19,6 +19,7 @@ pub mod sevenz;
 pub mod sniff;
 pub mod tar;
 pub mod template;
+pub mod tf_ops;
 pub mod torch;
 pub mod zip;
 
