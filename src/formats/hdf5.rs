@@ -13,9 +13,12 @@
 //! them. Other datatypes (numbers, compounds, ...) are reported by class, not decoded.
 //!
 //! Every read is bounds-checked against the file; the number of object header messages
-//! and continuation blocks is bounded by [`limits::MAX_HDF5_MESSAGES`], and everything
-//! read for attributes (attribute messages, global heap collections, values) by one
-//! budget of [`limits::MAX_HDF5_ATTRIBUTE_BYTES`] per call.
+//! and continuation blocks is bounded by [`limits::MAX_HDF5_MESSAGES`] (a continuation
+//! block seen twice is a loop, hence malformed), and everything read for attributes
+//! (attribute messages, global heap collections, variable-length values) by one budget
+//! of [`limits::MAX_HDF5_ATTRIBUTE_BYTES`] per call, so overlapping structures cannot
+//! multiply the work. A value whose declared size exceeds the limit is reported before
+//! anything is read for it. Nothing recurses.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
@@ -1047,7 +1050,8 @@ mod tests {
             }
         }
         let took = start.elapsed();
-        assert!(took < Duration::from_secs(20), "{runs} reads took {took:?}");
+        // About 4 s in a debug build and under 1 s in release on one core.
+        assert!(took < Duration::from_secs(15), "{runs} reads took {took:?}");
     }
 
     // ---- hand-built files for the paths h5py does not write
