@@ -1096,6 +1096,13 @@ mod tests {
             "onnx/local_function.onnx",
             "onnx/truncated.onnx",
             "onnx/external_ok/external_ok.onnx",
+            "onnx/ext_traversal.onnx",
+            "onnx/ext_ort_mem_addr.onnx",
+            "onnx/ext_offset_beyond/ext_offset_beyond.onnx",
+            "onnx/custom_domain.onnx",
+            "onnx/subgraph_custom_domain.onnx",
+            "onnx/training_info.onnx",
+            "onnx/malformed_wire_type.onnx",
         ] {
             let data = std::fs::read(fixture(rel)).unwrap();
             assert!(looks_like_onnx(&data), "{rel}");
