@@ -14,7 +14,9 @@ use crate::formats::compress::{self, Budget};
 use crate::formats::hub::{self, ShardIndex};
 use crate::formats::pickle::{self, PickleContext, StorageRef};
 use crate::formats::sniff::{self, Detected, SNIFF_LEN};
-use crate::formats::{gguf, numpy, safetensors, sevenz, tar, torch, zip, Parsed};
+use crate::formats::{
+    gguf, hdf5, keras, numpy, onnx, safetensors, savedmodel, sevenz, tar, torch, zip, Parsed,
+};
 use crate::limits::{self, LimitHit};
 use crate::model_dir;
 use crate::policy::Policy;
@@ -42,6 +44,9 @@ struct Node {
     /// The user named it, or its name claims a model format.
     expected: bool,
     pickle_ctx: PickleContext,
+    /// The directory holding the file on disk, for formats that reference files beside
+    /// them (ONNX external data). None for members and standard input.
+    disk_dir: Option<PathBuf>,
 }
 
 impl Node {
@@ -56,6 +61,7 @@ impl Node {
             depth: self.depth + 1,
             expected: sniff::name_claims_model(name),
             pickle_ctx: ctx,
+            disk_dir: None,
         }
     }
 }
@@ -227,6 +233,7 @@ impl Scanner<'_> {
             depth: 0,
             expected: true,
             pickle_ctx: PickleContext::Plain,
+            disk_dir: None,
         };
         let spooled = (|| -> io::Result<File> {
             let path = std::env::temp_dir().join(format!("modelvet-stdin-{}", std::process::id()));
@@ -258,6 +265,13 @@ impl Scanner<'_> {
             depth: 0,
             expected: explicit || sniff::name_claims_model(display),
             pickle_ctx: PickleContext::Plain,
+            disk_dir: path.parent().map(|d| {
+                if d.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    d.to_path_buf()
+                }
+            }),
         };
         match File::open(path) {
             Ok(f) => {
@@ -389,7 +403,7 @@ impl Scanner<'_> {
     ) -> (usize, Vec<StorageRef>) {
         let detected = known.unwrap_or_else(|| self.sniff_source(&*src));
         match detected {
-            Detected::Zip | Detected::SevenZip => {
+            Detected::Zip | Detected::SevenZip | Detected::Hdf5 => {
                 let idx = self.new_artifact(&node);
                 self.artifacts[idx].format = detected.name().into();
                 self.artifacts[idx].size = src.len();
@@ -397,6 +411,8 @@ impl Scanner<'_> {
                     self.limit(idx, LimitHit::NestingDepth);
                 } else if detected == Detected::Zip {
                     self.scan_zip(src, idx, &node);
+                } else if detected == Detected::Hdf5 {
+                    self.scan_hdf5(&*src, idx);
                 } else {
                     self.scan_7z(src, idx, &node);
                 }
@@ -480,7 +496,20 @@ impl Scanner<'_> {
                 Detected::Npy => self.scan_npy(stream, idx, &node),
                 d if d.is_compressed_stream() => self.scan_compressed(stream, idx, &node, d),
                 Detected::Tar => self.scan_tar(stream, idx, &node),
-                Detected::Zip | Detected::SevenZip => self.scan_buffered(stream, idx, &node),
+                Detected::Zip | Detected::SevenZip | Detected::Hdf5 => {
+                    self.scan_buffered(stream, idx, &node)
+                }
+                Detected::Text | Detected::Empty if sniff::name_claims_model(&name) => {
+                    // A model name over text: a Git LFS pointer, a cut-off download, a
+                    // decoy. What the name promised was not there to check.
+                    let a = &mut self.artifacts[idx];
+                    a.kind = ArtifactKind::NotModel;
+                    a.expected = true;
+                    a.mark_incomplete(format!(
+                        "the name claims a model, but the content is {}",
+                        detected.name()
+                    ));
+                }
                 Detected::Text | Detected::Image | Detected::Empty => {
                     self.artifacts[idx].kind = ArtifactKind::NotModel;
                     self.artifacts[idx].expected = false;
@@ -499,12 +528,17 @@ impl Scanner<'_> {
                     let parsed = gguf::scan_gguf(stream);
                     self.apply(idx, parsed);
                 }
-                Detected::Hdf5 => {
-                    self.artifacts[idx].mark_incomplete(format!(
-                        "{} is recognised but its parser is not in this release",
-                        detected.name()
-                    ));
-                    self.artifacts[idx].expected = true;
+                Detected::SavedModel => {
+                    let parsed = savedmodel::scan_saved_model(stream);
+                    self.apply(idx, parsed);
+                }
+                Detected::Onnx => {
+                    let ctx = node
+                        .disk_dir
+                        .clone()
+                        .map(|model_dir| onnx::ExternalDataContext { model_dir });
+                    let parsed = onnx::scan_onnx(stream, ctx.as_ref());
+                    self.apply(idx, parsed);
                 }
                 _ => {
                     let a = &mut self.artifacts[idx];
@@ -722,10 +756,72 @@ impl Scanner<'_> {
             return;
         }
         let src: Arc<dyn ReadAt> = Arc::new(buf);
-        if self.artifacts[idx].format == "zip" {
-            self.scan_zip(src, idx, node);
-        } else {
-            self.scan_7z(src, idx, node);
+        match self.artifacts[idx].format.as_str() {
+            "zip" => self.scan_zip(src, idx, node),
+            "hdf5" => self.scan_hdf5(&*src, idx),
+            _ => self.scan_7z(src, idx, node),
+        }
+    }
+
+    /// HDF5: the root group's attributes. A Keras legacy model keeps its architecture
+    /// (and with it any Lambda code) in `model_config`; weight files have none. Dataset
+    /// contents are numbers and are not read.
+    fn scan_hdf5(&mut self, src: &dyn ReadAt, idx: usize) {
+        let root = match hdf5::read_root_attributes(src) {
+            Ok(root) => root,
+            Err(hdf5::Hdf5Error::Limit(hit)) => return self.limit(idx, hit),
+            Err(e) => return self.artifacts[idx].mark_incomplete(e.to_string()),
+        };
+        let a = &mut self.artifacts[idx];
+        a.set_fact("superblock_version", root.superblock_version);
+        if root.end_of_file > src.len() {
+            // Findings from the attributes still stand; the datasets past the end do not.
+            a.mark_incomplete(format!(
+                "truncated HDF5: the superblock records {} bytes, the file has {}",
+                root.end_of_file,
+                src.len()
+            ));
+        }
+        let names: Vec<&str> = root.attributes.iter().map(|x| x.name.as_str()).collect();
+        a.set_fact("root_attributes", &names);
+        let text = |name: &str| {
+            root.attributes
+                .iter()
+                .find_map(|x| match (&x.value, x.name == name) {
+                    (hdf5::AttrValue::Text(t), true) => Some(t.clone()),
+                    _ => None,
+                })
+        };
+        for key in ["keras_version", "backend"] {
+            if let Some(v) = text(key) {
+                a.set_fact(key, String::from_utf8_lossy(&v));
+            }
+        }
+        if root.attributes.iter().any(|x| x.name == "model_config") {
+            a.format = "keras-h5".into();
+            match text("model_config") {
+                Some(config) => {
+                    let parsed = keras::check_config(&config, keras::ConfigSource::LegacyH5);
+                    self.apply(idx, parsed);
+                }
+                None => {
+                    self.add_finding(
+                        idx,
+                        Finding::new(
+                            &rules::KERAS_MALFORMED,
+                            "the model_config attribute is not a string",
+                        ),
+                    );
+                    self.artifacts[idx].mark_incomplete("model_config is not a string");
+                }
+            }
+            if let Some(training) = text("training_config") {
+                let mut parsed =
+                    keras::check_config(&training, keras::ConfigSource::LegacyH5TrainingConfig);
+                // Facts describe the model, not the training setup.
+                parsed.facts.clear();
+                self.apply(idx, parsed);
+            }
         }
     }
 
@@ -783,7 +879,14 @@ impl Scanner<'_> {
             (Some(_), false) => PickleContext::TorchZip,
             _ => node.pickle_ctx,
         };
-        let kind = if torchscript {
+        let keras_archive = torch_root.is_none()
+            && names.contains("config.json")
+            && (names.contains("metadata.json")
+                || names.contains("model.weights.h5")
+                || names.contains("model.weights.npz"));
+        let kind = if keras_archive {
+            "keras"
+        } else if torchscript {
             "torchscript"
         } else if torch_root.is_some() {
             "torch-zip"
@@ -808,6 +911,10 @@ impl Scanner<'_> {
         let mut code_files = Vec::new();
         let mut skipped_members = 0usize;
         for entry in order {
+            if keras_archive && (entry.name == "config.json" || entry.name == "metadata.json") {
+                self.check_keras_json(&src, entry, idx);
+                continue;
+            }
             if let Some(root) = &torch_root {
                 if let Some(key) = entry.name.strip_prefix(&format!("{root}data/")) {
                     if storages.iter().any(|s| s.key == key) {
@@ -858,6 +965,36 @@ impl Scanner<'_> {
             let files: BTreeMap<String, String> = code_files.into_iter().collect();
             self.artifacts[idx].set_fact("torchscript_code", files);
         }
+    }
+
+    /// A `.keras` archive's config.json (the architecture, where code hides) or
+    /// metadata.json (versions); findings go on the archive.
+    fn check_keras_json(&mut self, src: &Arc<dyn ReadAt>, entry: &zip::Entry, idx: usize) {
+        let cap = limits::MAX_JSON_BYTES;
+        let mut text = Vec::new();
+        let read = member_reader(src, entry, self.budget.clone())
+            .map_err(|e| e.to_string())
+            .and_then(|r| {
+                r.take(cap + 1)
+                    .read_to_end(&mut text)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = read {
+            self.artifacts[idx].mark_incomplete(format!("cannot read {}: {e}", entry.name));
+            return;
+        }
+        if text.len() as u64 > cap {
+            return self.limit(idx, LimitHit::JsonBytes);
+        }
+        let mut parsed = if entry.name == "config.json" {
+            keras::check_config(&text, keras::ConfigSource::KerasV3Archive)
+        } else {
+            keras::check_metadata(&text)
+        };
+        for f in &mut parsed.findings {
+            f.location.member = Some(entry.name.clone());
+        }
+        self.apply(idx, parsed);
     }
 
     fn read_torchscript_code(

@@ -132,6 +132,18 @@ fn every_rule_fires_on_its_input() {
         ),
         ("MV502", fixture("limits/gzip_bomb_300mb.pkl.gz")),
     ];
+    // The format fixtures declare the rules they fire in the manifest.
+    let mut cases = cases;
+    for entry in manifest() {
+        for rule in &entry.rules {
+            let id = CATALOG
+                .iter()
+                .find(|r| r.id == rule)
+                .expect("manifest names catalog rules")
+                .id;
+            cases.push((id, fixture(&entry.path)));
+        }
+    }
     let covered: BTreeSet<&str> = cases.iter().map(|(r, _)| *r).collect();
     let all: BTreeSet<&str> = CATALOG.iter().map(|r| r.id).collect();
     assert_eq!(covered, all, "every catalog rule needs a firing case here");
@@ -157,4 +169,30 @@ fn benign_corpus_is_quiet() {
     }
     let expected: BTreeSet<&str> = ["MV104", "MV202"].into_iter().collect();
     assert!(fired.is_subset(&expected), "benign files raised {fired:?}");
+    // Benign format fixtures fire at most the (info or low) rules their entry declares.
+    for entry in manifest()
+        .iter()
+        .filter(|e| e.expect == "benign" && e.path.starts_with("formats/"))
+    {
+        let fired = rules_fired(&fixture(&entry.path));
+        let declared: BTreeSet<&str> = entry.rules.iter().map(String::as_str).collect();
+        assert!(
+            fired.is_subset(&declared),
+            "benign {} raised {fired:?}, declares {declared:?}",
+            entry.path
+        );
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Entry {
+    path: String,
+    expect: String,
+    #[serde(default)]
+    rules: Vec<String>,
+}
+
+fn manifest() -> Vec<Entry> {
+    let text = std::fs::read_to_string(fixture("manifest.json")).expect("manifest");
+    serde_json::from_str(&text).expect("manifest parses")
 }

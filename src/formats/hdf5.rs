@@ -30,6 +30,8 @@ use crate::source::ReadAt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hdf5Root {
     pub superblock_version: u8,
+    /// Absolute end-of-file address the superblock records; a shorter file was cut off.
+    pub end_of_file: u64,
     pub attributes: Vec<Attribute>,
 }
 
@@ -332,12 +334,12 @@ impl<'a> Reader<'a> {
     }
 
     /// Parses the superblock; returns its version and the root object header address.
-    fn superblock(&mut self) -> Result<(u8, u64)> {
+    fn superblock(&mut self) -> Result<(u8, u64, u64)> {
         let at = self.find_signature()?;
         self.base = at;
         let head = self.read("superblock", at, 16)?;
         let version = head[8];
-        let root = match version {
+        let (eof, root) = match version {
             0 | 1 => {
                 self.set_sizes(head[13], head[14])?;
                 let so = self.size_of_offsets;
@@ -350,10 +352,10 @@ impl<'a> Reader<'a> {
                 c.take(fixed)?;
                 let _stored_base = c.addr(so)?;
                 let _free_space = c.addr(so)?;
-                let _eof = c.addr(so)?;
+                let eof = c.addr(so)?;
                 let _driver = c.addr(so)?;
                 let _link_name = c.uint(so)?;
-                c.addr(so)?
+                (eof, c.addr(so)?)
             }
             2 | 3 => {
                 self.set_sizes(head[9], head[10])?;
@@ -364,20 +366,25 @@ impl<'a> Reader<'a> {
                 c.take(12)?;
                 let _stored_base = c.addr(so)?;
                 let _extension = c.addr(so)?;
-                let _eof = c.addr(so)?;
-                c.addr(so)?
+                let eof = c.addr(so)?;
+                (eof, c.addr(so)?)
             }
             v => return unsupported(format!("superblock version {v}")),
         };
         let root = self.abs("root group object header", root)?;
-        Ok((version, root))
+        Ok((
+            version,
+            root,
+            eof.map_or(0, |e| self.base.saturating_add(e)),
+        ))
     }
 
     fn read_root(&mut self) -> Result<Hdf5Root> {
-        let (superblock_version, root) = self.superblock()?;
+        let (superblock_version, root, end_of_file) = self.superblock()?;
         let attributes = self.object_attributes(root)?;
         Ok(Hdf5Root {
             superblock_version,
+            end_of_file,
             attributes,
         })
     }

@@ -323,6 +323,8 @@ struct State<'a> {
     inputs: Vec<String>,
     outputs: Vec<String>,
     opsets: Vec<OpsetFact>,
+    /// Whether the top-level `graph` field was seen (every loadable model has one).
+    saw_graph: bool,
     node_count: u64,
     op_types: BTreeMap<String, u64>,
     op_types_truncated: bool,
@@ -367,6 +369,7 @@ impl<'a> State<'a> {
             inputs: Vec::new(),
             outputs: Vec::new(),
             opsets: Vec::new(),
+            saw_graph: false,
             node_count: 0,
             op_types: BTreeMap::new(),
             op_types_truncated: false,
@@ -393,6 +396,7 @@ impl<'a> State<'a> {
                 msg, field, offset, ..
             } => {
                 let main_graph = msg == GRAPH && self.stack.is_empty() && field == 7;
+                self.saw_graph |= main_graph;
                 if msg == TRAINING {
                     self.training_info += 1;
                 }
@@ -786,6 +790,15 @@ impl<'a> State<'a> {
                     self.parsed.incomplete(e.to_string())
                 }
             }
+        }
+        // Protobuf has no end marker: a file cut at a field boundary parses. Writers put
+        // graph (7) and opset_import (8) early, so their absence is what a cut looks like.
+        if !self.saw_graph {
+            self.parsed
+                .incomplete("the model has no graph (a cut-off file?)");
+        } else if self.ir_version.is_some_and(|v| v >= 3) && self.opsets.is_empty() {
+            self.parsed
+                .incomplete("the model has no opset_import, which IR version 3 and later require");
         }
         for (file, (count, offset, first)) in std::mem::take(&mut self.out_of_bounds) {
             let more = if count > 1 {

@@ -2,6 +2,7 @@
 //! only decide whether unrecognised content was expected to be a model.
 
 use crate::formats::pickle::{self, TORCH_LEGACY_MAGIC};
+use crate::formats::{onnx, savedmodel};
 use crate::policy::Policy;
 
 /// Bytes read from the start of an input to recognise it.
@@ -26,6 +27,8 @@ pub enum Detected {
     Safetensors,
     Gguf,
     Hdf5,
+    Onnx,
+    SavedModel,
     Text,
     Image,
     Unknown,
@@ -51,6 +54,8 @@ impl Detected {
             Detected::Safetensors => "safetensors",
             Detected::Gguf => "gguf",
             Detected::Hdf5 => "hdf5",
+            Detected::Onnx => "onnx",
+            Detected::SavedModel => "saved-model",
             Detected::Text => "text",
             Detected::Image => "image",
             Detected::Unknown => "unrecognized",
@@ -59,7 +64,7 @@ impl Detected {
 
     /// Formats read through random access (central directories at the end).
     pub fn needs_random_access(self) -> bool {
-        matches!(self, Detected::Zip | Detected::SevenZip)
+        matches!(self, Detected::Zip | Detected::SevenZip | Detected::Hdf5)
     }
 
     pub fn is_compressed_stream(self) -> bool {
@@ -231,6 +236,13 @@ pub fn sniff(prefix: &[u8], policy: &Policy) -> Detected {
     }
     if is_tar_header(b) {
         return Detected::Tar;
+    }
+    // Protobuf has no magic: these check the prefix against each schema's field layout.
+    if onnx::looks_like_onnx(b) {
+        return Detected::Onnx;
+    }
+    if savedmodel::looks_like_saved_model(b) {
+        return Detected::SavedModel;
     }
     if b.len() >= 9 {
         let n = u64::from_le_bytes(b[..8].try_into().expect("8 bytes"));

@@ -147,6 +147,24 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
             }
         }
     }
+    for m in &report.models {
+        let arch = m
+            .facts
+            .get("architectures")
+            .and_then(|a| a.as_array())
+            .and_then(|a| a.first())
+            .and_then(|a| a.as_str())
+            .map(|a| format!(", {a}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}  {}  ({} model, {} files{arch})",
+            paint(style, "2", "model"),
+            paint(style, "1", &m.path),
+            m.layout,
+            m.files.len()
+        );
+    }
     let s = &report.summary;
     let counts: Vec<String> = ["critical", "high", "medium", "low"]
         .iter()
