@@ -608,10 +608,22 @@ def keras_h5(model, edit=None) -> bytes:
         path = pathlib.Path(tmp) / "model.h5"
         model.save(str(path))
         if edit is not None:
-            with h5py.File(path, "r+") as f:
-                cfg = json.loads(f.attrs["model_config"])
-                edit(cfg)
-                f.attrs["model_config"] = json.dumps(cfg)
+            # Rewriting an attribute in place leaves the old value's bytes in the file's
+            # free space, and those depend on where the generator runs (the lambda's
+            # co_filename). Copy everything into a fresh file instead.
+            fresh = pathlib.Path(tmp) / "edited.h5"
+            with h5py.File(path, "r") as src, h5py.File(fresh, "w") as dst:
+                for key in src.attrs:
+                    value = src.attrs[key]
+                    if key == "model_config":
+                        cfg = json.loads(value)
+                        edit(cfg)
+                        dst.attrs[key] = json.dumps(cfg)
+                    else:
+                        dst.attrs.create(key, value, dtype=src.attrs.get_id(key).dtype)
+                for name in src:
+                    src.copy(src[name], dst, name=name)
+            path = fresh
         return path.read_bytes()
 
 
