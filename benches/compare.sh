@@ -9,6 +9,8 @@
 #   REPS         timed runs per command, median taken (default: 3)
 #   CMD_TIMEOUT  seconds before one command is killed (default: 600)
 #   SKIP_BUILD=1 do not run `cargo build --release`
+#   SKIP_HEADERS=1 do not run benches/headers.sh (safetensors/GGUF) at the end
+#   HEADERS_REPS timed runs per command in benches/headers.sh (default: 5)
 #
 # Prints a Markdown report and writes it to $BENCH_WORK/results.md. Raw
 # per-run numbers go to $BENCH_WORK/runs.tsv, each command's output of its
@@ -277,3 +279,11 @@ EOF
 
 cat "$WORK/results.md"
 log "wrote $WORK/results.md"
+
+# ---------------------------------------------------------------- header-only formats
+# safetensors / GGUF, 4 KiB against 4 GiB sparse: benches/headers.sh (its own report,
+# $WORK/headers/results.md). SKIP_HEADERS=1 leaves it out.
+if [[ "${SKIP_HEADERS:-0}" != 1 ]]; then
+    BENCH_WORK="$WORK" SKIP_BUILD=1 REPS="${HEADERS_REPS:-5}" CMD_TIMEOUT="$CMD_TIMEOUT" \
+        bash "$ROOT/benches/headers.sh"
+fi
