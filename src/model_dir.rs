@@ -81,29 +81,51 @@ pub fn group(artifacts: &[Artifact]) -> Vec<ModelGroup> {
         .iter()
         .filter_map(|(dir, files)| layout_marker(files).map(|l| (*dir, l)))
         .collect();
-    // Keep only the outermost root of nested ones (sorted, so parents come first).
+    // Keep only the outermost root of nested ones: sorted, an ancestor comes before its
+    // descendants, and each folder looks up its own ancestors (linear in the depth).
     roots.sort();
-    let mut kept: Vec<(&str, &'static str)> = Vec::new();
+    let mut kept: BTreeMap<&str, &'static str> = BTreeMap::new();
     for (dir, layout) in roots {
-        let nested = kept
-            .iter()
-            .any(|(outer, _)| outer.is_empty() || dir.starts_with(&format!("{outer}/")));
-        if !nested {
-            kept.push((dir, layout));
+        if outermost_root(dir, &kept).is_none() {
+            kept.insert(dir, layout);
+        }
+        if kept.len() >= limits::MAX_MODEL_FILES {
+            break;
         }
     }
-    kept.into_iter()
-        .take(limits::MAX_MODEL_FILES)
-        .map(|(dir, layout)| build_group(dir, layout, artifacts))
+    // Each file (and its members) goes to the root above it, found the same way.
+    let mut files: BTreeMap<&str, Vec<&Artifact>> = BTreeMap::new();
+    for a in artifacts {
+        if let Some(root) = outermost_root(parent(&a.file), &kept) {
+            files.entry(root).or_default().push(a);
+        }
+    }
+    kept.iter()
+        .map(|(dir, layout)| build_group(dir, layout, files.remove(dir).unwrap_or_default()))
         .collect()
 }
 
-fn build_group(dir: &str, layout: &'static str, artifacts: &[Artifact]) -> ModelGroup {
-    let prefix = format!("{dir}/");
-    let members: Vec<&Artifact> = artifacts
-        .iter()
-        .filter(|a| dir.is_empty() || a.file.starts_with(&prefix))
-        .collect();
+/// The kept root that is `dir` or one of its ancestors.
+fn outermost_root<'k>(dir: &str, kept: &BTreeMap<&'k str, &'static str>) -> Option<&'k str> {
+    if let Some((root, _)) = kept.get_key_value("") {
+        return Some(root);
+    }
+    let mut end = 0;
+    loop {
+        let next = dir[end..].find('/').map(|i| end + i);
+        let candidate = &dir[..next.unwrap_or(dir.len())];
+        if let Some((root, _)) = kept.get_key_value(candidate) {
+            return Some(root);
+        }
+        match next {
+            Some(i) => end = i + 1,
+            None => return None,
+        }
+    }
+}
+
+/// `members` are the model's artifacts, top-level files and their members.
+fn build_group(dir: &str, layout: &'static str, members: Vec<&Artifact>) -> ModelGroup {
     let mut files: Vec<String> = members
         .iter()
         .filter(|a| a.member.is_none())
@@ -178,16 +200,20 @@ pub fn cross_check(
     tensor_names: &BTreeMap<String, Vec<String>>,
 ) -> Vec<(String, Finding)> {
     let mut out = Vec::new();
+    let mut by_dir: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for a in artifacts.iter().filter(|a| a.member.is_none()) {
+        by_dir
+            .entry(parent(&a.path))
+            .or_default()
+            .insert(base(&a.path));
+    }
+    let nothing = BTreeSet::new();
     for (index_path, index) in indexes {
         let dir = parent(index_path);
         let index_name = base(index_path);
         let mut findings = Vec::new();
         let shards: BTreeSet<&String> = index.weight_map.values().collect();
-        let present: BTreeSet<&str> = artifacts
-            .iter()
-            .filter(|a| a.member.is_none() && parent(&a.path) == dir)
-            .map(|a| base(&a.path))
-            .collect();
+        let present = by_dir.get(dir).unwrap_or(&nothing);
         for shard in &shards {
             if shard.contains('/') || shard.contains('\\') || shard.contains("..") {
                 findings.push(Finding::new(
@@ -201,7 +227,7 @@ pub fn cross_check(
                 ));
             }
         }
-        for name in &present {
+        for name in present {
             if same_family(index_name, name) && !shards.contains(&name.to_string()) {
                 findings.push(Finding::new(
                     &rules::SHARD_INDEX_MISMATCH,

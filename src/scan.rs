@@ -105,11 +105,18 @@ pub fn scan_inputs(inputs: &[String], opts: &ScanOptions) -> Result<Vec<Artifact
         eprint!("\r\x1b[2K");
     }
     let indexes = std::mem::take(&mut scanner.shard_indexes);
-    for (path, finding) in
-        model_dir::cross_check(&scanner.artifacts, &indexes, &scanner.tensor_names)
-    {
-        if let Some(idx) = scanner.artifacts.iter().position(|a| a.path == path) {
-            scanner.add_finding(idx, finding);
+    let findings = model_dir::cross_check(&scanner.artifacts, &indexes, &scanner.tensor_names);
+    if !findings.is_empty() {
+        let position: BTreeMap<String, usize> = scanner
+            .artifacts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.path.clone(), i))
+            .collect();
+        for (path, finding) in findings {
+            if let Some(&idx) = position.get(&path) {
+                scanner.add_finding(idx, finding);
+            }
         }
     }
     Ok(scanner.artifacts)

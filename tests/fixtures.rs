@@ -102,3 +102,28 @@ trait Pipe: Sized {
     }
 }
 impl<T> Pipe for T {}
+
+#[test]
+fn a_hugging_face_folder_is_one_model_with_its_files() {
+    // Scanned from above, the folder is found below the input and gets its own files only.
+    let r = scan(&[&fixture("formats")]);
+    let sharded: Vec<_> = r
+        .models
+        .iter()
+        .filter(|m| m.path.ends_with("formats/hf_sharded_ok"))
+        .collect();
+    assert_eq!(sharded.len(), 1, "{:?}", r.models);
+    let m = sharded[0];
+    assert_eq!(m.layout, "huggingface");
+    let on_disk = std::fs::read_dir(fixture("formats/hf_sharded_ok"))
+        .unwrap()
+        .count();
+    assert_eq!(m.files.len(), on_disk);
+    assert!(m.files.iter().all(|f| f.contains("hf_sharded_ok/")));
+    assert_eq!(m.facts["architectures"][0], "LlamaForCausalLM");
+    // The SavedModel folder is a model of its own layout.
+    assert!(r
+        .models
+        .iter()
+        .any(|m| m.layout == "saved-model" && m.path.ends_with("savedmodel/benign")));
+}

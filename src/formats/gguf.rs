@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
-use crate::formats::{template, Parsed};
+use crate::formats::{display_string, template, Parsed};
 use crate::limits::{self, LimitHit};
 use crate::report::Finding;
 use crate::rules;
@@ -333,9 +333,10 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
     if tensor_count > limits::MAX_GGUF_ENTRIES || kv_count > limits::MAX_GGUF_ENTRIES {
         return Err(Stop::Limit(LimitHit::GgufEntries));
     }
-    let mut keys: HashSet<Vec<u8>> = HashSet::new();
+    // Digests, not the names: memory stays bounded by the entry count, whatever the
+    // names' lengths.
+    let mut keys: HashSet<[u8; 32]> = HashSet::new();
     let mut alignment = DEFAULT_ALIGNMENT;
-    let mut templates: Vec<(String, u64, Vec<u8>)> = Vec::new();
     let mut context_length = None;
     for _ in 0..kv_count {
         let key_offset = r.stream.position();
@@ -352,7 +353,7 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
                 String::from_utf8_lossy(&key).into_owned()
             }
         };
-        if !keys.insert(key.clone()) {
+        if !keys.insert(Sha256::digest(&key).into()) {
             p.push(
                 Finding::new(
                     &rules::GGUF_DUPLICATE,
@@ -389,8 +390,14 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
             }
         }
         if is_template_key(&key_text) {
-            if let Value::Str(s) = &value {
-                templates.push((key_text.clone(), value_offset, s.clone()));
+            if let Value::Str(text) = &value {
+                template::check(text, &key_text, Some(value_offset), p);
+                let fact = if key_text == "tokenizer.chat_template" {
+                    "chat_template_sha256".to_string()
+                } else {
+                    format!("{key_text}.sha256")
+                };
+                p.fact(&fact, crate::source::hex(&Sha256::digest(text)));
             }
         }
         if key_text.ends_with(".context_length") {
@@ -417,20 +424,8 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
     if let Some(n) = context_length {
         p.fact("context_length", n);
     }
-    for (key, offset, text) in &templates {
-        template::check(text, key, Some(*offset), p);
-        p.fact(
-            if key == "tokenizer.chat_template" {
-                "chat_template_sha256".to_string()
-            } else {
-                format!("{key}.sha256")
-            }
-            .as_str(),
-            crate::source::hex(&Sha256::digest(text)),
-        );
-    }
 
-    let mut names: HashSet<Vec<u8>> = HashSet::new();
+    let mut names: HashSet<[u8; 32]> = HashSet::new();
     let mut tensors = Vec::new();
     let mut parameters: u64 = 0;
     let mut types: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -439,11 +434,11 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
         let name = r
             .string("tensor name", limits::MAX_GGUF_STRING)?
             .unwrap_or_default();
-        let name_text = String::from_utf8_lossy(&name).into_owned();
+        let name_text = display_string(&name, MAX_FACT_STRING);
         if std::str::from_utf8(&name).is_err() {
             p.push(Finding::new(&rules::GGUF_MALFORMED, "a tensor name is not UTF-8").offset(at));
         }
-        if !names.insert(name.clone()) {
+        if !names.insert(Sha256::digest(&name).into()) {
             p.push(
                 Finding::new(
                     &rules::GGUF_DUPLICATE,

@@ -886,19 +886,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Config text for messages: control characters escaped, bounded length.
 fn quote(s: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i >= MAX_QUOTE {
-            out.push_str("...");
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::formats::display_string(s.as_bytes(), MAX_QUOTE)
 }
 
 fn kind(v: &Value) -> &'static str {

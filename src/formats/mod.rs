@@ -25,6 +25,8 @@ pub mod zip;
 
 use serde::Serialize;
 
+pub use protobuf::display_string;
+
 use crate::limits::LimitHit;
 use crate::report::Finding;
 use crate::rules::{self, Rule};
