@@ -11,6 +11,7 @@ pub mod formats;
 pub mod limits;
 pub mod model_dir;
 pub mod policy;
+pub mod provenance;
 pub mod report;
 pub mod rules;
 pub mod scan;
