@@ -6,3 +6,4 @@
 //! compare its signed manifest with the files on disk.
 
 pub mod digest;
+pub mod outcome;
