@@ -6,4 +6,5 @@
 //! compare its signed manifest with the files on disk.
 
 pub mod digest;
+pub mod manifest;
 pub mod outcome;
