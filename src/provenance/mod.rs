@@ -6,5 +6,7 @@
 //! compare its signed manifest with the files on disk.
 
 pub mod digest;
+pub mod keys;
 pub mod manifest;
 pub mod outcome;
+pub mod pem;
