@@ -10,3 +10,4 @@ pub mod keys;
 pub mod manifest;
 pub mod outcome;
 pub mod pem;
+pub mod x509;
