@@ -11,3 +11,4 @@ pub mod manifest;
 pub mod outcome;
 pub mod pem;
 pub mod x509;
+pub mod keyless;
