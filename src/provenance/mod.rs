@@ -6,9 +6,9 @@
 //! compare its signed manifest with the files on disk.
 
 pub mod digest;
+pub mod keyless;
 pub mod keys;
 pub mod manifest;
 pub mod outcome;
 pub mod pem;
 pub mod x509;
-pub mod keyless;
