@@ -11,6 +11,8 @@ use crate::report::{self, Report, Severity, EXIT_USAGE};
 use crate::rules;
 use crate::scan::{self, ScanOptions};
 
+mod provenance;
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  every input was fully scanned and no finding reached --fail-on
@@ -35,6 +37,14 @@ enum Command {
     /// Scan files, directories (recursively) or `-` (standard input).
     #[command(after_help = EXIT_CODES)]
     Scan(ScanArgs),
+    /// Print each file's digest and the model's root digest, as OpenSSF model signing computes them.
+    Hash(provenance::HashArgs),
+    /// Sign a model with a private key: writes an OMS bundle (model.sig).
+    Sign(provenance::SignArgs),
+    /// Verify a model: an OMS signature (key, certificate chain, Sigstore keyless),
+    /// the Hub's own hashes (--against), or a Hugging Face cache (--hf-cache).
+    #[command(after_help = provenance::VERIFY_EXIT_CODES)]
+    Verify(provenance::VerifyArgs),
     /// List the rule catalog.
     Rules {
         /// Print the catalog as Markdown (the text of docs/rules.md).
@@ -128,6 +138,9 @@ pub fn run(args: Vec<OsString>) -> i32 {
             }
             0
         }
+        Command::Hash(args) => provenance::run_hash(args),
+        Command::Sign(args) => provenance::run_sign(args),
+        Command::Verify(args) => provenance::run_verify(args),
         Command::Scan(args) => match run_scan(args) {
             Ok(code) => code,
             Err(e) => {

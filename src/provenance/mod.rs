@@ -5,10 +5,13 @@
 //! model-signing signs; the signing and verification modules check a bundle's signature and
 //! compare its signed manifest with the files on disk.
 
+pub mod bundle;
 pub mod digest;
 pub mod keyless;
 pub mod keys;
 pub mod manifest;
 pub mod outcome;
 pub mod pem;
+pub mod sign;
+pub mod verify;
 pub mod x509;
