@@ -23,6 +23,9 @@ if [ -d "$ROOT/../shared/fixtures/model-signing" ]; then
     export MODELVET_SIGNING_FIXTURES="$ROOT/../shared/fixtures/model-signing"
 fi
 
+# The reference model-signing tool lives in the same venv; the interop tests drive it.
+export MODELVET_PYTHON="$ROOT/.venv/bin/python"
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
