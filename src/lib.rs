@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod formats;
+pub mod hub;
 pub mod limits;
 pub mod model_dir;
 pub mod policy;
