@@ -264,16 +264,27 @@ pub fn run_verify(args: VerifyArgs) -> i32 {
 
 fn verify_outcome(args: &VerifyArgs) -> Result<Verification, String> {
     if let Some(repo) = &args.hf_cache {
-        let _ = repo;
-        return Err("--hf-cache is not wired yet".into());
+        let config = crate::hub::env::HubConfig::from_env();
+        for w in &config.warnings {
+            eprintln!("modelvet: {w}");
+        }
+        let root = args
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| config.cache_dir.clone());
+        let repo = Some(repo.as_str()).filter(|r| !r.is_empty());
+        return Ok(crate::hub::cache::verify_cache(&root, repo));
     }
     let model = args
         .path
         .clone()
         .ok_or("a model PATH is needed (only --hf-cache works without one)")?;
     if let Some(remote) = &args.against {
-        let _ = remote;
-        return Err("--against is not wired yet".into());
+        let config = crate::hub::env::HubConfig::from_env();
+        for w in &config.warnings {
+            eprintln!("modelvet: {w}");
+        }
+        return Ok(crate::hub::against::verify_against(&model, remote, &config));
     }
     let method = if let Some(key) = &args.key {
         TrustMethod::Key(key.clone())
