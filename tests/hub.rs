@@ -218,6 +218,25 @@ fn changed_missing_and_extra_files_are_named() {
 }
 
 #[test]
+fn a_clone_without_git_lfs_is_explained() {
+    let repo = model_repo("org/model");
+    let server = HubServer::start(vec![repo.clone()]);
+    let home = tempfile::tempdir().unwrap();
+    let local = local_copy(&repo);
+    let pointer = repo.files["sub/weights.bin"].pointer();
+    fs::write(local.path().join("sub/weights.bin"), &pointer).unwrap();
+    let v = hub::verify_against(
+        local.path(),
+        "hf://org/model",
+        &config(&server, home.path()),
+    );
+    assert_eq!(v.status, VerifyStatus::Failed);
+    assert_eq!(v.files.changed[0].name, "sub/weights.bin");
+    assert_eq!(v.files.changed[0].algorithm, "size");
+    assert!(v.notes[0].contains("Git LFS pointer"), "{:?}", v.notes);
+}
+
+#[test]
 fn a_tampered_download_is_caught_and_ranges_work() {
     let genuine = weights(4096, 9);
     let mut evil = genuine.clone();

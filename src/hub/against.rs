@@ -159,12 +159,19 @@ fn compare(v: &mut Verification, tree: &LocalTree, listing: &RemoteListing) {
             continue;
         };
         match fs::metadata(&lf.read) {
-            Ok(m) if m.len() != rf.size => v.files.changed.push(ChangedFile {
-                name: path.to_string(),
-                algorithm: "size".into(),
-                expected: format!("{} bytes", rf.size),
-                actual: format!("{} bytes", m.len()),
-            }),
+            Ok(m) if m.len() != rf.size => {
+                if rf.lfs_sha256.is_some() && is_lfs_pointer(&lf.read) {
+                    v.notes.push(format!(
+                        "{path} is a Git LFS pointer, not the file: the copy was cloned without Git LFS (run `git lfs pull`)"
+                    ));
+                }
+                v.files.changed.push(ChangedFile {
+                    name: path.to_string(),
+                    algorithm: "size".into(),
+                    expected: format!("{} bytes", rf.size),
+                    actual: format!("{} bytes", m.len()),
+                })
+            }
             Ok(_) => to_hash.push((rf, lf)),
             Err(e) => {
                 v.files.missing.push(path.to_string());
@@ -225,6 +232,18 @@ fn compare(v: &mut Verification, tree: &LocalTree, listing: &RemoteListing) {
         "{by_lfs} file(s) compared by LFS SHA-256, {by_git} by git blob SHA-1 against commit {commit}"
     ));
     add_scan_notes(v, listing);
+}
+
+/// Git LFS pointers start with this line (the Git LFS specification, v1).
+const LFS_POINTER_PREFIX: &[u8] = b"version https://git-lfs.github.com/spec/v1";
+
+fn is_lfs_pointer(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = [0u8; LFS_POINTER_PREFIX.len()];
+    fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head == LFS_POINTER_PREFIX
 }
 
 /// The Hub's own scanners, as advisory notes: they neither pass nor fail a file.

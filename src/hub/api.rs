@@ -247,10 +247,9 @@ pub fn validate_remote_path(path: &str) -> Result<(), String> {
             "the Hub listed a file with an empty or overlong path {shown:?}"
         ));
     }
-    if path.starts_with('/')
-        || path.contains('\\')
-        || path.contains(':') && path.len() >= 2 && path.as_bytes()[1] == b':'
-    {
+    // `C:x` is a drive path on Windows, where these names become file names.
+    let drive = path.as_bytes().get(1) == Some(&b':');
+    if path.starts_with('/') || path.contains('\\') || drive {
         return Err(format!("the Hub listed an absolute path {shown:?}"));
     }
     if path.chars().any(|c| c.is_control()) {

@@ -42,7 +42,7 @@ const MAX_TREE_PAGES: usize = 10_000;
 const MAX_URL_LEN: usize = 8 * 1024;
 
 /// A metadata request that takes longer than this has stalled.
-const JSON_TIMEOUT: Duration = Duration::from_secs(300);
+const METADATA_TIMEOUT: Duration = Duration::from_secs(300);
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -166,6 +166,17 @@ enum Redirects {
 enum Method {
     Get,
     Head,
+}
+
+impl Redirects {
+    /// Metadata requests have an overall time limit; downloads (models take hours) only
+    /// a per-read one.
+    fn time_limit(self) -> Option<Duration> {
+        match self {
+            Redirects::SameOrigin => Some(METADATA_TIMEOUT),
+            Redirects::Any => None,
+        }
+    }
 }
 
 /// What a request is about, for error messages.
@@ -600,7 +611,7 @@ impl HubClient {
     ) -> Result<(Response<Body>, String), HubError> {
         let mut url = url.to_string();
         for _hop in 0..=MAX_REDIRECTS {
-            let resp = self.send_with_retries(method, &url, range)?;
+            let resp = self.send_with_retries(method, &url, range, redirects.time_limit())?;
             let status = resp.status().as_u16();
             if (300..400).contains(&status) && status != 304 {
                 let Some(location) = header_str(resp.headers(), "location") else {
@@ -653,6 +664,7 @@ impl HubClient {
         method: Method,
         url: &str,
         range: Option<(u64, u64)>,
+        time_limit: Option<Duration>,
     ) -> Result<Response<Body>, HubError> {
         let with_token = self
             .token
@@ -672,18 +684,14 @@ impl HubClient {
                     if let Some((s, e)) = range {
                         req = req.header("Range", format!("bytes={s}-{e}"));
                     }
-                    // Only metadata is bounded in time; a model download may take hours.
-                    if range.is_none() && url.contains("/api/") {
-                        req = req.config().timeout_global(Some(JSON_TIMEOUT)).build();
-                    }
-                    req.call()
+                    req.config().timeout_global(time_limit).build().call()
                 }
                 Method::Head => {
                     let mut req = self.agent.head(url);
                     if let Some(t) = with_token {
                         req = req.header("Authorization", format!("Bearer {}", t.expose()));
                     }
-                    req.call()
+                    req.config().timeout_global(time_limit).build().call()
                 }
             };
             match result {

@@ -83,9 +83,8 @@ fn err<T>(input: &str, why: impl fmt::Display) -> Result<T, RepoRefError> {
     )))
 }
 
-/// Path segments of huggingface.co that are pages, not repositories; rejected as a model
-/// name so `https://huggingface.co/docs/x` is not mistaken for a model `docs/x`... only
-/// when the whole id would be a single reserved word.
+/// Single-segment names that are Hub pages, not legacy model ids (`hf://datasets` is a
+/// typo for a dataset, not a model called "datasets").
 const RESERVED_FIRST_SEGMENTS: &[&str] = &["api", "datasets", "spaces", "models", "docs"];
 
 impl RepoRef {
