@@ -9,7 +9,7 @@ use super::bundle::{
 };
 use super::keys::SigningKey;
 use super::manifest::{self, ManifestOptions};
-use super::verify::relative_to_model;
+use super::verify::{file_inside_model, relative_to_model};
 use crate::source::hex;
 
 #[derive(Clone, Debug)]
@@ -42,10 +42,22 @@ pub fn sign(request: &SignRequest) -> Result<Signed, String> {
     let mut options = request.options.clone();
     // As model-signing does: the signature inside the model is listed as ignored, so a
     // verifier that only reads the payload leaves it out too.
-    if let Some(rel) = relative_to_model(&request.model, &request.signature) {
-        if !rel.is_empty() {
-            options.ignore_paths.push(rel);
-        }
+    // The signature may not exist yet: resolve its folder, which does.
+    let sig_dir = request
+        .signature
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let (Some(dir_rel), Some(name)) = (
+        file_inside_model(&request.model, sig_dir),
+        request.signature.file_name(),
+    ) {
+        let name = name.to_string_lossy();
+        options.ignore_paths.push(if dir_rel.is_empty() {
+            name.into_owned()
+        } else {
+            format!("{dir_rel}/{name}")
+        });
     }
     for p in &request.ignore_paths {
         let rel = relative_to_model(&request.model, p)

@@ -61,6 +61,14 @@ pub fn relative_to_model(model: &Path, path: &Path) -> Option<String> {
     manifest::path_components(&text).map(|c| c.join("/"))
 }
 
+/// A real file's path relative to the model root, when it lies inside the model.
+pub fn file_inside_model(model: &Path, file: &Path) -> Option<String> {
+    let model_abs = std::fs::canonicalize(model).ok()?;
+    let file_abs = std::fs::canonicalize(file).ok()?;
+    let rel = file_abs.strip_prefix(&model_abs).ok()?;
+    manifest::path_components(&rel.to_string_lossy().replace('\\', "/")).map(|c| c.join("/"))
+}
+
 pub fn verify(request: &VerifyRequest) -> Verification {
     let method_name = match &request.method {
         TrustMethod::Key(_) => "key",
@@ -361,7 +369,7 @@ fn compare_with_disk(request: &VerifyRequest, signed: &SignedManifest, v: &mut V
 
     let mut options: ManifestOptions = signed.options.clone();
     // The signature file is never part of the model, wherever the signer put it.
-    if let Some(rel) = relative_to_model(&request.model, &request.signature) {
+    if let Some(rel) = file_inside_model(&request.model, &request.signature) {
         options.ignore_paths.push(rel);
     }
     for p in &request.ignore_paths {
