@@ -815,3 +815,136 @@ fn an_absent_or_empty_cache_is_incomplete() {
     let v = hub::verify_cache(dir.path(), Some("../x"));
     assert_eq!(v.status, VerifyStatus::Incomplete);
 }
+
+// ---- through the binary, with the HF_* variables set on the child only ----
+
+fn modelvet(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_modelvet"));
+    cmd.args(args);
+    for var in [
+        "HF_ENDPOINT",
+        "HF_TOKEN",
+        "HUGGING_FACE_HUB_TOKEN",
+        "HF_TOKEN_PATH",
+        "HF_HOME",
+        "HF_HUB_CACHE",
+        "HUGGINGFACE_HUB_CACHE",
+        "HF_HUB_OFFLINE",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn the_cli_verifies_against_the_hub_and_never_prints_the_token() {
+    let repo = model_repo("org/gated").gated(TOKEN);
+    let commit = repo.commit();
+    let server = HubServer::start(vec![repo.clone()]);
+    let home = tempfile::tempdir().unwrap();
+    let local = local_copy(&repo);
+    let dir = local.path().to_str().unwrap();
+    let home_s = home.path().to_str().unwrap();
+    let env = [
+        ("HF_ENDPOINT", server.endpoint.as_str()),
+        ("HF_HOME", home_s),
+        ("HF_TOKEN", TOKEN),
+    ];
+
+    for format in ["json", "text"] {
+        let out = modelvet(
+            &[
+                "verify",
+                dir,
+                "--against",
+                "hf://org/gated@dev",
+                "--format",
+                format,
+            ],
+            &env,
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+        assert!(stdout.contains(&commit), "{stdout}");
+        assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+    }
+    let out = modelvet(
+        &[
+            "verify",
+            dir,
+            "--against",
+            "hf://org/gated",
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["status"], "verified");
+    assert_eq!(doc["method"], "hub");
+    assert_eq!(doc["remote"]["commit"], commit.as_str());
+
+    // The token from $HF_HOME/token works the same way.
+    fs::write(home.path().join("token"), format!("{TOKEN}\n")).unwrap();
+    let out = modelvet(&["verify", dir, "--against", "hf://org/gated"], &env[..2]);
+    assert_eq!(out.status.code(), Some(0));
+
+    // Without a token: incomplete, exit 2, and a message that says what to do.
+    fs::remove_file(home.path().join("token")).unwrap();
+    let out = modelvet(&["verify", dir, "--against", "hf://org/gated"], &env[..2]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("HF_TOKEN"), "{stdout}");
+
+    // A changed file: exit 1, the file named, no token anywhere.
+    fs::write(local.path().join("config.json"), "{}").unwrap();
+    let out = modelvet(&["verify", dir, "--against", "hf://org/gated"], &env);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("changed: config.json"), "{stdout}");
+    assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+
+    // Offline: nothing sent, exit 2.
+    server.clear_requests();
+    let mut offline = env.to_vec();
+    offline.push(("HF_HUB_OFFLINE", "1"));
+    let out = modelvet(&["verify", dir, "--against", "hf://org/gated"], &offline);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("HF_HUB_OFFLINE"));
+    assert!(server.requests().is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn the_cli_checks_a_cache() {
+    let repo = model_repo("org/model");
+    let home = tempfile::tempdir().unwrap();
+    let folder = build_cache(&home.path().join("hub"), &repo);
+    let home_s = home.path().to_str().unwrap();
+    let out = modelvet(&["verify", "--hf-cache"], &[("HF_HOME", home_s)]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("hf-cache"), "{stdout}");
+
+    let blob = folder.join("blobs").join(repo.files["config.json"].etag());
+    fs::write(&blob, "{}").unwrap();
+    let cache = home.path().join("hub");
+    let out = modelvet(
+        &[
+            "verify",
+            "--hf-cache",
+            "org/model",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("models--org--model/blobs/"), "{stdout}");
+}
