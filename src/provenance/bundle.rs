@@ -419,25 +419,11 @@ fn parse_legacy(subjects: &[Value]) -> Result<SignedManifest, String> {
 
 /// The in-toto statement model-signing 1.x would write for `manifest`.
 pub fn statement_json(m: &manifest::Manifest) -> Vec<u8> {
-    let resources: Vec<Value> = m
-        .resources
-        .iter()
-        .map(|r| serde_json::json!({"name": r.name, "algorithm": r.algorithm, "digest": hex(&r.digest)}))
-        .collect();
-    let mut serialization = serde_json::json!({
-        "method": m.options.method.name(),
-        "hash_type": m.options.hash.name(),
-        "allow_symlinks": m.options.allow_symlinks,
-        "ignore_paths": m.options.ignore_paths,
-    });
-    if let Method::Shards { shard_size } = m.options.method {
-        serialization["shard_size"] = serde_json::json!(shard_size);
-    }
     let statement = serde_json::json!({
         "_type": STATEMENT_TYPE,
         "subject": [{"name": m.model_name, "digest": {"sha256": hex(&m.root_digest())}}],
         "predicateType": PREDICATE_TYPE,
-        "predicate": {"serialization": serialization, "resources": resources},
+        "predicate": manifest::predicate_json(m),
     });
     serde_json::to_vec(&statement).unwrap_or_default()
 }

@@ -367,8 +367,8 @@ pub fn render_text(manifest: &Manifest) -> String {
     out
 }
 
-/// The same as JSON, in the shape of a model-signing predicate plus the subject.
-pub fn render_json(manifest: &Manifest) -> String {
+/// The `predicate` of a model-signing 1.x statement: serialization parameters and resources.
+pub fn predicate_json(manifest: &Manifest) -> serde_json::Value {
     let resources: Vec<serde_json::Value> = manifest
         .resources
         .iter()
@@ -383,10 +383,16 @@ pub fn render_json(manifest: &Manifest) -> String {
     if let Method::Shards { shard_size } = manifest.options.method {
         serialization["shard_size"] = serde_json::json!(shard_size);
     }
+    serde_json::json!({"serialization": serialization, "resources": resources})
+}
+
+/// The manifest as JSON: the subject, the predicate, what was ignored and bytes hashed.
+pub fn render_json(manifest: &Manifest) -> String {
+    let predicate = predicate_json(manifest);
     let doc = serde_json::json!({
         "subject": {"name": manifest.model_name, "digest": {"sha256": hex(&manifest.root_digest())}},
-        "serialization": serialization,
-        "resources": resources,
+        "serialization": predicate["serialization"],
+        "resources": predicate["resources"],
         "ignored": manifest.ignored,
         "bytes_hashed": manifest.bytes,
     });

@@ -173,35 +173,8 @@ fn verify_signature(
                 v.notes
                     .push("the bundle predates key hints (model-signing < 1.0)".into());
             }
-            let (env, payload, signature) = match bundle.envelope() {
-                Ok(e) => e,
-                Err(e) => {
-                    v.fail(e);
-                    return None;
-                }
-            };
-            if key.verify(&bundle::pae(&env.payload_type, &payload), &signature) {
-                v.checks
-                    .push(format!("DSSE signature by {}", key.kind.name()));
-            } else if key.verify(
-                &bundle::pae_v0_2_compat(&env.payload_type, &payload),
-                &signature,
-            ) || key.verify_sha256(
-                &bundle::pae_v0_2_compat(&env.payload_type, &payload),
-                &signature,
-            ) {
-                v.checks.push(format!(
-                    "DSSE signature by {} (model-signing 0.2 encoding)",
-                    key.kind.name()
-                ));
-            } else {
-                v.fail(format!(
-                    "the DSSE signature does not verify with {}",
-                    key_path.display()
-                ));
-                return None;
-            }
-            Some(payload)
+            let what = format!("{}", key_path.display());
+            check_dsse(bundle, &key, &what, v)
         }
         TrustMethod::CertificateChain(anchor_path) => {
             let anchors =
@@ -269,34 +242,7 @@ fn verify_signature(
                 )),
                 ..Signer::default()
             });
-            let (env, payload, signature) = match bundle.envelope() {
-                Ok(e) => e,
-                Err(e) => {
-                    v.fail(e);
-                    return None;
-                }
-            };
-            if key.verify(&bundle::pae(&env.payload_type, &payload), &signature) {
-                v.checks.push(format!(
-                    "DSSE signature by the leaf certificate's {} key",
-                    key.kind.name()
-                ));
-            } else if key.verify_sha256(
-                &bundle::pae_v0_2_compat(&env.payload_type, &payload),
-                &signature,
-            ) || key.verify(
-                &bundle::pae_v0_2_compat(&env.payload_type, &payload),
-                &signature,
-            ) {
-                v.checks.push(
-                    "DSSE signature by the leaf certificate's key (model-signing 0.2 encoding)"
-                        .into(),
-                );
-            } else {
-                v.fail("the DSSE signature does not verify with the leaf certificate's key");
-                return None;
-            }
-            Some(payload)
+            check_dsse(bundle, &key, "the leaf certificate's key", v)
         }
         TrustMethod::Keyless {
             identity,
@@ -355,6 +301,42 @@ fn verify_signature(
             }
         }
     }
+}
+
+/// Verifies the envelope's one signature with `key` over the DSSE PAE of the exact
+/// payload bytes, then over model-signing 0.2's encoding; returns the payload it covers.
+fn check_dsse(
+    bundle: &Bundle,
+    key: &PublicKey,
+    key_name: &str,
+    v: &mut Verification,
+) -> Option<Vec<u8>> {
+    let (env, payload, signature) = match bundle.envelope() {
+        Ok(e) => e,
+        Err(e) => {
+            v.fail(e);
+            return None;
+        }
+    };
+    if key.verify(&bundle::pae(&env.payload_type, &payload), &signature) {
+        v.checks.push(format!(
+            "DSSE signature by {key_name} ({})",
+            key.kind.name()
+        ));
+        return Some(payload);
+    }
+    let compat = bundle::pae_v0_2_compat(&env.payload_type, &payload);
+    if key.verify(&compat, &signature) || key.verify_sha256(&compat, &signature) {
+        v.checks.push(format!(
+            "DSSE signature by {key_name} ({}, model-signing 0.2 encoding)",
+            key.kind.name()
+        ));
+        return Some(payload);
+    }
+    v.fail(format!(
+        "the DSSE signature does not verify with {key_name}"
+    ));
+    None
 }
 
 fn compare_with_disk(request: &VerifyRequest, signed: &SignedManifest, v: &mut Verification) {
