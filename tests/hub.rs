@@ -6,6 +6,7 @@
 //! Settings are passed as a `HubConfig` built here, never through the process
 //! environment, so the tests can run in parallel.
 
+mod common;
 #[path = "common/hub_server.rs"]
 mod hub_server;
 
@@ -49,8 +50,10 @@ fn local_copy(repo: &FixtureRepo) -> tempfile::TempDir {
     dir
 }
 
+/// The token is nowhere in the result, and the result follows its JSON schema.
 fn assert_no_token(v: &Verification) {
     let json = v.render_json();
+    common::assert_valid_verification(&serde_json::from_str(&json).expect("JSON"));
     let text = v.render_text();
     let debug = format!("{v:?}");
     for out in [&json, &text, &debug] {

@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod common;
+
 const IDENTITY: &str = "stefanb@us.ibm.com";
 const ISSUER: &str = "https://sigstore.verify.ibm.com/oauth2";
 
@@ -26,14 +28,17 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The JSON result, validated against schemas/verification.schema.json.
 fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "not JSON ({e}): {}\nstderr: {}",
             stdout(out),
             String::from_utf8_lossy(&out.stderr)
         )
-    })
+    });
+    common::assert_valid_verification(&doc);
+    doc
 }
 
 /// The shared fixtures, or `None` (with a message) when the variable is unset.
@@ -190,7 +195,7 @@ fn hash_prints_model_signings_digests() {
         "--format",
         "json",
     ]);
-    let doc = json(&out);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("hash --format json is JSON");
     let names: Vec<&str> = doc["resources"]
         .as_array()
         .unwrap()
