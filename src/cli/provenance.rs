@@ -171,7 +171,10 @@ fn default_signature(model: &Path) -> PathBuf {
 
 pub fn run_hash(args: HashArgs) -> i32 {
     if std::fs::symlink_metadata(&args.path).is_err() {
-        eprintln!("modelvet: {}: no such file or directory", args.path.display());
+        eprintln!(
+            "modelvet: {}: no such file or directory",
+            args.path.display()
+        );
         return EXIT_USAGE;
     }
     let mut options = args.manifest.options();
