@@ -392,13 +392,16 @@ impl HubClient {
         ))
     }
 
-    /// `HEAD .../resolve/{commit}/{path}`: same-origin redirects followed, the CDN not.
-    pub fn head_file(
+    /// One request to a file's resolve URL, after the offline check and path validation.
+    fn send_resolve(
         &self,
+        method: Method,
         repo: &RepoRef,
         commit: &str,
         path: &str,
-    ) -> Result<FileHead, HubError> {
+        range: Option<(u64, u64)>,
+        redirects: Redirects,
+    ) -> Result<Response<Body>, HubError> {
         self.check_online()?;
         let url = self.resolve_url(repo, commit, path)?;
         let subject = Subject {
@@ -406,7 +409,25 @@ impl HubClient {
             revision: commit,
             path: Some(path),
         };
-        let (resp, _) = self.send(Method::Head, &url, None, Redirects::SameOrigin, &subject)?;
+        self.send(method, &url, range, redirects, &subject)
+            .map(|(resp, _)| resp)
+    }
+
+    /// `HEAD .../resolve/{commit}/{path}`: same-origin redirects followed, the CDN not.
+    pub fn head_file(
+        &self,
+        repo: &RepoRef,
+        commit: &str,
+        path: &str,
+    ) -> Result<FileHead, HubError> {
+        let resp = self.send_resolve(
+            Method::Head,
+            repo,
+            commit,
+            path,
+            None,
+            Redirects::SameOrigin,
+        )?;
         let h = resp.headers();
         let status = resp.status().as_u16();
         Ok(FileHead {
@@ -432,7 +453,6 @@ impl HubClient {
         start: u64,
         end_inclusive: u64,
     ) -> Result<Vec<u8>, HubError> {
-        self.check_online()?;
         if end_inclusive < start {
             return Err(HubError::new(
                 HubErrorKind::Invalid,
@@ -446,18 +466,13 @@ impl HubClient {
                 format!("byte range of {want} bytes is larger than {MAX_RANGE_BYTES}"),
             ));
         }
-        let url = self.resolve_url(repo, commit, path)?;
-        let subject = Subject {
-            repo,
-            revision: commit,
-            path: Some(path),
-        };
-        let (resp, _) = self.send(
+        let resp = self.send_resolve(
             Method::Get,
-            &url,
+            repo,
+            commit,
+            path,
             Some((start, end_inclusive)),
             Redirects::Any,
-            &subject,
         )?;
         let status = resp.status().as_u16();
         let shown = printable(path, 200);
@@ -518,14 +533,7 @@ impl HubClient {
         commit: &str,
         path: &str,
     ) -> Result<RemoteReader, HubError> {
-        self.check_online()?;
-        let url = self.resolve_url(repo, commit, path)?;
-        let subject = Subject {
-            repo,
-            revision: commit,
-            path: Some(path),
-        };
-        let (resp, _) = self.send(Method::Get, &url, None, Redirects::Any, &subject)?;
+        let resp = self.send_resolve(Method::Get, repo, commit, path, None, Redirects::Any)?;
         if resp.status().as_u16() != 200 {
             return Err(HubError::new(
                 HubErrorKind::Protocol,
