@@ -75,7 +75,7 @@ pub fn verify_cache(cache_root: &Path, repo: Option<&str>) -> Verification {
             }
             vec![(folder, dir)]
         }
-        None => match list_repos(cache_root) {
+        None => match list_repos(&mut v, cache_root) {
             Ok(list) => list,
             Err(e) => {
                 v.incomplete(e);
@@ -159,11 +159,35 @@ fn folder_for(name: &str) -> Result<String, String> {
         .map_err(|e| format!("not a repository name: {e}"))
 }
 
-fn list_repos(root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+/// A folder's entries sorted by name. Entries that cannot be read and those past
+/// [`MAX_ENTRIES`] are reported as not checked, never dropped in silence.
+fn sorted_entries(
+    v: &mut Verification,
+    entries: fs::ReadDir,
+    shown_dir: &str,
+) -> Vec<fs::DirEntry> {
+    let mut out = Vec::new();
+    for entry in entries {
+        if out.len() == MAX_ENTRIES {
+            v.incomplete(format!(
+                "{shown_dir}: more than {MAX_ENTRIES} entries (MAX_ENTRIES); the rest were not checked"
+            ));
+            break;
+        }
+        match entry {
+            Ok(e) => out.push(e),
+            Err(e) => v.incomplete(format!("{shown_dir}: an entry cannot be read ({e})")),
+        }
+    }
+    out.sort_by_key(|e| e.file_name());
+    out
+}
+
+fn list_repos(v: &mut Verification, root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     let entries =
         fs::read_dir(root).map_err(|e| format!("{}: cannot list ({e})", root.display()))?;
     let mut out = Vec::new();
-    for entry in entries.flatten().take(MAX_ENTRIES) {
+    for entry in sorted_entries(v, entries, &root.display().to_string()) {
         let Some(name) = entry.file_name().to_str().map(str::to_string) else {
             continue;
         };
@@ -173,7 +197,6 @@ fn list_repos(root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
             out.push((name, entry.path()));
         }
     }
-    out.sort();
     Ok(out)
 }
 
@@ -188,9 +211,7 @@ fn check_repo(
     let blobs_canonical = fs::canonicalize(&blobs).ok();
     match fs::read_dir(&blobs) {
         Ok(entries) => {
-            let mut names: Vec<_> = entries.flatten().take(MAX_ENTRIES).collect();
-            names.sort_by_key(|e| e.file_name());
-            for entry in names {
+            for entry in sorted_entries(v, entries, &format!("{name}/blobs")) {
                 let fname = entry.file_name();
                 let fname_s = fname.to_string_lossy();
                 let shown = format!("{name}/blobs/{}", printable(&fname_s, 200));
@@ -236,9 +257,7 @@ fn check_repo(
 
     let snapshots = dir.join("snapshots");
     if let Ok(entries) = fs::read_dir(&snapshots) {
-        let mut commits: Vec<_> = entries.flatten().take(MAX_ENTRIES).collect();
-        commits.sort_by_key(|e| e.file_name());
-        for entry in commits {
+        for entry in sorted_entries(v, entries, &format!("{name}/snapshots")) {
             let cname = entry.file_name().to_string_lossy().into_owned();
             let shown = format!("{name}/snapshots/{}", printable(&cname, 200));
             if !entry.file_type().is_ok_and(|t| t.is_dir()) {
@@ -288,9 +307,7 @@ fn check_snapshot(
             return;
         }
     };
-    let mut entries: Vec<_> = entries.flatten().take(MAX_ENTRIES).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
+    for entry in sorted_entries(v, entries, shown_dir) {
         let shown = format!(
             "{shown_dir}/{}",
             printable(&entry.file_name().to_string_lossy(), 200)
@@ -354,20 +371,27 @@ fn check_refs(
     counts: &mut Counts,
 ) {
     if depth > MAX_DEPTH {
+        v.incomplete(format!(
+            "{shown_dir}: deeper than {MAX_DEPTH} folders; not walked"
+        ));
         return;
     }
-    let Ok(entries) = fs::read_dir(dir) else {
-        v.incomplete(format!("{shown_dir}: cannot list"));
-        return;
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            v.incomplete(format!("{shown_dir}: cannot list ({e})"));
+            return;
+        }
     };
-    let mut entries: Vec<_> = entries.flatten().take(MAX_ENTRIES).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
+    for entry in sorted_entries(v, entries, shown_dir) {
         let shown = format!(
             "{shown_dir}/{}",
             printable(&entry.file_name().to_string_lossy(), 200)
         );
-        let Ok(ft) = entry.file_type() else { continue };
+        let Ok(ft) = entry.file_type() else {
+            v.incomplete(format!("{shown}: cannot stat"));
+            continue;
+        };
         if ft.is_dir() {
             check_refs(v, &entry.path(), &shown, snapshots, depth + 1, counts);
             continue;
