@@ -7,6 +7,7 @@
 //! walk over paths and containers; [`policy`] decides what a pickle global means.
 
 pub mod cli;
+pub mod display;
 pub mod formats;
 pub mod hub;
 pub mod limits;

@@ -497,23 +497,8 @@ fn read_into<R: SkipRead>(
     Ok(())
 }
 
-/// A string for reports: lossy UTF-8, at most `max` characters, control characters escaped.
-pub fn display_string(bytes: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i >= max {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+/// A string for reports (the crate-wide rule in [`crate::display`]).
+pub use crate::display::safe_bytes as display_string;
 
 /// One top-level field seen by [`scan_prefix`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -221,22 +221,8 @@ pub fn hex_digest(s: &str, len: usize) -> Option<String> {
     (s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
 }
 
-/// A server string made safe to print: control characters escaped, length bounded.
-pub fn printable(s: &str, max_chars: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i >= max_chars {
-            out.push('…');
-            break;
-        }
-        if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+/// A server string made safe to print (the crate-wide rule in [`crate::display`]).
+pub use crate::display::safe_text as printable;
 
 /// A repository path from the server, accepted only if it cannot name anything outside
 /// the folder it is joined to, and prints as itself.

@@ -573,20 +573,7 @@ fn format_unix(seconds: i64) -> String {
 /// RFC 4514 text with control characters escaped and length capped, since names come from
 /// the bundle and end up in terminal output.
 fn display_name(name: &x509_cert::name::Name) -> String {
-    let raw = name.to_string();
-    let mut out = String::new();
-    for (count, c) in raw.chars().enumerate() {
-        if count >= MAX_NAME_CHARS {
-            out.push_str("...");
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::display::safe_text(&name.to_string(), MAX_NAME_CHARS)
 }
 
 /// RSASSA-PSS-params (RFC 4055); the defaults (SHA-1) are not accepted, so every field that
