@@ -6,10 +6,12 @@
 //! renderers ([`report::text`], [`report::json`], [`report::sarif`]). [`scan`] drives the
 //! walk over paths and containers; [`policy`] decides what a pickle global means.
 
+pub mod bom;
 pub mod cli;
 pub mod display;
 pub mod formats;
 pub mod hub;
+pub mod license;
 pub mod limits;
 pub mod model_dir;
 pub mod policy;

@@ -11,6 +11,7 @@ use crate::report::{self, Report, Severity, EXIT_USAGE};
 use crate::rules;
 use crate::scan::{self, ScanOptions};
 
+mod bom;
 mod provenance;
 
 const EXIT_CODES: &str = "\
@@ -45,6 +46,10 @@ enum Command {
     /// the Hub's own hashes (--against), or a Hugging Face cache (--hf-cache).
     #[command(after_help = provenance::VERIFY_EXIT_CODES)]
     Verify(provenance::VerifyArgs),
+    /// Write a CycloneDX 1.6/1.7 AI-BOM: the model, its files and hashes, its card,
+    /// lineage and datasets, the scan's findings, and a signature check when asked.
+    #[command(after_help = bom::BOM_EXIT_CODES)]
+    Bom(bom::BomArgs),
     /// List the rule catalog.
     Rules {
         /// Print the catalog as Markdown (the text of docs/rules.md).
@@ -66,6 +71,17 @@ enum FailOn {
     High,
     Medium,
     Low,
+}
+
+impl FailOn {
+    fn severity(self) -> Severity {
+        match self {
+            FailOn::Critical => Severity::Critical,
+            FailOn::High => Severity::High,
+            FailOn::Medium => Severity::Medium,
+            FailOn::Low => Severity::Low,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -141,6 +157,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::Hash(args) => provenance::run_hash(args),
         Command::Sign(args) => provenance::run_sign(args),
         Command::Verify(args) => provenance::run_verify(args),
+        Command::Bom(args) => bom::run_bom(args),
         Command::Scan(args) => match run_scan(args) {
             Ok(code) => code,
             Err(e) => {
@@ -171,13 +188,11 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
             eprintln!("modelvet: using configuration {}", p.display());
         }
     }
-    let fail_on = match args.fail_on {
-        Some(FailOn::Critical) => Severity::Critical,
-        Some(FailOn::High) => Severity::High,
-        Some(FailOn::Medium) => Severity::Medium,
-        Some(FailOn::Low) => Severity::Low,
-        None => cfg.fail_on.unwrap_or(Severity::Medium),
-    };
+    let fail_on = args
+        .fail_on
+        .map(FailOn::severity)
+        .or(cfg.fail_on)
+        .unwrap_or(Severity::Medium);
     let opts = ScanOptions {
         hash: !args.no_hash,
         policy: cfg.policy,

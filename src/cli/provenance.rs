@@ -113,43 +113,50 @@ pub struct SignArgs {
     manifest: ManifestArgs,
 }
 
+/// How to trust a signature (or the Hub), shared by `verify` and `bom`.
+#[derive(clap::Args, Debug, Default)]
+pub struct TrustArgs {
+    /// The OMS bundle [default: PATH/model.sig, or model.sig beside a file].
+    #[arg(long)]
+    pub signature: Option<PathBuf>,
+    /// Public key PEM (ECDSA, or Ed25519 for modelvet's extension).
+    #[arg(long, group = "trust")]
+    pub key: Option<PathBuf>,
+    /// PEM file of trust anchors for the bundle's certificate chain (never a web-PKI default).
+    #[arg(long, group = "trust")]
+    pub certificate_chain: Option<PathBuf>,
+    /// Sigstore keyless: the exact signer identity (e-mail or URI in the certificate).
+    #[arg(long, group = "trust", requires = "issuer")]
+    pub identity: Option<String>,
+    /// Sigstore keyless: the exact OIDC issuer URL.
+    #[arg(long, requires = "identity")]
+    pub issuer: Option<String>,
+    /// Sigstore trusted_root.json to use instead of the embedded production root.
+    #[arg(long, requires = "identity")]
+    pub trusted_root: Option<PathBuf>,
+    /// Compare the local files with a Hub revision: hf://org/name[@rev].
+    #[arg(long, group = "trust")]
+    pub against: Option<String>,
+    /// Also leave out these paths (inside the model). Repeatable.
+    #[arg(long = "ignore-paths", num_args = 1..)]
+    pub ignore_paths: Vec<PathBuf>,
+    /// Check a certificate chain at this Unix time instead of now.
+    #[arg(long)]
+    pub at: Option<i64>,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct VerifyArgs {
     /// The local model (a directory or a file). Optional only with --hf-cache.
     path: Option<PathBuf>,
-    /// The OMS bundle [default: PATH/model.sig, or model.sig beside a file].
-    #[arg(long)]
-    signature: Option<PathBuf>,
-    /// Public key PEM (ECDSA, or Ed25519 for modelvet's extension).
-    #[arg(long, group = "trust")]
-    key: Option<PathBuf>,
-    /// PEM file of trust anchors for the bundle's certificate chain (never a web-PKI default).
-    #[arg(long, group = "trust")]
-    certificate_chain: Option<PathBuf>,
-    /// Sigstore keyless: the exact signer identity (e-mail or URI in the certificate).
-    #[arg(long, group = "trust", requires = "issuer")]
-    identity: Option<String>,
-    /// Sigstore keyless: the exact OIDC issuer URL.
-    #[arg(long, requires = "identity")]
-    issuer: Option<String>,
-    /// Sigstore trusted_root.json to use instead of the embedded production root.
-    #[arg(long, requires = "identity")]
-    trusted_root: Option<PathBuf>,
-    /// Compare the local files with a Hub revision: hf://org/name[@rev].
-    #[arg(long, group = "trust")]
-    against: Option<String>,
+    #[command(flatten)]
+    trust: TrustArgs,
     /// Check a Hugging Face cache offline (all repos, or the one named: org/name).
     #[arg(long, group = "trust", num_args = 0..=1, default_missing_value = "", value_name = "REPO")]
     hf_cache: Option<String>,
     /// Cache root for --hf-cache [default: $HF_HUB_CACHE, or $HF_HOME/hub].
     #[arg(long, requires = "hf_cache")]
     cache_dir: Option<PathBuf>,
-    /// Also leave out these paths (inside the model). Repeatable.
-    #[arg(long = "ignore-paths", num_args = 1..)]
-    ignore_paths: Vec<PathBuf>,
-    /// Check a certificate chain at this Unix time instead of now.
-    #[arg(long)]
-    at: Option<i64>,
     #[arg(long, value_enum, default_value = "text")]
     format: OutputFormat,
     /// Write the result here instead of standard output.
@@ -286,37 +293,44 @@ fn verify_outcome(args: &VerifyArgs) -> Result<Verification, String> {
         .path
         .clone()
         .ok_or("a model PATH is needed (only --hf-cache works without one)")?;
-    if let Some(remote) = &args.against {
+    trust_outcome(&model, &args.trust)?.ok_or_else(|| {
+        "say how to trust the signature: --key PUB.pem, --certificate-chain CA.pem, or --identity ID --issuer URL (or use --against / --hf-cache)"
+            .to_string()
+    })
+}
+
+/// Verifies `model` the way `trust` says; `None` when it names no way.
+pub fn trust_outcome(model: &Path, trust: &TrustArgs) -> Result<Option<Verification>, String> {
+    if let Some(remote) = &trust.against {
         let config = crate::hub::env::HubConfig::from_env();
         for w in &config.warnings {
             eprintln!("modelvet: {w}");
         }
-        return Ok(crate::hub::against::verify_against(&model, remote, &config));
+        return Ok(Some(crate::hub::against::verify_against(
+            model, remote, &config,
+        )));
     }
-    let method = if let Some(key) = &args.key {
+    let method = if let Some(key) = &trust.key {
         TrustMethod::Key(key.clone())
-    } else if let Some(ca) = &args.certificate_chain {
+    } else if let Some(ca) = &trust.certificate_chain {
         TrustMethod::CertificateChain(ca.clone())
-    } else if let (Some(identity), Some(issuer)) = (&args.identity, &args.issuer) {
+    } else if let (Some(identity), Some(issuer)) = (&trust.identity, &trust.issuer) {
         TrustMethod::Keyless {
             identity: identity.clone(),
             issuer: issuer.clone(),
-            trusted_root: args.trusted_root.clone(),
+            trusted_root: trust.trusted_root.clone(),
         }
     } else {
-        return Err(
-            "say how to trust the signature: --key PUB.pem, --certificate-chain CA.pem, or --identity ID --issuer URL (or use --against / --hf-cache)"
-                .into(),
-        );
+        return Ok(None);
     };
-    Ok(verify::verify(&VerifyRequest {
-        signature: args
+    Ok(Some(verify::verify(&VerifyRequest {
+        signature: trust
             .signature
             .clone()
-            .unwrap_or_else(|| default_signature(&model)),
-        model,
+            .unwrap_or_else(|| default_signature(model)),
+        model: model.to_path_buf(),
         method,
-        ignore_paths: args.ignore_paths.clone(),
-        at_time: args.at,
-    }))
+        ignore_paths: trust.ignore_paths.clone(),
+        at_time: trust.at,
+    })))
 }

@@ -1,0 +1,898 @@
+//! From a scan report (and a verification) to the neutral [`Bom`]: which files make a
+//! model, what its card and configuration say, which findings affect which file.
+//!
+//! Only facts the scan recorded are used: nothing is re-read, nothing is guessed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::model::*;
+use crate::hub::repo_ref::validate_repo_id;
+use crate::license::{self, LicenseRef};
+use crate::provenance::outcome::Verification;
+use crate::report::{Artifact, ArtifactKind, Report, Status};
+
+/// Longest text kept from one model-card section.
+const MAX_SECTION_CHARS: usize = 4096;
+/// Most datasets, base models, metrics and licences kept per model.
+const MAX_LISTED: usize = 256;
+
+/// What the Hub publishes about one file of a revision (remote scans).
+#[derive(Debug, Clone, Default)]
+pub struct HubFile {
+    pub lfs_sha256: Option<String>,
+    pub blob_id: Option<String>,
+    /// The Hub's own scan verdict, advisory.
+    pub verdict: Option<String>,
+}
+
+/// Everything the builder works from.
+pub struct BomInput<'a> {
+    pub input: &'a str,
+    pub report: &'a Report,
+    /// The Hub revision when the input is one (a remote scan). Local inputs inside a
+    /// Hugging Face cache snapshot are recognised from their path instead.
+    pub hub: Option<HubOrigin>,
+    /// Published facts per path inside the repository (remote scans).
+    pub hub_files: BTreeMap<String, HubFile>,
+    /// Remote scans: bytes read and the files' total size.
+    pub bytes_read: Option<(u64, u64)>,
+    pub verification: Option<Verification>,
+    pub created: i64,
+}
+
+/// Hands out unique bom-refs (a clash gets `#2`, `#3`, ...).
+#[derive(Default)]
+struct Refs(BTreeSet<String>);
+
+impl Refs {
+    fn take(&mut self, wanted: String) -> String {
+        if self.0.insert(wanted.clone()) {
+            return wanted;
+        }
+        (2..)
+            .map(|n| format!("{wanted}#{n}"))
+            .find(|r| self.0.insert(r.clone()))
+            .expect("an unused suffix exists")
+    }
+}
+
+fn is_weight(a: &Artifact) -> bool {
+    a.kind == ArtifactKind::Model
+        && !matches!(
+            a.format.as_str(),
+            "text" | "image" | "empty" | "unrecognized" | "unknown" | "directory" | "symlink"
+        )
+}
+
+fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// `path` relative to the model folder `dir` ("" for the input's root).
+fn inside(dir: &str, path: &str) -> String {
+    if dir.is_empty() || dir == "." {
+        return path.trim_start_matches("./").to_string();
+    }
+    path.strip_prefix(dir)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .unwrap_or(path)
+        .to_string()
+}
+
+/// A Hugging Face cache snapshot (`.../models--org--name/snapshots/<commit>`) names its
+/// repository and commit; a model scanned from there is that Hub revision.
+pub fn hub_origin_from_cache_path(path: &str) -> Option<HubOrigin> {
+    let canonical = std::fs::canonicalize(path).ok()?;
+    let parts: Vec<String> = canonical
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let at = parts.iter().rposition(|p| p == "snapshots")?;
+    let folder = parts.get(at.checked_sub(1)?)?;
+    let commit = parts.get(at + 1)?;
+    if parts.len() != at + 2 {
+        // Only the snapshot folder itself is the whole revision.
+        return None;
+    }
+    let rest = folder.strip_prefix("models--")?;
+    let repo_id = rest.replacen("--", "/", 1);
+    if rest.matches("--").count() > 1 || validate_repo_id(&repo_id, &repo_id).is_err() {
+        return None;
+    }
+    if commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some(HubOrigin {
+        repo_id,
+        commit: commit.to_ascii_lowercase(),
+        revision: None,
+        endpoint: "https://huggingface.co".into(),
+        learnt_from: "hf-cache",
+    })
+}
+
+/// The model purl: `pkg:huggingface/<namespace>/<name>@<commit>`, with `repository_url`
+/// when the Hub is not the default one.
+fn model_purl(repo_id: &str, commit: Option<&str>, endpoint: &str) -> String {
+    let mut purl = format!("pkg:huggingface/{repo_id}");
+    if let Some(c) = commit {
+        purl.push('@');
+        purl.push_str(&c.to_ascii_lowercase());
+    }
+    if endpoint.trim_end_matches('/') != "https://huggingface.co" {
+        purl.push_str("?repository_url=");
+        purl.push_str(endpoint.trim_end_matches('/'));
+    }
+    purl
+}
+
+/// What a task's inputs and outputs are, for the Hub's pipeline tags whose modalities
+/// are fixed by the task itself. Unlisted tags give nothing.
+fn task_modalities(task: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
+    const T: &[&str] = &["text"];
+    const I: &[&str] = &["image"];
+    const A: &[&str] = &["audio"];
+    const V: &[&str] = &["video"];
+    const TI: &[&str] = &["text", "image"];
+    Some(match task {
+        "text-generation"
+        | "text2text-generation"
+        | "translation"
+        | "summarization"
+        | "question-answering"
+        | "fill-mask"
+        | "table-question-answering" => (T, T),
+        "text-classification" | "token-classification" | "zero-shot-classification" => (T, T),
+        "sentence-similarity" | "feature-extraction" => (T, T),
+        "text-to-image" => (T, I),
+        "text-to-speech" | "text-to-audio" => (T, A),
+        "text-to-video" => (T, V),
+        "automatic-speech-recognition" | "audio-classification" => (A, T),
+        "image-classification" | "object-detection" | "image-to-text" => (I, T),
+        "image-segmentation" | "depth-estimation" | "image-to-image" => (I, I),
+        "image-text-to-text" | "visual-question-answering" => (TI, T),
+        "video-classification" => (V, T),
+        _ => return None,
+    })
+}
+
+fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn strings_of(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(items)) => items.iter().filter_map(text_of).take(MAX_LISTED).collect(),
+        Some(other) => text_of(other).into_iter().collect(),
+        None => Vec::new(),
+    }
+}
+
+fn cut(text: &str) -> String {
+    if text.chars().count() <= MAX_SECTION_CHARS {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(MAX_SECTION_CHARS).collect();
+    out.push('…');
+    out
+}
+
+/// The files and members of one model.
+struct Members<'r> {
+    dir: String,
+    layout: &'static str,
+    top: Vec<&'r Artifact>,
+    all: Vec<&'r Artifact>,
+}
+
+impl<'r> Members<'r> {
+    /// The model's own file called `name` (at its root).
+    fn own(&self, name: &str) -> Option<&'r Artifact> {
+        self.top
+            .iter()
+            .copied()
+            .find(|a| inside(&self.dir, &a.path).eq_ignore_ascii_case(name))
+    }
+
+    fn fact(&self, file: &str, key: &str) -> Option<&'r Value> {
+        self.own(file).and_then(|a| a.facts.get(key))
+    }
+
+    fn weights(&self) -> impl Iterator<Item = &'r Artifact> + '_ {
+        self.top.iter().copied().filter(|a| is_weight(a))
+    }
+}
+
+/// Splits the report's files into models: the whole input for a Hub revision, else the
+/// scanner's model folders, else one model per weight file.
+fn partition<'r>(
+    report: &'r Report,
+    whole_input_is_one_model: bool,
+) -> (Vec<Members<'r>>, Vec<&'r Artifact>) {
+    let top: Vec<&Artifact> = report
+        .artifacts
+        .iter()
+        .filter(|a| a.member.is_none())
+        .collect();
+    let members_of = |files: &BTreeSet<&str>| -> Vec<&'r Artifact> {
+        report
+            .artifacts
+            .iter()
+            .filter(|a| files.contains(a.file.as_str()))
+            .collect()
+    };
+    if whole_input_is_one_model {
+        let files: BTreeSet<&str> = top.iter().map(|a| a.file.as_str()).collect();
+        let all = members_of(&files);
+        return (
+            vec![Members {
+                dir: String::new(),
+                layout: "hub-repository",
+                top,
+                all,
+            }],
+            Vec::new(),
+        );
+    }
+    let mut models = Vec::new();
+    let mut grouped: BTreeSet<&str> = BTreeSet::new();
+    for g in &report.models {
+        let files: BTreeSet<&str> = g.files.iter().map(String::as_str).collect();
+        grouped.extend(files.iter().copied());
+        models.push(Members {
+            dir: if g.path == "." {
+                String::new()
+            } else {
+                g.path.clone()
+            },
+            layout: g.layout,
+            top: top
+                .iter()
+                .copied()
+                .filter(|a| files.contains(a.path.as_str()))
+                .collect(),
+            all: members_of(&files),
+        });
+    }
+    let mut loose = Vec::new();
+    for a in top {
+        if grouped.contains(a.path.as_str()) {
+            continue;
+        }
+        if is_weight(a) {
+            let files: BTreeSet<&str> = [a.file.as_str()].into();
+            let dir = a.path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+            models.push(Members {
+                dir,
+                layout: "single-file",
+                top: vec![a],
+                all: members_of(&files),
+            });
+        } else {
+            loose.push(a);
+        }
+    }
+    (models, loose)
+}
+
+pub fn build(input: BomInput<'_>) -> Bom {
+    let report = input.report;
+    let cache_origin = if input.hub.is_none() {
+        hub_origin_from_cache_path(input.input)
+    } else {
+        None
+    };
+    let origin = input.hub.clone().or(cache_origin);
+    let (parts, loose) = partition(report, input.hub.is_some());
+    let mut refs = Refs::default();
+    let mut datasets: BTreeMap<String, Dataset> = BTreeMap::new();
+    let mut findings = Vec::new();
+    let mut models = Vec::new();
+    for part in &parts {
+        // A cache snapshot is the Hub revision only for the model at the snapshot's root.
+        let hub = origin.clone().filter(|_| {
+            input.hub.is_some()
+                || part.dir.is_empty()
+                || part.dir == input.input.trim_end_matches('/')
+        });
+        let model = build_model(part, hub, &input, &mut refs, &mut datasets, &mut findings);
+        models.push(model);
+    }
+    let mut loose_files = Vec::new();
+    for a in loose {
+        let entry = file_entry(
+            a,
+            &a.path,
+            "file:",
+            &input,
+            &mut refs,
+            &mut findings,
+            report,
+        );
+        loose_files.push(entry);
+    }
+    let subject = if models.len() == 1 {
+        Subject::Model(0)
+    } else {
+        let name = input.input.trim_end_matches('/').to_string();
+        Subject::Collection {
+            bom_ref: refs.take(format!("input:{name}")),
+            name,
+        }
+    };
+    if let (Subject::Model(i), Some(v)) = (&subject, &input.verification) {
+        verification_properties(&mut models[*i].properties, v);
+    }
+    Bom {
+        created: input.created,
+        input: input.input.to_string(),
+        subject,
+        models,
+        datasets: datasets.into_values().collect(),
+        loose_files,
+        findings,
+        scan: ScanSummary {
+            verdict: report.summary.verdict,
+            exit_code: report.summary.exit_code,
+            artifacts: report.summary.artifacts,
+            incomplete: report.summary.incomplete,
+            errors: report.summary.errors,
+            bytes_read: input.bytes_read,
+        },
+        verification: input.verification.clone(),
+    }
+}
+
+fn file_entry(
+    a: &Artifact,
+    name: &str,
+    ref_prefix: &str,
+    input: &BomInput<'_>,
+    refs: &mut Refs,
+    findings: &mut Vec<Issue>,
+    report: &Report,
+) -> FileEntry {
+    let bom_ref = refs.take(format!("{ref_prefix}{name}"));
+    let published = input.hub_files.get(name);
+    let sha256 = match (&a.sha256, published.and_then(|p| p.lfs_sha256.clone())) {
+        (Some(d), _) => Some((d.clone(), HashSource::Computed)),
+        (None, Some(d)) => Some((d, HashSource::HubLfs)),
+        (None, None) => None,
+    };
+    let mut finding_count = 0;
+    for member in report.artifacts.iter().filter(|m| m.file == a.file) {
+        for f in &member.findings {
+            finding_count += 1;
+            findings.push(Issue {
+                bom_ref: refs.take(format!("finding:{}:{}", f.rule, findings.len() + 1)),
+                rule: f.rule(),
+                severity: f.severity,
+                message: f.message.clone(),
+                affects: bom_ref.clone(),
+                location: member.path.clone(),
+                offset: f.location.offset,
+                opcode: f.location.opcode.clone(),
+                global: match (&f.evidence.module, &f.evidence.name) {
+                    (Some(m), Some(n)) => Some(format!("{m}.{n}")),
+                    _ => None,
+                },
+                detail: f.evidence.detail.clone(),
+            });
+        }
+    }
+    // A file is only as complete as its worst member.
+    let mut status = a.status;
+    let mut reason = a.reason.clone();
+    for member in report
+        .artifacts
+        .iter()
+        .filter(|m| m.file == a.file && m.member.is_some())
+    {
+        if member.status != Status::Complete && status == Status::Complete {
+            status = member.status;
+            reason = member
+                .reason
+                .clone()
+                .map(|r| format!("{}: {r}", member.path));
+        }
+    }
+    FileEntry {
+        bom_ref,
+        name: name.to_string(),
+        size: a.size,
+        sha256,
+        git_blob_sha1: published
+            .filter(|p| p.lfs_sha256.is_none())
+            .and_then(|p| p.blob_id.clone()),
+        format: a.format.clone(),
+        status,
+        reason,
+        hub_verdict: published.and_then(|p| p.verdict.clone()),
+        finding_count,
+    }
+}
+
+fn build_model(
+    part: &Members<'_>,
+    hub: Option<HubOrigin>,
+    input: &BomInput<'_>,
+    refs: &mut Refs,
+    datasets: &mut BTreeMap<String, Dataset>,
+    findings: &mut Vec<Issue>,
+) -> Model {
+    let card = part
+        .fact("README.md", "model_card")
+        .and_then(Value::as_object);
+    let card_get = |k: &str| card.and_then(|c| c.get(k));
+    let gguf = part.weights().find(|a| a.format == "gguf");
+    let gguf_fact = |k: &str| gguf.and_then(|a| a.facts.get(k)).and_then(text_of);
+
+    // Name: the Hub id, then what the files call the model, then the folder or file.
+    let (name, name_source) = if let Some(h) = &hub {
+        (h.repo_id.clone(), "hub")
+    } else if let Some(n) = card_get("model_name").and_then(text_of) {
+        (n, "model-card")
+    } else if let Some(n) = gguf_fact("name") {
+        (n, "gguf")
+    } else if part.layout == "single-file" {
+        (base_name(&part.top[0].path).to_string(), "file")
+    } else {
+        let dir = if part.dir.is_empty() {
+            input.input.trim_end_matches('/')
+        } else {
+            &part.dir
+        };
+        let shown = std::fs::canonicalize(dir)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| base_name(dir).to_string());
+        (shown, "directory")
+    };
+    let path = if part.layout == "single-file" {
+        part.top[0].path.clone()
+    } else if part.dir.is_empty() {
+        input.input.trim_end_matches('/').to_string()
+    } else {
+        part.dir.clone()
+    };
+    // bom-refs name places relative to the input, so they do not depend on where the
+    // input sits on this machine.
+    let root = input.input.trim_end_matches('/');
+    let relative = if path == root {
+        ""
+    } else {
+        path.strip_prefix(root)
+            .and_then(|r| r.strip_prefix('/'))
+            .unwrap_or(&path)
+    };
+    let model_ref = refs.take(if relative.is_empty() {
+        format!("model:{name}")
+    } else {
+        format!("model:{relative}")
+    });
+
+    let mut files = Vec::new();
+    for a in &part.top {
+        let rel = if part.layout == "single-file" {
+            base_name(&a.path).to_string()
+        } else {
+            inside(&part.dir, &a.path)
+        };
+        let entry = file_entry(
+            a,
+            &rel,
+            &format!("{model_ref}/"),
+            input,
+            refs,
+            findings,
+            input.report,
+        );
+        files.push(entry);
+    }
+
+    let mut licenses = Vec::new();
+    let license_name = card_get("license_name").and_then(text_of);
+    let license_link = card_get("license_link").and_then(text_of);
+    for l in strings_of(card_get("license")) {
+        if let Some(r) = license::resolve(&l, license_name.as_deref(), license_link.as_deref()) {
+            if !licenses.contains(&r) {
+                licenses.push(r);
+            }
+        }
+    }
+    if licenses.is_empty() {
+        if let Some(l) = gguf_fact("license") {
+            if let Some(r) = license::resolve(&l, gguf_fact("license_name").as_deref(), None) {
+                licenses.push(r);
+            }
+        }
+    }
+
+    let mut external_refs = Vec::new();
+    let mut supplier = None;
+    let (version, purl) = match &hub {
+        Some(h) => {
+            let base = h.endpoint.trim_end_matches('/');
+            external_refs.push(ExternalRef {
+                kind: "vcs",
+                url: format!("{base}/{}", h.repo_id),
+                comment: Some("Git repository on the Hugging Face Hub".into()),
+            });
+            external_refs.push(ExternalRef {
+                kind: "distribution",
+                url: format!("{base}/{}/tree/{}", h.repo_id, h.commit),
+                comment: Some("the files of this exact commit".into()),
+            });
+            if part.own("README.md").is_some() {
+                external_refs.push(ExternalRef {
+                    kind: "model-card",
+                    url: format!("{base}/{}/blob/{}/README.md", h.repo_id, h.commit),
+                    comment: None,
+                });
+            }
+            if let Some((ns, _)) = h.repo_id.split_once('/') {
+                supplier = Some(Organization {
+                    name: ns.to_string(),
+                    url: Some(format!("{base}/{ns}")),
+                });
+            }
+            (
+                Some(h.commit.clone()),
+                Some(model_purl(&h.repo_id, Some(&h.commit), &h.endpoint)),
+            )
+        }
+        None => (None, None),
+    };
+    let authors: Vec<String> = gguf_fact("author").into_iter().collect();
+
+    // Lineage.
+    let relation = card_get("base_model_relation").and_then(text_of);
+    let ancestors: Vec<Ancestor> = strings_of(card_get("base_model"))
+        .into_iter()
+        .map(|b| Ancestor {
+            purl: validate_repo_id(&b, &b)
+                .ok()
+                .map(|_| model_purl(&b, None, "https://huggingface.co")),
+            name: b,
+            relation: relation.clone(),
+        })
+        .collect();
+
+    // Datasets named by the card.
+    let mut model_datasets = Vec::new();
+    for d in strings_of(card_get("datasets")) {
+        let entry = datasets.entry(d.clone()).or_insert_with(|| {
+            let on_hub = validate_repo_id(&d, &d).is_ok();
+            Dataset {
+                bom_ref: refs.take(format!("dataset:{d}")),
+                purl: on_hub.then(|| {
+                    format!("pkg:huggingface/{d}?repository_url=https://huggingface.co/datasets")
+                }),
+                url: on_hub.then(|| format!("https://huggingface.co/datasets/{d}")),
+                name: d.clone(),
+            }
+        });
+        if !model_datasets.contains(&entry.bom_ref) {
+            model_datasets.push(entry.bom_ref.clone());
+        }
+    }
+
+    let card_info = build_card(part, card, gguf);
+    let mut properties = vec![
+        ("modelvet:layout".to_string(), part.layout.to_string()),
+        ("modelvet:name:source".to_string(), name_source.to_string()),
+        (
+            "modelvet:scan:status".to_string(),
+            model_status(&files).to_string(),
+        ),
+        (
+            "modelvet:scan:findings".to_string(),
+            files
+                .iter()
+                .map(|f| f.finding_count)
+                .sum::<usize>()
+                .to_string(),
+        ),
+    ];
+    if let Some(h) = &hub {
+        properties.push(("modelvet:hub:source".into(), h.learnt_from.into()));
+        if let Some(r) = &h.revision {
+            properties.push(("modelvet:hub:revision".into(), r.clone()));
+        }
+    }
+    if let Some(r) = &relation {
+        properties.push(("cdx:ai-ml:model:base_model:relation".into(), r.clone()));
+    }
+    Model {
+        bom_ref: model_ref,
+        name,
+        name_source,
+        version,
+        purl,
+        hub,
+        path,
+        layout: part.layout,
+        licenses,
+        supplier,
+        authors,
+        external_refs,
+        files,
+        card: card_info,
+        ancestors,
+        datasets: model_datasets,
+        properties,
+        notes: Vec::new(),
+    }
+}
+
+fn model_status(files: &[FileEntry]) -> &'static str {
+    if files.iter().any(|f| f.status == Status::Error) {
+        "error"
+    } else if files.iter().any(|f| f.status == Status::Incomplete) {
+        "incomplete"
+    } else {
+        "complete"
+    }
+}
+
+fn build_card(
+    part: &Members<'_>,
+    card: Option<&serde_json::Map<String, Value>>,
+    gguf: Option<&Artifact>,
+) -> Card {
+    let card_get = |k: &str| card.and_then(|c| c.get(k));
+    let config = |k: &str| part.fact("config.json", k);
+    let mut out = Card {
+        task: card_get("pipeline_tag").and_then(text_of),
+        architecture_family: config("model_type").and_then(text_of).or_else(|| {
+            gguf.and_then(|g| g.facts.get("architecture"))
+                .and_then(text_of)
+        }),
+        model_architecture: config("architectures")
+            .and_then(|v| strings_of(Some(v)).into_iter().next()),
+        ..Card::default()
+    };
+    if let Some((i, o)) = out.task.as_deref().and_then(task_modalities) {
+        out.inputs = i.to_vec();
+        out.outputs = o.to_vec();
+    }
+
+    if let Some(Value::Array(results)) = part.fact("README.md", "eval_results") {
+        for r in results.iter().take(MAX_LISTED) {
+            let get = |k: &str| r.get(k).and_then(text_of);
+            let (Some(kind), Some(value)) = (
+                get("metric_type").or_else(|| get("metric_name")),
+                get("value"),
+            ) else {
+                continue;
+            };
+            let slice = match (
+                get("dataset_name").or_else(|| get("dataset_type")),
+                get("dataset_split"),
+            ) {
+                (Some(d), Some(s)) => Some(format!("{d} ({s})")),
+                (Some(d), None) => Some(d),
+                _ => None,
+            };
+            out.metrics.push(Metric { kind, value, slice });
+        }
+    }
+
+    if let Some(Value::Object(sections)) = part.fact("README.md", "model_card_sections") {
+        let section = |k: &str| sections.get(k).and_then(text_of).map(|t| cut(&t));
+        out.technical_limitations.extend(section("limitations"));
+        if let Some(t) = section("out_of_scope") {
+            out.technical_limitations
+                .push(format!("Out-of-scope use: {t}"));
+        }
+        out.use_cases.extend(section("intended_uses"));
+        out.ethical_considerations
+            .extend(section("ethical_considerations"));
+        if let Some(t) = section("recommendations") {
+            out.properties
+                .push(("modelvet:card:recommendations".into(), t));
+        }
+        if let Some(t) = section("environmental_impact") {
+            out.properties
+                .push(("modelvet:card:environmental_impact".into(), t));
+        }
+        if let Some(t) = section("training_data") {
+            out.properties
+                .push(("modelvet:card:training_data".into(), t));
+        }
+    }
+
+    // cdx:ai-ml properties: parameter count, context length, quantization, templates.
+    if let Some(n) = parameter_count(part) {
+        out.properties
+            .push(("cdx:ai-ml:model:parameter:count".into(), n.to_string()));
+    }
+    let context = gguf
+        .and_then(|g| g.facts.get("context_length"))
+        .or_else(|| config("max_position_embeddings"))
+        .or_else(|| config("n_positions"))
+        .or_else(|| config("n_ctx"))
+        .and_then(text_of);
+    if let Some(c) = context {
+        out.properties
+            .push(("cdx:ai-ml:model:hyperparameter:context_length".into(), c));
+    }
+    let quantization = gguf
+        .and_then(|g| g.facts.get("quantization"))
+        .and_then(text_of)
+        .or_else(|| {
+            let q = config("quantization")?;
+            let method = q.get("quant_method").and_then(text_of)?;
+            Some(match q.get("bits").and_then(text_of) {
+                Some(b) => format!("{method} {b}-bit"),
+                None => method,
+            })
+        });
+    if let Some(q) = quantization {
+        out.properties
+            .push(("cdx:ai-ml:model:quantization".into(), q));
+    }
+    let mut templates = BTreeSet::new();
+    for a in &part.all {
+        match a.facts.get("chat_template_sha256") {
+            Some(Value::String(s)) => {
+                templates.insert(s.clone());
+            }
+            Some(Value::Object(m)) => templates.extend(m.values().filter_map(text_of)),
+            Some(Value::Array(v)) => templates.extend(v.iter().filter_map(text_of)),
+            _ => {}
+        }
+    }
+    for t in templates.into_iter().take(MAX_LISTED) {
+        out.properties
+            .push(("cdx:ai-ml:model:template:chat:sha256".into(), t));
+    }
+    for key in [
+        "hidden_size",
+        "num_hidden_layers",
+        "num_attention_heads",
+        "num_key_value_heads",
+        "intermediate_size",
+        "vocab_size",
+        "rope_theta",
+        "sliding_window",
+        "n_layer",
+        "n_head",
+        "n_embd",
+        "torch_dtype",
+        "dtype",
+    ] {
+        if let Some(v) = config(key).and_then(text_of) {
+            out.properties
+                .push((format!("cdx:ai-ml:model:hyperparameter:{key}"), v));
+        }
+    }
+    for key in ["tokenizer_class", "model_max_length"] {
+        if let Some(v) = part.fact("tokenizer_config.json", key).and_then(text_of) {
+            out.properties
+                .push((format!("cdx:ai-ml:tokenizer:hyperparameter:{key}"), v));
+        }
+    }
+    for lang in strings_of(card_get("language")) {
+        out.properties
+            .push(("cdx:ai-ml:model:language".into(), lang));
+    }
+    let modalities: BTreeSet<&str> = out.inputs.iter().chain(&out.outputs).copied().collect();
+    for m in modalities {
+        out.properties
+            .push(("cdx:ai-ml:model:modality".into(), m.into()));
+    }
+    if let Some(l) = card_get("library_name").and_then(text_of) {
+        out.properties
+            .push(("modelvet:card:library_name".into(), l));
+    }
+    if let Some(co2) = card_get("co2_eq_emissions") {
+        let grams = match co2 {
+            Value::Object(m) => m.get("emissions").and_then(text_of),
+            other => text_of(other),
+        };
+        if let Some(g) = grams {
+            out.properties
+                .push(("modelvet:card:co2_eq_emissions_grams".into(), g));
+        }
+    }
+    out
+}
+
+/// Parameters counted from the weight files' tensor shapes. Shards of one format add
+/// up; several formats (or several GGUF quantisations) of the same weights must agree,
+/// else the count is left out rather than double-counted.
+fn parameter_count(part: &Members<'_>) -> Option<u64> {
+    let mut by_format: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for a in part.weights() {
+        if let Some(n) = a.facts.get("parameter_count").and_then(Value::as_u64) {
+            by_format.entry(a.format.as_str()).or_default().push(n);
+        }
+    }
+    let totals: BTreeSet<u64> = by_format
+        .iter()
+        .map(|(format, counts)| {
+            if *format == "gguf" && counts.iter().all(|c| *c == counts[0]) {
+                counts[0]
+            } else {
+                counts.iter().fold(0u64, |s, c| s.saturating_add(*c))
+            }
+        })
+        .collect();
+    (totals.len() == 1).then(|| *totals.iter().next().expect("one total"))
+}
+
+fn verification_properties(props: &mut Vec<(String, String)>, v: &Verification) {
+    let prefix = if v.method == "hub" {
+        "modelvet:hub-verification"
+    } else {
+        "modelvet:signature"
+    };
+    let status = serde_json::to_value(v.status)
+        .ok()
+        .and_then(|s| s.as_str().map(str::to_string))
+        .unwrap_or_default();
+    props.push((format!("{prefix}:status"), status));
+    props.push((format!("{prefix}:method"), v.method.clone()));
+    if let Some(d) = &v.root_digest {
+        props.push((format!("{prefix}:root-digest"), format!("sha256:{d}")));
+    }
+    if let Some(s) = &v.signer {
+        if let Some(i) = &s.identity {
+            props.push((format!("{prefix}:identity"), i.clone()));
+        }
+        if let Some(i) = &s.issuer {
+            props.push((format!("{prefix}:issuer"), i.clone()));
+        }
+        if let Some(k) = &s.key_fingerprint_sha256 {
+            props.push((format!("{prefix}:key-sha256"), k.clone()));
+        }
+        if let Some(c) = &s.certificate_fingerprint_sha256 {
+            props.push((format!("{prefix}:certificate-sha256"), c.clone()));
+        }
+        if let Some(n) = s.log_index {
+            props.push((format!("{prefix}:rekor-log-index"), n.to_string()));
+        }
+    }
+    if let Some(r) = &v.remote {
+        props.push((format!("{prefix}:repository"), r.repo.clone()));
+        if let Some(c) = &r.commit {
+            props.push((format!("{prefix}:commit"), c.clone()));
+        }
+    }
+    props.push((
+        format!("{prefix}:files-matched"),
+        v.files.matched.to_string(),
+    ));
+    for (what, list) in [
+        (
+            "changed",
+            v.files
+                .changed
+                .iter()
+                .map(|c| c.name.clone())
+                .collect::<Vec<_>>(),
+        ),
+        ("missing", v.files.missing.clone()),
+        ("extra", v.files.extra.clone()),
+    ] {
+        for name in list.into_iter().take(MAX_LISTED) {
+            props.push((format!("{prefix}:file-{what}"), name));
+        }
+    }
+}
+
+/// A licence as the writer needs it.
+pub fn license_parts(l: &LicenseRef) -> (Option<&str>, Option<&str>, Option<&str>) {
+    match l {
+        LicenseRef::Spdx(id) => (Some(id), None, None),
+        LicenseRef::Named { name, url } => (None, Some(name), url.as_deref()),
+    }
+}
