@@ -265,6 +265,84 @@ library_name: transformers
 A 1-layer, 8-wide test model for modelvet's fixtures. Random weights.
 """
 
+# A model card in the Hugging Face template's shape, as the Hub's card editor writes it.
+README_FULL_MD = b"""---
+license: apache-2.0
+base_model: modelvet/tiny-llama-base
+base_model_relation: finetune
+datasets:
+- modelvet/fixture-corpus
+- modelvet/fixture-instructions
+language:
+- en
+- fr
+library_name: transformers
+pipeline_tag: text-generation
+tags:
+- fixture
+co2_eq_emissions:
+  emissions: 12.5
+  source: codecarbon
+  training_type: fine-tuning
+  geographical_location: Frankfurt, Germany
+  hardware_used: 1 x CPU
+model-index:
+- name: tiny-llama-chat
+  results:
+  - task:
+      type: text-generation
+      name: Text Generation
+    dataset:
+      name: Fixture QA
+      type: modelvet/fixture-qa
+      split: test
+    metrics:
+    - type: accuracy
+      value: 0.25
+      name: Accuracy
+    - type: f1
+      value: 0.31
+      name: F1
+---
+
+# tiny-llama-chat
+
+A 1-layer, 8-wide chat model for modelvet's fixtures. Random weights.
+
+## Uses
+
+### Direct Use
+
+Testing tools that read model repositories. It produces no useful text.
+
+### Out-of-Scope Use
+
+Anything that needs a working language model.
+
+## Bias, Risks, and Limitations
+
+The weights are random numbers, so every answer is noise.
+
+### Recommendations
+
+Do not deploy it.
+
+## Training Details
+
+### Training Data
+
+Nothing: the weights come from a seeded random generator.
+
+## Evaluation
+
+The metrics in the front matter are made up for the test.
+
+## Environmental Impact
+
+- **Hardware Type:** 1 x CPU
+- **Hours used:** [More Information Needed]
+"""
+
 GENERATION_CONFIG = {"bos_token_id": 1, "eos_token_id": 2, "max_new_tokens": 16,
                      "transformers_version": "4.57.1"}
 
@@ -275,11 +353,20 @@ def gen_hf_layouts(r):
     common = [("config.json", jbytes(hf_config())),
               ("generation_config.json", jbytes(GENERATION_CONFIG)),
               ("README.md", README_MD)]
+    common_card = [("config.json", jbytes(hf_config(rope_theta=10000.0))),
+                   ("generation_config.json", jbytes(GENERATION_CONFIG)),
+                   ("README.md", README_FULL_MD)]
     add_dir(r, "formats/hf_sharded_ok", common + shards + [
         ("model.safetensors.index.json", jbytes(index)),
         ("tokenizer_config.json", jbytes(tokenizer_config(CHATML)))],
         "benign", "Hugging Face layout: config, 2 safetensors shards and their index, "
         "tokenizer_config.json with a ChatML chat_template, generation_config, README front matter")
+
+    add_dir(r, "formats/hf_model_card_full", common_card + shards + [
+        ("model.safetensors.index.json", jbytes(index)),
+        ("tokenizer_config.json", jbytes(tokenizer_config(CHATML)))],
+        "benign", "Hugging Face layout with a complete model card (licence, base model, datasets, "
+        "model-index results, emissions, limitations and intended-use sections): the BOM golden")
 
     single = st_save(tensors, metadata={"format": "pt"})
     auto_map = {"AutoConfig": "configuration_x.XConfig", "AutoModelForCausalLM": "modeling_x.XForCausalLM"}

@@ -1,0 +1,530 @@
+//! `modelvet bom`: the CycloneDX documents validate under the CycloneDX project's own
+//! library (strict JSON validator, 1.6 and 1.7), and say what the artifacts say: real
+//! digests, mapped licences, findings tied to the right file, lineage, datasets, the
+//! signature result. One golden document is compared byte for byte.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use common::{fixture, repo};
+
+const EPOCH: &str = "1700000000";
+
+fn bom(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_modelvet"))
+        .arg("bom")
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .env("NO_COLOR", "1")
+        .current_dir(repo())
+        .output()
+        .expect("binary runs")
+}
+
+fn bom_json(args: &[&str]) -> (Value, Output) {
+    let out = bom(args);
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "bom {args:?} wrote no JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (doc, out)
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exit code")
+}
+
+/// The reference Python (the venv scripts/test.sh builds, with cyclonedx-python-lib).
+fn python() -> Option<PathBuf> {
+    match std::env::var_os("MODELVET_PYTHON") {
+        Some(p) => Some(PathBuf::from(p)),
+        None => {
+            eprintln!("MODELVET_PYTHON is unset: CycloneDX validation by cyclonedx-python-lib skipped (scripts/test.sh sets it)");
+            None
+        }
+    }
+}
+
+/// Validates every document with cyclonedx-python-lib's JsonStrictValidator.
+fn assert_valid(paths: &[PathBuf]) {
+    let Some(python) = python() else { return };
+    let out = Command::new(python)
+        .arg(repo().join("testdata/validate_cyclonedx.py"))
+        .args(paths)
+        .output()
+        .expect("python runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "cyclonedx-python-lib rejected a BOM:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.contains(": valid CycloneDX")).count(),
+        paths.len(),
+        "{text}"
+    );
+}
+
+fn sha256_file(p: &Path) -> String {
+    hex::encode(Sha256::digest(fs::read(p).expect("readable")))
+}
+
+fn props(v: &Value) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in v["properties"].as_array().into_iter().flatten() {
+        out.entry(p["name"].as_str().unwrap().to_string())
+            .or_default()
+            .push(p["value"].as_str().unwrap().to_string());
+    }
+    out
+}
+
+fn all_bom_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(r) = m.get("bom-ref").and_then(Value::as_str) {
+                out.push(r.to_string());
+            }
+            m.values().for_each(|x| all_bom_refs(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| all_bom_refs(x, out)),
+        _ => {}
+    }
+}
+
+const FULL_CARD: &str = "testdata/fixtures/formats/hf_model_card_full";
+
+#[test]
+fn every_bom_validates_under_1_6_and_1_7() {
+    let inputs = [
+        FULL_CARD,
+        "testdata/fixtures/formats/hf_sharded_ok",
+        "testdata/fixtures/formats/hf_chat_template_ssti",
+        "testdata/fixtures/formats/st_tiny_pt.safetensors",
+        "testdata/fixtures/formats/gguf_tiny_llama.gguf",
+        "testdata/fixtures/formats/gguf_chat_template_ssti.gguf",
+        "testdata/fixtures/formats/onnx/mlp_benign.onnx",
+        "testdata/fixtures/formats/keras_dense_ok.keras",
+        "testdata/fixtures/formats/keras_lambda.h5",
+        "testdata/fixtures/formats/savedmodel/benign",
+        "testdata/fixtures/benign/numpy_float32.npy",
+        "testdata/fixtures/benign/torch_zip_state_dict.pt",
+        "testdata/fixtures/benign/sklearn_logreg.joblib",
+        "testdata/fixtures/benign/plain_types_p4.pkl.gz",
+        "testdata/fixtures/malicious/evasion01_runpy_run_code.pkl",
+        "testdata/fixtures/malicious",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut written = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        for spec in ["1.6", "1.7"] {
+            let path = dir.path().join(format!("bom-{i}-{spec}.cdx.json"));
+            let out = bom(&[input, "--spec", spec, "-o", path.to_str().unwrap()]);
+            assert!(
+                matches!(code(&out), 0..=2),
+                "{input}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let doc: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+            assert_eq!(doc["specVersion"], spec);
+            // Our own reference check ran before writing; check bom-refs are unique here too.
+            let mut refs = Vec::new();
+            all_bom_refs(&doc, &mut refs);
+            let unique: std::collections::BTreeSet<_> = refs.iter().collect();
+            assert_eq!(unique.len(), refs.len(), "{input}: duplicate bom-ref");
+            written.push(path);
+        }
+    }
+    assert_valid(&written);
+}
+
+#[test]
+fn a_hugging_face_folder_becomes_one_model_with_its_card_lineage_and_datasets() {
+    let (doc, out) = bom_json(&[FULL_CARD]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let model = &doc["metadata"]["component"];
+    assert_eq!(model["type"], "machine-learning-model");
+    assert_eq!(model["licenses"][0]["license"]["id"], "Apache-2.0");
+
+    // Every file, with its real SHA-256.
+    let files = model["components"].as_array().unwrap();
+    let on_disk: Vec<_> = fs::read_dir(repo().join(FULL_CARD))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), on_disk.len());
+    for path in &on_disk {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let c = files.iter().find(|c| c["name"] == name).expect(name);
+        assert_eq!(c["type"], "file");
+        assert_eq!(c["hashes"][0]["alg"], "SHA-256");
+        assert_eq!(c["hashes"][0]["content"], sha256_file(path), "{name}");
+        assert_eq!(
+            props(c)["modelvet:file:size"],
+            vec![fs::metadata(path).unwrap().len().to_string()]
+        );
+    }
+
+    // Lineage: the base model with its purl and the relation.
+    let ancestor = &model["pedigree"]["ancestors"][0];
+    assert_eq!(ancestor["purl"], "pkg:huggingface/modelvet/tiny-llama-base");
+    assert_eq!(
+        props(ancestor)["cdx:ai-ml:model:base_model:relation"],
+        vec!["finetune"]
+    );
+
+    // Datasets: data components referenced from the model card and the dependencies.
+    let data: Vec<&Value> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "data")
+        .collect();
+    assert_eq!(data.len(), 2);
+    let fixture_corpus = data
+        .iter()
+        .find(|d| d["name"] == "modelvet/fixture-corpus")
+        .unwrap();
+    assert_eq!(
+        fixture_corpus["purl"],
+        "pkg:huggingface/modelvet/fixture-corpus?repository_url=https://huggingface.co/datasets"
+    );
+    let card = &model["modelCard"];
+    let params = &card["modelParameters"];
+    let dataset_refs: Vec<&str> = params["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["ref"].as_str().unwrap())
+        .collect();
+    assert!(dataset_refs.contains(&fixture_corpus["bom-ref"].as_str().unwrap()));
+    let deps = doc["dependencies"].as_array().unwrap();
+    let model_deps = deps.iter().find(|d| d["ref"] == model["bom-ref"]).unwrap();
+    let depends: Vec<&str> = model_deps["dependsOn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    for f in files {
+        assert!(depends.contains(&f["bom-ref"].as_str().unwrap()));
+    }
+    assert!(depends.contains(&fixture_corpus["bom-ref"].as_str().unwrap()));
+
+    // What config.json, the card and the weights say.
+    assert_eq!(params["task"], "text-generation");
+    assert_eq!(params["architectureFamily"], "llama");
+    assert_eq!(params["modelArchitecture"], "LlamaForCausalLM");
+    assert_eq!(params["inputs"][0]["format"], "text");
+    let card_props = props(card);
+    // 16x8 + 8x8 + 16x8 + 8 + 16x8 parameters across the two shards.
+    assert_eq!(card_props["cdx:ai-ml:model:parameter:count"], vec!["456"]);
+    assert_eq!(
+        card_props["cdx:ai-ml:model:hyperparameter:context_length"],
+        vec!["64"]
+    );
+    assert_eq!(card_props["cdx:ai-ml:model:language"], vec!["en", "fr"]);
+    assert_eq!(card_props["cdx:ai-ml:model:template:chat:sha256"].len(), 1);
+    assert_eq!(
+        card_props["cdx:ai-ml:model:hyperparameter:rope_theta"],
+        vec!["10000.0"]
+    );
+    assert!(doc.get("vulnerabilities").is_none(), "a clean model has none");
+}
+
+#[test]
+fn model_card_text_and_eval_results_reach_the_model_card() {
+    let (doc, _) = bom_json(&[FULL_CARD]);
+    let card = &doc["metadata"]["component"]["modelCard"];
+    let metrics = card["quantitativeAnalysis"]["performanceMetrics"]
+        .as_array()
+        .expect("metrics from model-index");
+    assert_eq!(metrics.len(), 2);
+    assert_eq!(metrics[0]["type"], "accuracy");
+    assert_eq!(metrics[0]["value"], "0.25");
+    assert_eq!(metrics[0]["slice"], "Fixture QA (test)");
+    let c = &card["considerations"];
+    assert!(c["technicalLimitations"][0]
+        .as_str()
+        .unwrap()
+        .contains("random numbers"));
+    assert!(c["useCases"][0]
+        .as_str()
+        .unwrap()
+        .contains("Testing tools"));
+    let p = props(card);
+    assert_eq!(p["modelvet:card:co2_eq_emissions_grams"], vec!["12.5"]);
+}
+
+#[test]
+fn nothing_is_invented_for_a_bare_weight_file() {
+    let (doc, out) = bom_json(&["testdata/fixtures/benign/numpy_float32.npy"]);
+    assert_eq!(code(&out), 0);
+    let model = &doc["metadata"]["component"];
+    assert_eq!(model["name"], "numpy_float32.npy");
+    for absent in ["licenses", "purl", "version", "supplier", "pedigree"] {
+        assert!(model.get(absent).is_none(), "{absent} was invented");
+    }
+    let card = &model["modelCard"];
+    assert!(card.get("modelParameters").is_none());
+    assert!(card.get("considerations").is_none());
+
+    let out = bom(&[
+        "testdata/fixtures/benign/numpy_float32.npy",
+        "--completeness",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("[ ] License"), "{text}");
+    assert!(text.contains("[ ] Model identifier"), "{text}");
+    assert!(text.contains("[x] Hash value and algorithm"), "{text}");
+    assert!(!text.contains("\"bomFormat\""), "the BOM went to stdout: {text}");
+}
+
+#[test]
+fn completeness_lists_what_a_full_card_provides() {
+    let out = bom(&[FULL_CARD, "--completeness"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for present in [
+        "[x] Licence",
+        "[x] Architecture",
+        "[x] Number of parameters",
+        "[x] Context length",
+        "[x] Modality and format of inputs and outputs",
+        "[x] Data used for training, testing and validation",
+        "[x] Evaluation results",
+        "[x] Dataset identity and provenance",
+    ] {
+        assert!(text.contains(present), "{present} missing in\n{text}");
+    }
+    // A local folder has no Hub identity: those stay missing.
+    assert!(text.contains("[ ] Model identifier"), "{text}");
+    assert!(text.contains("[ ] Producer"), "{text}");
+}
+
+#[test]
+fn findings_become_vulnerabilities_affecting_their_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    fs::create_dir(&model).unwrap();
+    fs::copy(
+        fixture("malicious/evasion01_runpy_run_code.pkl"),
+        model.join("evil.pkl"),
+    )
+    .unwrap();
+    fs::copy(
+        fixture("formats/st_tiny_pt.safetensors"),
+        model.join("model.safetensors"),
+    )
+    .unwrap();
+    fs::write(model.join("config.json"), "{\"model_type\": \"bert\"}\n").unwrap();
+    let (doc, out) = bom_json(&[model.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "a critical finding exits 1");
+    let files = doc["metadata"]["component"]["components"]
+        .as_array()
+        .unwrap();
+    let file_ref = |name: &str| {
+        files.iter().find(|f| f["name"] == name).unwrap()["bom-ref"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let vulns = doc["vulnerabilities"].as_array().expect("vulnerabilities");
+    assert!(!vulns.is_empty());
+    for v in vulns {
+        assert_eq!(v["affects"][0]["ref"], file_ref("evil.pkl"));
+        assert_eq!(v["source"]["name"], "modelvet");
+        assert!(v["id"].as_str().unwrap().starts_with("MV"));
+        assert!(v["detail"].as_str().unwrap().contains("evil.pkl"));
+        assert!(!v["recommendation"].as_str().unwrap().is_empty());
+    }
+    let critical = vulns
+        .iter()
+        .find(|v| v["ratings"][0]["severity"] == "critical")
+        .expect("a critical rating");
+    assert_eq!(critical["cwes"][0], 502);
+    // The clean safetensors file is named nowhere in the vulnerabilities.
+    let safe = file_ref("model.safetensors");
+    assert!(vulns.iter().all(|v| v["affects"][0]["ref"] != safe.as_str()));
+    assert_eq!(
+        props(&files.iter().find(|f| f["name"] == "model.safetensors").unwrap())
+            ["modelvet:scan:findings"],
+        vec!["0"]
+    );
+}
+
+#[test]
+fn the_same_input_gives_the_same_bytes_and_the_serial_follows_the_content() {
+    let a = bom(&[FULL_CARD]);
+    let b = bom(&[FULL_CARD]);
+    assert_eq!(a.stdout, b.stdout);
+    let doc: Value = serde_json::from_slice(&a.stdout).unwrap();
+    let serial = doc["serialNumber"].as_str().unwrap();
+    assert!(serial.starts_with("urn:uuid:") && serial.len() == 45, "{serial}");
+    assert_eq!(doc["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
+
+    let later = Command::new(env!("CARGO_BIN_EXE_modelvet"))
+        .args(["bom", FULL_CARD])
+        .env("SOURCE_DATE_EPOCH", "1700000001")
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    let later: Value = serde_json::from_slice(&later.stdout).unwrap();
+    assert_ne!(later["serialNumber"], doc["serialNumber"]);
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_modelvet"))
+        .args(["bom", FULL_CARD])
+        .env("SOURCE_DATE_EPOCH", "yesterday")
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_eq!(code(&bad), 3);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("SOURCE_DATE_EPOCH"));
+}
+
+/// Regenerate with `MODELVET_UPDATE_GOLDEN=1 cargo test --test bom golden`.
+#[test]
+fn golden_bom_is_byte_for_byte_identical() {
+    let golden = repo().join("testdata/golden/hf_model_card_full.cdx.json");
+    let out = bom(&[FULL_CARD]);
+    assert_eq!(code(&out), 0);
+    if std::env::var_os("MODELVET_UPDATE_GOLDEN").is_some() {
+        fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        fs::write(&golden, &out.stdout).unwrap();
+    }
+    let expected = fs::read(&golden).expect("golden BOM committed");
+    assert!(
+        expected == out.stdout,
+        "the BOM differs from {}; if the change is intended, regenerate it (see this test's doc)",
+        golden.display()
+    );
+    assert_valid(&[golden]);
+}
+
+/// A Hugging Face cache snapshot names its repository and commit: the BOM gets a purl,
+/// a version and the Hub references without any network access.
+#[test]
+fn a_cache_snapshot_is_identified_as_its_hub_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    let snapshot = dir
+        .path()
+        .join("models--modelvet--tiny-llama-chat/snapshots")
+        .join(commit);
+    fs::create_dir_all(&snapshot).unwrap();
+    for entry in fs::read_dir(repo().join(FULL_CARD)).unwrap() {
+        let p = entry.unwrap().path();
+        fs::copy(&p, snapshot.join(p.file_name().unwrap())).unwrap();
+    }
+    let (doc, out) = bom_json(&[snapshot.to_str().unwrap()]);
+    assert_eq!(code(&out), 0);
+    let model = &doc["metadata"]["component"];
+    assert_eq!(model["name"], "modelvet/tiny-llama-chat");
+    assert_eq!(model["version"], commit);
+    assert_eq!(
+        model["purl"],
+        format!("pkg:huggingface/modelvet/tiny-llama-chat@{commit}")
+    );
+    assert_eq!(model["supplier"]["name"], "modelvet");
+    let kinds: Vec<&str> = model["externalReferences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["vcs", "distribution", "model-card"]);
+    assert_eq!(props(model)["modelvet:hub:source"], vec!["hf-cache"]);
+}
+
+const ED25519_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n";
+const ED25519_PUB: &str = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n";
+
+#[test]
+fn a_signed_model_carries_the_verification_as_properties_and_a_declaration() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    fs::create_dir(&model).unwrap();
+    for entry in fs::read_dir(repo().join("testdata/fixtures/formats/hf_sharded_ok")).unwrap() {
+        let p = entry.unwrap().path();
+        fs::copy(&p, model.join(p.file_name().unwrap())).unwrap();
+    }
+    let key = dir.path().join("key.pem");
+    let public = dir.path().join("pub.pem");
+    fs::write(&key, ED25519_KEY).unwrap();
+    fs::write(&public, ED25519_PUB).unwrap();
+    let signed = common::modelvet(&["sign", model.to_str().unwrap(), "--key", key.to_str().unwrap()]);
+    assert_eq!(code(&signed), 0, "{}", String::from_utf8_lossy(&signed.stderr));
+
+    let out_path = dir.path().join("signed.cdx.json");
+    let out = bom(&[
+        model.to_str().unwrap(),
+        "--key",
+        public.to_str().unwrap(),
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_str(&fs::read_to_string(&out_path).unwrap()).unwrap();
+    let model_c = &doc["metadata"]["component"];
+    let p = props(model_c);
+    assert_eq!(p["modelvet:signature:status"], vec!["verified"]);
+    assert_eq!(p["modelvet:signature:method"], vec!["ed25519-key"]);
+    assert!(p.contains_key("modelvet:signature:key-sha256"));
+    let claim = &doc["declarations"]["claims"][0];
+    assert_eq!(claim["target"], model_c["bom-ref"]);
+    assert_eq!(claim["predicate"], "All files match the signed manifest");
+    assert_eq!(claim["evidence"][0], doc["declarations"]["evidence"][0]["bom-ref"]);
+    let evidence: Value = serde_json::from_str(
+        doc["declarations"]["evidence"][0]["data"][0]["contents"]["attachment"]["content"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(evidence["status"], "verified");
+
+    // Change a byte: the declaration turns into counter-evidence and the exit code into 1.
+    let shard = model.join("model-00001-of-00002.safetensors");
+    let mut bytes = fs::read(&shard).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    fs::write(&shard, bytes).unwrap();
+    let tampered = dir.path().join("tampered.cdx.json");
+    let out = bom(&[
+        model.to_str().unwrap(),
+        "--key",
+        public.to_str().unwrap(),
+        "-o",
+        tampered.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 1);
+    let doc2: Value = serde_json::from_str(&fs::read_to_string(&tampered).unwrap()).unwrap();
+    let p = props(&doc2["metadata"]["component"]);
+    assert_eq!(p["modelvet:signature:status"], vec!["failed"]);
+    assert_eq!(
+        p["modelvet:signature:file-changed"],
+        vec!["model-00001-of-00002.safetensors"]
+    );
+    assert!(doc2["declarations"]["claims"][0].get("evidence").is_none());
+    assert_eq!(
+        doc2["declarations"]["attestations"][0]["map"][0]["conformance"]["score"],
+        0.0
+    );
+    assert_valid(&[out_path, tampered]);
+}
+
+#[test]
+fn usage_errors_exit_3() {
+    let out = bom(&["testdata/does-not-exist"]);
+    assert_eq!(code(&out), 3);
+    let out = bom(&[FULL_CARD, "--spec", "1.5"]);
+    assert_eq!(code(&out), 3);
+}
