@@ -5,7 +5,7 @@
 use crate::report::Severity;
 
 /// Bumped whenever a rule is added, removed, or changes meaning or default severity.
-pub const CATALOG_VERSION: &str = "2026.11.2";
+pub const CATALOG_VERSION: &str = "2026.11.3";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
@@ -146,6 +146,10 @@ rules! {
         summary "A named scanner limit was reached; the artifact is incomplete."
         why "Every resource bound is explicit. Content past the limit was not checked, so the artifact is not clean."
         fix "Inspect the file by other means, or split it.";
+    REMOTE_HASH_MISMATCH = "MV503" "remote-hash-mismatch" High cwe 494 lower false
+        summary "A file read whole from the Hugging Face Hub has a different SHA-256 (LFS) or Git blob id than the Hub publishes for it at the scanned commit."
+        why "The bytes served (by the Hub's CDN or anything in between) are not the bytes the commit names, so the file scanned is not the file the repository vouches for, and a download may differ again."
+        fix "Do not use the file; download it again over a trusted connection and check it with `modelvet verify --against`.";
     SAFETENSORS_MALFORMED = "MV601" "safetensors-malformed" Medium cwe 20 lower true
         summary "A safetensors header is invalid: not JSON, an unknown dtype, a shape whose byte count differs from its offsets, offsets out of bounds, overlapping, or leaving holes, or bytes after the last tensor."
         why "Loaders that trust the header read out of bounds or see different tensors; holes and trailing bytes are where polyglot payloads hide."

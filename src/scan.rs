@@ -80,14 +80,7 @@ pub struct Scanner<'o> {
 /// Scans every input (files, directories, `-` for stdin). Fails only for usage errors
 /// (a path that does not exist); everything else becomes an artifact status.
 pub fn scan_inputs(inputs: &[String], opts: &ScanOptions) -> Result<Vec<Artifact>, String> {
-    let mut scanner = Scanner {
-        opts,
-        artifacts: Vec::new(),
-        budget: Rc::new(Budget::default()),
-        files_done: 0,
-        tensor_names: BTreeMap::new(),
-        shard_indexes: Vec::new(),
-    };
+    let mut scanner = Scanner::new(opts);
     for input in inputs {
         if input == "-" {
             scanner.scan_stdin();
@@ -101,25 +94,93 @@ pub fn scan_inputs(inputs: &[String], opts: &ScanOptions) -> Result<Vec<Artifact
             scanner.scan_file(input, path, true);
         }
     }
-    if scanner.opts.progress && io::stderr().is_terminal() {
-        eprint!("\r\x1b[2K");
+    Ok(scanner.finish())
+}
+
+/// A top-level source that is not a local file (a Hub file read over HTTP ranges).
+pub struct NamedSource {
+    /// The artifact's `path` and `file` in the report.
+    pub path: String,
+    pub source: Arc<dyn ReadAt>,
+}
+
+/// Scans sources that are not local files, in order, as top-level artifacts (members get
+/// `path!member` paths as usual), then cross-checks shard indexes over all of them.
+/// Nothing is hashed here: a remote caller hashes what it received. `first_read` bounds the
+/// first sequential read of each source (see [`ByteStream::first_read`]); `after_each` is
+/// called with the source's index once its artifacts are final, so the caller can release
+/// per-source state.
+pub fn scan_sources(
+    sources: &[NamedSource],
+    opts: &ScanOptions,
+    first_read: usize,
+    mut after_each: impl FnMut(usize, &mut [Artifact]),
+) -> Vec<Artifact> {
+    let mut scanner = Scanner::new(opts);
+    for (i, s) in sources.iter().enumerate() {
+        scanner.progress(&s.path);
+        let node = Node {
+            path: s.path.clone(),
+            file: s.path.clone(),
+            member: None,
+            depth: 0,
+            expected: sniff::name_claims_model(&s.path),
+            pickle_ctx: PickleContext::Plain,
+            disk_dir: None,
+        };
+        let before = scanner.artifacts.len();
+        let src = s.source.clone();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            scanner.scan_source(node.clone(), src, None, Some(first_read))
+        }));
+        if outcome.is_err() {
+            scanner.artifacts.truncate(before);
+            let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
+            a.mark_error(
+                "internal error: the scanner failed on this file (a bug; please report it)",
+            );
+            a.internal_error = true;
+            scanner.artifacts.push(a);
+        }
+        after_each(i, &mut scanner.artifacts[before..]);
     }
-    let indexes = std::mem::take(&mut scanner.shard_indexes);
-    let findings = model_dir::cross_check(&scanner.artifacts, &indexes, &scanner.tensor_names);
-    if !findings.is_empty() {
-        let position: BTreeMap<String, usize> = scanner
-            .artifacts
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.path.clone(), i))
-            .collect();
-        for (path, finding) in findings {
-            if let Some(&idx) = position.get(&path) {
-                scanner.add_finding(idx, finding);
-            }
+    scanner.finish()
+}
+
+impl<'o> Scanner<'o> {
+    fn new(opts: &'o ScanOptions) -> Scanner<'o> {
+        Scanner {
+            opts,
+            artifacts: Vec::new(),
+            budget: Rc::new(Budget::default()),
+            files_done: 0,
+            tensor_names: BTreeMap::new(),
+            shard_indexes: Vec::new(),
         }
     }
-    Ok(scanner.artifacts)
+
+    /// Clears the progress line and runs the checks that span files (shard indexes).
+    fn finish(mut self) -> Vec<Artifact> {
+        if self.opts.progress && io::stderr().is_terminal() {
+            eprint!("\r\x1b[2K");
+        }
+        let indexes = std::mem::take(&mut self.shard_indexes);
+        let findings = model_dir::cross_check(&self.artifacts, &indexes, &self.tensor_names);
+        if !findings.is_empty() {
+            let position: BTreeMap<String, usize> = self
+                .artifacts
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.path.clone(), i))
+                .collect();
+            for (path, finding) in findings {
+                if let Some(&idx) = position.get(&path) {
+                    self.add_finding(idx, finding);
+                }
+            }
+        }
+        self.artifacts
+    }
 }
 
 /// The folder that bounds symlinks for a directory scan: the scanned folder itself, or
@@ -307,7 +368,6 @@ impl Scanner<'_> {
     }
 
     fn scan_open_file(&mut self, node: Node, file: File) {
-        self.budget = Rc::new(Budget::default());
         let hash_file = if self.opts.hash {
             file.try_clone().ok()
         } else {
@@ -322,9 +382,34 @@ impl Scanner<'_> {
                 return;
             }
         };
+        self.scan_source(node, src, hash_file, None);
+    }
+
+    /// One top-level source. `hash_file` (local files with hashing on) is hashed whole on
+    /// a second thread; `first_read` bounds the first sequential read (remote sources).
+    fn scan_source(
+        &mut self,
+        node: Node,
+        src: Arc<dyn ReadAt>,
+        hash_file: Option<File>,
+        first_read: Option<usize>,
+    ) {
+        self.budget = Rc::new(Budget::default());
+        let hashing = hash_file.is_some();
         let size = src.len();
         let mut prefix = vec![0u8; SNIFF_LEN.min(size as usize)];
-        let read = src.read_at(0, &mut prefix).unwrap_or(0);
+        let read = match src.read_at(0, &mut prefix) {
+            Ok(n) => n,
+            Err(e) => {
+                // Nothing could be read: neither the format nor any verdict is known.
+                let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
+                a.expected = node.expected;
+                a.size = size;
+                a.mark_error(format!("cannot read: {e}"));
+                self.artifacts.push(a);
+                return;
+            }
+        };
         prefix.truncate(read);
         let detected = sniff::sniff(&prefix, &self.opts.policy);
         let (idx, digest, io_error) = if detected.needs_random_access() {
@@ -345,7 +430,10 @@ impl Scanner<'_> {
                 pos: 0,
             });
             let mut stream = ByteStream::new(cursor);
-            if self.opts.hash {
+            if let Some(n) = first_read {
+                stream = stream.first_read(n);
+            }
+            if hashing {
                 stream = stream.hashing();
             }
             let (idx, _) = self.scan_stream(&mut stream, node, Some(detected));

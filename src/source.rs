@@ -92,6 +92,14 @@ impl<R: SkipRead> ByteStream<R> {
         }
     }
 
+    /// Asks the inner reader for at most `n` bytes on the first read (then doubling as
+    /// usual). Remote sources use a small first read so a header-only format costs only
+    /// its header; local files keep the full-buffer first read.
+    pub fn first_read(mut self, n: usize) -> Self {
+        self.read_size = n.clamp(64, self.buf.len());
+        self
+    }
+
     pub fn hashing(mut self) -> Self {
         self.hasher = Some(Sha256::new());
         self

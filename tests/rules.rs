@@ -144,7 +144,9 @@ fn every_rule_fires_on_its_input() {
             cases.push((id, fixture(&entry.path)));
         }
     }
-    let covered: BTreeSet<&str> = cases.iter().map(|(r, _)| *r).collect();
+    // Rules that only a remote scan can raise fire in tests/remote_scan.rs.
+    let remote_only = ["MV503"];
+    let covered: BTreeSet<&str> = cases.iter().map(|(r, _)| *r).chain(remote_only).collect();
     let all: BTreeSet<&str> = CATALOG.iter().map(|r| r.id).collect();
     assert_eq!(covered, all, "every catalog rule needs a firing case here");
     let mut misses = Vec::new();

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::hub::{vet, HubConfig, RepoRef};
 use crate::policy::config;
 use crate::report::{self, Report, Severity, EXIT_USAGE};
 use crate::rules;
@@ -23,7 +24,7 @@ Exit codes:
   3  usage error, bad configuration, or internal failure";
 
 fn version() -> &'static str {
-    concat!(env!("CARGO_PKG_VERSION"), " (rules ", "2026.11.2", ")")
+    concat!(env!("CARGO_PKG_VERSION"), " (rules ", "2026.11.3", ")")
 }
 
 #[derive(Parser, Debug)]
@@ -93,7 +94,9 @@ enum Color {
 
 #[derive(clap::Args, Debug)]
 struct ScanArgs {
-    /// Files, directories, or `-` for standard input.
+    /// Files, directories, `-` for standard input, or Hub repositories
+    /// (`hf://org/name[@rev]`, `hf://datasets/org/name`, `https://huggingface.co/org/name[/tree/rev]`),
+    /// scanned over HTTP range requests without downloading them.
     #[arg(required = true)]
     paths: Vec<String>,
     /// Report format.
@@ -123,6 +126,10 @@ struct ScanArgs {
     /// Colour in text output.
     #[arg(long, value_enum, default_value = "auto")]
     color: Color,
+    /// For hf:// inputs: download the files that passed into DIR, in the Hugging Face cache
+    /// layout, each checked against the Hub's SHA-256 (LFS) or Git blob id while streaming.
+    #[arg(long, value_name = "DIR")]
+    download: Option<PathBuf>,
 }
 
 pub fn run(args: Vec<OsString>) -> i32 {
@@ -176,7 +183,7 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
     } else {
         args.paths
             .iter()
-            .find(|p| *p != "-")
+            .find(|p| *p != "-" && !RepoRef::looks_remote(p))
             .and_then(|p| config::discover(Path::new(p)))
     };
     let cfg = match &config_path {
@@ -198,8 +205,62 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
         policy: cfg.policy,
         progress: !args.quiet,
     };
-    let artifacts = scan::scan_inputs(&args.paths, &opts)?;
-    let report = Report::new(args.paths.clone(), artifacts, fail_on);
+    let (remote, local): (Vec<String>, Vec<String>) = args
+        .paths
+        .iter()
+        .cloned()
+        .partition(|p| RepoRef::looks_remote(p));
+    if args.download.is_some() && remote.is_empty() {
+        return Err("--download needs an hf:// or https://huggingface.co input".into());
+    }
+    let mut artifacts = if local.is_empty() {
+        Vec::new()
+    } else {
+        scan::scan_inputs(&local, &opts)?
+    };
+    let mut sections = Vec::new();
+    if !remote.is_empty() {
+        let hub = HubConfig::from_env();
+        for w in &hub.warnings {
+            eprintln!("modelvet: {w}");
+        }
+        for input in &remote {
+            match vet::scan_remote(input, &hub, &opts) {
+                Ok(scan) => {
+                    // One input alone: listing paths as they are; several: prefixed so
+                    // every artifact path in the report is unique.
+                    let prefix = if args.paths.len() == 1 {
+                        String::new()
+                    } else {
+                        format!("{}@{}/", scan.repo.display_name(), scan.commit)
+                    };
+                    let mut arts = scan.artifacts.clone();
+                    for a in &mut arts {
+                        a.path = format!("{prefix}{}", a.path);
+                        a.file = format!("{prefix}{}", a.file);
+                    }
+                    let mut section = scan.section(&prefix);
+                    if let Some(dir) = &args.download {
+                        section.download = Some(vet::download_passed(
+                            &scan, &hub, fail_on, dir, &mut arts, &prefix,
+                        ));
+                    }
+                    artifacts.extend(arts);
+                    sections.push(section);
+                }
+                Err(e) if e.exit_code() == EXIT_USAGE => return Err(e.message),
+                Err(e) => {
+                    eprintln!("modelvet: {e}");
+                    let mut a = report::Artifact::new(input.clone(), input.clone(), None);
+                    a.format = "hf-repository".into();
+                    a.mark_error(e.message);
+                    artifacts.push(a);
+                }
+            }
+        }
+    }
+    let mut report = Report::new(args.paths.clone(), artifacts, fail_on);
+    report.remote = sections;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         Color::Always => true,

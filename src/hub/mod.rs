@@ -12,11 +12,18 @@ pub mod api;
 pub mod cache;
 pub mod client;
 pub mod env;
+pub mod remote_source;
 pub mod repo_ref;
+pub mod vet;
 
 pub use against::verify_against;
 pub use cache::verify_cache;
 
 pub use client::{FileHead, HubClient, HubError, HubErrorKind};
 pub use env::{HubConfig, Token};
+pub use remote_source::{ReadStats, RemoteSource};
 pub use repo_ref::{RepoKind, RepoRef};
+pub use vet::{
+    download_passed, scan_remote, HashCheck, RemoteError, RemoteFileRead, RemoteScan,
+    MAX_CONCURRENT_REQUESTS, MAX_REMOTE_FILES,
+};

@@ -11,7 +11,7 @@ use crate::rules::{self, Rule};
 
 /// Version of the JSON report layout, bumped on any incompatible change to
 /// `schemas/report.schema.json`.
-pub const REPORT_SCHEMA_VERSION: &str = "1.1.0";
+pub const REPORT_SCHEMA_VERSION: &str = "1.2.0";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -277,6 +277,80 @@ pub struct Report {
     pub artifacts: Vec<Artifact>,
     /// Directories that are one model, with their files.
     pub models: Vec<crate::model_dir::ModelGroup>,
+    /// One entry per Hub repository scanned over HTTP range reads (absent for local scans).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remote: Vec<RemoteSection>,
+}
+
+/// What a remote scan read: the commit, and per file how many bytes of how many.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RemoteSection {
+    /// `hf://[datasets/]org/name` as given.
+    pub repo: String,
+    /// The revision the user asked for (branch, tag or commit).
+    pub revision: String,
+    /// The commit it resolved to; every byte read came from this commit.
+    pub commit: String,
+    /// Host of the endpoint asked (`huggingface.co`, `127.0.0.1:8080`).
+    pub endpoint_host: String,
+    /// Prefix of this repository's artifact paths in the report ("" when it was the
+    /// only input: paths are then the repository-relative paths of the listing).
+    pub path_prefix: String,
+    pub files: Vec<RemoteFileSection>,
+    pub totals: RemoteTotals,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub download: Option<DownloadSection>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RemoteFileSection {
+    pub path: String,
+    pub size: u64,
+    pub bytes_read: u64,
+    pub requests: u64,
+    /// The Git blob SHA-1 the Hub publishes (of the LFS pointer for LFS files).
+    pub hub_blob_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hub_sha256: Option<String>,
+    /// SHA-256 of the bytes received, when the file was read whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// `match`, `mismatch` or `not-read-whole` (only whole reads are compared).
+    pub hash_check: &'static str,
+    /// The Hub's own scan verdict: advisory, never a reason to call a file clean.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hub_scan_advisory: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RemoteTotals {
+    pub files: usize,
+    pub bytes_total: u64,
+    pub bytes_read: u64,
+    /// bytes_read / bytes_total (0 for an empty repository).
+    pub read_ratio: f64,
+    pub requests: u64,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct DownloadSection {
+    /// The cache root written to (`DIR`); files land in `DIR/models--org--name/`.
+    pub dir: String,
+    pub files: Vec<DownloadedFile>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DownloadedFile {
+    pub path: String,
+    /// `downloaded`, `skipped` (did not pass the scan), `hash-mismatch` or `failed`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 pub const EXIT_CLEAN: i32 = 0;
@@ -338,6 +412,7 @@ impl Report {
             summary,
             models: crate::model_dir::group(&artifacts),
             artifacts,
+            remote: Vec::new(),
         }
     }
 

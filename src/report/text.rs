@@ -165,6 +165,9 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
             m.files.len()
         );
     }
+    for r in &report.remote {
+        render_remote(&mut out, style, r);
+    }
     let s = &report.summary;
     let counts: Vec<String> = ["critical", "high", "medium", "low"]
         .iter()
@@ -198,4 +201,87 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
         s.exit_code
     );
     out
+}
+
+fn percent(read: u64, total: u64) -> String {
+    if total == 0 {
+        return "0%".into();
+    }
+    let p = read as f64 * 100.0 / total as f64;
+    if p < 0.01 && read > 0 {
+        format!("{p:.4}%")
+    } else {
+        format!("{p:.2}%")
+    }
+}
+
+fn render_remote(out: &mut String, style: &TextStyle, r: &super::RemoteSection) {
+    let t = &r.totals;
+    let _ = writeln!(
+        out,
+        "{}  {}@{}  commit {} on {}: read {} of {} bytes ({}) in {} request(s), {} file(s), {} ms",
+        paint(style, "2", "remote"),
+        paint(style, "1", &r.repo),
+        r.revision,
+        r.commit,
+        r.endpoint_host,
+        t.bytes_read,
+        t.bytes_total,
+        percent(t.bytes_read, t.bytes_total),
+        t.requests,
+        t.files,
+        t.elapsed_ms
+    );
+    for f in &r.files {
+        let advisory = f
+            .hub_scan_advisory
+            .as_ref()
+            .filter(|a| style.verbose || !a.starts_with("safe"));
+        if style.verbose {
+            let _ = writeln!(
+                out,
+                "  {}{}: read {} of {} bytes ({}), {} request(s), hash {}",
+                r.path_prefix,
+                f.path,
+                f.bytes_read,
+                f.size,
+                percent(f.bytes_read, f.size),
+                f.requests,
+                f.hash_check
+            );
+        }
+        if let Some(a) = advisory {
+            let _ = writeln!(
+                out,
+                "  {}{}: Hub scan (advisory, not used for the verdict): {a}",
+                r.path_prefix, f.path
+            );
+        }
+    }
+    if let Some(d) = &r.download {
+        for f in &d.files {
+            if f.status == "skipped" && !style.verbose {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "  download {}{}: {}{}",
+                r.path_prefix,
+                f.path,
+                f.status,
+                f.reason
+                    .as_ref()
+                    .or(f.blob.as_ref())
+                    .map(|x| format!(" ({x})"))
+                    .unwrap_or_default()
+            );
+        }
+        let skipped = d.files.iter().filter(|f| f.status == "skipped").count();
+        if skipped > 0 && !style.verbose {
+            let _ = writeln!(
+                out,
+                "  download: {skipped} file(s) not downloaded because the scan did not pass them"
+            );
+        }
+    }
 }

@@ -51,11 +51,77 @@ pub struct FixtureFile {
     pub served: Option<Vec<u8>>,
     /// `securityFileStatus` in the tree API.
     pub security: Option<Value>,
+    /// Large content that is never materialised (then `bytes` is empty).
+    pub sparse: Option<Arc<Sparse>>,
+}
+
+/// Content of `len` bytes: zeros except for the given pieces. Served per range and in
+/// chunks, so a 2 GiB file costs only its pieces in memory. Its SHA-256 is computed once,
+/// with aws-lc-rs (not modelvet's digest module), feeding the zero runs in 1 MiB chunks.
+#[derive(Debug)]
+pub struct Sparse {
+    pub len: u64,
+    /// (offset, bytes), sorted, not overlapping.
+    pub pieces: Vec<(u64, Vec<u8>)>,
+    pub sha256: String,
+}
+
+impl Sparse {
+    pub fn new(len: u64, mut pieces: Vec<(u64, Vec<u8>)>) -> Sparse {
+        pieces.sort_by_key(|p| p.0);
+        let zeros = vec![0u8; 1 << 20];
+        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        let mut pos = 0u64;
+        let feed_zeros = |ctx: &mut aws_lc_rs::digest::Context, mut n: u64| {
+            while n > 0 {
+                let k = n.min(zeros.len() as u64) as usize;
+                ctx.update(&zeros[..k]);
+                n -= k as u64;
+            }
+        };
+        for (off, bytes) in &pieces {
+            assert!(*off >= pos, "pieces overlap");
+            feed_zeros(&mut ctx, off - pos);
+            ctx.update(bytes);
+            pos = off + bytes.len() as u64;
+        }
+        assert!(pos <= len, "pieces past the end");
+        feed_zeros(&mut ctx, len - pos);
+        Sparse {
+            len,
+            sha256: hex(ctx.finish().as_ref()),
+            pieces,
+        }
+    }
+
+    /// Bytes `start..end` (the caller bounds the length).
+    pub fn slice(&self, start: u64, end: u64) -> Vec<u8> {
+        let mut out = vec![0u8; (end - start) as usize];
+        for (off, bytes) in &self.pieces {
+            let (ps, pe) = (*off, off + bytes.len() as u64);
+            let (s, e) = (ps.max(start), pe.min(end));
+            if s < e {
+                out[(s - start) as usize..(e - start) as usize]
+                    .copy_from_slice(&bytes[(s - ps) as usize..(e - ps) as usize]);
+            }
+        }
+        out
+    }
 }
 
 impl FixtureFile {
     pub fn sha256(&self) -> String {
-        sha256_hex(&self.bytes)
+        match &self.sparse {
+            Some(sp) => sp.sha256.clone(),
+            None => sha256_hex(&self.bytes),
+        }
+    }
+
+    /// Content length.
+    pub fn len(&self) -> u64 {
+        self.sparse
+            .as_ref()
+            .map_or(self.bytes.len() as u64, |sp| sp.len)
     }
 
     /// The Git pointer file Git LFS stores in place of the content.
@@ -63,7 +129,7 @@ impl FixtureFile {
         format!(
             "version https://git-lfs.github.com/spec/v1\noid sha256:{}\nsize {}\n",
             self.sha256(),
-            self.bytes.len()
+            self.len()
         )
         .into_bytes()
     }
@@ -131,6 +197,7 @@ impl FixtureRepo {
                 lfs: false,
                 served: None,
                 security: None,
+                sparse: None,
             },
         );
         self
@@ -144,6 +211,22 @@ impl FixtureRepo {
                 lfs: true,
                 served: None,
                 security: None,
+                sparse: None,
+            },
+        );
+        self
+    }
+
+    /// A large LFS file that is never materialised (see [`Sparse`]).
+    pub fn sparse_lfs(mut self, path: &str, content: Sparse) -> FixtureRepo {
+        self.files.insert(
+            path.into(),
+            FixtureFile {
+                bytes: Vec::new(),
+                lfs: true,
+                served: None,
+                security: None,
+                sparse: Some(Arc::new(content)),
             },
         );
         self
@@ -227,6 +310,9 @@ struct Shared {
     overrides: Mutex<Vec<Override>>,
     page_size: AtomicUsize,
     fail_next: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    delay_ms: AtomicUsize,
     stop: AtomicBool,
     hub: String,
     cdn: String,
@@ -253,6 +339,9 @@ impl HubServer {
             overrides: Mutex::new(Vec::new()),
             page_size: AtomicUsize::new(2),
             fail_next: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            delay_ms: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
             hub: endpoint.clone(),
             cdn: cdn_origin.clone(),
@@ -277,6 +366,20 @@ impl HubServer {
     /// The next `n` requests to the hub listener answer 503.
     pub fn fail_next(&self, n: usize) {
         self.shared.fail_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Every answer waits this long first (to make concurrency observable).
+    pub fn set_delay_ms(&self, ms: usize) {
+        self.shared.delay_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// Most requests being answered at once since the start (or the last reset).
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    pub fn reset_max_in_flight(&self) {
+        self.shared.max_in_flight.store(0, Ordering::SeqCst);
     }
 
     pub fn add_override(&self, o: Override) {
@@ -349,6 +452,8 @@ struct Reply {
     status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    /// A range of sparse content, written in chunks instead of `body`.
+    sparse: Option<(Arc<Sparse>, u64, u64)>,
 }
 
 impl Reply {
@@ -357,6 +462,7 @@ impl Reply {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            sparse: None,
         }
     }
 
@@ -370,6 +476,7 @@ impl Reply {
             status: 200,
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: serde_json::to_vec(v).unwrap(),
+            sparse: None,
         }
     }
 
@@ -424,22 +531,49 @@ fn handle(mut stream: TcpStream, server: &'static str, shared: &Shared) -> std::
         range: req.header("range").map(str::to_string),
         authorization: req.header("authorization").map(str::to_string),
     });
+    let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let delay = shared.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        std::thread::sleep(Duration::from_millis(delay as u64));
+    }
     let reply = route(&req, server, shared);
+    // Counted until the answer is ready: the client cannot send its next request before
+    // it has read this one, so the count never includes a finished request.
+    shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+    write_reply(&mut stream, &req, reply)
+}
+
+fn write_reply(stream: &mut TcpStream, req: &Request, reply: Reply) -> std::io::Result<()> {
     let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
     for (k, v) in &reply.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
+    let body_len = match &reply.sparse {
+        Some((_, s, e)) => e - s,
+        None => reply.body.len() as u64,
+    };
     if !reply
         .headers
         .iter()
         .any(|(k, _)| k.eq_ignore_ascii_case("content-length"))
     {
-        head.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
+        head.push_str(&format!("Content-Length: {body_len}\r\n"));
     }
     head.push_str("Connection: close\r\n\r\n");
     stream.write_all(head.as_bytes())?;
     if req.method != "HEAD" {
-        stream.write_all(&reply.body)?;
+        match &reply.sparse {
+            Some((sp, s, e)) => {
+                let mut pos = *s;
+                while pos < *e {
+                    let next = (pos + (4 << 20)).min(*e);
+                    stream.write_all(&sp.slice(pos, next))?;
+                    pos = next;
+                }
+            }
+            None => stream.write_all(&reply.body)?,
+        }
     }
     stream.flush()?;
     let _ = stream.shutdown(Shutdown::Write);
@@ -523,7 +657,7 @@ fn route(req: &Request, server: &'static str, shared: &Shared) -> Reply {
             if let Some(repo) = find(segs[1], segs[2], segs[3]) {
                 let file_path = decode(&segs[5..].join("/"));
                 if let Some(f) = repo.files.get(&file_path) {
-                    return serve_bytes(req, f.served_bytes(), Vec::new());
+                    return serve_file(req, f, Vec::new());
                 }
             }
         }
@@ -540,9 +674,9 @@ fn route(req: &Request, server: &'static str, shared: &Shared) -> Reply {
         let commit = decode(segs[5]);
         let file_path = decode(&segs[6..].join("/"));
         return match repo.files.get(&file_path) {
-            Some(f) if repo.resolve(&commit).is_some() => serve_bytes(
+            Some(f) if repo.resolve(&commit).is_some() => serve_file(
                 req,
-                f.served_bytes(),
+                f,
                 vec![
                     ("ETag".into(), format!("\"{}\"", f.etag())),
                     ("X-Repo-Commit".into(), repo.commit()),
@@ -605,7 +739,7 @@ fn route(req: &Request, server: &'static str, shared: &Shared) -> Reply {
                 )
                 .header("X-Repo-Commit", commit)
                 .header("X-Linked-Etag", format!("\"{}\"", f.sha256()))
-                .header("X-Linked-Size", f.bytes.len().to_string())
+                .header("X-Linked-Size", f.len().to_string())
                 .header("ETag", format!("\"{}\"", f.sha256()));
         }
         // The Hub answers non-LFS files through a relative redirect to its cache route.
@@ -640,13 +774,13 @@ fn revision_json(repo: &FixtureRepo, commit: &str, _query: &str) -> Value {
         .map(|(path, f)| {
             let mut s = json!({
                 "rfilename": path,
-                "size": f.bytes.len(),
+                "size": f.len(),
                 "blobId": f.blob_id(),
             });
             if f.lfs {
                 s["lfs"] = json!({
                     "sha256": f.sha256(),
-                    "size": f.bytes.len(),
+                    "size": f.len(),
                     "pointerSize": f.pointer().len(),
                 });
             }
@@ -703,13 +837,13 @@ fn tree_page(repo: &FixtureRepo, query: &str, hub: &str, path: &str, page_size: 
         let mut e = json!({
             "type": "file",
             "oid": f.blob_id(),
-            "size": f.bytes.len(),
+            "size": f.len(),
             "path": p,
             "lastCommit": {"id": repo.commit(), "title": "fixture", "date": "2026-01-01T00:00:00.000Z"},
         });
         if f.lfs {
             e["lfs"] =
-                json!({"oid": f.sha256(), "size": f.bytes.len(), "pointerSize": f.pointer().len()});
+                json!({"oid": f.sha256(), "size": f.len(), "pointerSize": f.pointer().len()});
         }
         e["securityFileStatus"] = f
             .security
@@ -732,6 +866,48 @@ fn tree_page(repo: &FixtureRepo, query: &str, hub: &str, path: &str, page_size: 
         );
     }
     reply
+}
+
+fn serve_file(req: &Request, f: &FixtureFile, headers: Vec<(String, String)>) -> Reply {
+    match (&f.sparse, &f.served) {
+        (Some(sp), None) => serve_sparse(req, sp, headers),
+        _ => serve_bytes(req, f.served_bytes(), headers),
+    }
+}
+
+fn serve_sparse(req: &Request, sp: &Arc<Sparse>, mut headers: Vec<(String, String)>) -> Reply {
+    headers.push(("Accept-Ranges".into(), "bytes".into()));
+    let len = sp.len;
+    let (start, end) = match req.header("range") {
+        Some(range) => {
+            let spec = range.strip_prefix("bytes=").unwrap_or("");
+            let (s, e) = spec.split_once('-').unwrap_or(("", ""));
+            let start: u64 = s.parse().unwrap_or(u64::MAX);
+            let end: u64 = if e.is_empty() {
+                len.saturating_sub(1)
+            } else {
+                e.parse().unwrap_or(0)
+            };
+            if start >= len || end < start {
+                let mut r = Reply::new(416);
+                r.headers = headers;
+                return r.header("Content-Range", format!("bytes */{len}"));
+            }
+            let end = end.min(len - 1);
+            headers.push(("Content-Range".into(), format!("bytes {start}-{end}/{len}")));
+            (start, end + 1)
+        }
+        None => (0, len),
+    };
+    let status = if req.header("range").is_some() {
+        206
+    } else {
+        200
+    };
+    let mut r = Reply::new(status);
+    r.headers = headers;
+    r.sparse = Some((sp.clone(), start, end));
+    r
 }
 
 fn serve_bytes(req: &Request, data: &[u8], mut headers: Vec<(String, String)>) -> Reply {

@@ -1,0 +1,585 @@
+//! Pre-download vetting: a Hub repository scanned over HTTP range reads, reading only the
+//! bytes the formats need (headers, zip central directories and their pickle members,
+//! whole pickles and text files), then optionally downloading the files that passed into a
+//! Hugging Face cache layout, each checked against the hash the Hub publishes.
+//!
+//! Steps: resolve the revision to a commit and list its files (sizes and hashes); prefetch
+//! every file's head (and a zip's end record and central directory) with at most
+//! [`MAX_CONCURRENT_REQUESTS`] requests in flight; then run the ordinary scanner over
+//! [`RemoteSource`]s, which fetch what else the parsers ask for. Formats are still
+//! recognised by content.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::hub::api::{printable, RemoteFile, RemoteListing};
+use crate::hub::client::{HubClient, HubError, HubErrorKind};
+use crate::hub::env::HubConfig;
+use crate::hub::remote_source::{RemoteSource, REMOTE_HEAD_BYTES};
+use crate::hub::repo_ref::RepoRef;
+use crate::provenance::digest::{HashAlgorithm, Hasher};
+use crate::report::{
+    Artifact, DownloadSection, DownloadedFile, Finding, RemoteFileSection, RemoteSection,
+    RemoteTotals, Severity, Status, EXIT_INCOMPLETE, EXIT_USAGE,
+};
+use crate::rules;
+use crate::scan::{self, NamedSource, ScanOptions};
+use crate::source::hex;
+
+/// Range requests in flight at once while prefetching (the scan itself reads one file at a
+/// time).
+pub const MAX_CONCURRENT_REQUESTS: usize = 4;
+/// Most files of one repository scanned; the rest are reported as not scanned.
+pub const MAX_REMOTE_FILES: usize = 10_000;
+/// Download buffer.
+const DOWNLOAD_BUFFER: usize = 256 * 1024;
+
+/// Whether a file's received bytes were compared with the Hub's published hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HashCheck {
+    /// Read whole, and the digest equals the Hub's.
+    Match,
+    /// Read whole, and the digest differs (an MV503 finding).
+    Mismatch,
+    /// Only part of the file was read: nothing to compare (`--download` checks it).
+    NotReadWhole,
+}
+
+impl HashCheck {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HashCheck::Match => "match",
+            HashCheck::Mismatch => "mismatch",
+            HashCheck::NotReadWhole => "not-read-whole",
+        }
+    }
+}
+
+/// What was read of one remote file.
+#[derive(Clone, Debug)]
+pub struct RemoteFileRead {
+    /// The listing path (repository-relative).
+    pub path: String,
+    /// Size the listing gives.
+    pub size: u64,
+    /// Bytes received.
+    pub bytes_read: u64,
+    /// Range requests made.
+    pub requests: u64,
+    /// SHA-256 of the content, when it was received whole.
+    pub sha256: Option<String>,
+    /// Git blob SHA-1 of the content, when it was received whole.
+    pub git_blob_sha1: Option<String>,
+    pub hash_check: HashCheck,
+    /// The first read failure (the file's artifact is then incomplete or an error).
+    pub error: Option<String>,
+    /// False when the file was over [`MAX_REMOTE_FILES`] and not scanned.
+    pub scanned: bool,
+}
+
+/// The outcome of [`scan_remote`].
+#[derive(Clone, Debug)]
+pub struct RemoteScan {
+    /// The repository as parsed from the input (revision as asked).
+    pub repo: RepoRef,
+    /// The commit the revision resolved to (40 hex); everything read came from it.
+    pub commit: String,
+    /// Every file with size, blob id, LFS SHA-256 and the Hub's (advisory) scan status.
+    pub listing: RemoteListing,
+    /// Scanner output, the same shape as a local scan. A top-level artifact's `path` (and
+    /// every artifact's `file`) is exactly the listing path of its file; members are
+    /// `path!member` as in local scans. So `listing.files[i].path == artifact.file`.
+    pub artifacts: Vec<Artifact>,
+    /// One entry per listed file, in listing order.
+    pub files: Vec<RemoteFileRead>,
+    pub bytes_read: u64,
+    pub bytes_total: u64,
+    pub requests: u64,
+    pub elapsed_ms: u64,
+}
+
+impl RemoteScan {
+    /// Bytes read over bytes listed (0 for an empty repository).
+    pub fn read_ratio(&self) -> f64 {
+        if self.bytes_total == 0 {
+            0.0
+        } else {
+            self.bytes_read as f64 / self.bytes_total as f64
+        }
+    }
+
+    /// Whether the file passed: scanned completely (every artifact of it complete) and no
+    /// finding at or above `fail_on`.
+    pub fn passed(&self, path: &str, fail_on: Severity) -> bool {
+        let mut any = false;
+        for a in self.artifacts.iter().filter(|a| a.file == path) {
+            any = true;
+            if a.status != Status::Complete
+                || a.findings
+                    .iter()
+                    .any(|f| f.severity >= fail_on && f.severity > Severity::Info)
+            {
+                return false;
+            }
+        }
+        any
+    }
+
+    /// The report section. `path_prefix` is what the caller put before artifact paths.
+    pub fn section(&self, path_prefix: &str) -> RemoteSection {
+        let files = self
+            .listing
+            .files
+            .iter()
+            .zip(&self.files)
+            .map(|(lf, r)| RemoteFileSection {
+                path: lf.path.clone(),
+                size: lf.size,
+                bytes_read: r.bytes_read,
+                requests: r.requests,
+                hub_blob_id: lf.blob_id.clone(),
+                hub_sha256: lf.lfs_sha256.clone(),
+                sha256: r.sha256.clone(),
+                hash_check: r.hash_check.as_str(),
+                hub_scan_advisory: lf.security_status.as_ref().map(|s| s.summary()),
+                error: r.error.clone(),
+            })
+            .collect();
+        RemoteSection {
+            repo: self.repo.display_name(),
+            revision: self.repo.revision.clone(),
+            commit: self.commit.clone(),
+            endpoint_host: host_of(&self.listing.endpoint),
+            path_prefix: path_prefix.to_string(),
+            files,
+            totals: RemoteTotals {
+                files: self.files.len(),
+                bytes_total: self.bytes_total,
+                bytes_read: self.bytes_read,
+                read_ratio: self.read_ratio(),
+                requests: self.requests,
+                elapsed_ms: self.elapsed_ms,
+            },
+            download: None,
+        }
+    }
+}
+
+fn host_of(endpoint: &str) -> String {
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, r)| r);
+    printable(rest.split('/').next().unwrap_or(rest), 200)
+}
+
+/// Why a remote scan could not start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteError {
+    /// `None` for an input that is not a Hub reference (a usage error).
+    pub kind: Option<HubErrorKind>,
+    pub message: String,
+}
+
+impl RemoteError {
+    /// 3 for a malformed reference or endpoint (usage), else 2: the repository could not
+    /// be checked (offline, unreachable, 401/403/404), as `verify --against` does.
+    pub fn exit_code(&self) -> i32 {
+        match self.kind {
+            None | Some(HubErrorKind::Invalid) => EXIT_USAGE,
+            Some(_) => EXIT_INCOMPLETE,
+        }
+    }
+}
+
+impl std::fmt::Display for RemoteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<HubError> for RemoteError {
+    fn from(e: HubError) -> RemoteError {
+        let message = match e.kind {
+            HubErrorKind::Offline => format!(
+                "{}: HF_HUB_OFFLINE is set, so the repository cannot be scanned remotely",
+                e.message
+            ),
+            HubErrorKind::Network => format!("could not reach the Hub: {}", e.message),
+            _ => e.message.clone(),
+        };
+        RemoteError {
+            kind: Some(e.kind),
+            message,
+        }
+    }
+}
+
+/// Scans a Hub repository (`hf://org/name[@rev]`, `hf://datasets/...`, or a
+/// `https://huggingface.co/org/name[/tree/rev]` URL) without downloading it.
+///
+/// Artifact paths are the repository-relative listing paths (see [`RemoteScan::artifacts`]).
+/// Fails only when the repository cannot be listed; a file that cannot be read becomes an
+/// incomplete or error artifact (never clean), keeping whatever was found before.
+pub fn scan_remote(
+    input: &str,
+    config: &HubConfig,
+    opts: &ScanOptions,
+) -> Result<RemoteScan, RemoteError> {
+    let repo = RepoRef::parse(input).map_err(|e| RemoteError {
+        kind: None,
+        message: e.0,
+    })?;
+    let client = Arc::new(HubClient::new(config)?);
+    let started = Instant::now();
+    let listing = client.resolve_listing(&repo)?;
+    let commit = listing.commit.clone();
+    let commit_ref = repo.at(&commit);
+
+    let scanned: &[RemoteFile] = &listing.files[..listing.files.len().min(MAX_REMOTE_FILES)];
+    let sources: Vec<Arc<RemoteSource>> = scanned
+        .iter()
+        .map(|f| {
+            Arc::new(RemoteSource::new(
+                client.clone(),
+                commit_ref.clone(),
+                &commit,
+                &f.path,
+                f.size,
+            ))
+        })
+        .collect();
+    prefetch_all(&sources);
+
+    let named: Vec<NamedSource> = sources
+        .iter()
+        .map(|s| NamedSource {
+            path: s.path().to_string(),
+            source: s.clone(),
+        })
+        .collect();
+    let mut files: Vec<RemoteFileRead> = Vec::with_capacity(listing.files.len());
+    let mut artifacts = scan::scan_sources(
+        &named,
+        opts,
+        REMOTE_HEAD_BYTES as usize,
+        |i, arts: &mut [Artifact]| {
+            let src = &sources[i];
+            let lf = &scanned[i];
+            let digests = src.digests();
+            src.release();
+            let stats = src.stats();
+            let check = match &digests {
+                None => HashCheck::NotReadWhole,
+                Some((sha256, git)) => {
+                    let ok = match &lf.lfs_sha256 {
+                        Some(expected) => expected == sha256,
+                        None => &lf.blob_id == git,
+                    };
+                    if ok {
+                        HashCheck::Match
+                    } else {
+                        HashCheck::Mismatch
+                    }
+                }
+            };
+            if let Some(top) = arts.iter_mut().find(|a| a.member.is_none()) {
+                if let Some((sha256, git)) = &digests {
+                    top.sha256 = Some(sha256.clone());
+                    if check == HashCheck::Mismatch {
+                        let (what, expected, got) = match &lf.lfs_sha256 {
+                            Some(e) => ("LFS SHA-256", e.as_str(), sha256.as_str()),
+                            None => ("Git blob SHA-1", lf.blob_id.as_str(), git.as_str()),
+                        };
+                        top.findings.push(
+                            Finding::new(
+                                &rules::REMOTE_HASH_MISMATCH,
+                                format!(
+                                    "the {what} of the bytes received is {got}; the Hub publishes {expected} for this file at commit {commit}"
+                                ),
+                            )
+                            .detail(format!("{} bytes received", stats.bytes_read)),
+                        );
+                    }
+                }
+                if let Some(e) = &stats.error {
+                    // A failed read after the parser finished still means bytes were not seen.
+                    if top.status == Status::Complete {
+                        top.mark_incomplete(e.clone());
+                    }
+                }
+            }
+            files.push(RemoteFileRead {
+                path: lf.path.clone(),
+                size: lf.size,
+                bytes_read: stats.bytes_read,
+                requests: stats.requests,
+                sha256: digests.as_ref().map(|d| d.0.clone()),
+                git_blob_sha1: digests.as_ref().map(|d| d.1.clone()),
+                hash_check: check,
+                error: stats.error.clone(),
+                scanned: true,
+            });
+        },
+    );
+    for lf in &listing.files[scanned.len()..] {
+        let mut a = Artifact::new(lf.path.clone(), lf.path.clone(), None);
+        a.size = lf.size;
+        a.expected = true;
+        a.mark_incomplete(format!(
+            "not scanned: limit MAX_REMOTE_FILES ({MAX_REMOTE_FILES}) files per repository reached"
+        ));
+        artifacts.push(a);
+        files.push(RemoteFileRead {
+            path: lf.path.clone(),
+            size: lf.size,
+            bytes_read: 0,
+            requests: 0,
+            sha256: None,
+            git_blob_sha1: None,
+            hash_check: HashCheck::NotReadWhole,
+            error: None,
+            scanned: false,
+        });
+    }
+    let bytes_read = files.iter().map(|f| f.bytes_read).sum();
+    let bytes_total = listing.files.iter().map(|f| f.size).sum();
+    let requests = files.iter().map(|f| f.requests).sum();
+    Ok(RemoteScan {
+        repo,
+        commit,
+        listing,
+        artifacts,
+        files,
+        bytes_read,
+        bytes_total,
+        requests,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+/// Every file's head (and zip tail) fetched by a bounded pool of workers.
+fn prefetch_all(sources: &[Arc<RemoteSource>]) {
+    let next = AtomicUsize::new(0);
+    let workers = MAX_CONCURRENT_REQUESTS.min(sources.len());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(s) = sources.get(i) else {
+                    break;
+                };
+                s.prefetch();
+            });
+        }
+    });
+}
+
+/// Downloads every file of `scan` that passed (see [`RemoteScan::passed`]) into the Hugging
+/// Face cache layout under `dir`: `<folder>/blobs/<hash>`, `<folder>/snapshots/<commit>/<path>`
+/// (a relative link) and `<folder>/refs/<revision>`. Each file is hashed while it streams
+/// (SHA-256 for LFS files, Git blob SHA-1 otherwise) into a temporary file that is renamed
+/// only if the digest is the Hub's; otherwise it is deleted and an MV503 finding is added
+/// to the file's artifact in `artifacts` (whose paths carry `path_prefix`).
+pub fn download_passed(
+    scan: &RemoteScan,
+    config: &HubConfig,
+    fail_on: Severity,
+    dir: &Path,
+    artifacts: &mut [Artifact],
+    path_prefix: &str,
+) -> DownloadSection {
+    let mut section = DownloadSection {
+        dir: dir.display().to_string(),
+        files: Vec::new(),
+    };
+    let folder = dir.join(scan.repo.cache_folder());
+    let client = match HubClient::new(config) {
+        Ok(c) => c,
+        Err(e) => {
+            for lf in &scan.listing.files {
+                section.files.push(failed(&lf.path, e.to_string()));
+            }
+            return section;
+        }
+    };
+    let commit_ref = scan.repo.at(&scan.commit);
+    let mut any = false;
+    for lf in &scan.listing.files {
+        let shown = format!("{path_prefix}{}", lf.path);
+        if !scan.passed(&lf.path, fail_on) {
+            section.files.push(DownloadedFile {
+                path: lf.path.clone(),
+                status: "skipped",
+                blob: None,
+                reason: Some("not downloaded: the scan did not pass it".into()),
+            });
+            continue;
+        }
+        let top = artifacts
+            .iter_mut()
+            .find(|a| a.path == shown && a.member.is_none());
+        match download_one(&client, &commit_ref, &scan.commit, lf, &folder) {
+            Ok(blob) => {
+                any = true;
+                section.files.push(DownloadedFile {
+                    path: lf.path.clone(),
+                    status: "downloaded",
+                    blob: Some(blob),
+                    reason: None,
+                });
+            }
+            Err(DownloadError::Mismatch(msg)) => {
+                if let Some(a) = top {
+                    a.findings.push(Finding::new(
+                        &rules::REMOTE_HASH_MISMATCH,
+                        format!("download refused: {msg}"),
+                    ));
+                }
+                section.files.push(DownloadedFile {
+                    path: lf.path.clone(),
+                    status: "hash-mismatch",
+                    blob: None,
+                    reason: Some(msg),
+                });
+            }
+            Err(DownloadError::Failed(msg)) => {
+                if let Some(a) = top {
+                    a.mark_incomplete(format!("download failed: {msg}"));
+                }
+                section.files.push(failed(&lf.path, msg));
+            }
+        }
+    }
+    if any && scan.repo.revision != scan.commit {
+        let r = folder.join("refs").join(&scan.repo.revision);
+        let written = r
+            .parent()
+            .map_or(Ok(()), fs::create_dir_all)
+            .and_then(|_| fs::write(&r, &scan.commit));
+        if let Err(e) = written {
+            section.files.push(failed(
+                &format!("refs/{}", scan.repo.revision),
+                e.to_string(),
+            ));
+        }
+    }
+    section
+}
+
+fn failed(path: &str, reason: String) -> DownloadedFile {
+    DownloadedFile {
+        path: path.to_string(),
+        status: "failed",
+        blob: None,
+        reason: Some(reason),
+    }
+}
+
+enum DownloadError {
+    Mismatch(String),
+    Failed(String),
+}
+
+static TEMP_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn download_one(
+    client: &HubClient,
+    repo: &RepoRef,
+    commit: &str,
+    lf: &RemoteFile,
+    folder: &Path,
+) -> Result<String, DownloadError> {
+    let fail = |e: String| DownloadError::Failed(format!("{}: {e}", printable(&lf.path, 200)));
+    let (algorithm, expected) = match &lf.lfs_sha256 {
+        Some(s) => (HashAlgorithm::Sha256, s.clone()),
+        None => (HashAlgorithm::GitBlobSha1, lf.blob_id.clone()),
+    };
+    let blobs = folder.join("blobs");
+    fs::create_dir_all(&blobs).map_err(|e| fail(e.to_string()))?;
+    let tmp = blobs.join(format!(
+        ".modelvet-{}-{}.incomplete",
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| -> Result<(), DownloadError> {
+        let mut reader = client
+            .get_file(repo, commit, &lf.path)
+            .map_err(|e| fail(e.to_string()))?;
+        let mut out = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| fail(e.to_string()))?;
+        let mut hasher = Hasher::new(algorithm, lf.size);
+        let mut buf = vec![0u8; DOWNLOAD_BUFFER];
+        let mut total: u64 = 0;
+        // One byte past the listed size is enough to know the content is longer.
+        let mut limited = (&mut reader).take(lf.size.saturating_add(1));
+        loop {
+            let n = limited.read(&mut buf).map_err(|e| fail(e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            out.write_all(&buf[..n]).map_err(|e| fail(e.to_string()))?;
+            total += n as u64;
+        }
+        out.sync_all().map_err(|e| fail(e.to_string()))?;
+        let got = hex(&hasher.finish());
+        if total != lf.size {
+            return Err(DownloadError::Mismatch(format!(
+                "received {}{total} bytes, the Hub lists {} for this file",
+                if total > lf.size { "more than " } else { "" },
+                lf.size
+            )));
+        }
+        if got != expected {
+            return Err(DownloadError::Mismatch(format!(
+                "the {} of the download is {got}, the Hub publishes {expected}",
+                if algorithm == HashAlgorithm::Sha256 {
+                    "SHA-256"
+                } else {
+                    "Git blob SHA-1"
+                }
+            )));
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    let blob = blobs.join(&expected);
+    fs::rename(&tmp, &blob).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        fail(e.to_string())
+    })?;
+    let link = snapshot_link(folder, commit, &lf.path);
+    if let Some(parent) = link.parent() {
+        fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
+    }
+    let depth = lf.path.matches('/').count() + 2;
+    let target: PathBuf = std::iter::repeat_n("..", depth)
+        .collect::<PathBuf>()
+        .join("blobs")
+        .join(&expected);
+    let _ = fs::remove_file(&link);
+    std::os::unix::fs::symlink(&target, &link).map_err(|e| fail(e.to_string()))?;
+    Ok(format!("blobs/{expected}"))
+}
+
+fn snapshot_link(folder: &Path, commit: &str, path: &str) -> PathBuf {
+    let mut p = folder.join("snapshots").join(commit);
+    for seg in path.split('/') {
+        p.push(seg);
+    }
+    p
+}
+
+/// Per-file read figures by path (for renderers that have only the artifacts).
+pub fn reads_by_path(scan: &RemoteScan) -> BTreeMap<&str, &RemoteFileRead> {
+    scan.files.iter().map(|f| (f.path.as_str(), f)).collect()
+}
