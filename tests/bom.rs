@@ -4,6 +4,8 @@
 //! signature result. One golden document is compared byte for byte.
 
 mod common;
+#[path = "common/hub_server.rs"]
+mod hub_server;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -69,7 +71,9 @@ fn assert_valid(paths: &[PathBuf]) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(
-        text.lines().filter(|l| l.contains(": valid CycloneDX")).count(),
+        text.lines()
+            .filter(|l| l.contains(": valid CycloneDX"))
+            .count(),
         paths.len(),
         "{text}"
     );
@@ -239,7 +243,10 @@ fn a_hugging_face_folder_becomes_one_model_with_its_card_lineage_and_datasets() 
         card_props["cdx:ai-ml:model:hyperparameter:rope_theta"],
         vec!["10000.0"]
     );
-    assert!(doc.get("vulnerabilities").is_none(), "a clean model has none");
+    assert!(
+        doc.get("vulnerabilities").is_none(),
+        "a clean model has none"
+    );
 }
 
 #[test]
@@ -258,10 +265,7 @@ fn model_card_text_and_eval_results_reach_the_model_card() {
         .as_str()
         .unwrap()
         .contains("random numbers"));
-    assert!(c["useCases"][0]
-        .as_str()
-        .unwrap()
-        .contains("Testing tools"));
+    assert!(c["useCases"][0].as_str().unwrap().contains("Testing tools"));
     let p = props(card);
     assert_eq!(p["modelvet:card:co2_eq_emissions_grams"], vec!["12.5"]);
 }
@@ -287,7 +291,10 @@ fn nothing_is_invented_for_a_bare_weight_file() {
     assert!(text.contains("[ ] License"), "{text}");
     assert!(text.contains("[ ] Model identifier"), "{text}");
     assert!(text.contains("[x] Hash value and algorithm"), "{text}");
-    assert!(!text.contains("\"bomFormat\""), "the BOM went to stdout: {text}");
+    assert!(
+        !text.contains("\"bomFormat\""),
+        "the BOM went to stdout: {text}"
+    );
 }
 
 #[test]
@@ -354,10 +361,16 @@ fn findings_become_vulnerabilities_affecting_their_file() {
     assert_eq!(critical["cwes"][0], 502);
     // The clean safetensors file is named nowhere in the vulnerabilities.
     let safe = file_ref("model.safetensors");
-    assert!(vulns.iter().all(|v| v["affects"][0]["ref"] != safe.as_str()));
+    assert!(vulns
+        .iter()
+        .all(|v| v["affects"][0]["ref"] != safe.as_str()));
     assert_eq!(
-        props(&files.iter().find(|f| f["name"] == "model.safetensors").unwrap())
-            ["modelvet:scan:findings"],
+        props(
+            &files
+                .iter()
+                .find(|f| f["name"] == "model.safetensors")
+                .unwrap()
+        )["modelvet:scan:findings"],
         vec!["0"]
     );
 }
@@ -369,7 +382,10 @@ fn the_same_input_gives_the_same_bytes_and_the_serial_follows_the_content() {
     assert_eq!(a.stdout, b.stdout);
     let doc: Value = serde_json::from_slice(&a.stdout).unwrap();
     let serial = doc["serialNumber"].as_str().unwrap();
-    assert!(serial.starts_with("urn:uuid:") && serial.len() == 45, "{serial}");
+    assert!(
+        serial.starts_with("urn:uuid:") && serial.len() == 45,
+        "{serial}"
+    );
     assert_eq!(doc["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
 
     let later = Command::new(env!("CARGO_BIN_EXE_modelvet"))
@@ -461,8 +477,18 @@ fn a_signed_model_carries_the_verification_as_properties_and_a_declaration() {
     let public = dir.path().join("pub.pem");
     fs::write(&key, ED25519_KEY).unwrap();
     fs::write(&public, ED25519_PUB).unwrap();
-    let signed = common::modelvet(&["sign", model.to_str().unwrap(), "--key", key.to_str().unwrap()]);
-    assert_eq!(code(&signed), 0, "{}", String::from_utf8_lossy(&signed.stderr));
+    let signed = common::modelvet(&[
+        "sign",
+        model.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        code(&signed),
+        0,
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
 
     let out_path = dir.path().join("signed.cdx.json");
     let out = bom(&[
@@ -482,7 +508,10 @@ fn a_signed_model_carries_the_verification_as_properties_and_a_declaration() {
     let claim = &doc["declarations"]["claims"][0];
     assert_eq!(claim["target"], model_c["bom-ref"]);
     assert_eq!(claim["predicate"], "All files match the signed manifest");
-    assert_eq!(claim["evidence"][0], doc["declarations"]["evidence"][0]["bom-ref"]);
+    assert_eq!(
+        claim["evidence"][0],
+        doc["declarations"]["evidence"][0]["bom-ref"]
+    );
     let evidence: Value = serde_json::from_str(
         doc["declarations"]["evidence"][0]["data"][0]["contents"]["attachment"]["content"]
             .as_str()
@@ -527,4 +556,125 @@ fn usage_errors_exit_3() {
     assert_eq!(code(&out), 3);
     let out = bom(&[FULL_CARD, "--spec", "1.5"]);
     assert_eq!(code(&out), 3);
+}
+
+/// `bom hf://...`: the revision is vetted over range reads (nothing downloaded), and the
+/// BOM carries the commit, the purl, the Hub's LFS SHA-256 for files it did not read whole
+/// (marked as such), computed SHA-256 for the ones it did, and the findings.
+#[test]
+fn a_hub_revision_gets_a_bom_without_downloading_it() {
+    use hub_server::{FixtureRepo, HubServer};
+    let card = repo().join(FULL_CARD);
+    let weights = fs::read(fixture("formats/st_tiny_pt.safetensors")).unwrap();
+    let evil = fs::read(fixture("malicious/evasion01_runpy_run_code.pkl")).unwrap();
+    let fixture_repo = FixtureRepo::model("modelvet/tiny-llama-chat")
+        .file("README.md", fs::read(card.join("README.md")).unwrap())
+        .file("config.json", fs::read(card.join("config.json")).unwrap())
+        .lfs("model.safetensors", weights.clone())
+        .lfs("extra/optimizer.pkl", evil)
+        .sparse_lfs("big.safetensors", sparse_safetensors(64 << 20));
+    let big_sha256 = fixture_repo_sha256(&fixture_repo, "big.safetensors");
+    let commit = fixture_repo.commit();
+    let server = HubServer::start(vec![fixture_repo]);
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("hub.cdx.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_modelvet"))
+        .args([
+            "bom",
+            "hf://modelvet/tiny-llama-chat@main",
+            "-o",
+            out_path.to_str().unwrap(),
+        ])
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .env("HF_ENDPOINT", &server.endpoint)
+        .env("HF_HOME", home.path())
+        .env_remove("HF_TOKEN")
+        .env_remove("HF_HUB_OFFLINE")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_str(&fs::read_to_string(&out_path).unwrap()).unwrap();
+    let model = &doc["metadata"]["component"];
+    assert_eq!(model["name"], "modelvet/tiny-llama-chat");
+    assert_eq!(model["version"], commit.as_str());
+    let purl = model["purl"].as_str().unwrap();
+    assert!(
+        purl.starts_with(&format!(
+            "pkg:huggingface/modelvet/tiny-llama-chat@{commit}?repository_url="
+        )),
+        "a mirror endpoint is named in the purl: {purl}"
+    );
+    assert_eq!(props(model)["modelvet:hub:revision"], vec!["main"]);
+    let files = model["components"].as_array().unwrap();
+    let file = |name: &str| files.iter().find(|f| f["name"] == name).expect(name);
+    let st = file("model.safetensors");
+    assert_eq!(
+        st["hashes"][0]["content"],
+        hex::encode(Sha256::digest(&weights))
+    );
+    assert_eq!(
+        props(st)["modelvet:hash:source"],
+        vec!["computed"],
+        "read whole: small"
+    );
+    let big = file("big.safetensors");
+    assert_eq!(big["hashes"][0]["content"], big_sha256.as_str());
+    assert_eq!(
+        props(big)["modelvet:hash:source"],
+        vec!["hub-lfs"],
+        "64 MiB read through its header only: the hash is the Hub's"
+    );
+    let cfg = file("config.json");
+    assert_eq!(
+        cfg["hashes"][0]["content"],
+        sha256_file(&card.join("config.json"))
+    );
+    assert!(props(cfg).contains_key("modelvet:hub:git-blob-sha1"));
+    let vulns = doc["vulnerabilities"].as_array().unwrap();
+    assert!(vulns
+        .iter()
+        .all(|v| v["affects"][0]["ref"] == file("extra/optimizer.pkl")["bom-ref"]));
+    let meta = props(&doc["metadata"]);
+    assert!(meta.contains_key("modelvet:remote:bytes-read"));
+    assert_eq!(model["licenses"][0]["license"]["id"], "Apache-2.0");
+    assert_valid(&[out_path]);
+
+    // Signature checks need the files.
+    let out = Command::new(env!("CARGO_BIN_EXE_modelvet"))
+        .args(["bom", "hf://modelvet/tiny-llama-chat", "--key", "pub.pem"])
+        .env("HF_ENDPOINT", &server.endpoint)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 3);
+    // A repository that is not there: no BOM, exit 2.
+    let out = Command::new(env!("CARGO_BIN_EXE_modelvet"))
+        .args(["bom", "hf://modelvet/absent"])
+        .env("HF_ENDPOINT", &server.endpoint)
+        .env("HF_HOME", home.path())
+        .env_remove("HF_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(out.stdout.is_empty());
+}
+
+/// A safetensors file as the format documents it: one F32 tensor of `data_len` zero bytes,
+/// served without being materialised.
+fn sparse_safetensors(data_len: u64) -> hub_server::Sparse {
+    let mut header = format!(
+        "{{\"weight\":{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[0,{data_len}]}}}}",
+        data_len / 4
+    );
+    while header.len() % 8 != 0 {
+        header.push(' ');
+    }
+    let mut head = (header.len() as u64).to_le_bytes().to_vec();
+    head.extend(header.as_bytes());
+    let len = head.len() as u64 + data_len;
+    hub_server::Sparse::new(len, vec![(0, head)])
+}
+
+fn fixture_repo_sha256(repo: &hub_server::FixtureRepo, path: &str) -> String {
+    repo.files.get(path).expect("fixture file").sha256()
 }

@@ -21,6 +21,8 @@ const MAX_LISTED: usize = 256;
 /// What the Hub publishes about one file of a revision (remote scans).
 #[derive(Debug, Clone, Default)]
 pub struct HubFile {
+    /// SHA-256 of the bytes modelvet received when it read the file whole.
+    pub read_sha256: Option<String>,
     pub lfs_sha256: Option<String>,
     pub blob_id: Option<String>,
     /// The Hub's own scan verdict, advisory.
@@ -361,8 +363,12 @@ fn file_entry(
 ) -> FileEntry {
     let bom_ref = refs.take(format!("{ref_prefix}{name}"));
     let published = input.hub_files.get(name);
-    let sha256 = match (&a.sha256, published.and_then(|p| p.lfs_sha256.clone())) {
-        (Some(d), _) => Some((d.clone(), HashSource::Computed)),
+    let computed = a
+        .sha256
+        .clone()
+        .or_else(|| published.and_then(|p| p.read_sha256.clone()));
+    let sha256 = match (computed, published.and_then(|p| p.lfs_sha256.clone())) {
+        (Some(d), _) => Some((d, HashSource::Computed)),
         (None, Some(d)) => Some((d, HashSource::HubLfs)),
         (None, None) => None,
     };

@@ -1,5 +1,6 @@
 //! `modelvet bom`: scan, optionally verify, and write a CycloneDX AI-BOM.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -7,8 +8,13 @@ use clap::ValueEnum;
 
 use super::provenance::{trust_outcome, TrustArgs};
 use super::FailOn;
-use crate::bom::{self, BomInput, SpecVersion};
+use crate::bom::model::HubOrigin;
+use crate::bom::{self, BomInput, HubFile, SpecVersion};
+use crate::hub::env::HubConfig;
+use crate::hub::repo_ref::{RepoKind, RepoRef};
+use crate::hub::vet;
 use crate::policy::config;
+use crate::provenance::outcome::Verification;
 use crate::provenance::outcome::VerifyStatus;
 use crate::report::{Report, Severity, EXIT_USAGE};
 use crate::scan::{self, ScanOptions};
@@ -88,18 +94,27 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
         progress: false,
     };
     let created = bom::time::creation_time()?;
-    if crate::hub::repo_ref::RepoRef::looks_remote(&args.path) {
-        return Err("hf:// inputs are not supported by bom yet".into());
-    }
-    let artifacts = scan::scan_inputs(std::slice::from_ref(&args.path), &opts)?;
-    let report = Report::new(vec![args.path.clone()], artifacts, fail_on);
-    let verification = trust_outcome(Path::new(&args.path), &args.trust)?;
+    let (report, verification, remote) = if RepoRef::looks_remote(&args.path) {
+        match scan_hub_revision(args, &opts, fail_on)? {
+            Ok(scanned) => scanned,
+            Err(code) => return Ok(code),
+        }
+    } else {
+        let artifacts = scan::scan_inputs(std::slice::from_ref(&args.path), &opts)?;
+        let report = Report::new(vec![args.path.clone()], artifacts, fail_on);
+        let verification = trust_outcome(Path::new(&args.path), &args.trust)?;
+        (report, verification, None)
+    };
+    let (hub, hub_files, bytes_read) = match remote {
+        Some(r) => (Some(r.origin), r.files, Some(r.bytes_read)),
+        None => (None, Default::default(), None),
+    };
     let model = bom::build(BomInput {
         input: &args.path,
         report: &report,
-        hub: None,
-        hub_files: Default::default(),
-        bytes_read: None,
+        hub,
+        hub_files,
+        bytes_read,
         verification: verification.clone(),
         created,
     });
@@ -167,4 +182,86 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
         (2, _) | (_, 2) => 2,
         _ => 0,
     })
+}
+
+/// What a Hub revision adds to the BOM besides the scan.
+struct RemoteFacts {
+    origin: HubOrigin,
+    files: BTreeMap<String, HubFile>,
+    bytes_read: (u64, u64),
+}
+
+type Scanned = (Report, Option<Verification>, Option<RemoteFacts>);
+
+/// Vets a Hub revision over range reads (as `scan hf://` does). `Ok(Err(code))` when the
+/// repository could not be reached: no BOM is written for what could not be read.
+fn scan_hub_revision(
+    args: &BomArgs,
+    opts: &ScanOptions,
+    fail_on: Severity,
+) -> Result<Result<Scanned, i32>, String> {
+    if args.trust.key.is_some()
+        || args.trust.certificate_chain.is_some()
+        || args.trust.identity.is_some()
+        || args.trust.against.is_some()
+    {
+        return Err(
+            "signature checks need the files: run bom on a local copy (or --download it first)"
+                .into(),
+        );
+    }
+    let config = HubConfig::from_env();
+    for w in &config.warnings {
+        eprintln!("modelvet: {w}");
+    }
+    let scan = match vet::scan_remote(&args.path, &config, opts) {
+        Ok(s) => s,
+        Err(e) if e.exit_code() == EXIT_USAGE => return Err(e.message),
+        Err(e) => {
+            eprintln!("modelvet: {e}");
+            eprintln!("modelvet: no BOM written: the repository could not be read");
+            return Ok(Err(e.exit_code()));
+        }
+    };
+    if scan.repo.kind != RepoKind::Model {
+        return Err(format!(
+            "{} is not a model repository; bom describes models",
+            scan.repo.display_name()
+        ));
+    }
+    let files = scan
+        .listing
+        .files
+        .iter()
+        .zip(&scan.files)
+        .map(|(listed, read)| {
+            (
+                listed.path.clone(),
+                HubFile {
+                    read_sha256: read.sha256.clone(),
+                    lfs_sha256: listed.lfs_sha256.clone(),
+                    blob_id: Some(listed.blob_id.clone()),
+                    verdict: listed.security_status.as_ref().map(|s| s.summary()),
+                },
+            )
+        })
+        .collect();
+    let mut report = Report::new(vec![args.path.clone()], scan.artifacts.clone(), fail_on);
+    report.remote = vec![scan.section("")];
+    let origin = HubOrigin {
+        repo_id: scan.repo.id.clone(),
+        commit: scan.commit.clone(),
+        revision: (scan.repo.revision != scan.commit).then(|| scan.repo.revision.clone()),
+        endpoint: scan.listing.endpoint.clone(),
+        learnt_from: "hub",
+    };
+    Ok(Ok((
+        report,
+        None,
+        Some(RemoteFacts {
+            origin,
+            files,
+            bytes_read: (scan.bytes_read, scan.bytes_total),
+        }),
+    )))
 }
