@@ -366,7 +366,7 @@ fn findings_become_vulnerabilities_affecting_their_file() {
         .all(|v| v["affects"][0]["ref"] != safe.as_str()));
     assert_eq!(
         props(
-            &files
+            files
                 .iter()
                 .find(|f| f["name"] == "model.safetensors")
                 .unwrap()
