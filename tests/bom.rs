@@ -531,6 +531,8 @@ fn a_signed_model_carries_the_verification_as_properties_and_a_declaration() {
         model.to_str().unwrap(),
         "--key",
         public.to_str().unwrap(),
+        "--spec",
+        "1.7",
         "-o",
         tampered.to_str().unwrap(),
     ]);

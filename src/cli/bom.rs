@@ -170,6 +170,24 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
             None => String::new(),
         }
     );
+    if !args.completeness && rendered.completeness.len() > 4 {
+        eprintln!(
+            "modelvet: {} models; --completeness lists the G7 and EU AI Act elements each one lacks",
+            model.models.len()
+        );
+    } else if !args.completeness {
+        for profile in &rendered.completeness {
+            let missing: Vec<&str> = profile.missing().map(|e| e.label).collect();
+            if !missing.is_empty() {
+                eprintln!(
+                    "modelvet: {} for {}: missing {} (--completeness for details)",
+                    profile.profile,
+                    crate::display::safe_text(&profile.model, 100),
+                    missing.join(", ")
+                );
+            }
+        }
+    }
     let scan_code = report.exit_code();
     let verify_code = match verification.map(|v| v.status) {
         Some(VerifyStatus::Failed) => 1,
