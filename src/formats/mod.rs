@@ -21,6 +21,7 @@ pub mod tar;
 pub mod template;
 pub mod tf_ops;
 pub mod torch;
+pub mod yaml;
 pub mod zip;
 
 use serde::Serialize;
