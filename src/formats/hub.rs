@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-use crate::formats::{template, Parsed};
+use crate::formats::{card, template, Parsed};
 use crate::report::Finding;
 use crate::rules;
 use crate::source::hex;
@@ -239,101 +239,9 @@ pub fn inspect(role: Role, path: &str, text: &[u8], p: &mut Parsed) -> Option<Sh
             }
             return Some(index);
         }
-        Role::ModelCard => {
-            let card = front_matter(text);
-            if !card.is_empty() {
-                p.fact("model_card", card);
-            }
-        }
+        Role::ModelCard => card::inspect(text, p),
     }
     None
-}
-
-/// The model card's YAML front matter, reduced to the keys a BOM needs. Only the
-/// simple forms model cards use are read (`key: value`, `key: [a, b]`, `- item` lists);
-/// anything else is left out, never guessed.
-pub fn front_matter(text: &[u8]) -> BTreeMap<String, serde_json::Value> {
-    const KEYS: &[&str] = &[
-        "license",
-        "license_name",
-        "license_link",
-        "datasets",
-        "base_model",
-        "base_model_relation",
-        "language",
-        "library_name",
-        "pipeline_tag",
-        "tags",
-        "model_name",
-        "model-index",
-    ];
-    let mut out = BTreeMap::new();
-    let text = String::from_utf8_lossy(text);
-    let mut lines = text.lines();
-    if lines.next().map(str::trim_end) != Some("---") {
-        return out;
-    }
-    let mut current: Option<(String, Vec<serde_json::Value>)> = None;
-    let flush = |cur: &mut Option<(String, Vec<serde_json::Value>)>,
-                 out: &mut BTreeMap<String, serde_json::Value>| {
-        if let Some((k, items)) = cur.take() {
-            if !items.is_empty() {
-                out.insert(k, serde_json::Value::Array(items));
-            }
-        }
-    };
-    for line in lines.take(10_000) {
-        if line.trim_end() == "---" {
-            break;
-        }
-        if let Some(item) = line.trim_start().strip_prefix("- ") {
-            if line.starts_with([' ', '-']) {
-                if let Some((_, items)) = current.as_mut() {
-                    if items.len() < MAX_FACT_ITEMS {
-                        items.push(unquote(item).into());
-                    }
-                }
-                continue;
-            }
-        }
-        if line.starts_with(' ') || line.starts_with('\t') {
-            continue;
-        }
-        flush(&mut current, &mut out);
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        let key = key.trim();
-        if !KEYS.contains(&key) || key == "model-index" {
-            continue;
-        }
-        let value = value.trim();
-        if value.is_empty() {
-            current = Some((key.to_string(), Vec::new()));
-        } else if let Some(inner) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
-            let items: Vec<serde_json::Value> = inner
-                .split(',')
-                .map(|s| unquote(s.trim()).into())
-                .filter(|s: &serde_json::Value| s.as_str().is_some_and(|s| !s.is_empty()))
-                .take(MAX_FACT_ITEMS)
-                .collect();
-            out.insert(key.to_string(), serde_json::Value::Array(items));
-        } else {
-            out.insert(key.to_string(), unquote(value).into());
-        }
-    }
-    flush(&mut current, &mut out);
-    out
-}
-
-fn unquote(s: &str) -> String {
-    let s = s.trim();
-    let s = s
-        .strip_prefix('"')
-        .and_then(|x| x.strip_suffix('"'))
-        .or_else(|| s.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')))
-        .unwrap_or(s);
-    short(s)
 }
 
 #[cfg(test)]
@@ -395,14 +303,16 @@ mod tests {
     }
 
     #[test]
-    fn model_card_front_matter() {
-        let card = front_matter(
-            b"---\nlicense: apache-2.0\ndatasets:\n  - squad\n  - 'glue'\ntags: [a, b]\nextra: x\n---\n# Title\n",
+    fn model_card_goes_to_the_card_reader() {
+        let p = run(
+            "m/README.md",
+            "---\nlicense: apache-2.0\ndatasets:\n  - squad\n  - 'glue'\ntags: [a, b]\nextra: x\n---\n# Title\n",
         );
+        let card = &p.facts["model_card"];
         assert_eq!(card["license"], "apache-2.0");
         assert_eq!(card["datasets"], serde_json::json!(["squad", "glue"]));
         assert_eq!(card["tags"], serde_json::json!(["a", "b"]));
-        assert!(!card.contains_key("extra"));
-        assert!(front_matter(b"# no front matter\n").is_empty());
+        assert!(card.get("extra").is_none());
+        assert!(run("m/README.md", "# no front matter\n").facts.is_empty());
     }
 }

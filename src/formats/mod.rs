@@ -4,6 +4,7 @@
 //! facts for the report and the BOM, and whether everything was examined. The scanner
 //! copies it onto the artifact; parsers never touch the report themselves.
 
+pub mod card;
 pub mod compress;
 pub mod gguf;
 pub mod hdf5;
