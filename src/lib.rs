@@ -10,6 +10,7 @@ pub mod cli;
 pub mod display;
 pub mod formats;
 pub mod hub;
+pub mod license;
 pub mod limits;
 pub mod model_dir;
 pub mod policy;
