@@ -719,4 +719,34 @@ Llama 3 may produce inaccurate responses.
         assert!(atx_heading("    ## indented code").is_none());
         assert!(atx_heading("####### seven").is_none());
     }
+
+    #[test]
+    fn mutated_cards_never_panic() {
+        // Deterministic mutations of a real-shaped card with YAML- and markdown-significant
+        // bytes: every result must come back (facts or warnings), never a panic.
+        const BYTES: &[u8] = b" \t\n-:#'\"[]{},|>&*!?%@`\\~0.e\xc3\xa9\xff";
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3000 {
+            let mut bytes = LLAMA_CARD.as_bytes().to_vec();
+            for _ in 0..(1 + next() % 8) {
+                let at = (next() % bytes.len() as u64) as usize;
+                let b = BYTES[(next() % BYTES.len() as u64) as usize];
+                match next() % 3 {
+                    0 => bytes[at] = b,
+                    1 => bytes.insert(at, b),
+                    _ => {
+                        bytes.remove(at);
+                    }
+                }
+            }
+            let mut p = Parsed::default();
+            inspect(&bytes, &mut p);
+        }
+    }
 }
