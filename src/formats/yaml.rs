@@ -663,14 +663,21 @@ impl<'a> Reader<'a> {
     }
 
     /// The more-indented lines after the current position that continue a scalar or a
-    /// flow collection, trimmed and joined by '\n'.
-    fn continuation(&mut self, first: &str, parent: isize) -> String {
+    /// flow collection, trimmed and joined by '\n'. For a flow collection (`flow`), a
+    /// closing `]` or `}` at the parent's indentation ends it too, as PyYAML accepts.
+    fn continuation(&mut self, first: &str, parent: isize, flow: bool) -> String {
         let mut s = first.trim_end().to_string();
         while let Some(&l) = self.lines.get(self.pos) {
             if l.is_blank() {
                 s.push('\n');
                 self.pos += 1;
                 continue;
+            }
+            if flow && (l.indent as isize) <= parent && l.text.starts_with([']', '}']) {
+                s.push('\n');
+                s.push_str(l.text.trim());
+                self.pos += 1;
+                break;
             }
             if (l.indent as isize) <= parent || l.text.starts_with('\t') {
                 break;
@@ -696,7 +703,7 @@ impl<'a> Reader<'a> {
                 let whole = match Flow::new(single, depth, self.nodes).node_at_top() {
                     Err(FlowError::Unterminated) => {
                         // Continuation lines are joined; comments on them are dropped.
-                        let joined = self.continuation(text, parent);
+                        let joined = self.continuation(text, parent, true);
                         joined
                             .split('\n')
                             .map(|line| strip_comment(line).trim())
@@ -717,7 +724,7 @@ impl<'a> Reader<'a> {
             '"' | '\'' => self.quoted(text, parent),
             '@' | '`' => Err(format!("a plain scalar cannot start with {first:?}")),
             _ => {
-                let joined = self.continuation(strip_comment(text), parent);
+                let joined = self.continuation(strip_comment(text), parent, false);
                 let lines: Vec<&str> = joined
                     .split('\n')
                     .map(|x| strip_comment(x).trim())
@@ -758,7 +765,7 @@ impl<'a> Reader<'a> {
         let text = if quoted_end(text).is_some() {
             text
         } else {
-            joined = self.continuation(text, parent);
+            joined = self.continuation(text, parent, false);
             joined.as_str()
         };
         let q = text.chars().next().unwrap_or('"');
@@ -1334,6 +1341,11 @@ model-index:
         assert_eq!(v["c"], json!([]));
         assert_eq!(v["d"], json!({}));
         assert_eq!(v["e"], json!(["one", "two"]));
+        // A closing bracket at the key's indentation ends a multi-line flow (as PyYAML).
+        assert_eq!(
+            read("tags: [\n  a,\n  b\n]\nx: {\n  k: 1\n}\n"),
+            json!({"tags": ["a", "b"], "x": {"k": 1}})
+        );
     }
 
     #[test]
