@@ -83,8 +83,14 @@ pub const SECTION_HEADINGS: &[(&str, &[&str])] = &[
     ("recommendations", &["recommendations"]),
 ];
 
-/// Lines of Hugging Face's card templates that stand for missing content.
+/// Lines of Hugging Face's card templates that stand for missing content (lower case,
+/// without a final period).
 const PLACEHOLDERS: &[&str] = &["[more information needed]", "more information needed"];
+/// Starts of the default sentences of `huggingface_hub`'s `modelcard_template.md`.
+const TEMPLATE_SENTENCES: &[&str] = &[
+    "users (both direct and downstream) should be made aware of the risks, biases and limitations of the model",
+    "carbon emissions can be estimated using the [machine learning impact calculator]",
+];
 
 /// Records the card's facts. A card without front matter records no `model_card`.
 pub fn inspect(text: &[u8], p: &mut Parsed) {
@@ -313,13 +319,21 @@ fn strip_html_comments(s: &str) -> String {
     out
 }
 
+/// A line of template filler: a placeholder, a template's default sentence, or a
+/// template field left at its placeholder (`- **Hardware Type:** [More Information Needed]`).
+fn is_filler_line(t: &str) -> bool {
+    let lower = t.to_lowercase();
+    let lower = lower.strip_suffix('.').unwrap_or(&lower);
+    PLACEHOLDERS.contains(&lower)
+        || TEMPLATE_SENTENCES.iter().any(|s| lower.starts_with(s))
+        || (lower.ends_with(PLACEHOLDERS[0]) && lower.starts_with(['-', '*']))
+}
+
 /// Only headings, blank lines and template filler: nothing a reader learns from.
 fn is_placeholder(text: &str) -> bool {
     text.lines().all(|l| {
         let t = l.trim();
-        let lower = t.to_lowercase();
-        let lower = lower.strip_suffix('.').unwrap_or(&lower);
-        t.is_empty() || atx_heading(t).is_some() || PLACEHOLDERS.contains(&lower)
+        t.is_empty() || atx_heading(t).is_some() || is_filler_line(t)
     })
 }
 
@@ -621,6 +635,23 @@ Llama 3 may produce inaccurate responses.
         let p = run("---\nlicense: mit\n---\n## Intended uses & limitations\n\nMore information needed\n\n## Training and evaluation data\n\nMore information needed\n");
         assert!(p.facts.get("model_card_sections").is_none());
         assert_eq!(p.facts["model_card"], json!({"license": "mit"}));
+    }
+
+    #[test]
+    fn huggingface_hub_template_defaults_are_filler() {
+        // modelcard_template.md rendered with its defaults (abridged): no section has content.
+        let p = run("---\nlicense: mit\n---\n# Model Card for Model ID\n\n# Uses\n\n<!-- Address questions. -->\n\n## Direct Use\n\n[More Information Needed]\n\n## Out-of-Scope Use\n\n<!-- misuse -->\n\n[More Information Needed]\n\n# Bias, Risks, and Limitations\n\n[More Information Needed]\n\n## Recommendations\n\n<!-- recommendations -->\n\nUsers (both direct and downstream) should be made aware of the risks, biases and limitations of the model. More information needed for further recommendations.\n\n# Training Details\n\n## Training Data\n\n[More Information Needed]\n\n# Evaluation\n\n## Testing Data, Factors & Metrics\n\n### Testing Data\n\n[More Information Needed]\n\n## Results\n\n[More Information Needed]\n\n# Environmental Impact\n\nCarbon emissions can be estimated using the [Machine Learning Impact calculator](https://mlco2.github.io/impact#compute) presented in [Lacoste et al. (2019)](https://arxiv.org/abs/1910.09700).\n\n- **Hardware Type:** [More Information Needed]\n- **Hours used:** [More Information Needed]\n");
+        assert!(
+            p.facts.get("model_card_sections").is_none(),
+            "{:?}",
+            p.facts
+        );
+        // The same card with one real field keeps that section, filler and all.
+        let p = run("# Environmental Impact\n\nCarbon emissions can be estimated using the [Machine Learning Impact calculator](https://mlco2.github.io/impact#compute).\n\n- **Hardware Type:** 8 x A100\n- **Hours used:** [More Information Needed]\n");
+        let s = p.facts["model_card_sections"]["environmental_impact"]
+            .as_str()
+            .unwrap();
+        assert!(s.contains("8 x A100") && s.contains("Hours used"));
     }
 
     #[test]
