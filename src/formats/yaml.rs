@@ -499,21 +499,25 @@ impl<'a> Reader<'a> {
                 continue;
             }
             self.pos += 1;
-            let Some((raw_key, rest)) = split_key(l.text) else {
-                if l.text.starts_with('?') {
-                    self.warn(l.no, "complex keys (`?`) are not supported; left out");
-                } else {
-                    self.warn(l.no, "not a `key: value` line; left out");
+            let explicit = l.text == "?" || l.text.starts_with("? ") || l.text.starts_with("?\t");
+            let (key, rest) = if explicit {
+                match self.explicit_key(l, n, depth) {
+                    Some(kr) => kr,
+                    None => continue,
                 }
-                self.skip_value(n as isize, true);
-                continue;
-            };
-            let key = match self.key(raw_key) {
-                Ok(k) => k,
-                Err(e) => {
-                    self.warn(l.no, format!("{e}; left out"));
+            } else {
+                let Some((raw_key, rest)) = split_key(l.text) else {
+                    self.warn(l.no, "not a `key: value` line; left out");
                     self.skip_value(n as isize, true);
                     continue;
+                };
+                match self.key(raw_key) {
+                    Ok(k) => (k, rest),
+                    Err(e) => {
+                        self.warn(l.no, format!("{e}; left out"));
+                        self.skip_value(n as isize, true);
+                        continue;
+                    }
                 }
             };
             if map.len() >= MAX_ITEMS && !map.contains_key(&key) {
@@ -539,6 +543,53 @@ impl<'a> Reader<'a> {
             }
         }
         Some(Value::Object(map))
+    }
+
+    /// An explicit key (`? key` then `: value` at the same indentation), as PyYAML
+    /// writes keys longer than 128 characters. Only a scalar key is read; the key line
+    /// is consumed, and the returned rest is what follows the value line's colon.
+    fn explicit_key(&mut self, l: Line<'a>, n: usize, depth: usize) -> Option<(String, &'a str)> {
+        let text = l.text[1..].trim_start_matches(is_ws);
+        let t = strip_comment(text).trim();
+        let scalar = !(t.is_empty()
+            || t.starts_with(['[', '{', '&', '*', '!', '|', '>'])
+            || is_seq_item(t)
+            || split_key(t).is_some());
+        let key = if scalar {
+            match self.inline(text, l.no, n as isize, depth + 1) {
+                Some(Value::String(s)) => Some(s),
+                Some(v @ (Value::Number(_) | Value::Bool(_))) => Some(v.to_string()),
+                Some(_) => {
+                    self.warn(l.no, "a null key is not supported; left out");
+                    None
+                }
+                None => None,
+            }
+        } else {
+            self.warn(
+                l.no,
+                "complex keys (a collection, alias or block scalar after `?`) are not supported; left out",
+            );
+            self.skip_value(n as isize, true);
+            None
+        };
+        let value_line = self.peek().filter(|next| {
+            next.indent == n
+                && (next.text == ":" || next.text.starts_with(": ") || next.text.starts_with(":\t"))
+        });
+        match (key, value_line) {
+            (Some(key), Some(next)) => {
+                self.pos += 1;
+                Some((key, &next.text[1..]))
+            }
+            (Some(key), None) => Some((key, "")),
+            (None, Some(_)) => {
+                self.pos += 1;
+                self.skip_value(n as isize, true);
+                None
+            }
+            (None, None) => None,
+        }
     }
 
     fn key(&self, raw: &str) -> Result<String, String> {
@@ -1435,6 +1486,28 @@ model-index:
     }
 
     #[test]
+    fn what_pyyaml_writes_for_hub_metadata_is_read() {
+        // PyYAML's dump of card metadata: long double-quoted strings continued with `\`
+        // and escaped spaces, and keys over 128 characters written as explicit `?` keys.
+        let v = read(
+            "extra_gated_prompt: \"### LLAMA 3.1 COMMUNITY LICENSE AGREEMENT\\nLlama 3.1 Version\\\n  \\ Release Date: July 23, 2024\\n\\\"Agreement\\\" means\\\n  \\ the terms.\"\nextra_gated_fields:\n  geo: ip_location\n  ? By clicking Submit below I accept the terms of the license and acknowledge that\n    the information I provide will be collected\n  : checkbox\n  ? short\n  Country: country\n",
+        );
+        assert_eq!(
+            v["extra_gated_prompt"],
+            "### LLAMA 3.1 COMMUNITY LICENSE AGREEMENT\nLlama 3.1 Version Release Date: July 23, 2024\n\"Agreement\" means the terms."
+        );
+        assert_eq!(
+            v["extra_gated_fields"],
+            json!({
+                "geo": "ip_location",
+                "By clicking Submit below I accept the terms of the license and acknowledge that the information I provide will be collected": "checkbox",
+                "short": null,
+                "Country": "country"
+            })
+        );
+    }
+
+    #[test]
     fn duplicate_keys_keep_the_last_and_warn() {
         let y = warned("a: 1\na: 2\n");
         assert_eq!(y.value.unwrap(), json!({"a": 2}));
@@ -1448,7 +1521,10 @@ model-index:
         assert!(y.value.is_none());
         let y = warned("a: 1\n- item\n");
         assert_eq!(y.value.unwrap(), json!({"a": 1}));
-        let y = warned("? complex\n: value\nb: 1\n");
+        let y = warned("? [complex, key]\n: value\nb: 1\n");
+        assert_eq!(y.value.unwrap(), json!({"b": 1}));
+        assert!(y.warnings[0].contains("complex keys"));
+        let y = warned("? &a k\n: value\nb: 1\n");
         assert_eq!(y.value.unwrap(), json!({"b": 1}));
         let y = warned("a: 1\n---\nb: 2\n");
         assert_eq!(y.value.unwrap(), json!({"a": 1}));
