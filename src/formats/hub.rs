@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-use crate::formats::{template, Parsed};
+use crate::formats::{card, template, Parsed};
 use crate::report::Finding;
 use crate::rules;
 use crate::source::hex;
@@ -161,6 +161,77 @@ fn string_facts(v: &serde_json::Value, keys: &[&str], p: &mut Parsed) {
     }
 }
 
+/// The JSON type a config fact must have to be recorded.
+#[derive(Clone, Copy)]
+enum Kind {
+    Number,
+    Bool,
+}
+
+/// Architecture numbers of `config.json`, recorded only with their JSON type.
+const CONFIG_TYPED_FACTS: &[(&str, Kind)] = &[
+    ("hidden_size", Kind::Number),
+    ("num_hidden_layers", Kind::Number),
+    ("num_attention_heads", Kind::Number),
+    ("num_key_value_heads", Kind::Number),
+    ("intermediate_size", Kind::Number),
+    ("rope_theta", Kind::Number),
+    ("n_positions", Kind::Number),
+    ("n_ctx", Kind::Number),
+    ("n_layer", Kind::Number),
+    ("n_head", Kind::Number),
+    ("n_embd", Kind::Number),
+    ("sliding_window", Kind::Number),
+    ("tie_word_embeddings", Kind::Bool),
+];
+
+fn typed_facts(v: &serde_json::Value, keys: &[(&str, Kind)], p: &mut Parsed) {
+    for (key, kind) in keys {
+        match (v.get(*key), kind) {
+            (Some(n @ serde_json::Value::Number(_)), Kind::Number)
+            | (Some(n @ serde_json::Value::Bool(_)), Kind::Bool) => p.fact(key, n),
+            _ => {}
+        }
+    }
+}
+
+/// `quantization_config` reduced to `{quant_method, bits}`, each only when present with
+/// its type (a string, a number).
+fn quantization_fact(v: &serde_json::Value, p: &mut Parsed) {
+    let Some(q) = v.get("quantization_config").and_then(|q| q.as_object()) else {
+        return;
+    };
+    let mut out = serde_json::Map::new();
+    if let Some(m) = q.get("quant_method").and_then(|m| m.as_str()) {
+        out.insert("quant_method".into(), short(m).into());
+    }
+    if let Some(b @ serde_json::Value::Number(_)) = q.get("bits") {
+        out.insert("bits".into(), b.clone());
+    }
+    if !out.is_empty() {
+        p.fact("quantization", out);
+    }
+}
+
+/// `model_max_length` when it is a real limit: a non-negative integer below 10^12.
+/// Tokenizers without a limit store 1e30 (`VERY_LARGE_INTEGER`); that is left out.
+fn model_max_length(v: &serde_json::Value, p: &mut Parsed) {
+    const NO_LIMIT_FROM: f64 = 1e12;
+    let Some(n) = v.get("model_max_length") else {
+        return;
+    };
+    let value = match (n.as_u64(), n.as_f64()) {
+        (Some(u), _) if (u as f64) < NO_LIMIT_FROM => Some(u),
+        (None, Some(f)) if f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f < NO_LIMIT_FROM => {
+            Some(f as u64)
+        }
+        _ => None,
+    };
+    if let Some(u) = value {
+        p.fact("model_max_length", u);
+    }
+}
+
 /// Inspects a text file by its role. `text` is the whole file (the caller bounds it by
 /// `MAX_JSON_BYTES`). Returns the shard index when the file is one.
 pub fn inspect(role: Role, path: &str, text: &[u8], p: &mut Parsed) -> Option<ShardIndex> {
@@ -182,6 +253,8 @@ pub fn inspect(role: Role, path: &str, text: &[u8], p: &mut Parsed) -> Option<Sh
                 ],
                 p,
             );
+            typed_facts(&v, CONFIG_TYPED_FACTS, p);
+            quantization_fact(&v, p);
             check_auto_map(&v, file, p);
             if v.get("trust_remote_code").and_then(|t| t.as_bool()) == Some(true) {
                 p.add(
@@ -193,6 +266,7 @@ pub fn inspect(role: Role, path: &str, text: &[u8], p: &mut Parsed) -> Option<Sh
         Role::TokenizerConfig | Role::ProcessorChatTemplate => {
             let v = parse_json(text, file, p)?;
             string_facts(&v, &["tokenizer_class", "processor_class"], p);
+            model_max_length(&v, p);
             check_auto_map(&v, file, p);
             check_config_templates(&v, file, p);
         }
@@ -239,101 +313,9 @@ pub fn inspect(role: Role, path: &str, text: &[u8], p: &mut Parsed) -> Option<Sh
             }
             return Some(index);
         }
-        Role::ModelCard => {
-            let card = front_matter(text);
-            if !card.is_empty() {
-                p.fact("model_card", card);
-            }
-        }
+        Role::ModelCard => card::inspect(text, p),
     }
     None
-}
-
-/// The model card's YAML front matter, reduced to the keys a BOM needs. Only the
-/// simple forms model cards use are read (`key: value`, `key: [a, b]`, `- item` lists);
-/// anything else is left out, never guessed.
-pub fn front_matter(text: &[u8]) -> BTreeMap<String, serde_json::Value> {
-    const KEYS: &[&str] = &[
-        "license",
-        "license_name",
-        "license_link",
-        "datasets",
-        "base_model",
-        "base_model_relation",
-        "language",
-        "library_name",
-        "pipeline_tag",
-        "tags",
-        "model_name",
-        "model-index",
-    ];
-    let mut out = BTreeMap::new();
-    let text = String::from_utf8_lossy(text);
-    let mut lines = text.lines();
-    if lines.next().map(str::trim_end) != Some("---") {
-        return out;
-    }
-    let mut current: Option<(String, Vec<serde_json::Value>)> = None;
-    let flush = |cur: &mut Option<(String, Vec<serde_json::Value>)>,
-                 out: &mut BTreeMap<String, serde_json::Value>| {
-        if let Some((k, items)) = cur.take() {
-            if !items.is_empty() {
-                out.insert(k, serde_json::Value::Array(items));
-            }
-        }
-    };
-    for line in lines.take(10_000) {
-        if line.trim_end() == "---" {
-            break;
-        }
-        if let Some(item) = line.trim_start().strip_prefix("- ") {
-            if line.starts_with([' ', '-']) {
-                if let Some((_, items)) = current.as_mut() {
-                    if items.len() < MAX_FACT_ITEMS {
-                        items.push(unquote(item).into());
-                    }
-                }
-                continue;
-            }
-        }
-        if line.starts_with(' ') || line.starts_with('\t') {
-            continue;
-        }
-        flush(&mut current, &mut out);
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        let key = key.trim();
-        if !KEYS.contains(&key) || key == "model-index" {
-            continue;
-        }
-        let value = value.trim();
-        if value.is_empty() {
-            current = Some((key.to_string(), Vec::new()));
-        } else if let Some(inner) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
-            let items: Vec<serde_json::Value> = inner
-                .split(',')
-                .map(|s| unquote(s.trim()).into())
-                .filter(|s: &serde_json::Value| s.as_str().is_some_and(|s| !s.is_empty()))
-                .take(MAX_FACT_ITEMS)
-                .collect();
-            out.insert(key.to_string(), serde_json::Value::Array(items));
-        } else {
-            out.insert(key.to_string(), unquote(value).into());
-        }
-    }
-    flush(&mut current, &mut out);
-    out
-}
-
-fn unquote(s: &str) -> String {
-    let s = s.trim();
-    let s = s
-        .strip_prefix('"')
-        .and_then(|x| x.strip_suffix('"'))
-        .or_else(|| s.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')))
-        .unwrap_or(s);
-    short(s)
 }
 
 #[cfg(test)]
@@ -366,6 +348,65 @@ mod tests {
     }
 
     #[test]
+    fn config_architecture_facts_keep_their_json_type() {
+        let p = run(
+            "config.json",
+            r#"{"hidden_size":4096,"num_hidden_layers":32,"num_attention_heads":32,"num_key_value_heads":8,
+                "intermediate_size":14336,"rope_theta":500000.0,"sliding_window":null,"tie_word_embeddings":false,
+                "torch_dtype":"bfloat16","quantization_config":{"quant_method":"gptq","bits":4,"group_size":128}}"#,
+        );
+        assert_eq!(p.facts["hidden_size"], 4096);
+        assert_eq!(p.facts["num_key_value_heads"], 8);
+        assert_eq!(p.facts["rope_theta"], serde_json::json!(500000.0));
+        assert_eq!(p.facts["tie_word_embeddings"], false);
+        assert_eq!(p.facts["torch_dtype"], "bfloat16");
+        assert_eq!(
+            p.facts["quantization"],
+            serde_json::json!({"quant_method": "gptq", "bits": 4})
+        );
+        assert!(p.facts.get("sliding_window").is_none());
+        let p = run(
+            "config.json",
+            r#"{"n_positions":1024,"n_ctx":1024,"n_layer":12,"n_head":12,"n_embd":768,
+                "hidden_size":"4096","tie_word_embeddings":"yes","quantization_config":{"load_in_4bit":true}}"#,
+        );
+        assert_eq!(p.facts["n_embd"], 768);
+        assert_eq!(p.facts["n_ctx"], 1024);
+        for absent in ["hidden_size", "tie_word_embeddings", "quantization"] {
+            assert!(p.facts.get(absent).is_none(), "{absent}");
+        }
+        let p = run(
+            "config.json",
+            r#"{"quantization_config":{"quant_method":"bitsandbytes","bits":"4"}}"#,
+        );
+        assert_eq!(
+            p.facts["quantization"],
+            serde_json::json!({"quant_method": "bitsandbytes"})
+        );
+    }
+
+    #[test]
+    fn model_max_length_only_when_it_is_a_limit() {
+        let len = |json: &str| {
+            run("tokenizer_config.json", json)
+                .facts
+                .get("model_max_length")
+                .cloned()
+        };
+        assert_eq!(len(r#"{"model_max_length":8192}"#), Some(8192.into()));
+        assert_eq!(len(r#"{"model_max_length":512.0}"#), Some(512.into()));
+        assert_eq!(
+            len(r#"{"model_max_length":1000000000000000019884624838656}"#),
+            None
+        );
+        assert_eq!(len(r#"{"model_max_length":1e30}"#), None);
+        assert_eq!(len(r#"{"model_max_length":1000000000000}"#), None);
+        assert_eq!(len(r#"{"model_max_length":-1}"#), None);
+        assert_eq!(len(r#"{"model_max_length":12.5}"#), None);
+        assert_eq!(len(r#"{"model_max_length":"2048"}"#), None);
+    }
+
+    #[test]
     fn templates_in_tokenizer_configs_are_checked() {
         let p = run(
             "tokenizer_config.json",
@@ -395,14 +436,16 @@ mod tests {
     }
 
     #[test]
-    fn model_card_front_matter() {
-        let card = front_matter(
-            b"---\nlicense: apache-2.0\ndatasets:\n  - squad\n  - 'glue'\ntags: [a, b]\nextra: x\n---\n# Title\n",
+    fn model_card_goes_to_the_card_reader() {
+        let p = run(
+            "m/README.md",
+            "---\nlicense: apache-2.0\ndatasets:\n  - squad\n  - 'glue'\ntags: [a, b]\nextra: x\n---\n# Title\n",
         );
+        let card = &p.facts["model_card"];
         assert_eq!(card["license"], "apache-2.0");
         assert_eq!(card["datasets"], serde_json::json!(["squad", "glue"]));
         assert_eq!(card["tags"], serde_json::json!(["a", "b"]));
-        assert!(!card.contains_key("extra"));
-        assert!(front_matter(b"# no front matter\n").is_empty());
+        assert!(card.get("extra").is_none());
+        assert!(run("m/README.md", "# no front matter\n").facts.is_empty());
     }
 }

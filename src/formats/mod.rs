@@ -4,6 +4,7 @@
 //! facts for the report and the BOM, and whether everything was examined. The scanner
 //! copies it onto the artifact; parsers never touch the report themselves.
 
+pub mod card;
 pub mod compress;
 pub mod gguf;
 pub mod hdf5;
@@ -21,6 +22,7 @@ pub mod tar;
 pub mod template;
 pub mod tf_ops;
 pub mod torch;
+pub mod yaml;
 pub mod zip;
 
 use serde::Serialize;
