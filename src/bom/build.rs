@@ -699,9 +699,13 @@ fn build_card(
                 .push(format!("Out-of-scope use: {t}"));
         }
         out.use_cases.extend(section("intended_uses"));
+        let recommendations = section("recommendations");
         out.ethical_considerations
-            .extend(section("ethical_considerations"));
-        if let Some(t) = section("recommendations") {
+            .extend(section("ethical_considerations").map(|name| Risk {
+                name,
+                mitigation: recommendations.clone(),
+            }));
+        if let Some(t) = recommendations {
             out.properties
                 .push(("modelvet:card:recommendations".into(), t));
         }

@@ -246,6 +246,8 @@ struct Considerations {
 #[derive(Serialize)]
 struct Risk {
     name: String,
+    #[serde(rename = "mitigationStrategy", skip_serializing_if = "Option::is_none")]
+    mitigation_strategy: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -458,7 +460,10 @@ fn model_card(m: &Model) -> Option<ModelCard> {
             ethical_considerations: c
                 .ethical_considerations
                 .iter()
-                .map(|n| Risk { name: n.clone() })
+                .map(|r| Risk {
+                    name: r.name.clone(),
+                    mitigation_strategy: r.mitigation.clone(),
+                })
                 .collect(),
         });
     }

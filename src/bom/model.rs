@@ -158,7 +158,8 @@ pub struct Card {
     pub metrics: Vec<Metric>,
     pub technical_limitations: Vec<String>,
     pub use_cases: Vec<String>,
-    pub ethical_considerations: Vec<String>,
+    /// Risks named by the card, with the card's recommendations as their mitigation.
+    pub ethical_considerations: Vec<Risk>,
     /// `cdx:ai-ml:*` and `modelvet:*` properties of the model card.
     pub properties: Vec<(String, String)>,
 }
@@ -177,6 +178,12 @@ impl Card {
             || !self.use_cases.is_empty()
             || !self.ethical_considerations.is_empty()
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Risk {
+    pub name: String,
+    pub mitigation: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -349,7 +349,8 @@ fn cut(s: &str, max: usize) -> (&str, bool) {
 }
 
 /// The text under each heading of [`SECTION_HEADINGS`], until the next heading of the
-/// same or a higher level. Headings inside fenced code blocks don't count.
+/// same or a higher level or the next heading that is itself in the table. Headings
+/// inside fenced code blocks don't count.
 fn sections(body: &str, warnings: &mut Vec<String>) -> (Map<String, Value>, Vec<String>) {
     let (body, body_cut) = cut(body, MAX_CARD_BODY_BYTES);
     if body_cut {
@@ -403,9 +404,12 @@ fn sections(body: &str, warnings: &mut Vec<String>) -> (Map<String, Value>, Vec<
             ));
             break;
         }
+        // A subsection that is a section of its own ("### Out-of-Scope Use" under
+        // "## Uses", "### Recommendations" under "## Bias, Risks, and Limitations") ends
+        // its parent's text; other subsections belong to it.
         let end = headings[h + 1..]
             .iter()
-            .find(|&&(_, l, _)| l <= level)
+            .find(|&&(_, l, t)| l <= level || !section_keys(t).is_empty())
             .map_or(lines.len(), |&(i, _, _)| i);
         let mut raw = String::new();
         let mut raw_cut = false;
@@ -445,6 +449,25 @@ mod tests {
         let mut p = Parsed::default();
         inspect(text.as_bytes(), &mut p);
         p
+    }
+
+    #[test]
+    fn a_subsection_that_is_a_section_ends_its_parent() {
+        let p = run(
+            "# m\n## Uses\n### Direct Use\nA\n### Downstream Use\nA2\n### Out-of-Scope Use\nB\n\
+             ## Bias, Risks, and Limitations\nC\n### Recommendations\nD\n\
+             ## Training Data\nE\n### Preprocessing\nE2\n",
+        );
+        let s = &p.facts["model_card_sections"];
+        assert_eq!(
+            s["intended_uses"], "A",
+            "Downstream Use is a section of its own"
+        );
+        assert_eq!(s["out_of_scope"], "B");
+        assert_eq!(s["limitations"], "C");
+        assert_eq!(s["recommendations"], "D");
+        // A subsection that is not a section of its own stays with its parent.
+        assert_eq!(s["training_data"], "E\n### Preprocessing\nE2");
     }
 
     const LLAMA_CARD: &str = "---
