@@ -648,3 +648,62 @@ fn measure_whole_command() {
         }
     }
 }
+
+/// A real torch zip with 200 tensors (written by torch's layout in testdata/generate.py),
+/// its storages grown to 1 MiB of zeros each, so every local header
+/// sits in a block of its own: the zip walker's cross-check of each local header must not
+/// cost 200 sequential round trips. They are fetched before the scan, four at a time.
+#[test]
+fn local_headers_of_a_torch_zip_are_fetched_concurrently_before_the_scan() {
+    let src = fixture_bytes("benign/torch_zip_200_tensors.pt");
+    let zip = zip_members(&src);
+    // Each storage grown to 1 MiB of zeros: torch only needs a record at least as large
+    // as the storage's elements.
+    let members: Vec<(String, Member)> = zip
+        .into_iter()
+        .map(|(name, bytes)| {
+            let m = if name.starts_with("torch_zip_200_tensors/data/") {
+                Member::Zeros(1 << 20)
+            } else {
+                Member::Bytes(bytes)
+            };
+            (name, m)
+        })
+        .collect();
+    let refs: Vec<(&str, Member)> = members
+        .iter()
+        .map(|(n, m)| {
+            (
+                n.as_str(),
+                match m {
+                    Member::Bytes(b) => Member::Bytes(b.clone()),
+                    Member::Zeros(z) => Member::Zeros(*z),
+                },
+            )
+        })
+        .collect();
+    let server = HubServer::start(vec![
+        FixtureRepo::model("org/spread").sparse_lfs("pytorch_model.bin", sparse_zip(&refs))
+    ]);
+    let home = tempfile::tempdir().unwrap();
+    let cfg = HubConfig::for_endpoint(&server.endpoint, home.path());
+    server.set_delay_ms(10);
+    let t = Instant::now();
+    let scan = hub::scan_remote("hf://org/spread", &cfg, &opts()).unwrap();
+    let elapsed = t.elapsed();
+    let r = report(&scan);
+    assert_eq!(r.summary.verdict, "clean", "{:#?}", scan.artifacts);
+    let z = read_of(&scan, "pytorch_model.bin");
+    assert!(z.size > 200 << 20);
+    // One block per local header (plus head, tail and central directory).
+    assert!(z.requests >= 200, "{} requests", z.requests);
+    assert!(z.bytes_read < 2 << 20, "read {}", z.bytes_read);
+    // A single file: only the local-header prefetch can put several requests in flight.
+    let max = server.max_in_flight();
+    assert!(
+        (2..=hub::MAX_CONCURRENT_REQUESTS).contains(&max),
+        "max in flight {max}"
+    );
+    // 400+ requests of 10 ms one after the other would take over 4 s.
+    assert!(elapsed.as_millis() < 3000, "took {elapsed:?}");
+}

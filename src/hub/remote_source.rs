@@ -56,6 +56,8 @@ struct State {
     git_sha1: Option<Hasher>,
     hashed: u64,
     digests: Option<(String, String)>,
+    /// A zip's central directory (offset, size), once the prefetch found it.
+    central_directory: Option<(u64, u64)>,
 }
 
 pub struct RemoteSource {
@@ -92,6 +94,7 @@ impl RemoteSource {
                 git_sha1: Some(Hasher::new(HashAlgorithm::GitBlobSha1, len)),
                 hashed: 0,
                 digests: None,
+                central_directory: None,
             }),
         }
     }
@@ -151,10 +154,56 @@ impl RemoteSource {
         if let Some((cd_offset, cd_size)) = central_directory(&tail, tail_start) {
             let end = cd_offset.saturating_add(cd_size).min(self.len);
             let bound = end.saturating_sub(cd_offset) <= crate::limits::MAX_CENTRAL_DIRECTORY_BYTES;
-            if cd_offset < end && bound {
-                let _ = self.ensure(cd_offset, end);
+            if cd_offset < end && bound && self.ensure(cd_offset, end).is_ok() {
+                self.lock().central_directory = Some((cd_offset, end - cd_offset));
             }
         }
+    }
+
+    /// For a zip whose central directory was prefetched: the byte ranges of the members'
+    /// local headers that are not cached yet, one per block, at most `max`. The zip walker
+    /// reads every local header to cross-check it; fetched here, concurrently, they cost
+    /// no sequential round trips during the scan. Best effort: the walker re-reads and
+    /// re-checks everything.
+    pub fn local_header_ranges(&self, max: usize) -> Vec<(u64, u64)> {
+        let Some((offset, size)) = self.lock().central_directory else {
+            return Vec::new();
+        };
+        let Ok(size) = usize::try_from(size) else {
+            return Vec::new();
+        };
+        let mut cd = vec![0u8; size];
+        if self.read_cached(offset, &mut cd).is_err() {
+            return Vec::new();
+        }
+        let mut blocks = std::collections::BTreeSet::new();
+        let mut ranges = Vec::new();
+        let st = self.lock();
+        for (lho, name_len) in local_header_offsets(&cd) {
+            if ranges.len() >= max {
+                break;
+            }
+            if lho >= self.len {
+                continue;
+            }
+            // The fixed header, the name, and room for the extra field torch pads with.
+            let end = lho
+                .saturating_add(30 + name_len + LOCAL_EXTRA_ALLOWANCE)
+                .min(self.len);
+            let first = lho / REMOTE_BLOCK;
+            let last = (end - 1) / REMOTE_BLOCK;
+            if (first..=last).all(|b| st.blocks.contains_key(&b)) || !blocks.insert(first) {
+                continue;
+            }
+            ranges.push((lho, end));
+        }
+        ranges
+    }
+
+    /// Makes `start..end` cached (see [`Self::local_header_ranges`]); errors are sticky and
+    /// met again by the scan.
+    pub fn fetch(&self, start: u64, end: u64) {
+        let _ = self.ensure(start, end);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -301,6 +350,64 @@ fn finish_hash(st: &mut State, len: u64) {
     }
 }
 
+/// Room for a local header's extra field beyond its name (torch pads data to 64 bytes).
+const LOCAL_EXTRA_ALLOWANCE: u64 = 128;
+
+/// (local header offset, name length) of every central directory record, following the
+/// zip64 extra field when the offset saturates. Stops at the first record that does not
+/// parse.
+fn local_header_offsets(cd: &[u8]) -> Vec<(u64, u64)> {
+    let u16_at = |i: usize| u16::from_le_bytes([cd[i], cd[i + 1]]) as usize;
+    let u32_at = |i: usize| u32::from_le_bytes(cd[i..i + 4].try_into().unwrap());
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    while pos + 46 <= cd.len() && cd[pos..pos + 4] == *b"PK\x01\x02" {
+        let (name_len, extra_len, comment_len) =
+            (u16_at(pos + 28), u16_at(pos + 30), u16_at(pos + 32));
+        let next = pos + 46 + name_len + extra_len + comment_len;
+        if next > cd.len() {
+            break;
+        }
+        let mut lho = u64::from(u32_at(pos + 42));
+        if lho == 0xFFFF_FFFF {
+            // Zip64: the extra field's 0x0001 record holds the 64-bit values in order,
+            // only for the fixed fields that saturate.
+            let extra = &cd[pos + 46 + name_len..pos + 46 + name_len + extra_len];
+            let mut skip = 0;
+            if u32_at(pos + 24) == 0xFFFF_FFFF {
+                skip += 8;
+            }
+            if u32_at(pos + 20) == 0xFFFF_FFFF {
+                skip += 8;
+            }
+            let mut e = 0usize;
+            let mut found = None;
+            while e + 4 <= extra.len() {
+                let id = u16::from_le_bytes([extra[e], extra[e + 1]]);
+                let len = u16::from_le_bytes([extra[e + 2], extra[e + 3]]) as usize;
+                let body = extra.get(e + 4..e + 4 + len);
+                if id == 1 {
+                    found = body
+                        .and_then(|b| b.get(skip..skip + 8))
+                        .map(|v| u64::from_le_bytes(v.try_into().unwrap()));
+                    break;
+                }
+                e += 4 + len;
+            }
+            match found {
+                Some(v) => lho = v,
+                None => {
+                    pos = next;
+                    continue;
+                }
+            }
+        }
+        out.push((lho, name_len as u64));
+        pos = next;
+    }
+    out
+}
+
 /// The central directory's (offset, size) from a zip's tail, following the zip64 locator
 /// when the classic record saturates. Best effort: the zip reader re-checks all of it.
 fn central_directory(tail: &[u8], tail_start: u64) -> Option<(u64, u64)> {
@@ -400,5 +507,47 @@ mod tests {
         assert_eq!(central_directory(&t, start), Some((1234, 77)));
         // A locator pointing before the tail is ignored, not followed.
         assert_eq!(central_directory(&t, start + 100), None);
+    }
+
+    fn central_record(name: &[u8], lho: u32, extra: &[u8], sizes: u32) -> Vec<u8> {
+        let mut r = b"PK\x01\x02".to_vec();
+        r.extend([0u8; 16]); // versions, flags, method, time, date, crc
+        r.extend(sizes.to_le_bytes()); // compressed size (+20)
+        r.extend(sizes.to_le_bytes()); // uncompressed size (+24)
+        r.extend((name.len() as u16).to_le_bytes());
+        r.extend((extra.len() as u16).to_le_bytes());
+        r.extend([0u8; 10]); // comment length, disk, attributes
+        r.extend(lho.to_le_bytes());
+        r.extend(name);
+        r.extend(extra);
+        r
+    }
+
+    #[test]
+    fn local_header_offsets_from_classic_and_zip64_records() {
+        let mut cd = central_record(b"a/data.pkl", 0, &[], 10);
+        // Zip64: both sizes and the offset saturate; the extra holds them in that order.
+        let mut extra = 1u16.to_le_bytes().to_vec();
+        extra.extend(24u16.to_le_bytes());
+        extra.extend(5u64.to_le_bytes());
+        extra.extend(5u64.to_le_bytes());
+        extra.extend((6u64 << 30).to_le_bytes());
+        cd.extend(central_record(b"a/data/0", u32::MAX, &extra, u32::MAX));
+        // Only the offset saturates.
+        let mut extra = 1u16.to_le_bytes().to_vec();
+        extra.extend(8u16.to_le_bytes());
+        extra.extend((7u64 << 30).to_le_bytes());
+        cd.extend(central_record(b"a/data/1", u32::MAX, &extra, 3));
+        // A saturated offset without its zip64 value is skipped, not guessed.
+        cd.extend(central_record(b"a/data/2", u32::MAX, &[], 3));
+        cd.extend(central_record(b"a/version", 4096, &[], 2));
+        assert_eq!(
+            local_header_offsets(&cd),
+            vec![(0, 10), (6 << 30, 8), (7 << 30, 8), (4096, 9)]
+        );
+        // Cut records end the walk without panicking.
+        for cut in 0..cd.len() {
+            let _ = local_header_offsets(&cd[..cut]);
+        }
     }
 }

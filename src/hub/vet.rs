@@ -34,6 +34,9 @@ use crate::source::hex;
 /// Range requests in flight at once while prefetching (the scan itself reads one file at a
 /// time).
 pub const MAX_CONCURRENT_REQUESTS: usize = 4;
+/// Most zip local headers of one file fetched ahead of the scan (a block each at most:
+/// 16 MiB of cache); the walker fetches any others itself.
+pub const MAX_PREFETCHED_LOCAL_HEADERS: usize = 4096;
 /// Most files of one repository scanned; the rest are reported as not scanned.
 pub const MAX_REMOTE_FILES: usize = 10_000;
 /// Download buffer.
@@ -360,18 +363,37 @@ pub fn scan_remote(
     })
 }
 
-/// Every file's head (and zip tail) fetched by a bounded pool of workers.
+/// Every file's head (and zip tail and central directory), then every zip member's local
+/// header, fetched by a bounded pool of workers.
 fn prefetch_all(sources: &[Arc<RemoteSource>]) {
+    run_pool(sources.len(), |i| sources[i].prefetch());
+    let jobs: Vec<(usize, u64, u64)> = sources
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| {
+            s.local_header_ranges(MAX_PREFETCHED_LOCAL_HEADERS)
+                .into_iter()
+                .map(move |(a, b)| (i, a, b))
+        })
+        .collect();
+    run_pool(jobs.len(), |j| {
+        let (i, start, end) = jobs[j];
+        sources[i].fetch(start, end);
+    });
+}
+
+/// Runs `job(0..n)` on at most [`MAX_CONCURRENT_REQUESTS`] threads.
+fn run_pool(n: usize, job: impl Fn(usize) + Sync) {
     let next = AtomicUsize::new(0);
-    let workers = MAX_CONCURRENT_REQUESTS.min(sources.len());
+    let workers = MAX_CONCURRENT_REQUESTS.min(n);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(s) = sources.get(i) else {
+                if i >= n {
                     break;
-                };
-                s.prefetch();
+                }
+                job(i);
             });
         }
     });
