@@ -574,7 +574,7 @@ fn a_hub_revision_gets_a_bom_without_downloading_it() {
         .file("config.json", fs::read(card.join("config.json")).unwrap())
         .lfs("model.safetensors", weights.clone())
         .lfs("extra/optimizer.pkl", evil)
-        .sparse_lfs("big.safetensors", sparse_safetensors(64 << 20));
+        .sparse_lfs("big.safetensors", hub_server::sparse_safetensors(64 << 20));
     let big_sha256 = fixture_repo_sha256(&fixture_repo, "big.safetensors");
     let commit = fixture_repo.commit();
     let server = HubServer::start(vec![fixture_repo]);
@@ -659,22 +659,6 @@ fn a_hub_revision_gets_a_bom_without_downloading_it() {
         .unwrap();
     assert_eq!(code(&out), 2);
     assert!(out.stdout.is_empty());
-}
-
-/// A safetensors file as the format documents it: one F32 tensor of `data_len` zero bytes,
-/// served without being materialised.
-fn sparse_safetensors(data_len: u64) -> hub_server::Sparse {
-    let mut header = format!(
-        "{{\"weight\":{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[0,{data_len}]}}}}",
-        data_len / 4
-    );
-    while header.len() % 8 != 0 {
-        header.push(' ');
-    }
-    let mut head = (header.len() as u64).to_le_bytes().to_vec();
-    head.extend(header.as_bytes());
-    let len = head.len() as u64 + data_len;
-    hub_server::Sparse::new(len, vec![(0, head)])
 }
 
 fn fixture_repo_sha256(repo: &hub_server::FixtureRepo, path: &str) -> String {

@@ -13,7 +13,7 @@ mod hub_server;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use hub_server::{FixtureRepo, HubServer, Override, Sparse};
+use hub_server::{sparse_safetensors, FixtureRepo, HubServer, Override, Sparse};
 use modelvet::hub::{self, HashCheck, HubConfig, HubErrorKind, RemoteScan, Token};
 use modelvet::policy::Policy;
 use modelvet::provenance::outcome::VerifyStatus;
@@ -25,23 +25,6 @@ const GIB: u64 = 1 << 30;
 
 fn fixture_bytes(rel: &str) -> Vec<u8> {
     std::fs::read(common::fixture(rel)).unwrap()
-}
-
-/// A safetensors file as the format documents it (8-byte little-endian header length,
-/// JSON header padded with spaces to 8 bytes, then the data): one F32 tensor of
-/// `data_len` bytes, all zeros.
-fn sparse_safetensors(data_len: u64) -> Sparse {
-    let mut header = format!(
-        "{{\"weight\":{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[0,{data_len}]}}}}",
-        data_len / 4
-    );
-    while header.len() % 8 != 0 {
-        header.push(' ');
-    }
-    let mut head = (header.len() as u64).to_le_bytes().to_vec();
-    head.extend(header.as_bytes());
-    let len = head.len() as u64 + data_len;
-    Sparse::new(len, vec![(0, head)])
 }
 
 /// A member of a stored zip: bytes, or `n` zero bytes that are never materialised.

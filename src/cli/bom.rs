@@ -83,11 +83,7 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
             None => config::Config::default(),
         }
     };
-    let fail_on = args
-        .fail_on
-        .map(FailOn::severity)
-        .or(cfg.fail_on)
-        .unwrap_or(Severity::Medium);
+    let fail_on = FailOn::resolve(args.fail_on, &cfg);
     let opts = ScanOptions {
         hash: true,
         policy: cfg.policy,

@@ -75,6 +75,13 @@ enum FailOn {
 }
 
 impl FailOn {
+    /// The flag, else the configuration's `fail_on`, else medium.
+    fn resolve(flag: Option<FailOn>, cfg: &config::Config) -> Severity {
+        flag.map(FailOn::severity)
+            .or(cfg.fail_on)
+            .unwrap_or(Severity::Medium)
+    }
+
     fn severity(self) -> Severity {
         match self {
             FailOn::Critical => Severity::Critical,
@@ -195,11 +202,7 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
             eprintln!("modelvet: using configuration {}", p.display());
         }
     }
-    let fail_on = args
-        .fail_on
-        .map(FailOn::severity)
-        .or(cfg.fail_on)
-        .unwrap_or(Severity::Medium);
+    let fail_on = FailOn::resolve(args.fail_on, &cfg);
     let opts = ScanOptions {
         hash: !args.no_hash,
         policy: cfg.policy,

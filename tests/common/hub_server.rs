@@ -936,3 +936,20 @@ fn serve_bytes(req: &Request, data: &[u8], mut headers: Vec<(String, String)>) -
     r.headers = headers;
     r
 }
+
+/// A safetensors file as the format documents it (8-byte little-endian header length,
+/// JSON header padded with spaces to 8 bytes, then the data): one F32 tensor of
+/// `data_len` bytes, all zeros, never materialised.
+pub fn sparse_safetensors(data_len: u64) -> Sparse {
+    let mut header = format!(
+        "{{\"weight\":{{\"dtype\":\"F32\",\"shape\":[{}],\"data_offsets\":[0,{data_len}]}}}}",
+        data_len / 4
+    );
+    while header.len() % 8 != 0 {
+        header.push(' ');
+    }
+    let mut head = (header.len() as u64).to_le_bytes().to_vec();
+    head.extend(header.as_bytes());
+    let len = head.len() as u64 + data_len;
+    Sparse::new(len, vec![(0, head)])
+}
