@@ -459,6 +459,23 @@ fn a_cache_snapshot_is_identified_as_its_hub_revision() {
         .collect();
     assert_eq!(kinds, ["vcs", "distribution", "model-card"]);
     assert_eq!(props(model)["modelvet:hub:source"], vec!["hf-cache"]);
+
+    // A repository of GGUF quantisations (no config.json) is still one model.
+    let snapshot = dir
+        .path()
+        .join("models--modelvet--tiny-gguf/snapshots")
+        .join(commit);
+    fs::create_dir_all(&snapshot).unwrap();
+    for name in ["gguf_tiny_llama.gguf", "gguf_v2_tiny.gguf"] {
+        fs::copy(fixture(&format!("formats/{name}")), snapshot.join(name)).unwrap();
+    }
+    let (doc, out) = bom_json(&[snapshot.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let model = &doc["metadata"]["component"];
+    assert_eq!(model["type"], "machine-learning-model");
+    assert_eq!(model["name"], "modelvet/tiny-gguf");
+    assert_eq!(model["components"].as_array().unwrap().len(), 2);
+    assert!(doc.get("components").is_none(), "no second model");
 }
 
 const ED25519_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n";

@@ -214,9 +214,11 @@ impl<'r> Members<'r> {
 
 /// Splits the report's files into models: the whole input for a Hub revision, else the
 /// scanner's model folders, else one model per weight file.
+/// `whole_input`: the folder that is one Hub repository (`""` for a remote scan, whose
+/// paths are repository-relative; the snapshot folder for a cache snapshot).
 fn partition<'r>(
     report: &'r Report,
-    whole_input_is_one_model: bool,
+    whole_input: Option<&str>,
 ) -> (Vec<Members<'r>>, Vec<&'r Artifact>) {
     let top: Vec<&Artifact> = report
         .artifacts
@@ -230,12 +232,12 @@ fn partition<'r>(
             .filter(|a| files.contains(a.file.as_str()))
             .collect()
     };
-    if whole_input_is_one_model {
+    if let Some(dir) = whole_input {
         let files: BTreeSet<&str> = top.iter().map(|a| a.file.as_str()).collect();
         let all = members_of(&files);
         return (
             vec![Members {
-                dir: String::new(),
+                dir: dir.to_string(),
                 layout: "hub-repository",
                 top,
                 all,
@@ -292,18 +294,24 @@ pub fn build(input: BomInput<'_>) -> Bom {
         None
     };
     let origin = input.hub.clone().or(cache_origin);
-    let (parts, loose) = partition(report, input.hub.is_some());
+    // A Hub repository is one model, whatever its files: the remote revision, or the
+    // cache snapshot named as the input.
+    let whole_input = if input.hub.is_some() {
+        Some("")
+    } else if origin.is_some() {
+        Some(input.input.trim_end_matches('/'))
+    } else {
+        None
+    };
+    let (parts, loose) = partition(report, whole_input);
     let mut refs = Refs::default();
     let mut datasets: BTreeMap<String, Dataset> = BTreeMap::new();
     let mut findings = Vec::new();
     let mut models = Vec::new();
     for part in &parts {
         // A cache snapshot is the Hub revision only for the model at the snapshot's root.
-        let hub = origin.clone().filter(|_| {
-            input.hub.is_some()
-                || part.dir.is_empty()
-                || part.dir == input.input.trim_end_matches('/')
-        });
+        // With a Hub origin the whole input is this one model.
+        let hub = origin.clone();
         let model = build_model(part, hub, &input, &mut refs, &mut datasets, &mut findings);
         models.push(model);
     }
