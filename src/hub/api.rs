@@ -238,9 +238,14 @@ pub fn validate_remote_path(path: &str) -> Result<(), String> {
     if path.starts_with('/') || path.contains('\\') || drive {
         return Err(format!("the Hub listed an absolute path {shown:?}"));
     }
-    if path.chars().any(|c| c.is_control()) {
+    // Bidirectional overrides too: a name that reorders what a reviewer reads is refused
+    // like a control character (the same set display::safe_text escapes).
+    if path
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+    {
         return Err(format!(
-            "the Hub listed a path with control characters {shown:?}"
+            "the Hub listed a path with control or bidirectional-override characters {shown:?}"
         ));
     }
     if path
@@ -522,7 +527,17 @@ mod tests {
 
     #[test]
     fn paths_and_strings() {
-        for bad in ["", "/a", "a/../b", "a//b", "./a", "a\\b", "C:x", "a\nb"] {
+        for bad in [
+            "",
+            "/a",
+            "a/../b",
+            "a//b",
+            "./a",
+            "a\\b",
+            "C:x",
+            "a\nb",
+            "evil\u{202e}lmth.bin",
+        ] {
             assert!(validate_remote_path(bad).is_err(), "{bad:?}");
         }
         for good in ["a", "a/b.bin", ".gitattributes", "a..b/c"] {
