@@ -536,6 +536,17 @@ fn a_signed_model_carries_the_verification_as_properties_and_a_declaration() {
     )
     .unwrap();
     assert_eq!(evidence["status"], "verified");
+    // One pass: every file's SHA-256 came from the scan's read, none was read again.
+    let files_on_disk = fs::read_dir(&model).unwrap().count() - 1; // model.sig is left out
+    assert!(
+        evidence["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap()
+                == format!("{files_on_disk} file digest(s) taken from the scan's own read of the same bytes")),
+        "{evidence:#}"
+    );
 
     // Change a byte: the declaration turns into counter-evidence and the exit code into 1.
     let shard = model.join("model-00001-of-00002.safetensors");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
-use super::provenance::{trust_outcome, TrustArgs};
+use super::provenance::{trust_outcome_with, TrustArgs};
 use super::FailOn;
 use crate::bom::model::HubOrigin;
 use crate::bom::{self, BomInput, HubFile, SpecVersion};
@@ -14,6 +14,7 @@ use crate::hub::env::HubConfig;
 use crate::hub::repo_ref::{RepoKind, RepoRef};
 use crate::hub::vet;
 use crate::policy::config;
+use crate::provenance::manifest::KnownSha256;
 use crate::provenance::outcome::Verification;
 use crate::provenance::outcome::VerifyStatus;
 use crate::report::{Report, Severity, EXIT_USAGE};
@@ -98,7 +99,20 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
     } else {
         let artifacts = scan::scan_inputs(std::slice::from_ref(&args.path), &opts)?;
         let report = Report::new(vec![args.path.clone()], artifacts, fail_on);
-        let verification = trust_outcome(Path::new(&args.path), &args.trust)?;
+        // One pass: the signature check takes each file's SHA-256 from the scan's read.
+        let known = KnownSha256(
+            report
+                .artifacts
+                .iter()
+                .filter(|a| a.member.is_none())
+                .filter_map(|a| {
+                    let digest: [u8; 32] =
+                        hex::decode(a.sha256.as_deref()?).ok()?.try_into().ok()?;
+                    Some((PathBuf::from(&a.path), (a.size, digest)))
+                })
+                .collect(),
+        );
+        let verification = trust_outcome_with(Path::new(&args.path), &args.trust, known)?;
         (report, verification, None)
     };
     let (hub, hub_files, bytes_read) = match remote {

@@ -6,7 +6,7 @@ use clap::ValueEnum;
 
 use crate::provenance::digest::HashAlgorithm;
 use crate::provenance::manifest::{
-    self, ManifestOptions, Method, DEFAULT_IGNORED_PATHS, DEFAULT_SHARD_SIZE,
+    self, KnownSha256, ManifestOptions, Method, DEFAULT_IGNORED_PATHS, DEFAULT_SHARD_SIZE,
 };
 use crate::provenance::outcome::Verification;
 use crate::provenance::sign::{self, SignRequest};
@@ -301,6 +301,15 @@ fn verify_outcome(args: &VerifyArgs) -> Result<Verification, String> {
 
 /// Verifies `model` the way `trust` says; `None` when it names no way.
 pub fn trust_outcome(model: &Path, trust: &TrustArgs) -> Result<Option<Verification>, String> {
+    trust_outcome_with(model, trust, KnownSha256::default())
+}
+
+/// [`trust_outcome`], reusing SHA-256 digests this run already computed.
+pub fn trust_outcome_with(
+    model: &Path,
+    trust: &TrustArgs,
+    known_sha256: KnownSha256,
+) -> Result<Option<Verification>, String> {
     if let Some(remote) = &trust.against {
         let config = crate::hub::env::HubConfig::from_env();
         for w in &config.warnings {
@@ -332,5 +341,6 @@ pub fn trust_outcome(model: &Path, trust: &TrustArgs) -> Result<Option<Verificat
         method,
         ignore_paths: trust.ignore_paths.clone(),
         at_time: trust.at,
+        known_sha256,
     })))
 }

@@ -102,6 +102,8 @@ pub struct Manifest {
     pub ignored: Vec<String>,
     /// Bytes hashed.
     pub bytes: u64,
+    /// Files whose SHA-256 came from an earlier read in this run (see [`build_with_known`]).
+    pub reused: usize,
 }
 
 impl Manifest {
@@ -182,6 +184,21 @@ fn is_ignored(components: &[String], ignored: &[Vec<String>]) -> bool {
 
 /// Builds the manifest of the model at `model_path` (a directory or a single file).
 pub fn build(model_path: &Path, options: &ManifestOptions) -> Result<Manifest, ManifestError> {
+    build_with_known(model_path, options, &KnownSha256::default())
+}
+
+/// SHA-256 digests already computed for files in this same run (by the scan's single
+/// read), keyed by path and size. Reused only for whole files hashed with SHA-256.
+#[derive(Clone, Debug, Default)]
+pub struct KnownSha256(pub std::collections::HashMap<PathBuf, (u64, [u8; 32])>);
+
+/// [`build`], taking a file's SHA-256 from `known` instead of reading it again when the
+/// method is per file, the hash SHA-256, and the size on disk still the one hashed.
+pub fn build_with_known(
+    model_path: &Path,
+    options: &ManifestOptions,
+    known: &KnownSha256,
+) -> Result<Manifest, ManifestError> {
     let found = walk(model_path, options)?;
     let (files, ignored) = found;
     let algorithm = options.resource_algorithm();
@@ -220,7 +237,19 @@ pub fn build(model_path: &Path, options: &ManifestOptions) -> Result<Manifest, M
         }
     }
 
+    let reuse = |job: &Job| -> Option<digest::RangeDigests> {
+        if job.range.is_some() || options.hash != HashAlgorithm::Sha256 {
+            return None;
+        }
+        let (len, d) = known.0.get(&job.file.path)?;
+        (*len == job.file.len).then(|| digest::RangeDigests {
+            len: *len,
+            digests: vec![(HashAlgorithm::Sha256, d.to_vec())],
+        })
+    };
+    let reused = jobs.iter().filter(|j| reuse(j).is_some()).count();
     let results = digest::parallel_map(&jobs, |job| match job.range {
+        None if reuse(job).is_some() => Ok(reuse(job).expect("checked")),
         None => digest::hash_file(&job.file.path, &hashes),
         Some((start, end)) => digest::hash_file_range(&job.file.path, start, end, &hashes),
     });
@@ -263,6 +292,7 @@ pub fn build(model_path: &Path, options: &ManifestOptions) -> Result<Manifest, M
         resources: keyed.into_iter().map(|(_, _, _, r)| r).collect(),
         ignored,
         bytes,
+        reused,
     })
 }
 
@@ -460,6 +490,42 @@ mod tests {
         assert_eq!(
             hex(&manifest.root_digest()),
             "7e594f8580ceb9751da83ebc5bc775b1520034763eace9542968e5f00b3a5189"
+        );
+    }
+
+    #[test]
+    fn known_digests_are_reused_only_for_whole_files_of_the_same_size() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a", b"one\n");
+        write(dir.path(), "b", b"two\n");
+        let marker = [7u8; 32];
+        let mut known = KnownSha256::default();
+        known.0.insert(dir.path().join("a"), (4, marker));
+        known.0.insert(dir.path().join("b"), (99, marker)); // stale size: read again
+        let m = build_with_known(dir.path(), &ManifestOptions::default(), &known).unwrap();
+        assert_eq!(m.reused, 1);
+        assert_eq!(m.resources[0].digest, marker.to_vec());
+        assert_eq!(m.resources[1].digest, digest::sha256(b"two\n").to_vec());
+        // Shards and other hashes always read the bytes.
+        let shards = ManifestOptions {
+            method: Method::Shards { shard_size: 2 },
+            ..ManifestOptions::default()
+        };
+        assert_eq!(
+            build_with_known(dir.path(), &shards, &known)
+                .unwrap()
+                .reused,
+            0
+        );
+        let blake3 = ManifestOptions {
+            hash: HashAlgorithm::Blake3,
+            ..ManifestOptions::default()
+        };
+        assert_eq!(
+            build_with_known(dir.path(), &blake3, &known)
+                .unwrap()
+                .reused,
+            0
         );
     }
 

@@ -37,6 +37,8 @@ pub struct VerifyRequest {
     pub ignore_paths: Vec<PathBuf>,
     /// Unix seconds at which a certificate chain must be valid; now when unset.
     pub at_time: Option<i64>,
+    /// SHA-256 of files this run already read (the scan behind `modelvet bom`).
+    pub known_sha256: manifest::KnownSha256,
 }
 
 fn now_unix() -> i64 {
@@ -368,7 +370,7 @@ fn compare_with_disk(request: &VerifyRequest, signed: &SignedManifest, v: &mut V
         }
     }
 
-    let local = match manifest::build(&request.model, &options) {
+    let local = match manifest::build_with_known(&request.model, &options, &request.known_sha256) {
         Ok(m) => m,
         Err(e) => {
             v.incomplete(format!("hashing the model: {e}"));
@@ -415,6 +417,12 @@ fn compare_with_disk(request: &VerifyRequest, signed: &SignedManifest, v: &mut V
         signed.options.resource_algorithm(),
         local.bytes
     ));
+    if local.reused > 0 {
+        v.checks.push(format!(
+            "{} file digest(s) taken from the scan's own read of the same bytes",
+            local.reused
+        ));
+    }
     if !signed.legacy {
         let local_root = hex(&local.root_digest());
         if Some(&local_root) == v.root_digest.as_ref() {
