@@ -78,6 +78,9 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
         config::Config::default()
     } else if let Some(p) = &args.config {
         config::load(p)?
+    } else if RepoRef::looks_remote(&args.path) {
+        // No local folder to search upwards from, as `scan` does for remote inputs.
+        config::Config::default()
     } else {
         match config::discover(Path::new(&args.path)) {
             Some(p) => config::load(&p)?,
