@@ -183,6 +183,40 @@ fn sorted_entries(
     out
 }
 
+/// The entries of a folder inside a snapshot or refs tree, sorted, each with its printable
+/// name; the depth bound, an unlistable folder and unreadable entries are reported as
+/// incomplete.
+fn subfolder_entries(
+    v: &mut Verification,
+    dir: &Path,
+    shown_dir: &str,
+    depth: usize,
+) -> Vec<(fs::DirEntry, String)> {
+    if depth > MAX_DEPTH {
+        v.incomplete(format!(
+            "{shown_dir}: deeper than {MAX_DEPTH} folders; not walked"
+        ));
+        return Vec::new();
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            v.incomplete(format!("{shown_dir}: cannot list ({e})"));
+            return Vec::new();
+        }
+    };
+    sorted_entries(v, entries, shown_dir)
+        .into_iter()
+        .map(|entry| {
+            let shown = format!(
+                "{shown_dir}/{}",
+                printable(&entry.file_name().to_string_lossy(), 200)
+            );
+            (entry, shown)
+        })
+        .collect()
+}
+
 fn list_repos(v: &mut Verification, root: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     let entries =
         fs::read_dir(root).map_err(|e| format!("{}: cannot list ({e})", root.display()))?;
@@ -294,24 +328,7 @@ fn check_snapshot(
     depth: usize,
     counts: &mut Counts,
 ) {
-    if depth > MAX_DEPTH {
-        v.incomplete(format!(
-            "{shown_dir}: deeper than {MAX_DEPTH} folders; not walked"
-        ));
-        return;
-    }
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            v.incomplete(format!("{shown_dir}: cannot list ({e})"));
-            return;
-        }
-    };
-    for entry in sorted_entries(v, entries, shown_dir) {
-        let shown = format!(
-            "{shown_dir}/{}",
-            printable(&entry.file_name().to_string_lossy(), 200)
-        );
+    for (entry, shown) in subfolder_entries(v, dir, shown_dir, depth) {
         let path = entry.path();
         let Ok(ft) = entry.file_type() else {
             v.incomplete(format!("{shown}: cannot stat"));
@@ -370,24 +387,7 @@ fn check_refs(
     depth: usize,
     counts: &mut Counts,
 ) {
-    if depth > MAX_DEPTH {
-        v.incomplete(format!(
-            "{shown_dir}: deeper than {MAX_DEPTH} folders; not walked"
-        ));
-        return;
-    }
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            v.incomplete(format!("{shown_dir}: cannot list ({e})"));
-            return;
-        }
-    };
-    for entry in sorted_entries(v, entries, shown_dir) {
-        let shown = format!(
-            "{shown_dir}/{}",
-            printable(&entry.file_name().to_string_lossy(), 200)
-        );
+    for (entry, shown) in subfolder_entries(v, dir, shown_dir, depth) {
         let Ok(ft) = entry.file_type() else {
             v.incomplete(format!("{shown}: cannot stat"));
             continue;
