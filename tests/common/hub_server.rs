@@ -875,34 +875,42 @@ fn serve_file(req: &Request, f: &FixtureFile, headers: Vec<(String, String)>) ->
     }
 }
 
+/// The inclusive byte range a `Range: bytes=a-b` header asks of `len` bytes:
+/// `Ok(None)` without the header, `Err(())` when it cannot be satisfied (416).
+fn requested_range(req: &Request, len: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(range) = req.header("range") else {
+        return Ok(None);
+    };
+    let spec = range.strip_prefix("bytes=").unwrap_or("");
+    let (s, e) = spec.split_once('-').unwrap_or(("", ""));
+    let start: u64 = s.parse().unwrap_or(u64::MAX);
+    let end: u64 = if e.is_empty() {
+        len.saturating_sub(1)
+    } else {
+        e.parse().unwrap_or(0)
+    };
+    if start >= len || end < start {
+        return Err(());
+    }
+    Ok(Some((start, end.min(len - 1))))
+}
+
+fn unsatisfiable(headers: Vec<(String, String)>, len: u64) -> Reply {
+    let mut r = Reply::new(416);
+    r.headers = headers;
+    r.header("Content-Range", format!("bytes */{len}"))
+}
+
 fn serve_sparse(req: &Request, sp: &Arc<Sparse>, mut headers: Vec<(String, String)>) -> Reply {
     headers.push(("Accept-Ranges".into(), "bytes".into()));
     let len = sp.len;
-    let (start, end) = match req.header("range") {
-        Some(range) => {
-            let spec = range.strip_prefix("bytes=").unwrap_or("");
-            let (s, e) = spec.split_once('-').unwrap_or(("", ""));
-            let start: u64 = s.parse().unwrap_or(u64::MAX);
-            let end: u64 = if e.is_empty() {
-                len.saturating_sub(1)
-            } else {
-                e.parse().unwrap_or(0)
-            };
-            if start >= len || end < start {
-                let mut r = Reply::new(416);
-                r.headers = headers;
-                return r.header("Content-Range", format!("bytes */{len}"));
-            }
-            let end = end.min(len - 1);
+    let (status, start, end) = match requested_range(req, len) {
+        Err(()) => return unsatisfiable(headers, len),
+        Ok(Some((start, end))) => {
             headers.push(("Content-Range".into(), format!("bytes {start}-{end}/{len}")));
-            (start, end + 1)
+            (206, start, end + 1)
         }
-        None => (0, len),
-    };
-    let status = if req.header("range").is_some() {
-        206
-    } else {
-        200
+        Ok(None) => (200, 0, len),
     };
     let mut r = Reply::new(status);
     r.headers = headers;
@@ -912,29 +920,20 @@ fn serve_sparse(req: &Request, sp: &Arc<Sparse>, mut headers: Vec<(String, Strin
 
 fn serve_bytes(req: &Request, data: &[u8], mut headers: Vec<(String, String)>) -> Reply {
     headers.push(("Accept-Ranges".into(), "bytes".into()));
-    let len = data.len();
-    if let Some(range) = req.header("range") {
-        let spec = range.strip_prefix("bytes=").unwrap_or("");
-        let (s, e) = spec.split_once('-').unwrap_or(("", ""));
-        let start: usize = s.parse().unwrap_or(usize::MAX);
-        let end: usize = if e.is_empty() {
-            len.saturating_sub(1)
-        } else {
-            e.parse().unwrap_or(0)
-        };
-        if start >= len || end < start {
-            let mut r = Reply::new(416);
+    let len = data.len() as u64;
+    match requested_range(req, len) {
+        Err(()) => unsatisfiable(headers, len),
+        Ok(Some((start, end))) => {
+            let mut r = Reply::new(206).with_body(data[start as usize..=end as usize].to_vec());
             r.headers = headers;
-            return r.header("Content-Range", format!("bytes */{len}"));
+            r.header("Content-Range", format!("bytes {start}-{end}/{len}"))
         }
-        let end = end.min(len - 1);
-        let mut r = Reply::new(206).with_body(data[start..=end].to_vec());
-        r.headers = headers;
-        return r.header("Content-Range", format!("bytes {start}-{end}/{len}"));
+        Ok(None) => {
+            let mut r = Reply::new(200).with_body(data.to_vec());
+            r.headers = headers;
+            r
+        }
     }
-    let mut r = Reply::new(200).with_body(data.to_vec());
-    r.headers = headers;
-    r
 }
 
 /// A safetensors file as the format documents it (8-byte little-endian header length,
