@@ -607,22 +607,11 @@ mod tests {
         ],
     };
 
-    fn varint(mut v: u64, out: &mut Vec<u8>) {
-        loop {
-            let b = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                out.push(b);
-                return;
-            }
-            out.push(b | 0x80);
-        }
-    }
+    use super::encode::varint;
 
+    /// [`encode::len_field`] with the buffer last, as these tests read best.
     fn len_field(field: u32, body: &[u8], out: &mut Vec<u8>) {
-        varint(u64::from(field) << 3 | 2, out);
-        varint(body.len() as u64, out);
-        out.extend_from_slice(body);
+        encode::len_field(out, field, body);
     }
 
     fn run(data: &[u8]) -> (Vec<String>, Result<(), WireError>) {
