@@ -345,6 +345,18 @@ pub trait ReadAt: Send + Sync {
     }
 }
 
+/// The part of `buf` that lies before `len` when reading at `offset`; `None` at or past
+/// the end.
+fn within(len: u64, offset: u64, buf: &mut [u8]) -> Option<&mut [u8]> {
+    if offset >= len {
+        return None;
+    }
+    let max = usize::try_from(len - offset)
+        .unwrap_or(usize::MAX)
+        .min(buf.len());
+    Some(&mut buf[..max])
+}
+
 pub struct FileSource {
     file: File,
     len: u64,
@@ -362,13 +374,10 @@ impl ReadAt for FileSource {
         self.len
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        if offset >= self.len {
-            return Ok(0);
+        match within(self.len, offset, buf) {
+            Some(buf) => self.file.read_at(buf, offset),
+            None => Ok(0),
         }
-        let max = usize::try_from(self.len - offset)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
-        self.file.read_at(&mut buf[..max], offset)
     }
 }
 
@@ -402,13 +411,10 @@ impl ReadAt for SubRange {
         self.len
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        if offset >= self.len {
-            return Ok(0);
+        match within(self.len, offset, buf) {
+            Some(buf) => self.parent.read_at(self.offset + offset, buf),
+            None => Ok(0),
         }
-        let max = usize::try_from(self.len - offset)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
-        self.parent.read_at(self.offset + offset, &mut buf[..max])
     }
 }
 

@@ -180,6 +180,16 @@ struct Fixtures {
     home: tempfile::TempDir,
 }
 
+/// The modelvet binary pointed at the stand-in Hub, with no token and online.
+fn hub_cli(f: &Fixtures) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_modelvet"));
+    c.env("HF_ENDPOINT", &f.server.endpoint)
+        .env("HF_HOME", f.home.path())
+        .env_remove("HF_TOKEN")
+        .env_remove("HF_HUB_OFFLINE");
+    c
+}
+
 /// One server for the read-only tests (the sparse hashes are computed once).
 fn fixtures() -> &'static Fixtures {
     static F: OnceLock<Fixtures> = OnceLock::new();
@@ -533,12 +543,8 @@ fn download_keeps_only_verified_files() {
 #[test]
 fn cli_scan_json_text_and_download() {
     let f = fixtures();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_modelvet"))
+    let out = hub_cli(f)
         .args(["scan", "--format", "json", "hf://org/safe-2g"])
-        .env("HF_ENDPOINT", &f.server.endpoint)
-        .env("HF_HOME", f.home.path())
-        .env_remove("HF_TOKEN")
-        .env_remove("HF_HUB_OFFLINE")
         .output()
         .unwrap();
     let json = String::from_utf8(out.stdout).unwrap();
@@ -556,7 +562,7 @@ fn cli_scan_json_text_and_download() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
 
-    let text = std::process::Command::new(env!("CARGO_BIN_EXE_modelvet"))
+    let text = hub_cli(f)
         .args([
             "scan",
             "--color",
@@ -564,10 +570,6 @@ fn cli_scan_json_text_and_download() {
             "hf://org/gguf-template",
             "hf://org/advisory",
         ])
-        .env("HF_ENDPOINT", &f.server.endpoint)
-        .env("HF_HOME", f.home.path())
-        .env_remove("HF_TOKEN")
-        .env_remove("HF_HUB_OFFLINE")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&text.stdout);
@@ -582,10 +584,8 @@ fn cli_scan_json_text_and_download() {
     );
     assert!(stdout.contains("Hub scan (advisory"), "{stdout}");
 
-    let offline = std::process::Command::new(env!("CARGO_BIN_EXE_modelvet"))
+    let offline = hub_cli(f)
         .args(["scan", "hf://org/safe-2g"])
-        .env("HF_ENDPOINT", &f.server.endpoint)
-        .env("HF_HOME", f.home.path())
         .env("HF_HUB_OFFLINE", "1")
         .output()
         .unwrap();
