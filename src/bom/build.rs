@@ -186,6 +186,18 @@ fn cut(text: &str) -> String {
     out
 }
 
+/// Every artifact (top-level file and members) by the top-level file it belongs to, built
+/// once so that no step rescans the whole report per file or per model.
+type ByFile<'r> = BTreeMap<&'r str, Vec<&'r Artifact>>;
+
+fn index_by_file(report: &Report) -> ByFile<'_> {
+    let mut by_file: ByFile<'_> = BTreeMap::new();
+    for a in &report.artifacts {
+        by_file.entry(a.file.as_str()).or_default().push(a);
+    }
+    by_file
+}
+
 /// The files and members of one model.
 struct Members<'r> {
     dir: String,
@@ -218,6 +230,7 @@ impl<'r> Members<'r> {
 /// paths are repository-relative; the snapshot folder for a cache snapshot).
 fn partition<'r>(
     report: &'r Report,
+    by_file: &ByFile<'r>,
     whole_input: Option<&str>,
 ) -> (Vec<Members<'r>>, Vec<&'r Artifact>) {
     let top: Vec<&Artifact> = report
@@ -226,10 +239,11 @@ fn partition<'r>(
         .filter(|a| a.member.is_none())
         .collect();
     let members_of = |files: &BTreeSet<&str>| -> Vec<&'r Artifact> {
-        report
-            .artifacts
+        files
             .iter()
-            .filter(|a| files.contains(a.file.as_str()))
+            .filter_map(|f| by_file.get(f))
+            .flatten()
+            .copied()
             .collect()
     };
     if let Some(dir) = whole_input {
@@ -257,10 +271,12 @@ fn partition<'r>(
                 g.path.clone()
             },
             layout: g.layout,
-            top: top
+            top: files
                 .iter()
+                .filter_map(|f| by_file.get(f))
+                .flatten()
                 .copied()
-                .filter(|a| files.contains(a.path.as_str()))
+                .filter(|a| a.member.is_none())
                 .collect(),
             all: members_of(&files),
         });
@@ -303,16 +319,24 @@ pub fn build(input: BomInput<'_>) -> Bom {
     } else {
         None
     };
-    let (parts, loose) = partition(report, whole_input);
+    let by_file = index_by_file(report);
+    let (parts, loose) = partition(report, &by_file, whole_input);
     let mut refs = Refs::default();
     let mut datasets: BTreeMap<String, Dataset> = BTreeMap::new();
     let mut findings = Vec::new();
     let mut models = Vec::new();
     for part in &parts {
-        // A cache snapshot is the Hub revision only for the model at the snapshot's root.
         // With a Hub origin the whole input is this one model.
         let hub = origin.clone();
-        let model = build_model(part, hub, &input, &mut refs, &mut datasets, &mut findings);
+        let model = build_model(
+            part,
+            hub,
+            &input,
+            &by_file,
+            &mut refs,
+            &mut datasets,
+            &mut findings,
+        );
         models.push(model);
     }
     let mut loose_files = Vec::new();
@@ -324,7 +348,7 @@ pub fn build(input: BomInput<'_>) -> Bom {
             &input,
             &mut refs,
             &mut findings,
-            report,
+            &by_file,
         );
         loose_files.push(entry);
     }
@@ -367,8 +391,9 @@ fn file_entry(
     input: &BomInput<'_>,
     refs: &mut Refs,
     findings: &mut Vec<Issue>,
-    report: &Report,
+    by_file: &ByFile<'_>,
 ) -> FileEntry {
+    let members: &[&Artifact] = by_file.get(a.file.as_str()).map_or(&[], Vec::as_slice);
     let bom_ref = refs.take(format!("{ref_prefix}{name}"));
     let published = input.hub_files.get(name);
     let computed = a
@@ -381,7 +406,7 @@ fn file_entry(
         (None, None) => None,
     };
     let mut finding_count = 0;
-    for member in report.artifacts.iter().filter(|m| m.file == a.file) {
+    for member in members {
         for f in &member.findings {
             finding_count += 1;
             findings.push(Issue {
@@ -404,11 +429,7 @@ fn file_entry(
     // A file is only as complete as its worst member.
     let mut status = a.status;
     let mut reason = a.reason.clone();
-    for member in report
-        .artifacts
-        .iter()
-        .filter(|m| m.file == a.file && m.member.is_some())
-    {
+    for member in members.iter().filter(|m| m.member.is_some()) {
         if member.status != Status::Complete && status == Status::Complete {
             status = member.status;
             reason = member
@@ -437,6 +458,7 @@ fn build_model(
     part: &Members<'_>,
     hub: Option<HubOrigin>,
     input: &BomInput<'_>,
+    by_file: &ByFile<'_>,
     refs: &mut Refs,
     datasets: &mut BTreeMap<String, Dataset>,
     findings: &mut Vec<Issue>,
@@ -506,7 +528,7 @@ fn build_model(
             input,
             refs,
             findings,
-            input.report,
+            by_file,
         );
         files.push(entry);
     }
