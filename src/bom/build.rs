@@ -664,7 +664,6 @@ fn build_model(
         ancestors,
         datasets: model_datasets,
         properties,
-        notes: Vec::new(),
     }
 }
 

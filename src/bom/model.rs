@@ -90,8 +90,6 @@ pub struct Model {
     pub datasets: Vec<String>,
     /// Facts as `(name, value)` pairs, in output order.
     pub properties: Vec<(String, String)>,
-    /// Facts that were looked for and not found (for the completeness report).
-    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
