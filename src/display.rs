@@ -1,8 +1,46 @@
 //! Text from scanned or downloaded bytes, made safe to print: control characters and
-//! bidirectional overrides escaped (so a name cannot rewrite the terminal or reorder what
-//! a reviewer reads), and cut to a character budget.
+//! bidirectional overrides escaped (so a name cannot rewrite the terminal, start a line of
+//! its own that CI reads as a command, or reorder what a reviewer reads), and cut to a
+//! character budget. The text renderers pass every string that came from input through
+//! [`untrusted`]; JSON and SARIF escape through their serialisers.
 
-/// At most `max_chars` characters of `text`, then `…`; controls and bidi overrides escaped.
+use std::borrow::Cow;
+
+/// Characters that change how a terminal or a log reader shows the text around them: C0
+/// and C1 controls (CR, LF, ESC, BEL ...), the Unicode line and paragraph separators, and
+/// the bidirectional marks, embeddings, overrides and isolates.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `text` with every character of [`needs_escape`] written as a Rust escape (`\n`,
+/// `\u{1b}`); borrowed when there is nothing to escape.
+pub fn untrusted(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if needs_escape(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// At most `max_chars` characters of `text`, then `…`; escaped as [`untrusted`] does.
 pub fn safe_text(text: &str, max_chars: usize) -> String {
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
@@ -10,7 +48,7 @@ pub fn safe_text(text: &str, max_chars: usize) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+        if needs_escape(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -34,5 +72,18 @@ mod tests {
         assert_eq!(safe_text("a\nb\u{1b}", 10), "a\\nb\\u{1b}");
         assert_eq!(safe_text("x\u{202e}y", 10), "x\\u{202e}y");
         assert_eq!(safe_bytes(b"\xffok", 10), "\u{fffd}ok");
+    }
+
+    #[test]
+    fn untrusted_escapes_every_line_and_terminal_control() {
+        assert!(matches!(untrusted("plain/name.pkl"), Cow::Borrowed(_)));
+        let hostile =
+            "x.pkl\n::error title=injected::x\r\u{1b}]0;title\u{7}\u{9b}2J\u{2028}\u{200f}\u{2067}";
+        let shown = untrusted(hostile);
+        assert!(!shown.chars().any(needs_escape), "{shown}");
+        assert_eq!(
+            shown,
+            "x.pkl\\n::error title=injected::x\\r\\u{1b}]0;title\\u{7}\\u{9b}2J\\u{2028}\\u{200f}\\u{2067}"
+        );
     }
 }

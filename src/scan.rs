@@ -205,7 +205,8 @@ impl Scanner<'_> {
     fn progress(&mut self, path: &str) {
         self.files_done += 1;
         if self.opts.progress && io::stderr().is_terminal() {
-            let shown: String = path
+            let escaped = crate::display::untrusted(path);
+            let shown: String = escaped
                 .chars()
                 .rev()
                 .take(60)

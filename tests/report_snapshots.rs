@@ -31,7 +31,9 @@ fn inputs() -> Vec<String> {
 }
 
 fn snapshot_path(input: &str) -> PathBuf {
-    let rel = input.strip_prefix("testdata/fixtures/").expect("fixture path");
+    let rel = input
+        .strip_prefix("testdata/fixtures/")
+        .expect("fixture path");
     common::repo()
         .join("testdata/golden/reports")
         .join(format!("{}.json", rel.replace('/', "__")))
@@ -84,10 +86,9 @@ fn every_fixture_report_matches_its_snapshot() {
         }
         match std::fs::read(&path) {
             Ok(expected) if expected == got => {}
-            Ok(expected) => failures.push(format!(
-                "{input}: {}",
-                first_difference(&expected, &got)
-            )),
+            Ok(expected) => {
+                failures.push(format!("{input}: {}", first_difference(&expected, &got)))
+            }
             Err(e) => failures.push(format!("{input}: no snapshot at {} ({e})", path.display())),
         }
     }

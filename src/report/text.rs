@@ -1,8 +1,13 @@
 //! Human-readable report, grouped per input file.
+//!
+//! Every string that came from input (paths, member names, formats named by content,
+//! messages and reasons that quote names, Hub strings) goes through [`shown`] here and
+//! nowhere else: a name cannot print a line of its own, a CI command or a terminal escape.
 
 use std::fmt::Write;
 
 use super::{Artifact, ArtifactKind, Report, Severity, Status};
+use crate::display::untrusted as shown;
 
 pub struct TextStyle {
     pub color: bool,
@@ -91,8 +96,8 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
             out,
             "{}  {}  ({}, {}{})",
             label(style, top, worst, status),
-            paint(style, "1", file),
-            top.format,
+            paint(style, "1", &shown(file)),
+            shown(&top.format),
             human_size(top.size),
             top.sha256
                 .as_ref()
@@ -107,8 +112,8 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
                     out,
                     "  {}  {} ({})",
                     status_label(style, a),
-                    a.member.as_deref().unwrap_or(""),
-                    a.format
+                    shown(a.member.as_deref().unwrap_or("")),
+                    shown(&a.format)
                 );
             }
             if a.counts_as_incomplete() || (style.verbose && a.reason.is_some()) {
@@ -117,7 +122,7 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
                         out,
                         "      {} {}",
                         paint(style, "35", "not fully checked:"),
-                        r
+                        shown(r)
                     );
                 }
             }
@@ -132,7 +137,7 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
                     continue;
                 }
                 let loc = match (&f.location.offset, &f.location.opcode) {
-                    (Some(o), Some(op)) => format!(" [{op} @ {o}]"),
+                    (Some(o), Some(op)) => format!(" [{} @ {o}]", shown(op)),
                     (Some(o), None) => format!(" [@ {o}]"),
                     _ => String::new(),
                 };
@@ -141,7 +146,7 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
                     "      {:<8} {} {}{}",
                     paint(style, sev_color(f.severity), f.severity.as_str()),
                     paint(style, "2", f.rule),
-                    f.message,
+                    shown(&f.message),
                     paint(style, "2", &loc)
                 );
             }
@@ -154,13 +159,13 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
             .and_then(|a| a.as_array())
             .and_then(|a| a.first())
             .and_then(|a| a.as_str())
-            .map(|a| format!(", {a}"))
+            .map(|a| format!(", {}", shown(a)))
             .unwrap_or_default();
         let _ = writeln!(
             out,
             "{}  {}  ({} model, {} files{arch})",
             paint(style, "2", "model"),
-            paint(style, "1", &m.path),
+            paint(style, "1", &shown(&m.path)),
             m.layout,
             m.files.len()
         );
@@ -221,10 +226,10 @@ fn render_remote(out: &mut String, style: &TextStyle, r: &super::RemoteSection) 
         out,
         "{}  {}@{}  commit {} on {}: read {} of {} bytes ({}) in {} request(s), {} file(s), {} ms",
         paint(style, "2", "remote"),
-        paint(style, "1", &r.repo),
-        r.revision,
-        r.commit,
-        r.endpoint_host,
+        paint(style, "1", &shown(&r.repo)),
+        shown(&r.revision),
+        shown(&r.commit),
+        shown(&r.endpoint_host),
         t.bytes_read,
         t.bytes_total,
         percent(t.bytes_read, t.bytes_total),
@@ -241,8 +246,8 @@ fn render_remote(out: &mut String, style: &TextStyle, r: &super::RemoteSection) 
             let _ = writeln!(
                 out,
                 "  {}{}: read {} of {} bytes ({}), {} request(s), hash {}",
-                r.path_prefix,
-                f.path,
+                shown(&r.path_prefix),
+                shown(&f.path),
                 f.bytes_read,
                 f.size,
                 percent(f.bytes_read, f.size),
@@ -253,8 +258,10 @@ fn render_remote(out: &mut String, style: &TextStyle, r: &super::RemoteSection) 
         if let Some(a) = advisory {
             let _ = writeln!(
                 out,
-                "  {}{}: Hub scan (advisory, not used for the verdict): {a}",
-                r.path_prefix, f.path
+                "  {}{}: Hub scan (advisory, not used for the verdict): {}",
+                shown(&r.path_prefix),
+                shown(&f.path),
+                shown(a)
             );
         }
     }
@@ -266,13 +273,13 @@ fn render_remote(out: &mut String, style: &TextStyle, r: &super::RemoteSection) 
             let _ = writeln!(
                 out,
                 "  download {}{}: {}{}",
-                r.path_prefix,
-                f.path,
+                shown(&r.path_prefix),
+                shown(&f.path),
                 f.status,
                 f.reason
                     .as_ref()
                     .or(f.blob.as_ref())
-                    .map(|x| format!(" ({x})"))
+                    .map(|x| format!(" ({})", shown(x)))
                     .unwrap_or_default()
             );
         }
