@@ -8,6 +8,7 @@
 
 pub mod bom;
 pub mod cli;
+pub mod containers;
 pub mod display;
 pub mod formats;
 pub mod hub;

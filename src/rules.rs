@@ -119,7 +119,7 @@ rules! {
         why "Some loaders ignore these flags and read the data anyway, while scanners skip the member."
         fix "Treat the archive as crafted.";
     ARCHIVE_PATH_TRAVERSAL = "MV305" "archive-path-traversal" Medium cwe 22 lower true
-        summary "An archive member name is absolute or contains `..`."
+        summary "An archive member (zip, tar or 7z) is absolute, names a drive, contains `..` (with `/` or `\\`), or is a link whose target leaves the extraction directory."
         why "Extracting the archive writes outside the target directory."
         fix "Never extract the archive with a tool that follows such names.";
     ZIP_MALFORMED = "MV306" "zip-malformed" Medium cwe 20 lower true

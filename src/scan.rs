@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::formats::compress::{self, Budget};
+use crate::containers::compress::{self, Budget};
+use crate::containers::{self, MemberKind};
+use crate::containers::{sevenz, tar, zip};
 use crate::formats::hub::{self, ShardIndex};
 use crate::formats::pickle::{self, PickleContext, StorageRef};
 use crate::formats::sniff::{self, Detected, SNIFF_LEN};
-use crate::formats::{
-    gguf, hdf5, keras, numpy, onnx, safetensors, savedmodel, sevenz, tar, torch, zip, Parsed,
-};
+use crate::formats::{gguf, hdf5, keras, numpy, onnx, safetensors, savedmodel, torch, Parsed};
 use crate::limits::{self, LimitHit};
 use crate::model_dir;
 use crate::policy::Policy;
@@ -805,22 +805,13 @@ impl Scanner<'_> {
                 self.limit(idx, LimitHit::MembersPerContainer);
                 break;
             }
-            if entry.name.starts_with('/')
-                || entry.name.split('/').any(|p| p == "..")
-                || (matches!(entry.kind, b'1' | b'2')
-                    && (entry.link.starts_with('/') || entry.link.split('/').any(|p| p == "..")))
-            {
-                self.add_finding(
-                    idx,
-                    Finding::new(
-                        &rules::ARCHIVE_PATH_TRAVERSAL,
-                        format!(
-                            "tar member `{}` escapes the extraction directory",
-                            entry.name
-                        ),
-                    )
-                    .offset(entry.data_offset.saturating_sub(512)),
-                );
+            if let Some(f) = containers::traversal_finding(
+                "tar member",
+                &entry.name,
+                entry.member_kind(),
+                Some(&entry.link),
+            ) {
+                self.add_finding(idx, f.offset(entry.data_offset.saturating_sub(512)));
             }
             if entry.is_file() {
                 let child = node.child(&entry.name, node.pickle_ctx);
@@ -1007,6 +998,10 @@ impl Scanner<'_> {
         let mut code_files = Vec::new();
         let mut skipped_members = 0usize;
         for entry in order {
+            if entry.kind() == MemberKind::Symlink {
+                self.check_zip_symlink(&src, entry, idx);
+                continue;
+            }
             if keras_archive && (entry.name == "config.json" || entry.name == "metadata.json") {
                 self.check_keras_json(&src, entry, idx);
                 continue;
@@ -1060,6 +1055,36 @@ impl Scanner<'_> {
             );
             let files: BTreeMap<String, String> = code_files.into_iter().collect();
             self.artifacts[idx].set_fact("torchscript_code", files);
+        }
+    }
+
+    /// A Unix symlink entry: `unzip` creates a link to the path stored as its data, so
+    /// that path is read (bounded) and judged like a tar link. Nothing is scanned through it.
+    fn check_zip_symlink(&mut self, src: &Arc<dyn ReadAt>, entry: &zip::Entry, idx: usize) {
+        let mut target = Vec::new();
+        let read = member_reader(src, entry, self.budget.clone()).and_then(|r| {
+            r.take(containers::MAX_LINK_TARGET_BYTES)
+                .read_to_end(&mut target)
+                .map_err(|e| e.to_string())
+        });
+        if let Err(e) = read {
+            self.artifacts[idx].mark_incomplete(format!(
+                "cannot read the target of symlink entry {}: {e}",
+                entry.name
+            ));
+            return;
+        }
+        let target = String::from_utf8_lossy(&target);
+        if containers::member_path_escapes(&entry.name, MemberKind::File, None).is_some() {
+            return; // the name alone was reported with the directory
+        }
+        if let Some(f) = containers::traversal_finding(
+            "zip entry",
+            &entry.name,
+            MemberKind::Symlink,
+            Some(&target),
+        ) {
+            self.add_finding(idx, f.offset(entry.local_header_offset));
         }
     }
 
@@ -1244,12 +1269,35 @@ impl Scanner<'_> {
         let mut members = 0usize;
         let mut hit = None;
         let budget = self.budget.clone();
+        let mut escapes = Vec::new();
         let result = sevenz::for_each_member(src, |member, data| {
             members += 1;
             if members > limits::MAX_MEMBERS_PER_CONTAINER {
                 hit = Some(LimitHit::MembersPerContainer);
                 return false;
             }
+            if member.kind != MemberKind::File {
+                let mut target = Vec::new();
+                if member.kind == MemberKind::Symlink {
+                    let _ = data
+                        .take(containers::MAX_LINK_TARGET_BYTES)
+                        .read_to_end(&mut target);
+                }
+                let target = String::from_utf8_lossy(&target);
+                escapes.extend(containers::traversal_finding(
+                    "7z member",
+                    member.name,
+                    member.kind,
+                    Some(&target),
+                ));
+                return true;
+            }
+            escapes.extend(containers::traversal_finding(
+                "7z member",
+                member.name,
+                MemberKind::File,
+                None,
+            ));
             let child = node.child(member.name, node.pickle_ctx);
             let limited = compress::Limited::new(data, budget.clone(), None);
             let boxed: Box<dyn SkipRead + '_> = Box::new(NoSkip(limited));
@@ -1258,6 +1306,9 @@ impl Scanner<'_> {
             self.drop_if_uninteresting(cidx);
             budget.hit.get().is_none()
         });
+        for f in escapes {
+            self.add_finding(idx, f);
+        }
         if let Some(h) = hit.or(self.budget.hit.get()) {
             self.limit(idx, h);
         }

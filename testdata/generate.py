@@ -1855,7 +1855,9 @@ def generate(cache: pathlib.Path) -> Registry:
     import gen_formats  # noqa: E402  (safetensors, GGUF, ONNX, Keras, SavedModel, Hub repos)
     import gen_hdf5  # noqa: E402  (HDF5 layouts for the pure-Rust reader)
     import gen_onnx  # noqa: E402  (ONNX models and TensorFlow SavedModel protobufs)
+    import gen_archives  # noqa: E402  (archive member paths and links, MV305)
     gen_formats.generate(r)
+    gen_archives.generate(r)
     gen_hdf5.generate(r)
     gen_onnx.generate(r)
     names = [p.rsplit("/", 1)[1] for p in r.entries]

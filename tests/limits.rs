@@ -102,7 +102,7 @@ fn compression_ratio_in_a_deflated_zip_member() {
 
 #[test]
 fn decompressed_bytes_total() {
-    use modelvet::formats::compress::{decoder, Budget};
+    use modelvet::containers::compress::{decoder, Budget};
     use modelvet::formats::sniff::Detected;
     use std::io::Read;
     let budget = std::rc::Rc::new(Budget::default());

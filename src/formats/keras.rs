@@ -930,7 +930,7 @@ mod tests {
     /// A member of a committed .keras fixture, read with the crate's own zip walker.
     fn member(archive: &str, name: &str) -> Vec<u8> {
         let src: Arc<dyn ReadAt> = Arc::new(fixture(archive));
-        let index = crate::formats::zip::read_index(&src).expect("zip");
+        let index = crate::containers::zip::read_index(&src).expect("zip");
         let e = index
             .entries
             .iter()

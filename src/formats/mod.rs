@@ -5,7 +5,6 @@
 //! copies it onto the artifact; parsers never touch the report themselves.
 
 pub mod card;
-pub mod compress;
 pub mod gguf;
 pub mod hdf5;
 pub mod hub;
@@ -16,14 +15,11 @@ pub mod pickle;
 pub mod protobuf;
 pub mod safetensors;
 pub mod savedmodel;
-pub mod sevenz;
 pub mod sniff;
-pub mod tar;
 pub mod template;
 pub mod tf_ops;
 pub mod torch;
 pub mod yaml;
-pub mod zip;
 
 use serde::Serialize;
 

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::{traversal_finding, MemberKind};
 use crate::limits::{self, LimitHit};
 use crate::report::Finding;
 use crate::rules;
@@ -30,11 +31,25 @@ pub struct Entry {
     pub data_offset: u64,
     /// Index in central-directory order.
     pub index: usize,
+    /// The Unix mode in the external attributes, when the entry was made on Unix.
+    pub unix_mode: Option<u32>,
 }
 
 impl Entry {
     pub fn is_dir(&self) -> bool {
         self.name.ends_with('/')
+    }
+
+    /// What `unzip` makes of the entry: a Unix-made entry with a symlink mode is a link
+    /// whose target is the entry's data.
+    pub fn kind(&self) -> MemberKind {
+        const S_IFMT: u32 = 0o170_000;
+        const S_IFLNK: u32 = 0o120_000;
+        match self.unix_mode {
+            Some(mode) if mode & S_IFMT == S_IFLNK => MemberKind::Symlink,
+            _ if self.is_dir() => MemberKind::Directory,
+            _ => MemberKind::File,
+        }
     }
 
     pub fn data(&self, archive: &Arc<dyn ReadAt>) -> SubRange {
@@ -172,6 +187,10 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
             incomplete = Some(LimitHit::MembersPerContainer.describe());
             break;
         }
+        // The high byte of "version made by" is the host system; 3 is Unix, whose mode sits
+        // in the high half of the external attributes.
+        let made_on_unix = cd[pos + 5] == 3;
+        let external_attributes = u32_at(&cd, pos + 38);
         let flags = u16_at(&cd, pos + 8);
         let method = u16_at(&cd, pos + 10);
         let crc32 = u32_at(&cd, pos + 16);
@@ -229,6 +248,7 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
             local_header_offset: lho,
             data_offset: 0,
             index: entries.len(),
+            unix_mode: made_on_unix.then_some(external_attributes >> 16),
         });
         pos = var_end;
     }
@@ -321,20 +341,8 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
                 .offset(entry.local_header_offset),
             );
         }
-        if entry.name.starts_with('/')
-            || entry.name.split(['/', '\\']).any(|p| p == "..")
-            || entry.name.contains(':') && entry.name.len() > 1 && entry.name.as_bytes()[1] == b':'
-        {
-            findings.push(
-                Finding::new(
-                    &rules::ARCHIVE_PATH_TRAVERSAL,
-                    format!(
-                        "entry name `{}` escapes the extraction directory",
-                        entry.name
-                    ),
-                )
-                .offset(entry.local_header_offset),
-            );
+        if let Some(f) = traversal_finding("zip entry", &entry.name, MemberKind::File, None) {
+            findings.push(f.offset(entry.local_header_offset));
         }
     }
     // Overlapping data ranges (the basis of overlapping-entry zip bombs).

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::io::{self, Read};
 use std::rc::Rc;
 
-use super::sniff::Detected;
+use crate::formats::sniff::Detected;
 use crate::limits::{self, LimitHit};
 
 /// Memory a decoder may use for its dictionary or window.

@@ -20,6 +20,17 @@ impl TarEntry {
     pub fn is_file(&self) -> bool {
         matches!(self.kind, b'0' | 0 | b'7')
     }
+
+    pub fn member_kind(&self) -> super::MemberKind {
+        use super::MemberKind;
+        match self.kind {
+            b'1' => MemberKind::Hardlink,
+            b'2' => MemberKind::Symlink,
+            b'5' => MemberKind::Directory,
+            _ if self.is_file() => MemberKind::File,
+            _ => MemberKind::Other,
+        }
+    }
 }
 
 fn octal(field: &[u8]) -> Option<u64> {

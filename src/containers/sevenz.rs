@@ -1,0 +1,64 @@
+//! 7z archives (the nullifAI container), decoded by the pure-Rust sevenz-rust2 crate.
+//! Every file member is handed to the caller as a stream.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use super::MemberKind;
+use crate::source::{ReadAt, ReadAtCursor};
+
+pub struct SevenZipMember<'a> {
+    pub name: &'a str,
+    pub size: u64,
+    pub kind: MemberKind,
+}
+
+/// 7-Zip marks attributes that carry a Unix mode in their high half with this bit.
+const UNIX_EXTENSION: u32 = 0x8000;
+/// A Windows reparse point: what 7-Zip stores a Windows symlink or junction as.
+const REPARSE_POINT: u32 = 0x400;
+
+fn member_kind(entry: &sevenz_rust2::ArchiveEntry) -> MemberKind {
+    if entry.is_directory() {
+        return MemberKind::Directory;
+    }
+    if entry.has_windows_attributes {
+        let attributes = entry.windows_attributes;
+        let unix_link =
+            attributes & UNIX_EXTENSION != 0 && (attributes >> 16) & 0o170_000 == 0o120_000;
+        if unix_link || attributes & REPARSE_POINT != 0 {
+            return MemberKind::Symlink;
+        }
+    }
+    MemberKind::File
+}
+
+/// Calls `each` for every member, in archive order: directories (with an empty stream),
+/// links (whose stream is the target) and files. `each` returns false to stop.
+pub fn for_each_member(
+    src: Arc<dyn ReadAt>,
+    mut each: impl FnMut(SevenZipMember<'_>, &mut dyn Read) -> bool,
+) -> Result<(), String> {
+    let cursor = ReadAtCursor {
+        source: src,
+        pos: 0,
+    };
+    let mut reader = sevenz_rust2::ArchiveReader::new(cursor, sevenz_rust2::Password::empty())
+        .map_err(|e| format!("7z header: {e}"))?;
+    reader
+        .for_each_entries(|entry, data| {
+            let kind = member_kind(entry);
+            if kind == MemberKind::File && !entry.has_stream {
+                return Ok(true);
+            }
+            Ok(each(
+                SevenZipMember {
+                    name: entry.name(),
+                    size: entry.size,
+                    kind,
+                },
+                data,
+            ))
+        })
+        .map_err(|e| format!("7z data: {e}"))
+}
