@@ -1,13 +1,18 @@
 //! Drives a scan: walks the inputs, opens containers, hands each artifact to its parser
 //! by content, and collects one [`Artifact`] per file and per parsed member.
 
+mod walk;
+
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::containers::compress::{self, Budget};
@@ -70,7 +75,7 @@ pub struct Scanner<'o> {
     opts: &'o ScanOptions,
     pub artifacts: Vec<Artifact>,
     budget: Rc<Budget>,
-    files_done: usize,
+    progress: Arc<Progress>,
     /// Tensor names of every parsed safetensors file, by artifact path (for shard indexes).
     tensor_names: BTreeMap<String, Vec<String>>,
     /// Shard indexes found, by artifact path.
@@ -79,22 +84,98 @@ pub struct Scanner<'o> {
 
 /// Scans every input (files, directories, `-` for stdin). Fails only for usage errors
 /// (a path that does not exist); everything else becomes an artifact status.
+///
+/// Files are scanned in parallel (rayon's pool, `RAYON_NUM_THREADS` threads), each with
+/// its own budgets; results are put back in plan order, so the report is the one a
+/// sequential scan gives, byte for byte.
 pub fn scan_inputs(inputs: &[String], opts: &ScanOptions) -> Result<Vec<Artifact>, String> {
+    let work = walk::plan(inputs)?;
+    let files = work
+        .iter()
+        .filter(|w| !matches!(w, walk::Work::Done(_)))
+        .count();
+    let progress = Arc::new(Progress::new(opts.progress, files));
+    let parts: Vec<ScannedPart> = work
+        .into_par_iter()
+        .map(|item| {
+            let mut scanner = Scanner::new(opts);
+            scanner.progress = progress.clone();
+            match item {
+                walk::Work::Stdin => scanner.scan_stdin(),
+                walk::Work::File {
+                    display,
+                    path,
+                    explicit,
+                } => scanner.scan_file(&display, &path, explicit),
+                walk::Work::Done(artifact) => scanner.artifacts.push(*artifact),
+            }
+            ScannedPart {
+                artifacts: scanner.artifacts,
+                tensor_names: scanner.tensor_names,
+                shard_indexes: scanner.shard_indexes,
+            }
+        })
+        .collect();
     let mut scanner = Scanner::new(opts);
-    for input in inputs {
-        if input == "-" {
-            scanner.scan_stdin();
-            continue;
-        }
-        let path = Path::new(input);
-        let meta = std::fs::metadata(path).map_err(|e| format!("{input}: {e}"))?;
-        if meta.is_dir() {
-            scanner.walk_dir(path, input);
-        } else {
-            scanner.scan_file(input, path, true);
-        }
+    scanner.progress = progress;
+    for part in parts {
+        scanner.artifacts.extend(part.artifacts);
+        scanner.tensor_names.extend(part.tensor_names);
+        scanner.shard_indexes.extend(part.shard_indexes);
     }
     Ok(scanner.finish())
+}
+
+/// What one unit of work produced, before the checks that span files.
+struct ScannedPart {
+    artifacts: Vec<Artifact>,
+    tensor_names: BTreeMap<String, Vec<String>>,
+    shard_indexes: Vec<(String, ShardIndex)>,
+}
+
+/// The progress line on stderr (a terminal only): files done of the total, and the file
+/// being read, escaped like every name from input.
+struct Progress {
+    enabled: bool,
+    total: usize,
+    done: AtomicUsize,
+    line: Mutex<()>,
+}
+
+impl Progress {
+    fn new(wanted: bool, total: usize) -> Progress {
+        Progress {
+            enabled: wanted && io::stderr().is_terminal(),
+            total,
+            done: AtomicUsize::new(0),
+            line: Mutex::new(()),
+        }
+    }
+
+    fn step(&self, path: &str) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if !self.enabled {
+            return;
+        }
+        let escaped = crate::display::untrusted(path);
+        let chars: Vec<char> = escaped.chars().collect();
+        let shown: String = chars[chars.len().saturating_sub(60)..].iter().collect();
+        let counter = if self.total > 0 {
+            format!("{done}/{}", self.total)
+        } else {
+            done.to_string()
+        };
+        let _guard = self.line.lock();
+        eprint!("\r\x1b[2K[{counter}] {shown}");
+        let _ = io::stderr().flush();
+    }
+
+    fn clear(&self) {
+        if self.enabled {
+            let _guard = self.line.lock();
+            eprint!("\r\x1b[2K");
+        }
+    }
 }
 
 /// A top-level source that is not a local file (a Hub file read over HTTP ranges).
@@ -153,7 +234,7 @@ impl<'o> Scanner<'o> {
             opts,
             artifacts: Vec::new(),
             budget: Rc::new(Budget::default()),
-            files_done: 0,
+            progress: Arc::new(Progress::new(opts.progress, 0)),
             tensor_names: BTreeMap::new(),
             shard_indexes: Vec::new(),
         }
@@ -161,9 +242,7 @@ impl<'o> Scanner<'o> {
 
     /// Clears the progress line and runs the checks that span files (shard indexes).
     fn finish(mut self) -> Vec<Artifact> {
-        if self.opts.progress && io::stderr().is_terminal() {
-            eprint!("\r\x1b[2K");
-        }
+        self.progress.clear();
         let indexes = std::mem::take(&mut self.shard_indexes);
         let findings = model_dir::cross_check(&self.artifacts, &indexes, &self.tensor_names);
         if !findings.is_empty() {
@@ -183,114 +262,9 @@ impl<'o> Scanner<'o> {
     }
 }
 
-/// The folder that bounds symlinks for a directory scan: the scanned folder itself, or
-/// the enclosing Hugging Face cache repository (`models--org--name`), whose snapshots
-/// link into its `blobs/`.
-fn containment_root(root: &Path) -> PathBuf {
-    let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    for ancestor in canonical.ancestors() {
-        let name = ancestor.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if (name.starts_with("models--")
-            || name.starts_with("datasets--")
-            || name.starts_with("spaces--"))
-            && ancestor.join("blobs").is_dir()
-        {
-            return ancestor.to_path_buf();
-        }
-    }
-    canonical
-}
-
 impl Scanner<'_> {
-    fn progress(&mut self, path: &str) {
-        self.files_done += 1;
-        if self.opts.progress && io::stderr().is_terminal() {
-            let escaped = crate::display::untrusted(path);
-            let shown: String = escaped
-                .chars()
-                .rev()
-                .take(60)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            eprint!("\r\x1b[2K[{}] {}", self.files_done, shown);
-            let _ = io::stderr().flush();
-        }
-    }
-
-    fn walk_dir(&mut self, root: &Path, display_root: &str) {
-        let bound = containment_root(root);
-        let mut pending = vec![(
-            root.to_path_buf(),
-            display_root.trim_end_matches('/').to_string(),
-        )];
-        let mut seen_dirs = HashSet::new();
-        while let Some((dir, display)) = pending.pop() {
-            if let Ok(c) = dir.canonicalize() {
-                if !seen_dirs.insert(c) {
-                    continue;
-                }
-            }
-            let mut entries: Vec<_> = match std::fs::read_dir(&dir) {
-                Ok(rd) => rd.filter_map(Result::ok).collect(),
-                Err(e) => {
-                    let mut a = Artifact::new(display.clone(), display.clone(), None);
-                    a.format = "directory".into();
-                    a.mark_error(format!("cannot list directory: {e}"));
-                    self.artifacts.push(a);
-                    continue;
-                }
-            };
-            entries.sort_by_key(|e| e.file_name());
-            let mut subdirs = Vec::new();
-            for entry in entries {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let shown = if display.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{display}/{name}")
-                };
-                let path = entry.path();
-                let Ok(ft) = entry.file_type() else { continue };
-                if ft.is_dir() {
-                    subdirs.push((path, shown));
-                } else if ft.is_file() {
-                    self.scan_file(&shown, &path, false);
-                } else if ft.is_symlink() {
-                    match path.canonicalize() {
-                        Ok(target) if target.starts_with(&bound) && target.is_file() => {
-                            self.scan_file(&shown, &path, false)
-                        }
-                        Ok(target) if target.is_dir() => {
-                            // Directory links are not followed: they can loop or leave the tree.
-                            let mut a = Artifact::new(shown.clone(), shown, None);
-                            a.kind = ArtifactKind::NotModel;
-                            a.format = "symlink".into();
-                            a.reason = Some(format!(
-                                "directory link to {} not followed",
-                                target.display()
-                            ));
-                            a.expected = false;
-                            self.artifacts.push(a);
-                        }
-                        other => {
-                            let mut a = Artifact::new(shown.clone(), shown.clone(), None);
-                            a.format = "symlink".into();
-                            a.kind = ArtifactKind::Unrecognized;
-                            a.expected = sniff::name_claims_model(&shown);
-                            let target = other
-                                .map(|t| t.display().to_string())
-                                .unwrap_or_else(|e| format!("unresolvable ({e})"));
-                            a.mark_incomplete(format!("symbolic link to {target} leaves the scanned tree and was not followed"));
-                            self.artifacts.push(a);
-                        }
-                    }
-                }
-            }
-            // Depth-first in name order: push in reverse so the first name pops first.
-            pending.extend(subdirs.into_iter().rev());
-        }
+    fn progress(&self, path: &str) {
+        self.progress.step(path);
     }
 
     fn scan_stdin(&mut self) {

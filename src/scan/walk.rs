@@ -1,0 +1,180 @@
+//! The plan of a local scan: every input expanded, in report order, into the files to scan
+//! and the entries that need no read (directory links, links out of the tree, unlistable
+//! folders). Planning is sequential and cheap; the files are then scanned in parallel.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::formats::sniff;
+use crate::report::{Artifact, ArtifactKind};
+
+/// One unit of a local scan.
+pub(super) enum Work {
+    Stdin,
+    File {
+        /// The path as shown in the report.
+        display: String,
+        path: PathBuf,
+        /// The user named this file (not found by walking a folder).
+        explicit: bool,
+    },
+    /// Known without reading anything.
+    Done(Box<Artifact>),
+}
+
+/// Expands `inputs` (files, folders, `-`) into work, in order. Fails only for a path that
+/// does not exist.
+pub(super) fn plan(inputs: &[String]) -> Result<Vec<Work>, String> {
+    let mut work = Vec::new();
+    for input in inputs {
+        if input == "-" {
+            work.push(Work::Stdin);
+            continue;
+        }
+        let path = Path::new(input);
+        let meta = std::fs::metadata(path).map_err(|e| format!("{input}: {e}"))?;
+        if meta.is_dir() {
+            walk_dir(path, input, &mut work);
+        } else {
+            work.push(Work::File {
+                display: input.clone(),
+                path: path.to_path_buf(),
+                explicit: true,
+            });
+        }
+    }
+    drop_cache_blobs_reached_by_links(&mut work);
+    Ok(work)
+}
+
+/// Whether `dir` is a Hugging Face cache repository (`models--org--name` with `blobs/`).
+fn is_cache_repository(dir: &Path) -> bool {
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    (name.starts_with("models--") || name.starts_with("datasets--") || name.starts_with("spaces--"))
+        && dir.join("blobs").is_dir()
+}
+
+/// The folder that bounds symlinks for a directory scan: the scanned folder itself, or
+/// the enclosing Hugging Face cache repository, whose snapshots link into its `blobs/`.
+fn containment_root(root: &Path) -> PathBuf {
+    let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    canonical
+        .ancestors()
+        .find(|a| is_cache_repository(a))
+        .map(Path::to_path_buf)
+        .unwrap_or(canonical)
+}
+
+/// In a Hugging Face cache a blob and the snapshot link that names it are one file: it is
+/// scanned and hashed once, under the snapshot's name (the one loaders use). Blobs that
+/// no walked link reaches stay.
+fn drop_cache_blobs_reached_by_links(work: &mut Vec<Work>) {
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    let linked: HashSet<PathBuf> = work
+        .iter()
+        .filter_map(|w| match w {
+            Work::File { path, .. } if is_link(path) => path.canonicalize().ok(),
+            _ => None,
+        })
+        .collect();
+    if linked.is_empty() {
+        return;
+    }
+    work.retain(|w| match w {
+        Work::File { path, .. } => {
+            let in_cache_blobs = path
+                .parent()
+                .filter(|d| d.file_name().is_some_and(|n| n == "blobs"))
+                .and_then(Path::parent)
+                .is_some_and(is_cache_repository);
+            !(in_cache_blobs
+                && !is_link(path)
+                && path.canonicalize().is_ok_and(|c| linked.contains(&c)))
+        }
+        _ => true,
+    });
+}
+
+fn walk_dir(root: &Path, display_root: &str, work: &mut Vec<Work>) {
+    let bound = containment_root(root);
+    let mut pending = vec![(
+        root.to_path_buf(),
+        display_root.trim_end_matches('/').to_string(),
+    )];
+    let mut seen_dirs = HashSet::new();
+    while let Some((dir, display)) = pending.pop() {
+        if let Ok(c) = dir.canonicalize() {
+            if !seen_dirs.insert(c) {
+                continue;
+            }
+        }
+        let mut entries: Vec<_> = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd.filter_map(Result::ok).collect(),
+            Err(e) => {
+                let mut a = Artifact::new(display.clone(), display.clone(), None);
+                a.format = "directory".into();
+                a.mark_error(format!("cannot list directory: {e}"));
+                work.push(Work::Done(Box::new(a)));
+                continue;
+            }
+        };
+        entries.sort_by_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let shown = if display.is_empty() {
+                name.clone()
+            } else {
+                format!("{display}/{name}")
+            };
+            let path = entry.path();
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
+                subdirs.push((path, shown));
+            } else if ft.is_file() {
+                work.push(Work::File {
+                    display: shown,
+                    path,
+                    explicit: false,
+                });
+            } else if ft.is_symlink() {
+                match path.canonicalize() {
+                    Ok(target) if target.starts_with(&bound) && target.is_file() => {
+                        work.push(Work::File {
+                            display: shown,
+                            path,
+                            explicit: false,
+                        })
+                    }
+                    Ok(target) if target.is_dir() => {
+                        // Directory links are not followed: they can loop or leave the tree.
+                        let mut a = Artifact::new(shown.clone(), shown, None);
+                        a.kind = ArtifactKind::NotModel;
+                        a.format = "symlink".into();
+                        a.reason = Some(format!(
+                            "directory link to {} not followed",
+                            target.display()
+                        ));
+                        a.expected = false;
+                        work.push(Work::Done(Box::new(a)));
+                    }
+                    other => {
+                        let mut a = Artifact::new(shown.clone(), shown.clone(), None);
+                        a.format = "symlink".into();
+                        a.kind = ArtifactKind::Unrecognized;
+                        a.expected = sniff::name_claims_model(&shown);
+                        let target = other
+                            .map(|t| t.display().to_string())
+                            .unwrap_or_else(|e| format!("unresolvable ({e})"));
+                        a.mark_incomplete(format!(
+                            "symbolic link to {target} leaves the scanned tree and was not followed"
+                        ));
+                        work.push(Work::Done(Box::new(a)));
+                    }
+                }
+            }
+        }
+        // Depth-first in name order: push in reverse so the first name pops first.
+        pending.extend(subdirs.into_iter().rev());
+    }
+}

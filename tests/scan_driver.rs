@@ -1,0 +1,129 @@
+//! The local scan driver: a Hugging Face cache is walked once (a blob and the snapshot
+//! link naming it are one artifact), and the parallel scan reports what a sequential one
+//! does.
+
+mod common;
+
+use std::os::unix::fs::symlink;
+
+/// Protocol 2 pickle calling os.system('echo x') (inert payload).
+const SYSTEM_PICKLE: &[u8] =
+    b"\x80\x02cos\nsystem\nq\x00X\x06\x00\x00\x00echo xq\x01\x85q\x02Rq\x03.";
+
+fn artifacts(stdout: &[u8]) -> Vec<serde_json::Value> {
+    let doc: serde_json::Value = serde_json::from_slice(stdout).expect("JSON report");
+    doc["artifacts"].as_array().unwrap().clone()
+}
+
+#[test]
+fn a_cache_blob_and_its_snapshot_link_are_one_artifact() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("models--org--model");
+    let blobs = repo.join("blobs");
+    let snap = repo.join("snapshots/0123456789abcdef0123456789abcdef01234567");
+    std::fs::create_dir_all(&blobs).unwrap();
+    std::fs::create_dir_all(snap.join("sub")).unwrap();
+    std::fs::create_dir_all(repo.join("refs")).unwrap();
+    std::fs::write(
+        repo.join("refs/main"),
+        "0123456789abcdef0123456789abcdef01234567",
+    )
+    .unwrap();
+    std::fs::write(blobs.join("aaaa"), SYSTEM_PICKLE).unwrap();
+    std::fs::write(blobs.join("bbbb"), b"{\"model_type\": \"bert\"}").unwrap();
+    std::fs::write(blobs.join("orphan"), SYSTEM_PICKLE).unwrap();
+    symlink("../../../blobs/aaaa", snap.join("sub/model.pkl")).unwrap();
+    symlink("../../blobs/bbbb", snap.join("config.json")).unwrap();
+
+    let out = common::modelvet(&[
+        "scan",
+        "--no-config",
+        "--format",
+        "json",
+        repo.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let paths: Vec<String> = artifacts(&out.stdout)
+        .iter()
+        .map(|a| a["path"].as_str().unwrap().to_string())
+        .collect();
+    let root = repo.to_str().unwrap();
+    let snap_shown = format!("{root}/snapshots/0123456789abcdef0123456789abcdef01234567");
+    assert_eq!(
+        paths,
+        vec![
+            format!("{root}/blobs/orphan"),
+            format!("{root}/refs/main"),
+            format!("{snap_shown}/config.json"),
+            format!("{snap_shown}/sub/model.pkl"),
+        ],
+        "each blob is one artifact, named by its snapshot link; the orphan blob stays"
+    );
+    let pickle = artifacts(&out.stdout)
+        .into_iter()
+        .find(|a| a["path"].as_str().unwrap().ends_with("model.pkl"))
+        .unwrap();
+    assert_eq!(pickle["findings"][0]["severity"], "critical");
+    assert_eq!(pickle["sha256"].as_str().unwrap().len(), 64);
+
+    // A snapshot scanned on its own still reaches its blobs through the links.
+    let out = common::modelvet(&["scan", "--no-config", "--format", "json", &snap_shown]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(artifacts(&out.stdout).len(), 2);
+}
+
+#[test]
+fn blobs_outside_a_cache_repository_are_not_merged() {
+    // A folder merely named `blobs` with a link to one of its files: both are scanned.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("blobs")).unwrap();
+    std::fs::write(dir.path().join("blobs/a.pkl"), SYSTEM_PICKLE).unwrap();
+    symlink("blobs/a.pkl", dir.path().join("latest.pkl")).unwrap();
+    let out = common::modelvet(&[
+        "scan",
+        "--no-config",
+        "--format",
+        "json",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(artifacts(&out.stdout).len(), 2);
+}
+
+#[test]
+fn parallel_scan_of_many_files_equals_the_sequential_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..64 {
+        let sub = dir.path().join(format!("m{:02}", i % 7));
+        std::fs::create_dir_all(&sub).unwrap();
+        let body: &[u8] = if i % 5 == 0 {
+            SYSTEM_PICKLE
+        } else {
+            b"\x80\x02}q\x00."
+        };
+        std::fs::write(sub.join(format!("f{i:03}.pkl")), body).unwrap();
+    }
+    let run = |threads: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_modelvet"))
+            .args([
+                "scan",
+                "--no-config",
+                "--format",
+                "json",
+                dir.path().to_str().unwrap(),
+            ])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap()
+    };
+    let sequential = run("1");
+    assert_eq!(sequential.status.code(), Some(1));
+    assert_eq!(artifacts(&sequential.stdout).len(), 64);
+    for threads in ["2", "16"] {
+        let parallel = run(threads);
+        assert_eq!(parallel.status.code(), Some(1));
+        assert!(
+            parallel.stdout == sequential.stdout,
+            "{threads} threads differ"
+        );
+    }
+}
