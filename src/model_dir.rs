@@ -43,13 +43,6 @@ fn join(dir: &str, name: &str) -> String {
     }
 }
 
-fn is_weight_format(format: &str) -> bool {
-    !matches!(
-        format,
-        "text" | "image" | "empty" | "unrecognized" | "unknown" | "directory" | "symlink"
-    )
-}
-
 /// What marks a directory as a model, strongest first.
 fn layout_marker(files: &[&Artifact]) -> Option<&'static str> {
     let names: BTreeSet<&str> = files.iter().map(|a| base(&a.path)).collect();
@@ -59,7 +52,7 @@ fn layout_marker(files: &[&Artifact]) -> Option<&'static str> {
     if names.contains("model_index.json") {
         return Some("diffusers");
     }
-    let has_weights = files.iter().any(|a| is_weight_format(&a.format));
+    let has_weights = files.iter().any(|a| a.format.may_hold_weights());
     if names.contains("config.json") && has_weights {
         return Some("huggingface");
     }
@@ -144,8 +137,8 @@ fn build_group(dir: &str, layout: &'static str, members: Vec<&Artifact>) -> Mode
     let mut total: u64 = 0;
     for a in members.iter().filter(|a| a.member.is_none()) {
         total = total.saturating_add(a.size);
-        if is_weight_format(&a.format) {
-            *formats.entry(a.format.clone()).or_default() += 1;
+        if a.format.may_hold_weights() {
+            *formats.entry(a.format.name().to_string()).or_default() += 1;
         }
     }
     facts.insert("total_bytes".into(), total.into());

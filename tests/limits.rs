@@ -103,12 +103,12 @@ fn compression_ratio_in_a_deflated_zip_member() {
 #[test]
 fn decompressed_bytes_total() {
     use modelvet::containers::compress::{decoder, Budget};
-    use modelvet::formats::sniff::Detected;
+    use modelvet::formats::registry::Format;
     use std::io::Read;
     let budget = std::rc::Rc::new(Budget::default());
     budget.decompressed.set(limits::MAX_DECOMPRESSED_BYTES - 10);
     let data = gzip(&[7u8; 4096]);
-    let mut d = decoder(Detected::Gzip, &data[..], budget.clone()).unwrap();
+    let mut d = decoder(Format::Gzip, &data[..], budget.clone()).unwrap();
     let mut out = Vec::new();
     assert!(d.read_to_end(&mut out).is_err());
     assert_eq!(budget.hit.get(), Some(LimitHit::DecompressedBytes));

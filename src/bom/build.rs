@@ -61,11 +61,7 @@ impl Refs {
 }
 
 fn is_weight(a: &Artifact) -> bool {
-    a.kind == ArtifactKind::Model
-        && !matches!(
-            a.format.as_str(),
-            "text" | "image" | "empty" | "unrecognized" | "unknown" | "directory" | "symlink"
-        )
+    a.kind == ArtifactKind::Model && a.format.may_hold_weights()
 }
 
 fn base_name(path: &str) -> &str {
@@ -446,7 +442,7 @@ fn file_entry(
         git_blob_sha1: published
             .filter(|p| p.lfs_sha256.is_none())
             .and_then(|p| p.blob_id.clone()),
-        format: a.format.clone(),
+        format: a.format.name().to_string(),
         status,
         reason,
         hub_verdict: published.and_then(|p| p.verdict.clone()),
@@ -852,7 +848,7 @@ fn parameter_count(part: &Members<'_>) -> Option<u64> {
     let mut by_format: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     for a in part.weights() {
         if let Some(n) = a.facts.get("parameter_count").and_then(Value::as_u64) {
-            by_format.entry(a.format.as_str()).or_default().push(n);
+            by_format.entry(a.format.name()).or_default().push(n);
         }
     }
     let totals: BTreeSet<u64> = by_format

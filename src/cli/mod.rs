@@ -255,7 +255,7 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
                 Err(e) => {
                     eprintln!("modelvet: {e}");
                     let mut a = report::Artifact::new(input.clone(), input.clone(), None);
-                    a.format = "hf-repository".into();
+                    a.format = crate::formats::registry::Format::HfRepository;
                     a.mark_error(e.message);
                     artifacts.push(a);
                 }

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::io::{self, Read};
 use std::rc::Rc;
 
-use crate::formats::sniff::Detected;
+use crate::formats::registry::Format;
 use crate::limits::{self, LimitHit};
 
 /// Memory a decoder may use for its dictionary or window.
@@ -84,7 +84,7 @@ impl<R: Read> Read for Limited<R> {
 /// Wraps `input` (positioned at the compressed stream's first byte) in the decoder for
 /// `kind`, under the budget.
 pub fn decoder<'a, R: Read + 'a>(
-    kind: Detected,
+    kind: Format,
     input: R,
     budget: Rc<Budget>,
 ) -> Result<Box<dyn Read + 'a>, String> {
@@ -94,24 +94,103 @@ pub fn decoder<'a, R: Read + 'a>(
         count: consumed.clone(),
     };
     let inner: Box<dyn Read + 'a> = match kind {
-        Detected::Gzip => Box::new(flate2::read::MultiGzDecoder::new(counted)),
-        Detected::Zlib => Box::new(flate2::read::ZlibDecoder::new(counted)),
-        Detected::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(counted)),
-        Detected::Xz => Box::new(lzma_rust2::XzReader::new_mem_limit(
+        Format::Gzip => Box::new(flate2::read::MultiGzDecoder::new(counted)),
+        Format::Zlib => Box::new(flate2::read::ZlibDecoder::new(counted)),
+        Format::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(counted)),
+        Format::Xz => Box::new(lzma_rust2::XzReader::new_mem_limit(
             counted,
             true,
             DECODER_MEMORY_KIB,
         )),
-        Detected::LzmaAlone => Box::new(
+        Format::LzmaAlone => Box::new(
             lzma_rust2::LzmaReader::new_mem_limit(counted, DECODER_MEMORY_KIB, None)
                 .map_err(|e| format!("lzma header: {e}"))?,
         ),
-        Detected::Zstd => Box::new(
+        Format::Zstd => Box::new(
             ruzstd::decoding::StreamingDecoder::new(counted)
                 .map_err(|e| format!("zstd frame header: {e}"))?,
         ),
-        Detected::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(counted)),
+        Format::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(counted)),
         other => return Err(format!("{} is not a compressed stream", other.name())),
     };
     Ok(Box::new(Limited::new(inner, budget, Some(consumed))))
 }
+
+macro_rules! compression_format {
+    ($name:ident, $format:ident, $evidence:ident, $probe:expr, $claims:expr) => {
+        pub static $name: crate::formats::registry::FormatSpec =
+            crate::formats::registry::FormatSpec {
+                format: crate::formats::registry::Format::$format,
+                role: crate::formats::registry::Role::Compression,
+                access: crate::formats::registry::Access::Stream,
+                head: |b, _| ($probe)(b).then_some(crate::formats::registry::Evidence::$evidence),
+                tail: None,
+                claimed_by: $claims,
+                exclusive_names: &[],
+            };
+    };
+}
+
+compression_format!(
+    GZIP,
+    Gzip,
+    Magic,
+    |b: &[u8]| b.starts_with(b"\x1f\x8b"),
+    &["gz", "tgz"]
+);
+compression_format!(
+    BZIP2,
+    Bzip2,
+    Magic,
+    |b: &[u8]| b.len() >= 4 && b.starts_with(b"BZh") && (b'1'..=b'9').contains(&b[3]),
+    &["bz2"]
+);
+compression_format!(
+    XZ,
+    Xz,
+    Magic,
+    |b: &[u8]| b.starts_with(b"\xfd7zXZ\x00"),
+    &["xz"]
+);
+compression_format!(
+    ZSTD,
+    Zstd,
+    Magic,
+    |b: &[u8]| b.starts_with(b"\x28\xb5\x2f\xfd"),
+    &["zst"]
+);
+compression_format!(
+    LZ4,
+    Lz4,
+    Magic,
+    |b: &[u8]| b.starts_with(b"\x04\x22\x4d\x18"),
+    &["lz4"]
+);
+// .lzma (LZMA-alone): properties byte 0x5d and a power-of-two dictionary size. 0x5d is
+// also EMPTY_LIST, but a pickle never follows it with a zero byte.
+compression_format!(
+    LZMA_ALONE,
+    LzmaAlone,
+    Heuristic,
+    |b: &[u8]| {
+        b.len() >= 13 && b[0] == 0x5d && b[1] == 0 && {
+            let dict = u32::from_le_bytes(b[1..5].try_into().expect("4 bytes"));
+            dict.is_power_of_two() || dict == 0
+        }
+    },
+    &[]
+);
+// Ranked below a pickle: `(` (MARK) followed by some bytes also passes the zlib check.
+compression_format!(
+    ZLIB,
+    Zlib,
+    Heuristic,
+    |b: &[u8]| {
+        b.len() >= 2
+            && b[0] & 0x0f == 8
+            && b[0] >> 4 <= 7
+            && (u16::from(b[0]) << 8 | u16::from(b[1])) % 31 == 0
+            && b[1] & 0x20 == 0
+    },
+    &[]
+);

@@ -62,3 +62,16 @@ pub fn for_each_member(
         })
         .map_err(|e| format!("7z data: {e}"))
 }
+
+pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
+    format: crate::formats::registry::Format::SevenZip,
+    role: crate::formats::registry::Role::Archive,
+    access: crate::formats::registry::Access::RandomAccess,
+    head: |b, _| {
+        b.starts_with(b"7z\xbc\xaf\x27\x1c")
+            .then_some(crate::formats::registry::Evidence::Magic)
+    },
+    tail: None,
+    claimed_by: &["7z"],
+    exclusive_names: &[],
+};

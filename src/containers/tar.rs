@@ -171,6 +171,43 @@ pub fn finish_entry<R: SkipRead>(
     Ok(())
 }
 
+pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
+    format: crate::formats::registry::Format::Tar,
+    role: crate::formats::registry::Role::Archive,
+    access: crate::formats::registry::Access::Stream,
+    head: |b, _| is_tar_header(b).then_some(crate::formats::registry::Evidence::Structure),
+    tail: None,
+    claimed_by: &["tar", "tgz"],
+    exclusive_names: &[],
+};
+
+fn is_tar_header(b: &[u8]) -> bool {
+    if b.len() < 512 {
+        return false;
+    }
+    if &b[257..262] == b"ustar" {
+        return true;
+    }
+    // Old v7 archives have no magic: accept a header whose checksum is right.
+    let stored = std::str::from_utf8(&b[148..156])
+        .ok()
+        .map(|s| s.trim_matches(|c: char| c == '\0' || c == ' '))
+        .and_then(|s| u32::from_str_radix(s, 8).ok());
+    let Some(stored) = stored else { return false };
+    let sum: u32 = b[..512]
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(c)
+            }
+        })
+        .sum();
+    sum == stored && b[0] != 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,6 +123,7 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
     let mut findings = Vec::new();
 
     // ZIP64: the locator sits right before the EOCD.
+    let mut zip64 = false;
     if eocd_offset >= 20 {
         let loc = src
             .read_exact_at(eocd_offset - 20, 20)
@@ -137,6 +138,7 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
                     "ZIP64 locator points at offset {rec_off}, which holds no ZIP64 end record"
                 ));
             }
+            zip64 = true;
             total_entries = u64_at(&rec, 32);
             cd_size = u64_at(&rec, 40);
             cd_offset = u64_at(&rec, 48);
@@ -159,7 +161,28 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
             "zip central directory points past the end of the file (ends at {cd_end} > size {size}); the file is truncated or not a zip"
         ));
     }
-    // Data before the first local header (a prepended polyglot) shifts every offset.
+    // Data before the archive (a prepended polyglot) shifts every offset: the directory
+    // ends where the end records begin, so Python's zipfile computes the shift from the
+    // directory's recorded offset and size, and so does this reader.
+    let directory_end = if zip64 {
+        eocd_offset.saturating_sub(56 + 20)
+    } else {
+        eocd_offset
+    };
+    let prepended = directory_end
+        .checked_sub(cd_size)
+        .and_then(|start| start.checked_sub(cd_offset))
+        .unwrap_or(0);
+    if prepended > 0 {
+        findings.push(Finding::new(
+            &rules::ZIP_MALFORMED,
+            format!(
+                "the archive starts {prepended} bytes into the file: data is prepended, which \
+                 Python's zipfile skips, while a reader of the first bytes sees something else"
+            ),
+        ));
+    }
+    let cd_offset = cd_offset.saturating_add(prepended);
     let cd = src
         .read_exact_at(cd_offset, cd_size as usize)
         .map_err(|e| e.to_string())?;
@@ -245,7 +268,7 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
             crc32,
             compressed_size: csize,
             uncompressed_size: usize_,
-            local_header_offset: lho,
+            local_header_offset: lho.saturating_add(prepended),
             data_offset: 0,
             index: entries.len(),
             unix_mode: made_on_unix.then_some(external_attributes >> 16),
@@ -373,5 +396,43 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
         incomplete,
         limit,
         comment_len,
+    })
+}
+
+pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
+    format: crate::formats::registry::Format::Zip,
+    role: crate::formats::registry::Role::Archive,
+    access: crate::formats::registry::Access::RandomAccess,
+    head: |b, _| {
+        (b.starts_with(b"PK\x03\x04") || b.starts_with(b"PK\x05\x06"))
+            .then_some(crate::formats::registry::Evidence::Magic)
+    },
+    tail: Some(has_end_record),
+    claimed_by: &[
+        "zip",
+        "npz",
+        "keras",
+        "mar",
+        "jit",
+        "torchscript",
+        "ptl",
+        "pt",
+        "pth",
+        "ckpt",
+        "bin",
+    ],
+    exclusive_names: &[],
+};
+
+/// Whether `tail` (the last bytes of a source of `len` bytes) ends with an end of central
+/// directory record whose comment reaches exactly to the end, as Python's zipfile
+/// requires of an archive with bytes prepended.
+fn has_end_record(tail: &[u8], len: u64) -> bool {
+    if (tail.len() as u64) > len || tail.len() < 22 {
+        return false;
+    }
+    (0..=tail.len() - 22).rev().any(|at| {
+        tail[at..].starts_with(b"PK\x05\x06")
+            && usize::from(u16_at(tail, at + 20)) == tail.len() - at - 22
     })
 }

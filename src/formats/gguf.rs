@@ -563,6 +563,19 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
     Ok(())
 }
 
+pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
+    format: crate::formats::registry::Format::Gguf,
+    role: crate::formats::registry::Role::Model,
+    access: crate::formats::registry::Access::Stream,
+    head: |b, _| {
+        b.starts_with(b"GGUF")
+            .then_some(crate::formats::registry::Evidence::Magic)
+    },
+    tail: None,
+    claimed_by: &["gguf", "ggml"],
+    exclusive_names: &["gguf"],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

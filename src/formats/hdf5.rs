@@ -825,6 +825,19 @@ fn shape(mut strings: Vec<Vec<u8>>, elements: Elements) -> AttrValue {
     }
 }
 
+pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
+    format: crate::formats::registry::Format::Hdf5,
+    role: crate::formats::registry::Role::Model,
+    access: crate::formats::registry::Access::RandomAccess,
+    head: |b, _| {
+        b.starts_with(b"\x89HDF\r\n\x1a\n")
+            .then_some(crate::formats::registry::Evidence::Magic)
+    },
+    tail: None,
+    claimed_by: &["h5", "hdf5"],
+    exclusive_names: &["h5", "hdf5"],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -311,6 +311,19 @@ pub fn read_header<R: SkipRead>(stream: &mut ByteStream<R>) -> Result<NpyHeader,
     })
 }
 
+pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
+    format: crate::formats::registry::Format::Npy,
+    role: crate::formats::registry::Role::Model,
+    access: crate::formats::registry::Access::Stream,
+    head: |b, _| {
+        b.starts_with(b"\x93NUMPY")
+            .then_some(crate::formats::registry::Evidence::Magic)
+    },
+    tail: None,
+    claimed_by: &["npy"],
+    exclusive_names: &["npy"],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

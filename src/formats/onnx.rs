@@ -1030,6 +1030,17 @@ pub fn scan_onnx<R: SkipRead>(
     state.finish(result)
 }
 
+pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
+    format: crate::formats::registry::Format::Onnx,
+    role: crate::formats::registry::Role::Model,
+    access: crate::formats::registry::Access::Stream,
+    // Protobuf has no magic: the prefix is checked against the schema's field layout.
+    head: |b, _| looks_like_onnx(b).then_some(crate::formats::registry::Evidence::Structure),
+    tail: None,
+    claimed_by: &["onnx"],
+    exclusive_names: &["onnx"],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -331,6 +331,25 @@ fn check_metadata(value: &serde_json::Value, p: &mut Parsed) {
     p.fact("metadata", facts);
 }
 
+pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
+    format: crate::formats::registry::Format::Safetensors,
+    role: crate::formats::registry::Role::Model,
+    access: crate::formats::registry::Access::Stream,
+    head: |b, _| {
+        // An 8-byte little-endian header length, then a JSON object.
+        if b.len() < 9 {
+            return None;
+        }
+        let n = u64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
+        let first = b[8..].iter().find(|c| !c.is_ascii_whitespace());
+        (n > 1 && n < 100_000_000 && first == Some(&b'{'))
+            .then_some(crate::formats::registry::Evidence::Structure)
+    },
+    tail: None,
+    claimed_by: &["safetensors"],
+    exclusive_names: &["safetensors"],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

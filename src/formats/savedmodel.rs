@@ -657,6 +657,16 @@ pub fn scan_saved_model<R: SkipRead>(stream: &mut ByteStream<R>) -> Parsed {
     state.finish(result)
 }
 
+pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
+    format: crate::formats::registry::Format::SavedModel,
+    role: crate::formats::registry::Role::Model,
+    access: crate::formats::registry::Access::Stream,
+    head: |b, _| looks_like_saved_model(b).then_some(crate::formats::registry::Evidence::Structure),
+    tail: None,
+    claimed_by: &["pb"],
+    exclusive_names: &[],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -109,6 +109,21 @@ pub fn check_torchscript_source(member: &str, text: &str) -> Vec<Finding> {
     findings
 }
 
+/// The pre-1.6 `torch.save` layout: a pickle stream behind torch's magic number.
+pub static LEGACY_FORMAT: crate::formats::registry::FormatSpec =
+    crate::formats::registry::FormatSpec {
+        format: crate::formats::registry::Format::TorchLegacy,
+        role: crate::formats::registry::Role::Model,
+        access: crate::formats::registry::Access::Stream,
+        head: |b, _| {
+            b.starts_with(crate::formats::pickle::TORCH_LEGACY_MAGIC)
+                .then_some(crate::formats::registry::Evidence::Magic)
+        },
+        tail: None,
+        claimed_by: &["pt", "pth", "bin", "ckpt"],
+        exclusive_names: &[],
+    };
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod text;
 
 use serde::{Deserialize, Serialize};
 
+use crate::formats::registry::Format;
 use crate::rules::{self, Rule};
 
 /// Version of the JSON report layout, bumped on any incompatible change to
@@ -171,7 +172,7 @@ pub struct Artifact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member: Option<String>,
     pub kind: ArtifactKind,
-    pub format: String,
+    pub format: Format,
     pub size: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
@@ -196,7 +197,7 @@ impl Artifact {
             file,
             member,
             kind: ArtifactKind::Model,
-            format: "unknown".into(),
+            format: Format::Unknown,
             size: 0,
             sha256: None,
             status: Status::Complete,

@@ -97,7 +97,7 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
             "{}  {}  ({}, {}{})",
             label(style, top, worst, status),
             paint(style, "1", &shown(file)),
-            shown(&top.format),
+            top.format,
             human_size(top.size),
             top.sha256
                 .as_ref()
@@ -113,7 +113,7 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
                     "  {}  {} ({})",
                     status_label(style, a),
                     shown(a.member.as_deref().unwrap_or("")),
-                    shown(&a.format)
+                    a.format
                 );
             }
             if a.counts_as_incomplete() || (style.verbose && a.reason.is_some()) {

@@ -20,7 +20,7 @@ use crate::containers::{self, MemberKind};
 use crate::containers::{sevenz, tar, zip};
 use crate::formats::hub::{self, ShardIndex};
 use crate::formats::pickle::{self, PickleContext, StorageRef};
-use crate::formats::sniff::{self, Detected, SNIFF_LEN};
+use crate::formats::registry::{self, Format, Sniffed, SNIFF_LEN, TAIL_LEN};
 use crate::formats::{gguf, hdf5, keras, numpy, onnx, safetensors, savedmodel, torch, Parsed};
 use crate::limits::{self, LimitHit};
 use crate::model_dir;
@@ -64,7 +64,7 @@ impl Node {
                 None => name.to_string(),
             }),
             depth: self.depth + 1,
-            expected: sniff::name_claims_model(name),
+            expected: registry::name_claims_model(name),
             pickle_ctx: ctx,
             disk_dir: None,
         }
@@ -76,6 +76,9 @@ pub struct Scanner<'o> {
     pub artifacts: Vec<Artifact>,
     budget: Rc<Budget>,
     progress: Arc<Progress>,
+    /// Whether tail probes may read the end of a source: true for local bytes, false for
+    /// remote ones, where the tail would cost a request of its own.
+    read_tails: bool,
     /// Tensor names of every parsed safetensors file, by artifact path (for shard indexes).
     tensor_names: BTreeMap<String, Vec<String>>,
     /// Shard indexes found, by artifact path.
@@ -198,6 +201,7 @@ pub fn scan_sources(
     mut after_each: impl FnMut(usize, &mut [Artifact]),
 ) -> Vec<Artifact> {
     let mut scanner = Scanner::new(opts);
+    scanner.read_tails = false;
     for (i, s) in sources.iter().enumerate() {
         scanner.progress(&s.path);
         let node = Node {
@@ -205,7 +209,7 @@ pub fn scan_sources(
             file: s.path.clone(),
             member: None,
             depth: 0,
-            expected: sniff::name_claims_model(&s.path),
+            expected: registry::name_claims_model(&s.path),
             pickle_ctx: PickleContext::Plain,
             disk_dir: None,
         };
@@ -235,6 +239,7 @@ impl<'o> Scanner<'o> {
             artifacts: Vec::new(),
             budget: Rc::new(Budget::default()),
             progress: Arc::new(Progress::new(opts.progress, 0)),
+            read_tails: true,
             tensor_names: BTreeMap::new(),
             shard_indexes: Vec::new(),
         }
@@ -306,7 +311,7 @@ impl Scanner<'_> {
             file: display.to_string(),
             member: None,
             depth: 0,
-            expected: explicit || sniff::name_claims_model(display),
+            expected: explicit || registry::name_claims_model(display),
             pickle_ctx: PickleContext::Plain,
             disk_dir: path.parent().map(|d| {
                 if d.as_os_str().is_empty() {
@@ -386,11 +391,11 @@ impl Scanner<'_> {
             }
         };
         prefix.truncate(read);
-        let detected = sniff::sniff(&prefix, &self.opts.policy);
-        let (idx, digest, io_error) = if detected.needs_random_access() {
+        let sniffed = self.sniff_with_tail(&prefix, &*src);
+        let (idx, digest, io_error) = if sniffed.primary().needs_random_access() {
             // The hash needs every byte, the parser a few: hash on a second core meanwhile.
             let hasher = hash_file.map(|f| std::thread::spawn(move || hash_whole_file(f)));
-            let (idx, _) = self.scan_seekable(src, node, Some(detected));
+            let (idx, _) = self.scan_seekable(src, node, Some(sniffed));
             let digest = hasher
                 .and_then(|h| h.join().ok())
                 .map(|r| r.map_err(|e| e.to_string()));
@@ -411,7 +416,7 @@ impl Scanner<'_> {
             if hashing {
                 stream = stream.hashing();
             }
-            let (idx, _) = self.scan_stream(&mut stream, node, Some(detected));
+            let (idx, _) = self.scan_stream(&mut stream, node, Some(sniffed));
             let (_, digest, err) = stream.finish();
             (idx, digest, err)
         };
@@ -469,19 +474,21 @@ impl Scanner<'_> {
         &mut self,
         src: Arc<dyn ReadAt>,
         node: Node,
-        known: Option<Detected>,
+        known: Option<Sniffed>,
     ) -> (usize, Vec<StorageRef>) {
-        let detected = known.unwrap_or_else(|| self.sniff_source(&*src));
+        let sniffed = known.unwrap_or_else(|| self.sniff_source(&*src));
+        let detected = sniffed.primary();
         match detected {
-            Detected::Zip | Detected::SevenZip | Detected::Hdf5 => {
+            Format::Zip | Format::SevenZip | Format::Hdf5 => {
                 let idx = self.new_artifact(&node);
-                self.artifacts[idx].format = detected.name().into();
+                self.artifacts[idx].format = detected;
+                self.note_alternatives(idx, &sniffed);
                 self.artifacts[idx].size = src.len();
                 if node.depth > limits::MAX_NESTING_DEPTH {
                     self.limit(idx, LimitHit::NestingDepth);
-                } else if detected == Detected::Zip {
+                } else if detected == Format::Zip {
                     self.scan_zip(src, idx, &node);
-                } else if detected == Detected::Hdf5 {
+                } else if detected == Format::Hdf5 {
                     self.scan_hdf5(&*src, idx);
                 } else {
                     self.scan_7z(src, idx, &node);
@@ -494,16 +501,43 @@ impl Scanner<'_> {
                     pos: 0,
                 });
                 let mut stream = ByteStream::new(cursor);
-                self.scan_stream(&mut stream, node, Some(detected))
+                self.scan_stream(&mut stream, node, Some(sniffed))
             }
         }
     }
 
-    fn sniff_source(&self, src: &dyn ReadAt) -> Detected {
+    /// Recognises a random-access source by its head and, for local bytes, its tail.
+    fn sniff_source(&self, src: &dyn ReadAt) -> Sniffed {
         let mut prefix = vec![0u8; SNIFF_LEN.min(src.len() as usize)];
         let n = src.read_at(0, &mut prefix).unwrap_or(0);
         prefix.truncate(n);
-        sniff::sniff(&prefix, &self.opts.policy)
+        self.sniff_with_tail(&prefix, src)
+    }
+
+    /// The head is already read; the tail is read only where reads are local (a remote
+    /// file would pay a request for it) and the head does not already cover it.
+    fn sniff_with_tail(&self, head: &[u8], src: &dyn ReadAt) -> Sniffed {
+        let len = src.len();
+        if !self.read_tails || len <= head.len() as u64 {
+            let whole = (len == head.len() as u64).then_some((head, len));
+            return registry::sniff(head, whole, &self.opts.policy);
+        }
+        let take = (TAIL_LEN as u64).min(len);
+        let mut tail = vec![0u8; take as usize];
+        match src.read_at(len - take, &mut tail) {
+            Ok(n) if n as u64 == take => {
+                registry::sniff(head, Some((&tail, len)), &self.opts.policy)
+            }
+            _ => registry::sniff(head, None, &self.opts.policy),
+        }
+    }
+
+    /// Other formats that accept the same bytes: recorded, so a reader sees a polyglot.
+    fn note_alternatives(&mut self, idx: usize, sniffed: &Sniffed) {
+        let others: Vec<&'static str> = sniffed.alternatives().map(Format::name).collect();
+        if !others.is_empty() {
+            self.artifacts[idx].set_fact("also_accepted_as", others);
+        }
     }
 
     /// Sequential formats. Leaves the stream drained (so containers stay in step).
@@ -513,25 +547,23 @@ impl Scanner<'_> {
         &mut self,
         stream: &mut Stream<'_>,
         node: Node,
-        known: Option<Detected>,
+        known: Option<Sniffed>,
     ) -> (usize, Vec<StorageRef>) {
         let idx = self.new_artifact(&node);
         let start = stream.position();
-        let detected = known.unwrap_or_else(|| {
+        let sniffed = known.unwrap_or_else(|| {
             let prefix = stream.fill(SNIFF_LEN);
-            sniff::sniff(prefix, &self.opts.policy)
+            registry::sniff(prefix, None, &self.opts.policy)
         });
+        let detected = sniffed.primary();
         let mut storages = Vec::new();
-        self.artifacts[idx].format = detected.name().into();
+        self.artifacts[idx].format = detected;
+        self.note_alternatives(idx, &sniffed);
         let name = node.member.as_deref().unwrap_or(&node.path).to_string();
-        if let Some(claimed) = sniff::claimed_format(&name) {
+        if let Some(claimed) = registry::claimed_format(&name) {
             let executable = matches!(
                 detected,
-                Detected::Pickle
-                    | Detected::TorchLegacy
-                    | Detected::Zip
-                    | Detected::SevenZip
-                    | Detected::Tar
+                Format::Pickle | Format::TorchLegacy | Format::Zip | Format::SevenZip | Format::Tar
             ) || detected.is_compressed_stream();
             if executable && claimed != detected.name() {
                 self.add_finding(
@@ -550,26 +582,25 @@ impl Scanner<'_> {
             self.limit(idx, LimitHit::NestingDepth);
         } else {
             match detected {
-                Detected::Pickle | Detected::TorchLegacy => {
-                    let ctx = if detected == Detected::TorchLegacy {
+                Format::Pickle | Format::TorchLegacy => {
+                    let ctx = if detected == Format::TorchLegacy {
                         PickleContext::TorchLegacy
                     } else {
                         node.pickle_ctx
                     };
                     self.artifacts[idx].format = match (detected, ctx) {
-                        (Detected::TorchLegacy, _) => "torch-legacy",
-                        _ => "pickle",
-                    }
-                    .into();
+                        (Format::TorchLegacy, _) => Format::TorchLegacy,
+                        _ => Format::Pickle,
+                    };
                     storages = self.scan_pickle(stream, idx, ctx);
                 }
-                Detected::Npy => self.scan_npy(stream, idx, &node),
+                Format::Npy => self.scan_npy(stream, idx, &node),
                 d if d.is_compressed_stream() => self.scan_compressed(stream, idx, &node, d),
-                Detected::Tar => self.scan_tar(stream, idx, &node),
-                Detected::Zip | Detected::SevenZip | Detected::Hdf5 => {
+                Format::Tar => self.scan_tar(stream, idx, &node),
+                Format::Zip | Format::SevenZip | Format::Hdf5 => {
                     self.scan_buffered(stream, idx, &node)
                 }
-                Detected::Text | Detected::Empty if sniff::name_claims_model(&name) => {
+                Format::Text | Format::Empty if registry::name_claims_model(&name) => {
                     // A model name over text: a Git LFS pointer, a cut-off download, a
                     // decoy. What the name promised was not there to check.
                     let a = &mut self.artifacts[idx];
@@ -580,29 +611,29 @@ impl Scanner<'_> {
                         detected.name()
                     ));
                 }
-                Detected::Text | Detected::Image | Detected::Empty => {
+                Format::Text | Format::Image | Format::Empty => {
                     self.artifacts[idx].kind = ArtifactKind::NotModel;
                     self.artifacts[idx].expected = false;
-                    if detected == Detected::Text {
+                    if detected == Format::Text {
                         if let Some(role) = hub::role_of(&name) {
                             self.scan_hub_text(stream, idx, role, &node);
                         }
                     }
                 }
-                Detected::Safetensors => {
+                Format::Safetensors => {
                     let (parsed, names) = safetensors::scan_safetensors(stream);
                     self.apply(idx, parsed);
                     self.tensor_names.insert(node.path.clone(), names);
                 }
-                Detected::Gguf => {
+                Format::Gguf => {
                     let parsed = gguf::scan_gguf(stream);
                     self.apply(idx, parsed);
                 }
-                Detected::SavedModel => {
+                Format::SavedModel => {
                     let parsed = savedmodel::scan_saved_model(stream);
                     self.apply(idx, parsed);
                 }
-                Detected::Onnx => {
+                Format::Onnx => {
                     let ctx = node
                         .disk_dir
                         .clone()
@@ -696,7 +727,7 @@ impl Scanner<'_> {
                     );
                     let child = node.child("<object payload>", PickleContext::Plain);
                     let cidx = self.new_artifact(&child);
-                    self.artifacts[cidx].format = "pickle".into();
+                    self.artifacts[cidx].format = Format::Pickle;
                     self.scan_pickle(stream, cidx, PickleContext::Plain);
                     let (status, reason) = (
                         self.artifacts[cidx].status,
@@ -737,13 +768,7 @@ impl Scanner<'_> {
         }
     }
 
-    fn scan_compressed(
-        &mut self,
-        stream: &mut Stream<'_>,
-        idx: usize,
-        node: &Node,
-        kind: Detected,
-    ) {
+    fn scan_compressed(&mut self, stream: &mut Stream<'_>, idx: usize, node: &Node, kind: Format) {
         let budget = self.budget.clone();
         match compress::decoder(kind, &mut *stream, budget) {
             Ok(dec) => {
@@ -817,9 +842,9 @@ impl Scanner<'_> {
             return;
         }
         let src: Arc<dyn ReadAt> = Arc::new(buf);
-        match self.artifacts[idx].format.as_str() {
-            "zip" => self.scan_zip(src, idx, node),
-            "hdf5" => self.scan_hdf5(&*src, idx),
+        match self.artifacts[idx].format {
+            Format::Zip => self.scan_zip(src, idx, node),
+            Format::Hdf5 => self.scan_hdf5(&*src, idx),
             _ => self.scan_7z(src, idx, node),
         }
     }
@@ -859,7 +884,7 @@ impl Scanner<'_> {
             }
         }
         if root.attributes.iter().any(|x| x.name == "model_config") {
-            a.format = "keras-h5".into();
+            a.format = Format::KerasH5;
             match text("model_config") {
                 Some(config) => {
                     let parsed = keras::check_config(&config, keras::ConfigSource::LegacyH5);
@@ -946,22 +971,22 @@ impl Scanner<'_> {
                 || names.contains("model.weights.h5")
                 || names.contains("model.weights.npz"));
         let kind = if keras_archive {
-            "keras"
+            Format::KerasArchive
         } else if torchscript {
-            "torchscript"
+            Format::TorchScript
         } else if torch_root.is_some() {
-            "torch-zip"
+            Format::TorchZip
         } else if index.entries.iter().any(|e| e.name.ends_with(".npy"))
             && index
                 .entries
                 .iter()
                 .all(|e| e.name.ends_with(".npy") || e.is_dir())
         {
-            "npz"
+            Format::Npz
         } else {
-            "zip"
+            Format::Zip
         };
-        self.artifacts[idx].format = kind.into();
+        self.artifacts[idx].format = kind;
         self.artifacts[idx].set_fact("entries", index.entries.len());
 
         // Pickles first, so storage references are known before data/ records are seen.
@@ -1182,7 +1207,7 @@ impl Scanner<'_> {
         if entry.method == 0 {
             let range: Arc<dyn ReadAt> = Arc::new(entry.data(src));
             let detected = self.sniff_source(&*range);
-            if detected.needs_random_access() {
+            if detected.primary().needs_random_access() {
                 let (idx, storages) = self.scan_seekable(range, child, Some(detected));
                 return (Some(idx), storages);
             }
@@ -1329,24 +1354,24 @@ fn member_reader(
         }
         // These methods store whole bzip2, zstd and xz streams: the same decoders, with the
         // same memory and ratio limits, as the standalone formats.
-        12 => compress::decoder(Detected::Bzip2, raw, budget)?,
-        93 => compress::decoder(Detected::Zstd, raw, budget)?,
-        95 => compress::decoder(Detected::Xz, raw, budget)?,
+        12 => compress::decoder(Format::Bzip2, raw, budget)?,
+        93 => compress::decoder(Format::Zstd, raw, budget)?,
+        95 => compress::decoder(Format::Xz, raw, budget)?,
         other => return Err(format!("compression method {other} is not supported")),
     })
 }
 
-fn inner_name(node: &Node, kind: Detected) -> String {
+fn inner_name(node: &Node, kind: Format) -> String {
     let base = node.member.as_deref().unwrap_or(&node.path);
     let base = base.rsplit(['/', '!']).next().unwrap_or(base);
     let stripped = match kind {
-        Detected::Gzip => base
+        Format::Gzip => base
             .strip_suffix(".gz")
             .or_else(|| base.strip_suffix(".tgz")),
-        Detected::Bzip2 => base.strip_suffix(".bz2"),
-        Detected::Xz => base.strip_suffix(".xz"),
-        Detected::Zstd => base.strip_suffix(".zst"),
-        Detected::Lz4 => base.strip_suffix(".lz4"),
+        Format::Bzip2 => base.strip_suffix(".bz2"),
+        Format::Xz => base.strip_suffix(".xz"),
+        Format::Zstd => base.strip_suffix(".zst"),
+        Format::Lz4 => base.strip_suffix(".lz4"),
         _ => None,
     };
     match stripped {

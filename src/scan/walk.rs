@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::formats::sniff;
+use crate::formats::registry::{self, Format};
 use crate::report::{Artifact, ArtifactKind};
 
 /// One unit of a local scan.
@@ -112,7 +112,7 @@ fn walk_dir(root: &Path, display_root: &str, work: &mut Vec<Work>) {
             Ok(rd) => rd.filter_map(Result::ok).collect(),
             Err(e) => {
                 let mut a = Artifact::new(display.clone(), display.clone(), None);
-                a.format = "directory".into();
+                a.format = Format::Directory;
                 a.mark_error(format!("cannot list directory: {e}"));
                 work.push(Work::Done(Box::new(a)));
                 continue;
@@ -150,7 +150,7 @@ fn walk_dir(root: &Path, display_root: &str, work: &mut Vec<Work>) {
                         // Directory links are not followed: they can loop or leave the tree.
                         let mut a = Artifact::new(shown.clone(), shown, None);
                         a.kind = ArtifactKind::NotModel;
-                        a.format = "symlink".into();
+                        a.format = Format::Symlink;
                         a.reason = Some(format!(
                             "directory link to {} not followed",
                             target.display()
@@ -160,9 +160,9 @@ fn walk_dir(root: &Path, display_root: &str, work: &mut Vec<Work>) {
                     }
                     other => {
                         let mut a = Artifact::new(shown.clone(), shown.clone(), None);
-                        a.format = "symlink".into();
+                        a.format = Format::Symlink;
                         a.kind = ArtifactKind::Unrecognized;
-                        a.expected = sniff::name_claims_model(&shown);
+                        a.expected = registry::name_claims_model(&shown);
                         let target = other
                             .map(|t| t.display().to_string())
                             .unwrap_or_else(|e| format!("unresolvable ({e})"));

@@ -390,5 +390,22 @@ fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
+pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
+    format: crate::formats::registry::Format::Pickle,
+    role: crate::formats::registry::Role::Model,
+    access: crate::formats::registry::Access::Stream,
+    // A PROTO opcode first is as good as a signature; protocols 0 and 1 have none.
+    head: |b, policy| match looks_like_pickle(b, policy) {
+        true if b[0] == 0x80 => Some(crate::formats::registry::Evidence::Magic),
+        true => Some(crate::formats::registry::Evidence::Heuristic),
+        false => None,
+    },
+    tail: None,
+    claimed_by: &[
+        "pkl", "pickle", "joblib", "dill", "sav", "bin", "pt", "pth", "ckpt",
+    ],
+    exclusive_names: &[],
+};
+
 #[cfg(test)]
 mod tests;
