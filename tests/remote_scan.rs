@@ -263,7 +263,7 @@ fn vet(input: &str) -> RemoteScan {
 }
 
 fn report(scan: &RemoteScan) -> Report {
-    Report::new(
+    modelvet::scan::build_report(
         vec![scan.repo.to_string()],
         scan.artifacts.clone(),
         Severity::Medium,
@@ -530,7 +530,7 @@ fn download_keeps_only_verified_files() {
     let v = hub::verify_cache(dir.path(), Some("org/dl"));
     assert_eq!(v.status, VerifyStatus::Verified, "{}", v.render_text());
     // The refusal is a finding on the file, so the exit code is not 0.
-    let r = Report::new(vec!["hf://org/dl".into()], arts, Severity::Medium);
+    let r = modelvet::scan::build_report(vec!["hf://org/dl".into()], arts, Severity::Medium);
     assert!(
         r.artifacts
             .iter()

@@ -101,7 +101,7 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
         }
     } else {
         let artifacts = scan::scan_inputs(std::slice::from_ref(&args.path), &opts)?;
-        let report = Report::new(vec![args.path.clone()], artifacts, fail_on);
+        let report = crate::scan::build_report(vec![args.path.clone()], artifacts, fail_on);
         // One pass: the signature check takes each file's SHA-256 from the scan's read.
         let known = KnownSha256(
             report
@@ -277,7 +277,8 @@ fn scan_hub_revision(
             )
         })
         .collect();
-    let mut report = Report::new(vec![args.path.clone()], scan.artifacts.clone(), fail_on);
+    let mut report =
+        crate::scan::build_report(vec![args.path.clone()], scan.artifacts.clone(), fail_on);
     report.remote = vec![scan.section("")];
     let origin = HubOrigin {
         repo_id: scan.repo.id.clone(),

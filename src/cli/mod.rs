@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::hub::{vet, HubConfig, RepoRef};
 use crate::policy::config;
-use crate::report::{self, Report, Severity, EXIT_USAGE};
+use crate::report::{self, Severity, EXIT_USAGE};
 use crate::rules;
 use crate::scan::{self, ScanOptions};
 
@@ -262,7 +262,7 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
             }
         }
     }
-    let mut report = Report::new(args.paths.clone(), artifacts, fail_on);
+    let mut report = crate::scan::build_report(args.paths.clone(), artifacts, fail_on);
     report.remote = sections;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::io::{self, Read};
 use std::rc::Rc;
 
-use crate::formats::registry::Format;
+use crate::format::Format;
 use crate::limits::{self, LimitHit};
 
 /// Memory a decoder may use for its dictionary or window.
@@ -118,16 +118,15 @@ pub fn decoder<'a, R: Read + 'a>(
 
 macro_rules! compression_format {
     ($name:ident, $format:ident, $evidence:ident, $probe:expr, $claims:expr) => {
-        pub static $name: crate::formats::registry::FormatSpec =
-            crate::formats::registry::FormatSpec {
-                format: crate::formats::registry::Format::$format,
-                role: crate::formats::registry::Role::Compression,
-                access: crate::formats::registry::Access::Stream,
-                head: |b, _| ($probe)(b).then_some(crate::formats::registry::Evidence::$evidence),
-                tail: None,
-                claimed_by: $claims,
-                exclusive_names: &[],
-            };
+        pub static $name: crate::format::FormatSpec = crate::format::FormatSpec {
+            format: crate::format::Format::$format,
+            role: crate::format::Role::Compression,
+            access: crate::format::Access::Stream,
+            head: |b, _| ($probe)(b).then_some(crate::format::Evidence::$evidence),
+            tail: None,
+            claimed_by: $claims,
+            exclusive_names: &[],
+        };
     };
 }
 

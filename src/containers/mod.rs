@@ -7,7 +7,7 @@ pub mod sevenz;
 pub mod tar;
 pub mod zip;
 
-use crate::report::Finding;
+use crate::findings::Finding;
 use crate::rules;
 
 /// Bytes of a link member's content read as its target (zip and 7z store the target as

@@ -63,13 +63,13 @@ pub fn for_each_member(
         .map_err(|e| format!("7z data: {e}"))
 }
 
-pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
-    format: crate::formats::registry::Format::SevenZip,
-    role: crate::formats::registry::Role::Archive,
-    access: crate::formats::registry::Access::RandomAccess,
+pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+    format: crate::format::Format::SevenZip,
+    role: crate::format::Role::Archive,
+    access: crate::format::Access::RandomAccess,
     head: |b, _| {
         b.starts_with(b"7z\xbc\xaf\x27\x1c")
-            .then_some(crate::formats::registry::Evidence::Magic)
+            .then_some(crate::format::Evidence::Magic)
     },
     tail: None,
     claimed_by: &["7z"],

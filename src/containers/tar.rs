@@ -171,11 +171,11 @@ pub fn finish_entry<R: SkipRead>(
     Ok(())
 }
 
-pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
-    format: crate::formats::registry::Format::Tar,
-    role: crate::formats::registry::Role::Archive,
-    access: crate::formats::registry::Access::Stream,
-    head: |b, _| is_tar_header(b).then_some(crate::formats::registry::Evidence::Structure),
+pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+    format: crate::format::Format::Tar,
+    role: crate::format::Role::Archive,
+    access: crate::format::Access::Stream,
+    head: |b, _| is_tar_header(b).then_some(crate::format::Evidence::Structure),
     tail: None,
     claimed_by: &["tar", "tgz"],
     exclusive_names: &[],

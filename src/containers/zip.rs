@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{traversal_finding, MemberKind};
+use crate::findings::Finding;
 use crate::limits::{self, LimitHit};
-use crate::report::Finding;
 use crate::rules;
 use crate::source::{ReadAt, SubRange};
 
@@ -399,13 +399,13 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
     })
 }
 
-pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
-    format: crate::formats::registry::Format::Zip,
-    role: crate::formats::registry::Role::Archive,
-    access: crate::formats::registry::Access::RandomAccess,
+pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+    format: crate::format::Format::Zip,
+    role: crate::format::Role::Archive,
+    access: crate::format::Access::RandomAccess,
     head: |b, _| {
         (b.starts_with(b"PK\x03\x04") || b.starts_with(b"PK\x05\x06"))
-            .then_some(crate::formats::registry::Evidence::Magic)
+            .then_some(crate::format::Evidence::Magic)
     },
     tail: Some(has_end_record),
     claimed_by: &[

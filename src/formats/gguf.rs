@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::formats::{display_string, template, Parsed};
 use crate::limits::{self, LimitHit};
-use crate::report::Finding;
+use crate::findings::Finding;
 use crate::rules;
 use crate::source::{ByteStream, SkipRead};
 
@@ -563,13 +563,13 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
     Ok(())
 }
 
-pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
-    format: crate::formats::registry::Format::Gguf,
-    role: crate::formats::registry::Role::Model,
-    access: crate::formats::registry::Access::Stream,
+pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+    format: crate::format::Format::Gguf,
+    role: crate::format::Role::Model,
+    access: crate::format::Access::Stream,
     head: |b, _| {
         b.starts_with(b"GGUF")
-            .then_some(crate::formats::registry::Evidence::Magic)
+            .then_some(crate::format::Evidence::Magic)
     },
     tail: None,
     claimed_by: &["gguf", "ggml"],

@@ -825,13 +825,13 @@ fn shape(mut strings: Vec<Vec<u8>>, elements: Elements) -> AttrValue {
     }
 }
 
-pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
-    format: crate::formats::registry::Format::Hdf5,
-    role: crate::formats::registry::Role::Model,
-    access: crate::formats::registry::Access::RandomAccess,
+pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+    format: crate::format::Format::Hdf5,
+    role: crate::format::Role::Model,
+    access: crate::format::Access::RandomAccess,
     head: |b, _| {
         b.starts_with(b"\x89HDF\r\n\x1a\n")
-            .then_some(crate::formats::registry::Evidence::Magic)
+            .then_some(crate::format::Evidence::Magic)
     },
     tail: None,
     claimed_by: &["h5", "hdf5"],

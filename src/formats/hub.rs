@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
+use crate::findings::Finding;
 use crate::formats::{card, template, Parsed};
-use crate::report::Finding;
 use crate::rules;
 use crate::source::hex;
 

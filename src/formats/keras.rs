@@ -52,8 +52,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::Parsed;
+use crate::findings::Finding;
 use crate::limits::{LimitHit, MAX_JSON_BYTES};
-use crate::report::Finding;
 use crate::rules::{self, Rule};
 
 /// Where a Keras JSON document came from; decides what its top level must look like.

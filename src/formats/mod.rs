@@ -25,8 +25,8 @@ use serde::Serialize;
 
 pub use protobuf::display_string;
 
+use crate::findings::Finding;
 use crate::limits::LimitHit;
-use crate::report::Finding;
 use crate::rules::{self, Rule};
 
 /// What a format parser found out about one artifact.

@@ -311,13 +311,13 @@ pub fn read_header<R: SkipRead>(stream: &mut ByteStream<R>) -> Result<NpyHeader,
     })
 }
 
-pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
-    format: crate::formats::registry::Format::Npy,
-    role: crate::formats::registry::Role::Model,
-    access: crate::formats::registry::Access::Stream,
+pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+    format: crate::format::Format::Npy,
+    role: crate::format::Role::Model,
+    access: crate::format::Access::Stream,
     head: |b, _| {
         b.starts_with(b"\x93NUMPY")
-            .then_some(crate::formats::registry::Evidence::Magic)
+            .then_some(crate::format::Evidence::Magic)
     },
     tail: None,
     claimed_by: &["npy"],

@@ -18,8 +18,8 @@ use serde::Serialize;
 
 use super::protobuf::{self, display_string, Event, FieldKind, Schema, WireErrorKind, Wires};
 use super::Parsed;
+use crate::findings::Finding;
 use crate::limits::{LimitHit, MAX_RECORDED_CALL_SITES};
-use crate::report::Finding;
 use crate::rules;
 use crate::source::{ByteStream, SkipRead};
 
@@ -1030,12 +1030,12 @@ pub fn scan_onnx<R: SkipRead>(
     state.finish(result)
 }
 
-pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
-    format: crate::formats::registry::Format::Onnx,
-    role: crate::formats::registry::Role::Model,
-    access: crate::formats::registry::Access::Stream,
+pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+    format: crate::format::Format::Onnx,
+    role: crate::format::Role::Model,
+    access: crate::format::Access::Stream,
     // Protobuf has no magic: the prefix is checked against the schema's field layout.
-    head: |b, _| looks_like_onnx(b).then_some(crate::formats::registry::Evidence::Structure),
+    head: |b, _| looks_like_onnx(b).then_some(crate::format::Evidence::Structure),
     tail: None,
     claimed_by: &["onnx"],
     exclusive_names: &["onnx"],

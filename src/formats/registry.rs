@@ -4,101 +4,13 @@
 //! accepts the bytes, strongest evidence first: loaders do not stop at the first match,
 //! so neither may the driver.
 
-use serde::{Serialize, Serializer};
-
+pub use crate::format::{
+    Access, Evidence, Format, FormatSpec, HeadProbe, Role, TailProbe, SNIFF_LEN, TAIL_LEN,
+};
 use crate::policy::Policy;
 
-/// A format as the report names it: recognised by content, a refinement of a container
-/// once its members are known (a zip that is a torch checkpoint), or not content at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Format {
-    Pickle,
-    TorchLegacy,
-    Zip,
-    SevenZip,
-    Gzip,
-    Bzip2,
-    Xz,
-    Zstd,
-    Lz4,
-    Zlib,
-    LzmaAlone,
-    Tar,
-    Npy,
-    Safetensors,
-    Gguf,
-    Hdf5,
-    Onnx,
-    SavedModel,
-    Text,
-    Image,
-    Empty,
-    /// Bytes no probe accepts.
-    Unrecognized,
-    TorchZip,
-    TorchScript,
-    KerasArchive,
-    Npz,
-    KerasH5,
-    Directory,
-    Symlink,
-    HfRepository,
-    /// Not determined (the artifact could not be read).
-    Unknown,
-}
-
+/// Registry look-ups on a format.
 impl Format {
-    /// The name in reports (JSON `format`, text, SARIF, BOM properties). Stable: the JSON
-    /// schema and users' policies use these strings.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Pickle => "pickle",
-            Format::TorchLegacy => "torch-legacy",
-            Format::Zip => "zip",
-            Format::SevenZip => "7z",
-            Format::Gzip => "gzip",
-            Format::Bzip2 => "bzip2",
-            Format::Xz => "xz",
-            Format::Zstd => "zstd",
-            Format::Lz4 => "lz4",
-            Format::Zlib => "zlib",
-            Format::LzmaAlone => "lzma",
-            Format::Tar => "tar",
-            Format::Npy => "npy",
-            Format::Safetensors => "safetensors",
-            Format::Gguf => "gguf",
-            Format::Hdf5 => "hdf5",
-            Format::Onnx => "onnx",
-            Format::SavedModel => "saved-model",
-            Format::Text => "text",
-            Format::Image => "image",
-            Format::Empty => "empty",
-            Format::Unrecognized => "unrecognized",
-            Format::TorchZip => "torch-zip",
-            Format::TorchScript => "torchscript",
-            Format::KerasArchive => "keras",
-            Format::Npz => "npz",
-            Format::KerasH5 => "keras-h5",
-            Format::Directory => "directory",
-            Format::Symlink => "symlink",
-            Format::HfRepository => "hf-repository",
-            Format::Unknown => "unknown",
-        }
-    }
-
-    /// The format this one is a special case of: a legacy torch checkpoint is a pickle
-    /// behind a magic number, a torch zip a zip with a known layout.
-    pub fn parent(self) -> Option<Format> {
-        match self {
-            Format::TorchLegacy => Some(Format::Pickle),
-            Format::TorchZip | Format::TorchScript | Format::KerasArchive | Format::Npz => {
-                Some(Format::Zip)
-            }
-            Format::KerasH5 => Some(Format::Hdf5),
-            _ => None,
-        }
-    }
-
     /// The registry entry of a format recognised by content.
     pub fn spec(self) -> Option<&'static FormatSpec> {
         FORMATS.iter().copied().find(|s| s.format == self)
@@ -113,99 +25,7 @@ impl Format {
     pub fn is_compressed_stream(self) -> bool {
         self.spec().is_some_and(|s| s.role == Role::Compression)
     }
-
-    /// May hold model weights or code: everything but documents and entries that are not
-    /// content. What makes a folder with a `config.json` a model, and a file a BOM weight.
-    pub fn may_hold_weights(self) -> bool {
-        !matches!(
-            self,
-            Format::Text
-                | Format::Image
-                | Format::Empty
-                | Format::Unrecognized
-                | Format::Unknown
-                | Format::Directory
-                | Format::Symlink
-        )
-    }
 }
-
-impl std::fmt::Display for Format {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl Serialize for Format {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
-    }
-}
-
-impl PartialEq<&str> for Format {
-    fn eq(&self, other: &&str) -> bool {
-        self.name() == *other
-    }
-}
-
-/// How a format is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Front to back, once (hashing shares the read).
-    Stream,
-    /// Seeks: a central directory at the end, or object headers anywhere.
-    RandomAccess,
-}
-
-/// What a format is to a loader.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Weights or a model graph, possibly with code paths.
-    Model,
-    /// Holds members that are scanned in turn.
-    Archive,
-    /// One compressed stream holding one member.
-    Compression,
-    /// Text or media: no loader runs it as a model by itself.
-    Document,
-}
-
-/// How strongly a probe's bytes say "this format": a signature at offset 0, a validated
-/// structure without a signature, or a plausibility check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Evidence {
-    Heuristic,
-    Structure,
-    Magic,
-}
-
-/// A probe of the first [`SNIFF_LEN`] bytes.
-pub type HeadProbe = fn(&[u8], &Policy) -> Option<Evidence>;
-/// A probe of the last [`TAIL_LEN`] bytes of a random-access source; the second argument
-/// is the source's length.
-pub type TailProbe = fn(&[u8], u64) -> bool;
-
-/// One format's registry entry, declared by the format's own module.
-pub struct FormatSpec {
-    pub format: Format,
-    pub role: Role,
-    pub access: Access,
-    pub head: HeadProbe,
-    /// For formats found from the end (zip: Python's zipfile finds the end record
-    /// wherever the archive starts).
-    pub tail: Option<TailProbe>,
-    /// File extensions that claim this format: unrecognised content under one of these
-    /// names was expected to be a model, so it makes the scan incomplete.
-    pub claimed_by: &'static [&'static str],
-    /// Extensions that claim this format and no other (MV501 compares them with content).
-    pub exclusive_names: &'static [&'static str],
-}
-
-/// Bytes read from the start of an input to recognise it.
-pub const SNIFF_LEN: usize = 64 * 1024;
-/// Bytes read from the end of a random-access input for tail probes: a zip end record
-/// (22 bytes) with the longest comment (65,535 bytes).
-pub const TAIL_LEN: usize = 22 + 65_535;
 
 /// Every format recognised by content. The order breaks ties between probes with the same
 /// evidence; a new format adds its module's spec here.

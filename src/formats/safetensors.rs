@@ -12,9 +12,9 @@ use std::fmt;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+use crate::findings::Finding;
 use crate::formats::Parsed;
 use crate::limits::{self, LimitHit};
-use crate::report::Finding;
 use crate::rules;
 use crate::source::{ByteStream, SkipRead};
 
@@ -331,10 +331,10 @@ fn check_metadata(value: &serde_json::Value, p: &mut Parsed) {
     p.fact("metadata", facts);
 }
 
-pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
-    format: crate::formats::registry::Format::Safetensors,
-    role: crate::formats::registry::Role::Model,
-    access: crate::formats::registry::Access::Stream,
+pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+    format: crate::format::Format::Safetensors,
+    role: crate::format::Role::Model,
+    access: crate::format::Access::Stream,
     head: |b, _| {
         // An 8-byte little-endian header length, then a JSON object.
         if b.len() < 9 {
@@ -343,7 +343,7 @@ pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::regist
         let n = u64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
         let first = b[8..].iter().find(|c| !c.is_ascii_whitespace());
         (n > 1 && n < 100_000_000 && first == Some(&b'{'))
-            .then_some(crate::formats::registry::Evidence::Structure)
+            .then_some(crate::format::Evidence::Structure)
     },
     tail: None,
     claimed_by: &["safetensors"],

@@ -25,8 +25,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::protobuf::{self, display_string, Event, FieldKind, Schema, WireErrorKind, Wires};
 use super::tf_ops;
 use super::Parsed;
+use crate::findings::{Finding, Severity};
 use crate::limits::{LimitHit, MAX_RECORDED_CALL_SITES};
-use crate::report::{Finding, Severity};
 use crate::rules::{self, Rule};
 use crate::source::{ByteStream, SkipRead};
 
@@ -657,11 +657,11 @@ pub fn scan_saved_model<R: SkipRead>(stream: &mut ByteStream<R>) -> Parsed {
     state.finish(result)
 }
 
-pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
-    format: crate::formats::registry::Format::SavedModel,
-    role: crate::formats::registry::Role::Model,
-    access: crate::formats::registry::Access::Stream,
-    head: |b, _| looks_like_saved_model(b).then_some(crate::formats::registry::Evidence::Structure),
+pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+    format: crate::format::Format::SavedModel,
+    role: crate::format::Role::Model,
+    access: crate::format::Access::Stream,
+    head: |b, _| looks_like_saved_model(b).then_some(crate::format::Evidence::Structure),
     tail: None,
     claimed_by: &["pb"],
     exclusive_names: &[],

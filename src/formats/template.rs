@@ -6,9 +6,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::findings::{Finding, Severity};
 use crate::formats::Parsed;
 use crate::limits::{self, LimitHit};
-use crate::report::{Finding, Severity};
 use crate::rules;
 
 /// Globals of Jinja, Flask and the template context that lead to Python objects.

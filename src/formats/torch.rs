@@ -1,7 +1,7 @@
 //! PyTorch specifics: storage element sizes for the persistent-id check, and the
 //! TorchScript code check.
 
-use crate::report::Finding;
+use crate::findings::Finding;
 use crate::rules;
 
 /// Bytes per element of a torch storage type as pickled in persistent ids.
@@ -110,19 +110,18 @@ pub fn check_torchscript_source(member: &str, text: &str) -> Vec<Finding> {
 }
 
 /// The pre-1.6 `torch.save` layout: a pickle stream behind torch's magic number.
-pub static LEGACY_FORMAT: crate::formats::registry::FormatSpec =
-    crate::formats::registry::FormatSpec {
-        format: crate::formats::registry::Format::TorchLegacy,
-        role: crate::formats::registry::Role::Model,
-        access: crate::formats::registry::Access::Stream,
-        head: |b, _| {
-            b.starts_with(crate::formats::pickle::TORCH_LEGACY_MAGIC)
-                .then_some(crate::formats::registry::Evidence::Magic)
-        },
-        tail: None,
-        claimed_by: &["pt", "pth", "bin", "ckpt"],
-        exclusive_names: &[],
-    };
+pub static LEGACY_FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+    format: crate::format::Format::TorchLegacy,
+    role: crate::format::Role::Model,
+    access: crate::format::Access::Stream,
+    head: |b, _| {
+        b.starts_with(crate::formats::pickle::TORCH_LEGACY_MAGIC)
+            .then_some(crate::format::Evidence::Magic)
+    },
+    tail: None,
+    claimed_by: &["pt", "pth", "bin", "ckpt"],
+    exclusive_names: &[],
+};
 
 #[cfg(test)]
 mod tests {

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::Policy;
-use crate::report::Severity;
 use crate::rules;
+use crate::rules::Severity;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

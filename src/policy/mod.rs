@@ -9,8 +9,8 @@ pub mod lists;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::report::Severity;
 use crate::rules::Rule;
+use crate::rules::Severity;
 
 /// What a global is, as far as the policy goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -5,47 +5,16 @@ pub mod json;
 pub mod sarif;
 pub mod text;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::formats::registry::Format;
-use crate::rules::{self, Rule};
+pub use crate::findings::{Evidence, Finding, Location};
+use crate::format::Format;
+use crate::rules;
+pub use crate::rules::Severity;
 
 /// Version of the JSON report layout, bumped on any incompatible change to
 /// `schemas/report.schema.json`.
 pub const REPORT_SCHEMA_VERSION: &str = "1.2.0";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Severity> {
-        match text.to_ascii_lowercase().as_str() {
-            "info" => Some(Severity::Info),
-            "low" => Some(Severity::Low),
-            "medium" => Some(Severity::Medium),
-            "high" => Some(Severity::High),
-            "critical" => Some(Severity::Critical),
-            _ => None,
-        }
-    }
-}
 
 /// How completely an artifact was examined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -79,87 +48,6 @@ pub enum ArtifactKind {
     NotModel,
     /// Binary content modelvet does not recognise.
     Unrecognized,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Location {
-    /// Member path inside the top-level file, if the artifact is a member.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub member: Option<String>,
-    /// Byte offset inside the artifact (the member's own bytes for members).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub offset: Option<u64>,
-    /// The opcode or structure at that offset.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub opcode: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Evidence {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub module: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub rule: &'static str,
-    pub rule_name: &'static str,
-    pub severity: Severity,
-    pub message: String,
-    pub location: Location,
-    pub evidence: Evidence,
-    pub cwe: String,
-    pub remediation: &'static str,
-}
-
-impl Finding {
-    pub fn new(rule: &'static Rule, message: impl Into<String>) -> Finding {
-        Finding {
-            rule: rule.id,
-            rule_name: rule.name,
-            severity: rule.severity,
-            message: message.into(),
-            location: Location::default(),
-            evidence: Evidence::default(),
-            cwe: format!("CWE-{}", rule.cwe),
-            remediation: rule.remediation,
-        }
-    }
-
-    pub fn with_severity(mut self, severity: Severity) -> Finding {
-        self.severity = severity;
-        self
-    }
-
-    pub fn at(mut self, offset: u64, opcode: impl Into<String>) -> Finding {
-        self.location.offset = Some(offset);
-        self.location.opcode = Some(opcode.into());
-        self
-    }
-
-    pub fn offset(mut self, offset: u64) -> Finding {
-        self.location.offset = Some(offset);
-        self
-    }
-
-    pub fn global(mut self, module: &str, name: &str) -> Finding {
-        self.evidence.module = Some(module.to_string());
-        self.evidence.name = Some(name.to_string());
-        self
-    }
-
-    pub fn detail(mut self, detail: impl Into<String>) -> Finding {
-        self.evidence.detail = Some(detail.into());
-        self
-    }
-
-    pub fn rule(&self) -> &'static Rule {
-        rules::find(self.rule).expect("findings are built from catalog rules")
-    }
 }
 
 /// One scanned thing: a file, or a member inside a container.
@@ -277,10 +165,25 @@ pub struct Report {
     pub summary: Summary,
     pub artifacts: Vec<Artifact>,
     /// Directories that are one model, with their files.
-    pub models: Vec<crate::model_dir::ModelGroup>,
+    pub models: Vec<ModelGroup>,
     /// One entry per Hub repository scanned over HTTP range reads (absent for local scans).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub remote: Vec<RemoteSection>,
+}
+
+/// One model made of several files.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelGroup {
+    /// The directory, as the scanned paths spell it.
+    pub path: String,
+    /// `huggingface`, `saved-model`, `diffusers` or `sharded`.
+    pub layout: &'static str,
+    /// Top-level artifact paths that belong to the model.
+    pub files: Vec<String>,
+    /// The worst status of its files.
+    pub status: Status,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub facts: serde_json::Map<String, serde_json::Value>,
 }
 
 /// What a remote scan read: the commit, and per file how many bytes of how many.
@@ -360,7 +263,13 @@ pub const EXIT_INCOMPLETE: i32 = 2;
 pub const EXIT_USAGE: i32 = 3;
 
 impl Report {
-    pub fn new(inputs: Vec<String>, mut artifacts: Vec<Artifact>, fail_on: Severity) -> Report {
+    /// The report of `artifacts`, sorted, summarised and judged against `fail_on`. Model
+    /// grouping is the driver's: reports are built by `scan::build_report`.
+    pub(crate) fn new(
+        inputs: Vec<String>,
+        mut artifacts: Vec<Artifact>,
+        fail_on: Severity,
+    ) -> Report {
         artifacts.sort_by(|a, b| a.path.cmp(&b.path));
         for artifact in &mut artifacts {
             artifact.findings.sort_by(|a, b| {
@@ -411,7 +320,7 @@ impl Report {
             tool: ToolInfo::default(),
             inputs,
             summary,
-            models: crate::model_dir::group(&artifacts),
+            models: Vec::new(),
             artifacts,
             remote: Vec::new(),
         }

@@ -1,6 +1,7 @@
 //! Drives a scan: walks the inputs, opens containers, hands each artifact to its parser
 //! by content, and collects one [`Artifact`] per file and per parsed member.
 
+mod models;
 mod walk;
 
 use std::collections::{BTreeMap, HashSet};
@@ -23,9 +24,8 @@ use crate::formats::pickle::{self, PickleContext, StorageRef};
 use crate::formats::registry::{self, Format, Sniffed, SNIFF_LEN, TAIL_LEN};
 use crate::formats::{gguf, hdf5, keras, numpy, onnx, safetensors, savedmodel, torch, Parsed};
 use crate::limits::{self, LimitHit};
-use crate::model_dir;
 use crate::policy::Policy;
-use crate::report::{Artifact, ArtifactKind, Finding, Status};
+use crate::report::{Artifact, ArtifactKind, Finding, Report, Severity, Status};
 use crate::rules;
 use crate::source::{hex, ByteStream, FileSource, NoSkip, ReadAt, ReadAtCursor, SkipRead};
 
@@ -181,6 +181,14 @@ impl Progress {
     }
 }
 
+/// The report of a scan: artifacts sorted by path, the directories that are one model
+/// grouped, the summary and exit code judged against `fail_on`.
+pub fn build_report(inputs: Vec<String>, artifacts: Vec<Artifact>, fail_on: Severity) -> Report {
+    let mut report = Report::new(inputs, artifacts, fail_on);
+    report.models = models::group(&report.artifacts);
+    report
+}
+
 /// A top-level source that is not a local file (a Hub file read over HTTP ranges).
 pub struct NamedSource {
     /// The artifact's `path` and `file` in the report.
@@ -249,7 +257,7 @@ impl<'o> Scanner<'o> {
     fn finish(mut self) -> Vec<Artifact> {
         self.progress.clear();
         let indexes = std::mem::take(&mut self.shard_indexes);
-        let findings = model_dir::cross_check(&self.artifacts, &indexes, &self.tensor_names);
+        let findings = models::cross_check(&self.artifacts, &indexes, &self.tensor_names);
         if !findings.is_empty() {
             let position: BTreeMap<String, usize> = self
                 .artifacts

@@ -30,7 +30,7 @@ pub fn scan(paths: &[&Path]) -> Report {
         progress: false,
     };
     let artifacts = scan_inputs(&inputs, &opts).expect("inputs exist");
-    Report::new(inputs, artifacts, Severity::Medium)
+    modelvet::scan::build_report(inputs, artifacts, Severity::Medium)
 }
 
 pub fn worst(report: &Report) -> Option<Severity> {

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::findings::Finding;
 use crate::limits::{self, LimitHit};
 use crate::policy::{GlobalClass, Policy};
-use crate::report::Finding;
 use crate::rules;
 use crate::source::{ByteStream, SkipRead};
 use vm::{End, GlobalEntry, Walker};
@@ -390,14 +390,14 @@ fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
-pub static FORMAT: crate::formats::registry::FormatSpec = crate::formats::registry::FormatSpec {
-    format: crate::formats::registry::Format::Pickle,
-    role: crate::formats::registry::Role::Model,
-    access: crate::formats::registry::Access::Stream,
+pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+    format: crate::format::Format::Pickle,
+    role: crate::format::Role::Model,
+    access: crate::format::Access::Stream,
     // A PROTO opcode first is as good as a signature; protocols 0 and 1 have none.
     head: |b, policy| match looks_like_pickle(b, policy) {
-        true if b[0] == 0x80 => Some(crate::formats::registry::Evidence::Magic),
-        true => Some(crate::formats::registry::Evidence::Heuristic),
+        true if b[0] == 0x80 => Some(crate::format::Evidence::Magic),
+        true => Some(crate::format::Evidence::Heuristic),
         false => None,
     },
     tail: None,

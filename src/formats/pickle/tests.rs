@@ -1,7 +1,7 @@
 //! CPython-semantics tests for the walker, written as raw opcode bytes.
 
 use super::*;
-use crate::report::Severity;
+use crate::rules::Severity;
 
 fn scan(bytes: &[u8]) -> PickleScan {
     let mut stream = ByteStream::new(bytes);

@@ -8,9 +8,9 @@ use std::rc::Rc;
 
 use super::value::{Object, Value, MAX_KEPT_BYTES, MAX_KEPT_STRING};
 use super::{GlobalUse, PickleContext, PickleScan, StorageRef};
+use crate::findings::Finding;
 use crate::limits::{self, LimitHit};
 use crate::policy::compat::map_py2_name;
-use crate::report::Finding;
 use crate::rules;
 use crate::source::{ByteStream, SkipRead};
 

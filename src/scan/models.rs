@@ -5,27 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
-
 use crate::formats::hub::ShardIndex;
 use crate::limits;
-use crate::report::{Artifact, Finding, Status};
+use crate::report::{Artifact, Finding, ModelGroup, Status};
 use crate::rules;
-
-/// One model made of several files.
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelGroup {
-    /// The directory, as the scanned paths spell it.
-    pub path: String,
-    /// `huggingface`, `saved-model`, `diffusers` or `sharded`.
-    pub layout: &'static str,
-    /// Top-level artifact paths that belong to the model.
-    pub files: Vec<String>,
-    /// The worst status of its files.
-    pub status: Status,
-    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
-    pub facts: serde_json::Map<String, serde_json::Value>,
-}
 
 fn parent(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(dir, _)| dir)
