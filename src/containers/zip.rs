@@ -101,8 +101,22 @@ fn decode_name(raw: &[u8], flags: u16) -> String {
     }
 }
 
-/// Reads the central directory of `src`.
-pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
+/// Where the central directory lies, as the end records say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Directory {
+    /// Start of the directory in the file (shifted past prepended data).
+    pub offset: u64,
+    pub size: u64,
+    pub total_entries: u64,
+    pub comment_len: u16,
+    /// Bytes before the archive's own offset 0 (a prepended polyglot): every offset the
+    /// archive records is shifted by this much.
+    pub prepended: u64,
+}
+
+/// Finds the end of central directory record (and the zip64 one behind it) in the last
+/// bytes of `src`. The one reader of zip end records, for local files and range reads.
+pub fn locate_directory(src: &dyn ReadAt) -> Result<Directory, String> {
     let size = src.len();
     let tail_len = size.min(65_535 + 22);
     let tail = src
@@ -120,7 +134,6 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
     let mut cd_size = u64::from(u32_at(eocd, 12));
     let mut cd_offset = u64::from(u32_at(eocd, 16));
     let comment_len = u16_at(eocd, 20);
-    let mut findings = Vec::new();
 
     // ZIP64: the locator sits right before the EOCD.
     let mut zip64 = false;
@@ -144,6 +157,116 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
             cd_offset = u64_at(&rec, 48);
         }
     }
+    // The directory ends where the end records begin, so data before the archive shows
+    // as a gap between the recorded offset and that end; Python's zipfile computes the
+    // shift the same way.
+    let directory_end = if zip64 {
+        eocd_offset.saturating_sub(56 + 20)
+    } else {
+        eocd_offset
+    };
+    let prepended = directory_end
+        .checked_sub(cd_size)
+        .and_then(|start| start.checked_sub(cd_offset))
+        .unwrap_or(0);
+    Ok(Directory {
+        offset: cd_offset.saturating_add(prepended),
+        size: cd_size,
+        total_entries,
+        comment_len,
+        prepended,
+    })
+}
+
+/// One central directory record, as recorded (offsets not yet shifted).
+pub struct CentralRecord<'a> {
+    pub name_raw: &'a [u8],
+    pub flags: u16,
+    pub method: u16,
+    pub crc32: u32,
+    pub compressed_size: u64,
+    pub uncompressed_size: u64,
+    pub local_header_offset: u64,
+    /// The high byte of "version made by" is 3 (Unix): the external attributes' high
+    /// half is then a Unix mode.
+    pub made_on_unix: bool,
+    pub external_attributes: u32,
+    /// Where the next record starts.
+    pub next: usize,
+}
+
+/// Why a central directory record could not be read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RecordError {
+    BadSignature,
+    PastEnd,
+}
+
+/// The record at `pos` of the central directory bytes `cd`, with zip64 values taken from
+/// the extra field for the fields whose 32-bit value saturates.
+pub fn central_record(cd: &[u8], pos: usize) -> Result<CentralRecord<'_>, RecordError> {
+    if pos.checked_add(46).is_none_or(|end| end > cd.len()) {
+        return Err(RecordError::PastEnd);
+    }
+    if u32_at(cd, pos) != CENTRAL_SIG {
+        return Err(RecordError::BadSignature);
+    }
+    let nlen = usize::from(u16_at(cd, pos + 28));
+    let elen = usize::from(u16_at(cd, pos + 30));
+    let clen = usize::from(u16_at(cd, pos + 32));
+    let next = pos + 46 + nlen + elen + clen;
+    if next > cd.len() {
+        return Err(RecordError::PastEnd);
+    }
+    let mut compressed_size = u64::from(u32_at(cd, pos + 20));
+    let mut uncompressed_size = u64::from(u32_at(cd, pos + 24));
+    let mut local_header_offset = u64::from(u32_at(cd, pos + 42));
+    let extra = &cd[pos + 46 + nlen..pos + 46 + nlen + elen];
+    let mut e = 0;
+    while e + 4 <= extra.len() {
+        let id = u16_at(extra, e);
+        let len = usize::from(u16_at(extra, e + 2));
+        let body = &extra[e + 4..(e + 4 + len).min(extra.len())];
+        if id == 1 {
+            let mut f = 0;
+            let mut take = |v: &mut u64| {
+                if *v == 0xffff_ffff && f + 8 <= body.len() {
+                    *v = u64_at(body, f);
+                    f += 8;
+                }
+            };
+            take(&mut uncompressed_size);
+            take(&mut compressed_size);
+            take(&mut local_header_offset);
+        }
+        e += 4 + len;
+    }
+    Ok(CentralRecord {
+        name_raw: &cd[pos + 46..pos + 46 + nlen],
+        flags: u16_at(cd, pos + 8),
+        method: u16_at(cd, pos + 10),
+        crc32: u32_at(cd, pos + 16),
+        compressed_size,
+        uncompressed_size,
+        local_header_offset,
+        made_on_unix: cd[pos + 5] == 3,
+        external_attributes: u32_at(cd, pos + 38),
+        next,
+    })
+}
+
+/// Reads the central directory of `src`.
+pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
+    let size = src.len();
+    let directory = locate_directory(&**src)?;
+    let Directory {
+        offset: cd_offset,
+        size: cd_size,
+        total_entries,
+        comment_len,
+        prepended,
+    } = directory;
+    let mut findings = Vec::new();
     if cd_size > limits::MAX_CENTRAL_DIRECTORY_BYTES {
         return Ok(ZipIndex {
             entries: Vec::new(),
@@ -161,18 +284,6 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
             "zip central directory points past the end of the file (ends at {cd_end} > size {size}); the file is truncated or not a zip"
         ));
     }
-    // Data before the archive (a prepended polyglot) shifts every offset: the directory
-    // ends where the end records begin, so Python's zipfile computes the shift from the
-    // directory's recorded offset and size, and so does this reader.
-    let directory_end = if zip64 {
-        eocd_offset.saturating_sub(56 + 20)
-    } else {
-        eocd_offset
-    };
-    let prepended = directory_end
-        .checked_sub(cd_size)
-        .and_then(|start| start.checked_sub(cd_offset))
-        .unwrap_or(0);
     if prepended > 0 {
         findings.push(Finding::new(
             &rules::ZIP_MALFORMED,
@@ -182,7 +293,6 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
             ),
         ));
     }
-    let cd_offset = cd_offset.saturating_add(prepended);
     let cd = src
         .read_exact_at(cd_offset, cd_size as usize)
         .map_err(|e| e.to_string())?;
@@ -191,17 +301,16 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
     let mut limit = None;
     let mut incomplete = None;
     while pos + 46 <= cd.len() {
-        if u32_at(&cd, pos) != CENTRAL_SIG {
-            findings.push(
-                Finding::new(
-                    &rules::ZIP_MALFORMED,
-                    format!(
-                        "central directory entry {} has a bad signature",
-                        entries.len()
-                    ),
-                )
-                .offset(cd_offset + pos as u64),
-            );
+        let damaged = |what: &str, entries: usize| {
+            Finding::new(
+                &rules::ZIP_MALFORMED,
+                format!("central directory entry {entries} {what}"),
+            )
+            .offset(cd_offset + pos as u64)
+        };
+        let record = central_record(&cd, pos);
+        if let Err(RecordError::BadSignature) = record {
+            findings.push(damaged("has a bad signature", entries.len()));
             incomplete = Some("damaged central directory".to_string());
             break;
         }
@@ -210,56 +319,23 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
             incomplete = Some(LimitHit::MembersPerContainer.describe());
             break;
         }
-        // The high byte of "version made by" is the host system; 3 is Unix, whose mode sits
-        // in the high half of the external attributes.
-        let made_on_unix = cd[pos + 5] == 3;
-        let external_attributes = u32_at(&cd, pos + 38);
-        let flags = u16_at(&cd, pos + 8);
-        let method = u16_at(&cd, pos + 10);
-        let crc32 = u32_at(&cd, pos + 16);
-        let mut csize = u64::from(u32_at(&cd, pos + 20));
-        let mut usize_ = u64::from(u32_at(&cd, pos + 24));
-        let nlen = usize::from(u16_at(&cd, pos + 28));
-        let elen = usize::from(u16_at(&cd, pos + 30));
-        let clen = usize::from(u16_at(&cd, pos + 32));
-        let mut lho = u64::from(u32_at(&cd, pos + 42));
-        let var_end = pos + 46 + nlen + elen + clen;
-        if var_end > cd.len() {
-            findings.push(
-                Finding::new(
-                    &rules::ZIP_MALFORMED,
-                    format!(
-                        "central directory entry {} runs past the directory",
-                        entries.len()
-                    ),
-                )
-                .offset(cd_offset + pos as u64),
-            );
+        let Ok(record) = record else {
+            findings.push(damaged("runs past the directory", entries.len()));
             incomplete = Some("damaged central directory".to_string());
             break;
-        }
-        let name_raw = &cd[pos + 46..pos + 46 + nlen];
-        let extra = &cd[pos + 46 + nlen..pos + 46 + nlen + elen];
-        // ZIP64 extended information: only the fields whose 32-bit value is saturated.
-        let mut e = 0;
-        while e + 4 <= extra.len() {
-            let id = u16_at(extra, e);
-            let len = usize::from(u16_at(extra, e + 2));
-            let body = &extra[e + 4..(e + 4 + len).min(extra.len())];
-            if id == 1 {
-                let mut f = 0;
-                let mut take = |v: &mut u64| {
-                    if *v == 0xffff_ffff && f + 8 <= body.len() {
-                        *v = u64_at(body, f);
-                        f += 8;
-                    }
-                };
-                take(&mut usize_);
-                take(&mut csize);
-                take(&mut lho);
-            }
-            e += 4 + len;
-        }
+        };
+        let CentralRecord {
+            name_raw,
+            flags,
+            method,
+            crc32,
+            compressed_size: csize,
+            uncompressed_size: usize_,
+            local_header_offset: lho,
+            made_on_unix,
+            external_attributes,
+            next: var_end,
+        } = record;
         let name = decode_name(name_raw, flags);
         entries.push(Entry {
             name,
@@ -435,4 +511,111 @@ fn has_end_record(tail: &[u8], len: u64) -> bool {
         tail[at..].starts_with(b"PK\x05\x06")
             && usize::from(u16_at(tail, at + 20)) == tail.len() - at - 22
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn end_record(cd_size: u32, cd_offset: u32) -> Vec<u8> {
+        let mut r = b"PK\x05\x06".to_vec();
+        r.extend([0u8; 8]);
+        r.extend(cd_size.to_le_bytes());
+        r.extend(cd_offset.to_le_bytes());
+        r.extend([0u8; 2]);
+        r
+    }
+
+    #[test]
+    fn directory_from_classic_and_zip64_end_records() {
+        let mut file = vec![0u8; 5100];
+        file.extend(end_record(100, 5000));
+        let dir = locate_directory(&file).unwrap();
+        assert_eq!((dir.offset, dir.size, dir.prepended), (5000, 100, 0));
+        assert!(locate_directory(&file[..5100 + 20].to_vec()).is_err());
+
+        // Zip64: the classic record saturates; the locator points at the zip64 record.
+        let mut file = vec![0u8; 1311];
+        let record_at = file.len() as u64;
+        file.extend(b"PK\x06\x06");
+        file.extend([0u8; 36]);
+        file.extend(77u64.to_le_bytes()); // size at +40
+        file.extend(1234u64.to_le_bytes()); // offset at +48
+        file.extend(b"PK\x06\x07");
+        file.extend([0u8; 4]);
+        file.extend(record_at.to_le_bytes());
+        file.extend([0u8; 4]);
+        file.extend(end_record(u32::MAX, u32::MAX));
+        let dir = locate_directory(&file).unwrap();
+        assert_eq!((dir.offset, dir.size, dir.prepended), (1234, 77, 0));
+    }
+
+    #[test]
+    fn prepended_bytes_shift_the_directory() {
+        // A directory recorded at 0 with 46 bytes, but 10 bytes sit before it.
+        let mut file = vec![b'#'; 10];
+        file.extend([0u8; 46]);
+        file.extend(end_record(46, 0));
+        let dir = locate_directory(&file).unwrap();
+        assert_eq!((dir.offset, dir.prepended), (10, 10));
+    }
+
+    fn record(name: &[u8], lho: u32, extra: &[u8], sizes: u32) -> Vec<u8> {
+        let mut r = b"PK\x01\x02".to_vec();
+        r.extend([0u8; 16]); // versions, flags, method, time, date, crc
+        r.extend(sizes.to_le_bytes()); // compressed size (+20)
+        r.extend(sizes.to_le_bytes()); // uncompressed size (+24)
+        r.extend((name.len() as u16).to_le_bytes());
+        r.extend((extra.len() as u16).to_le_bytes());
+        r.extend([0u8; 10]); // comment length, disk, attributes
+        r.extend(lho.to_le_bytes());
+        r.extend(name);
+        r.extend(extra);
+        r
+    }
+
+    #[test]
+    fn central_records_take_zip64_values_for_saturated_fields_only() {
+        let mut cd = record(b"a/data.pkl", 0, &[], 10);
+        // Both sizes and the offset saturate; the extra holds them in that order.
+        let mut extra = 1u16.to_le_bytes().to_vec();
+        extra.extend(24u16.to_le_bytes());
+        extra.extend(5u64.to_le_bytes());
+        extra.extend(6u64.to_le_bytes());
+        extra.extend((6u64 << 30).to_le_bytes());
+        cd.extend(record(b"a/data/0", u32::MAX, &extra, u32::MAX));
+        // Only the offset saturates.
+        let mut extra = 1u16.to_le_bytes().to_vec();
+        extra.extend(8u16.to_le_bytes());
+        extra.extend((7u64 << 30).to_le_bytes());
+        cd.extend(record(b"a/data/1", u32::MAX, &extra, 3));
+        let mut pos = 0;
+        let mut seen = Vec::new();
+        while let Ok(r) = central_record(&cd, pos) {
+            seen.push((
+                r.local_header_offset,
+                r.uncompressed_size,
+                r.compressed_size,
+            ));
+            pos = r.next;
+        }
+        assert_eq!(seen, vec![(0, 10, 10), (6 << 30, 5, 6), (7 << 30, 3, 3)]);
+        // Cut records end the walk without panicking.
+        for cut in 0..cd.len() {
+            let mut pos = 0;
+            while let Ok(r) = central_record(&cd[..cut], pos) {
+                pos = r.next;
+            }
+        }
+        assert_eq!(
+            central_record(b"PK\x01\x03", 0).err(),
+            Some(RecordError::PastEnd)
+        );
+        let mut bad = cd.clone();
+        bad[1] = b'X';
+        assert_eq!(
+            central_record(&bad, 0).err(),
+            Some(RecordError::BadSignature)
+        );
+    }
 }

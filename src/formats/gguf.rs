@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
+use crate::findings::Finding;
 use crate::formats::{display_string, template, Parsed};
 use crate::limits::{self, LimitHit};
-use crate::findings::Finding;
 use crate::rules;
 use crate::source::{ByteStream, SkipRead};
 

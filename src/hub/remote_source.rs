@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::io;
 use std::sync::{Arc, Mutex};
 
+use crate::containers::zip;
 use crate::hub::client::HubClient;
 use crate::hub::repo_ref::RepoRef;
 use crate::provenance::digest::{HashAlgorithm, Hasher};
@@ -57,7 +58,8 @@ struct State {
     hashed: u64,
     digests: Option<(String, String)>,
     /// A zip's central directory (offset, size), once the prefetch found it.
-    central_directory: Option<(u64, u64)>,
+    /// A zip's central directory (offset, size) and the bytes prepended to the archive.
+    central_directory: Option<(u64, u64, u64)>,
 }
 
 pub struct RemoteSource {
@@ -142,20 +144,14 @@ impl RemoteSource {
         if !is_zip {
             return;
         }
-        let tail_len = REMOTE_ZIP_TAIL_BYTES.min(self.len);
-        let tail_start = self.len - tail_len;
-        if self.ensure(tail_start, self.len).is_err() {
-            return;
-        }
-        let mut tail = vec![0u8; tail_len as usize];
-        if self.read_cached(tail_start, &mut tail).is_err() {
-            return;
-        }
-        if let Some((cd_offset, cd_size)) = central_directory(&tail, tail_start) {
-            let end = cd_offset.saturating_add(cd_size).min(self.len);
-            let bound = end.saturating_sub(cd_offset) <= crate::limits::MAX_CENTRAL_DIRECTORY_BYTES;
-            if cd_offset < end && bound && self.ensure(cd_offset, end).is_ok() {
-                self.lock().central_directory = Some((cd_offset, end - cd_offset));
+        // The zip reader's own end-record walk, through this source: the tail (and a zip64
+        // record behind it) costs one request, the directory one more.
+        if let Ok(dir) = zip::locate_directory(self) {
+            let end = dir.offset.saturating_add(dir.size).min(self.len);
+            let bound =
+                end.saturating_sub(dir.offset) <= crate::limits::MAX_CENTRAL_DIRECTORY_BYTES;
+            if dir.offset < end && bound && self.ensure(dir.offset, end).is_ok() {
+                self.lock().central_directory = Some((dir.offset, end - dir.offset, dir.prepended));
             }
         }
     }
@@ -166,7 +162,7 @@ impl RemoteSource {
     /// no sequential round trips during the scan. Best effort: the walker re-reads and
     /// re-checks everything.
     pub fn local_header_ranges(&self, max: usize) -> Vec<(u64, u64)> {
-        let Some((offset, size)) = self.lock().central_directory else {
+        let Some((offset, size, prepended)) = self.lock().central_directory else {
             return Vec::new();
         };
         let Ok(size) = usize::try_from(size) else {
@@ -179,7 +175,11 @@ impl RemoteSource {
         let mut blocks = std::collections::BTreeSet::new();
         let mut ranges = Vec::new();
         let st = self.lock();
-        for (lho, name_len) in local_header_offsets(&cd) {
+        let mut pos = 0;
+        while let Ok(record) = zip::central_record(&cd, pos) {
+            pos = record.next;
+            let lho = record.local_header_offset.saturating_add(prepended);
+            let name_len = record.name_raw.len() as u64;
             if ranges.len() >= max {
                 break;
             }
@@ -353,86 +353,6 @@ fn finish_hash(st: &mut State, len: u64) {
 /// Room for a local header's extra field beyond its name (torch pads data to 64 bytes).
 const LOCAL_EXTRA_ALLOWANCE: u64 = 128;
 
-/// (local header offset, name length) of every central directory record, following the
-/// zip64 extra field when the offset saturates. Stops at the first record that does not
-/// parse.
-fn local_header_offsets(cd: &[u8]) -> Vec<(u64, u64)> {
-    let u16_at = |i: usize| u16::from_le_bytes([cd[i], cd[i + 1]]) as usize;
-    let u32_at = |i: usize| u32::from_le_bytes(cd[i..i + 4].try_into().unwrap());
-    let mut out = Vec::new();
-    let mut pos = 0usize;
-    while pos + 46 <= cd.len() && cd[pos..pos + 4] == *b"PK\x01\x02" {
-        let (name_len, extra_len, comment_len) =
-            (u16_at(pos + 28), u16_at(pos + 30), u16_at(pos + 32));
-        let next = pos + 46 + name_len + extra_len + comment_len;
-        if next > cd.len() {
-            break;
-        }
-        let mut lho = u64::from(u32_at(pos + 42));
-        if lho == 0xFFFF_FFFF {
-            // Zip64: the extra field's 0x0001 record holds the 64-bit values in order,
-            // only for the fixed fields that saturate.
-            let extra = &cd[pos + 46 + name_len..pos + 46 + name_len + extra_len];
-            let mut skip = 0;
-            if u32_at(pos + 24) == 0xFFFF_FFFF {
-                skip += 8;
-            }
-            if u32_at(pos + 20) == 0xFFFF_FFFF {
-                skip += 8;
-            }
-            let mut e = 0usize;
-            let mut found = None;
-            while e + 4 <= extra.len() {
-                let id = u16::from_le_bytes([extra[e], extra[e + 1]]);
-                let len = u16::from_le_bytes([extra[e + 2], extra[e + 3]]) as usize;
-                let body = extra.get(e + 4..e + 4 + len);
-                if id == 1 {
-                    found = body
-                        .and_then(|b| b.get(skip..skip + 8))
-                        .map(|v| u64::from_le_bytes(v.try_into().unwrap()));
-                    break;
-                }
-                e += 4 + len;
-            }
-            match found {
-                Some(v) => lho = v,
-                None => {
-                    pos = next;
-                    continue;
-                }
-            }
-        }
-        out.push((lho, name_len as u64));
-        pos = next;
-    }
-    out
-}
-
-/// The central directory's (offset, size) from a zip's tail, following the zip64 locator
-/// when the classic record saturates. Best effort: the zip reader re-checks all of it.
-fn central_directory(tail: &[u8], tail_start: u64) -> Option<(u64, u64)> {
-    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap()) as u64;
-    let u64_at = |b: &[u8], i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap());
-    let pos = (0..tail.len().checked_sub(21)?)
-        .rev()
-        .find(|&i| tail[i..i + 4] == *b"PK\x05\x06")?;
-    let size = u32_at(tail, pos + 12);
-    let offset = u32_at(tail, pos + 16);
-    if size != 0xFFFF_FFFF && offset != 0xFFFF_FFFF {
-        return Some((offset, size));
-    }
-    // Zip64: locator just before the end record, pointing at the zip64 end record.
-    let loc = pos.checked_sub(20)?;
-    if tail[loc..loc + 4] != *b"PK\x06\x07" {
-        return None;
-    }
-    let rec = u64_at(tail, loc + 8).checked_sub(tail_start)? as usize;
-    if rec.checked_add(56)? > tail.len() || tail[rec..rec + 4] != *b"PK\x06\x06" {
-        return None;
-    }
-    Some((u64_at(tail, rec + 48), u64_at(tail, rec + 40)))
-}
-
 impl ReadAt for RemoteSource {
     fn len(&self) -> u64 {
         self.len
@@ -471,83 +391,5 @@ impl std::fmt::Debug for RemoteSource {
             .field("path", &self.path)
             .field("len", &self.len)
             .finish_non_exhaustive()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn central_directory_from_classic_and_zip64_tails() {
-        let mut tail = vec![0u8; 10];
-        tail.extend(b"PK\x05\x06");
-        tail.extend([0u8; 8]);
-        tail.extend(100u32.to_le_bytes());
-        tail.extend(5000u32.to_le_bytes());
-        tail.extend([0u8; 2]);
-        assert_eq!(central_directory(&tail, 1000), Some((5000, 100)));
-        assert_eq!(central_directory(&tail[..20], 1000), None);
-
-        let start = 10_000u64;
-        let mut t = vec![0u8; 4];
-        t.extend(b"PK\x06\x06");
-        t.extend([0u8; 36]);
-        t.extend(77u64.to_le_bytes()); // size at +40
-        t.extend(1234u64.to_le_bytes()); // offset at +48
-        t.extend(b"PK\x06\x07");
-        t.extend([0u8; 4]);
-        t.extend((start + 4).to_le_bytes());
-        t.extend([0u8; 4]);
-        t.extend(b"PK\x05\x06");
-        t.extend([0u8; 8]);
-        t.extend(0xFFFF_FFFFu32.to_le_bytes());
-        t.extend(0xFFFF_FFFFu32.to_le_bytes());
-        t.extend([0u8; 2]);
-        assert_eq!(central_directory(&t, start), Some((1234, 77)));
-        // A locator pointing before the tail is ignored, not followed.
-        assert_eq!(central_directory(&t, start + 100), None);
-    }
-
-    fn central_record(name: &[u8], lho: u32, extra: &[u8], sizes: u32) -> Vec<u8> {
-        let mut r = b"PK\x01\x02".to_vec();
-        r.extend([0u8; 16]); // versions, flags, method, time, date, crc
-        r.extend(sizes.to_le_bytes()); // compressed size (+20)
-        r.extend(sizes.to_le_bytes()); // uncompressed size (+24)
-        r.extend((name.len() as u16).to_le_bytes());
-        r.extend((extra.len() as u16).to_le_bytes());
-        r.extend([0u8; 10]); // comment length, disk, attributes
-        r.extend(lho.to_le_bytes());
-        r.extend(name);
-        r.extend(extra);
-        r
-    }
-
-    #[test]
-    fn local_header_offsets_from_classic_and_zip64_records() {
-        let mut cd = central_record(b"a/data.pkl", 0, &[], 10);
-        // Zip64: both sizes and the offset saturate; the extra holds them in that order.
-        let mut extra = 1u16.to_le_bytes().to_vec();
-        extra.extend(24u16.to_le_bytes());
-        extra.extend(5u64.to_le_bytes());
-        extra.extend(5u64.to_le_bytes());
-        extra.extend((6u64 << 30).to_le_bytes());
-        cd.extend(central_record(b"a/data/0", u32::MAX, &extra, u32::MAX));
-        // Only the offset saturates.
-        let mut extra = 1u16.to_le_bytes().to_vec();
-        extra.extend(8u16.to_le_bytes());
-        extra.extend((7u64 << 30).to_le_bytes());
-        cd.extend(central_record(b"a/data/1", u32::MAX, &extra, 3));
-        // A saturated offset without its zip64 value is skipped, not guessed.
-        cd.extend(central_record(b"a/data/2", u32::MAX, &[], 3));
-        cd.extend(central_record(b"a/version", 4096, &[], 2));
-        assert_eq!(
-            local_header_offsets(&cd),
-            vec![(0, 10), (6 << 30, 8), (7 << 30, 8), (4096, 9)]
-        );
-        // Cut records end the walk without panicking.
-        for cut in 0..cd.len() {
-            let _ = local_header_offsets(&cd[..cut]);
-        }
     }
 }
