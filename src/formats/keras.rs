@@ -913,6 +913,71 @@ fn drop_iteratively(root: Value) {
     }
 }
 
+
+/// An HDF5 file read as Keras: the root group's attributes. A Keras legacy model keeps its
+/// architecture (and with it any Lambda code) in `model_config`; weight files have none.
+/// Dataset contents are numbers and are not read.
+pub fn check_hdf5_model(src: &dyn crate::source::ReadAt) -> Parsed {
+    use super::hdf5;
+    let mut out = Parsed::default();
+    let root = match hdf5::read_root_attributes(src) {
+        Ok(root) => root,
+        Err(hdf5::Hdf5Error::Limit(hit)) => {
+            out.limit(hit);
+            return out;
+        }
+        Err(e) => {
+            out.incomplete(e.to_string());
+            return out;
+        }
+    };
+    out.fact("superblock_version", root.superblock_version);
+    if root.end_of_file > src.len() {
+        // Findings from the attributes still stand; the datasets past the end do not.
+        out.incomplete(format!(
+            "truncated HDF5: the superblock records {} bytes, the file has {}",
+            root.end_of_file,
+            src.len()
+        ));
+    }
+    let names: Vec<&str> = root.attributes.iter().map(|x| x.name.as_str()).collect();
+    out.fact("root_attributes", &names);
+    let text = |name: &str| {
+        root.attributes
+            .iter()
+            .find_map(|x| match (&x.value, x.name == name) {
+                (hdf5::AttrValue::Text(t), true) => Some(t.clone()),
+                _ => None,
+            })
+    };
+    for key in ["keras_version", "backend"] {
+        if let Some(v) = text(key) {
+            out.fact(key, String::from_utf8_lossy(&v));
+        }
+    }
+    if !root.attributes.iter().any(|x| x.name == "model_config") {
+        return out;
+    }
+    out.format = Some(crate::format::Format::KerasH5);
+    match text("model_config") {
+        Some(config) => out.merge(check_config(&config, ConfigSource::LegacyH5)),
+        None => {
+            out.add(
+                &rules::KERAS_MALFORMED,
+                "the model_config attribute is not a string",
+            );
+            out.incomplete("model_config is not a string");
+        }
+    }
+    if let Some(training) = text("training_config") {
+        let mut parsed = check_config(&training, ConfigSource::LegacyH5TrainingConfig);
+        // Facts describe the model, not the training setup.
+        parsed.facts.clear();
+        out.merge(parsed);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,12 +20,14 @@ pub mod template;
 pub mod tf_ops;
 pub mod torch;
 pub mod yaml;
+pub mod zip_layout;
 
 use serde::Serialize;
 
 pub use protobuf::display_string;
 
 use crate::findings::Finding;
+use crate::format::Format;
 use crate::limits::LimitHit;
 use crate::rules::{self, Rule};
 
@@ -36,6 +38,9 @@ pub struct Parsed {
     pub facts: serde_json::Map<String, serde_json::Value>,
     /// Why part of the artifact was not examined; `None` when all of it was.
     pub incomplete: Option<String>,
+    /// What the content turned out to be, when more exact than the format recognised by
+    /// its first bytes (an HDF5 file that is a Keras model).
+    pub format: Option<Format>,
 }
 
 impl Parsed {
@@ -58,6 +63,19 @@ impl Parsed {
     pub fn incomplete(&mut self, reason: impl Into<String>) {
         if self.incomplete.is_none() {
             self.incomplete = Some(reason.into());
+        }
+    }
+
+    /// Takes in what a nested check found: its findings and facts, and its reason for
+    /// being incomplete unless this outcome already has one.
+    pub fn merge(&mut self, other: Parsed) {
+        self.findings.extend(other.findings);
+        self.facts.extend(other.facts);
+        if let Some(reason) = other.incomplete {
+            self.incomplete(reason);
+        }
+        if other.format.is_some() {
+            self.format = other.format;
         }
     }
 

@@ -311,6 +311,75 @@ pub fn read_header<R: SkipRead>(stream: &mut ByteStream<R>) -> Result<NpyHeader,
     })
 }
 
+/// A `.npy` stream checked: its header as a fact, a malformed or oversized header, a
+/// payload that does not match the header. An object array's payload is a pickle,
+/// which the driver scans as a nested artifact from the same stream position.
+pub struct NpyCheck {
+    pub parsed: super::Parsed,
+    /// The stream now sits at an object array's pickle payload.
+    pub object_payload: bool,
+}
+
+/// Checks a `.npy` stream; reads the header, then skips the payload it declares.
+pub fn check<R: SkipRead>(stream: &mut ByteStream<R>) -> NpyCheck {
+    let mut parsed = super::Parsed::default();
+    let header = match read_header(stream) {
+        Ok(h) => h,
+        Err(HeaderError::Limit(hit)) => {
+            parsed.limit(hit);
+            return NpyCheck {
+                parsed,
+                object_payload: false,
+            };
+        }
+        Err(HeaderError::Invalid(e)) => {
+            parsed.add(
+                &crate::rules::NUMPY_MALFORMED_HEADER,
+                format!("invalid .npy header: {e}"),
+            );
+            parsed.incomplete(format!("invalid .npy header: {e}"));
+            return NpyCheck {
+                parsed,
+                object_payload: false,
+            };
+        }
+    };
+    parsed.fact("npy", &header);
+    if header.has_object {
+        parsed.add(
+            &crate::rules::NUMPY_OBJECT_ARRAY,
+            format!(
+                "dtype {} holds Python objects; the payload is a pickle",
+                header.descr
+            ),
+        );
+        return NpyCheck {
+            parsed,
+            object_payload: true,
+        };
+    }
+    if let Some(expected) = header.payload_bytes {
+        let got = stream.skip(expected);
+        let extra = stream.skip_to_end();
+        if got < expected || extra > 0 {
+            parsed.push(
+                crate::findings::Finding::new(
+                    &crate::rules::NUMPY_SIZE_MISMATCH,
+                    format!(
+                        "header declares {expected} payload bytes, the file holds {}",
+                        got + extra
+                    ),
+                )
+                .offset(header.header_len),
+            );
+        }
+    }
+    NpyCheck {
+        parsed,
+        object_payload: false,
+    }
+}
+
 pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
     format: crate::format::Format::Npy,
     role: crate::format::Role::Model,

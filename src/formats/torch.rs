@@ -123,6 +123,48 @@ pub static LEGACY_FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
     exclusive_names: &[],
 };
 
+
+/// Every storage a checkpoint's pickle names must have its `data/<key>` record, large
+/// enough for its elements. `records` maps a record's storage key to its uncompressed
+/// size (the last record of a duplicated name, as torch reads it). Linear in storages.
+pub fn check_storages(
+    root: &str,
+    records: &std::collections::HashMap<&str, u64>,
+    storages: &[crate::formats::pickle::StorageRef],
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for s in storages {
+        let name = format!("{root}data/{}", s.key);
+        let Some(&size) = records.get(s.key.as_str()) else {
+            findings.push(
+                Finding::new(
+                    &rules::TORCH_STORAGE_MISMATCH,
+                    format!("storage `{}` ({}) has no record {name}", s.key, s.type_name),
+                )
+                .offset(s.offset),
+            );
+            continue;
+        };
+        if let (Some(numel), Some(elem)) = (s.numel, storage_element_size(&s.type_name)) {
+            match numel.checked_mul(elem) {
+                Some(need) if need <= size => {}
+                need => findings.push(
+                    Finding::new(
+                        &rules::TORCH_STORAGE_MISMATCH,
+                        format!(
+                            "storage `{}` needs {} bytes ({numel} x {elem}) but {name} holds {size}",
+                            s.key,
+                            need.map_or("more than 2^64".to_string(), |n| n.to_string()),
+                        ),
+                    )
+                    .offset(s.offset),
+                ),
+            }
+        }
+    }
+    findings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 mod models;
 mod walk;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -22,7 +22,8 @@ use crate::containers::{sevenz, tar, zip};
 use crate::formats::hub::{self, ShardIndex};
 use crate::formats::pickle::{self, PickleContext, StorageRef};
 use crate::formats::registry::{self, Format, Sniffed, SNIFF_LEN, TAIL_LEN};
-use crate::formats::{gguf, hdf5, keras, numpy, onnx, safetensors, savedmodel, torch, Parsed};
+use crate::formats::zip_layout::ZipLayout;
+use crate::formats::{gguf, keras, numpy, onnx, safetensors, savedmodel, torch, Parsed};
 use crate::limits::{self, LimitHit};
 use crate::policy::Policy;
 use crate::report::{Artifact, ArtifactKind, Finding, Report, Severity, Status};
@@ -458,6 +459,9 @@ impl Scanner<'_> {
 
     /// Copies a format parser's outcome onto the artifact.
     fn apply(&mut self, idx: usize, parsed: Parsed) {
+        if let Some(format) = parsed.format {
+            self.artifacts[idx].format = format;
+        }
         for f in parsed.findings {
             self.add_finding(idx, f);
         }
@@ -719,59 +723,16 @@ impl Scanner<'_> {
     }
 
     fn scan_npy(&mut self, stream: &mut Stream<'_>, idx: usize, node: &Node) {
-        match numpy::read_header(stream) {
-            Ok(h) => {
-                self.artifacts[idx].set_fact("npy", &h);
-                if h.has_object {
-                    self.add_finding(
-                        idx,
-                        Finding::new(
-                            &rules::NUMPY_OBJECT_ARRAY,
-                            format!(
-                                "dtype {} holds Python objects; the payload is a pickle",
-                                h.descr
-                            ),
-                        ),
-                    );
-                    let child = node.child("<object payload>", PickleContext::Plain);
-                    let cidx = self.new_artifact(&child);
-                    self.artifacts[cidx].format = Format::Pickle;
-                    self.scan_pickle(stream, cidx, PickleContext::Plain);
-                    let (status, reason) = (
-                        self.artifacts[cidx].status,
-                        self.artifacts[cidx].reason.clone(),
-                    );
-                    if status != Status::Complete {
-                        self.artifacts[idx].mark_incomplete(reason.unwrap_or_default());
-                    }
-                } else if let Some(expected) = h.payload_bytes {
-                    let got = stream.skip(expected);
-                    let extra = stream.skip_to_end();
-                    if got < expected || extra > 0 {
-                        self.add_finding(
-                            idx,
-                            Finding::new(
-                                &rules::NUMPY_SIZE_MISMATCH,
-                                format!(
-                                    "header declares {expected} payload bytes, the file holds {}",
-                                    got + extra
-                                ),
-                            )
-                            .offset(h.header_len),
-                        );
-                    }
-                }
-            }
-            Err(numpy::HeaderError::Limit(hit)) => self.limit(idx, hit),
-            Err(numpy::HeaderError::Invalid(e)) => {
-                self.add_finding(
-                    idx,
-                    Finding::new(
-                        &rules::NUMPY_MALFORMED_HEADER,
-                        format!("invalid .npy header: {e}"),
-                    ),
-                );
-                self.artifacts[idx].mark_incomplete(format!("invalid .npy header: {e}"));
+        let checked = numpy::check(stream);
+        self.apply(idx, checked.parsed);
+        if checked.object_payload {
+            let child = node.child("<object payload>", PickleContext::Plain);
+            let cidx = self.new_artifact(&child);
+            self.artifacts[cidx].format = Format::Pickle;
+            self.scan_pickle(stream, cidx, PickleContext::Plain);
+            if self.artifacts[cidx].status != Status::Complete {
+                let reason = self.artifacts[cidx].reason.clone().unwrap_or_default();
+                self.artifacts[idx].mark_incomplete(reason);
             }
         }
     }
@@ -857,66 +818,10 @@ impl Scanner<'_> {
         }
     }
 
-    /// HDF5: the root group's attributes. A Keras legacy model keeps its architecture
-    /// (and with it any Lambda code) in `model_config`; weight files have none. Dataset
-    /// contents are numbers and are not read.
+    /// HDF5, read as Keras where its root attributes hold a model config.
     fn scan_hdf5(&mut self, src: &dyn ReadAt, idx: usize) {
-        let root = match hdf5::read_root_attributes(src) {
-            Ok(root) => root,
-            Err(hdf5::Hdf5Error::Limit(hit)) => return self.limit(idx, hit),
-            Err(e) => return self.artifacts[idx].mark_incomplete(e.to_string()),
-        };
-        let a = &mut self.artifacts[idx];
-        a.set_fact("superblock_version", root.superblock_version);
-        if root.end_of_file > src.len() {
-            // Findings from the attributes still stand; the datasets past the end do not.
-            a.mark_incomplete(format!(
-                "truncated HDF5: the superblock records {} bytes, the file has {}",
-                root.end_of_file,
-                src.len()
-            ));
-        }
-        let names: Vec<&str> = root.attributes.iter().map(|x| x.name.as_str()).collect();
-        a.set_fact("root_attributes", &names);
-        let text = |name: &str| {
-            root.attributes
-                .iter()
-                .find_map(|x| match (&x.value, x.name == name) {
-                    (hdf5::AttrValue::Text(t), true) => Some(t.clone()),
-                    _ => None,
-                })
-        };
-        for key in ["keras_version", "backend"] {
-            if let Some(v) = text(key) {
-                a.set_fact(key, String::from_utf8_lossy(&v));
-            }
-        }
-        if root.attributes.iter().any(|x| x.name == "model_config") {
-            a.format = Format::KerasH5;
-            match text("model_config") {
-                Some(config) => {
-                    let parsed = keras::check_config(&config, keras::ConfigSource::LegacyH5);
-                    self.apply(idx, parsed);
-                }
-                None => {
-                    self.add_finding(
-                        idx,
-                        Finding::new(
-                            &rules::KERAS_MALFORMED,
-                            "the model_config attribute is not a string",
-                        ),
-                    );
-                    self.artifacts[idx].mark_incomplete("model_config is not a string");
-                }
-            }
-            if let Some(training) = text("training_config") {
-                let mut parsed =
-                    keras::check_config(&training, keras::ConfigSource::LegacyH5TrainingConfig);
-                // Facts describe the model, not the training setup.
-                parsed.facts.clear();
-                self.apply(idx, parsed);
-            }
-        }
+        let parsed = keras::check_hdf5_model(src);
+        self.apply(idx, parsed);
     }
 
     /// Removes a member artifact that is plainly not a model and says nothing.
@@ -950,57 +855,21 @@ impl Scanner<'_> {
         } else if let Some(reason) = index.incomplete {
             self.artifacts[idx].mark_incomplete(reason);
         }
-        // torch writes every record under one top folder: <archive>/data.pkl.
-        let names: HashSet<&str> = index.entries.iter().map(|e| e.name.as_str()).collect();
-        let torch_root = index
-            .entries
-            .iter()
-            .find_map(|e| {
-                e.name.strip_suffix("data.pkl").filter(|r| {
-                    r.is_empty() || (r.ends_with('/') && !r[..r.len() - 1].contains('/'))
-                })
-            })
-            .map(str::to_string);
-        let torchscript = torch_root.as_ref().is_some_and(|r| {
-            names.contains(format!("{r}constants.pkl").as_str())
-                || index
-                    .entries
-                    .iter()
-                    .any(|e| e.name.starts_with(&format!("{r}code/")))
-        });
-        let ctx = match (&torch_root, torchscript) {
-            (Some(_), true) => PickleContext::TorchScript,
-            (Some(_), false) => PickleContext::TorchZip,
+        let names: Vec<&str> = index.entries.iter().map(|e| e.name.as_str()).collect();
+        let layout = ZipLayout::of(&names);
+        let ctx = match layout.format {
+            Format::TorchScript => PickleContext::TorchScript,
+            Format::TorchZip => PickleContext::TorchZip,
             _ => node.pickle_ctx,
         };
-        let keras_archive = torch_root.is_none()
-            && names.contains("config.json")
-            && (names.contains("metadata.json")
-                || names.contains("model.weights.h5")
-                || names.contains("model.weights.npz"));
-        let kind = if keras_archive {
-            Format::KerasArchive
-        } else if torchscript {
-            Format::TorchScript
-        } else if torch_root.is_some() {
-            Format::TorchZip
-        } else if index.entries.iter().any(|e| e.name.ends_with(".npy"))
-            && index
-                .entries
-                .iter()
-                .all(|e| e.name.ends_with(".npy") || e.is_dir())
-        {
-            Format::Npz
-        } else {
-            Format::Zip
-        };
-        self.artifacts[idx].format = kind;
+        self.artifacts[idx].format = layout.format;
         self.artifacts[idx].set_fact("entries", index.entries.len());
 
         // Pickles first, so storage references are known before data/ records are seen.
         let mut order: Vec<&zip::Entry> = index.entries.iter().filter(|e| !e.is_dir()).collect();
         order.sort_by_key(|e| (!e.name.ends_with(".pkl"), e.index));
         let mut storages: Vec<StorageRef> = Vec::new();
+        let mut storage_keys: HashSet<String> = HashSet::new();
         let mut storage_bytes: u64 = 0;
         let mut code_files = Vec::new();
         let mut skipped_members = 0usize;
@@ -1009,32 +878,23 @@ impl Scanner<'_> {
                 self.check_zip_symlink(&src, entry, idx);
                 continue;
             }
-            if keras_archive && (entry.name == "config.json" || entry.name == "metadata.json") {
+            if layout.is_keras_description(&entry.name) {
                 self.check_keras_json(&src, entry, idx);
                 continue;
             }
-            if let Some(root) = &torch_root {
-                if let Some(key) = entry.name.strip_prefix(&format!("{root}data/")) {
-                    if storages.iter().any(|s| s.key == key) {
-                        storage_bytes = storage_bytes.saturating_add(entry.uncompressed_size);
-                        continue;
-                    }
-                }
-                if torchscript
-                    && entry.name.starts_with(&format!("{root}code/"))
-                    && entry.name.ends_with(".py")
-                {
-                    code_files.push(self.read_torchscript_code(&src, entry, idx));
+            if let Some(key) = layout.storage_key(&entry.name) {
+                if storage_keys.contains(key) {
+                    storage_bytes = storage_bytes.saturating_add(entry.uncompressed_size);
                     continue;
                 }
             }
-            let member_ctx = if torch_root.is_some() {
-                ctx
-            } else {
-                node.pickle_ctx
-            };
-            let child = node.child(&entry.name, member_ctx);
+            if layout.is_torchscript_code(&entry.name) {
+                code_files.push(self.read_torchscript_code(&src, entry, idx));
+                continue;
+            }
+            let child = node.child(&entry.name, ctx);
             let (cidx, storage_refs) = self.scan_zip_member(&src, entry, child);
+            storage_keys.extend(storage_refs.iter().map(|s| s.key.clone()));
             storages.extend(storage_refs);
             if let Some(c) = cidx {
                 let before = self.artifacts.len();
@@ -1045,12 +905,19 @@ impl Scanner<'_> {
             }
         }
         self.artifacts[idx].set_fact("other_members", skipped_members);
-        if let Some(root) = &torch_root {
-            self.check_storages(idx, root, &index.entries, &storages);
+        if let Some(root) = &layout.torch_root {
+            let records: HashMap<&str, u64> = index
+                .entries
+                .iter()
+                .filter_map(|e| Some((layout.storage_key(&e.name)?, e.uncompressed_size)))
+                .collect();
+            for f in torch::check_storages(root, &records, &storages) {
+                self.add_finding(idx, f);
+            }
             self.artifacts[idx].set_fact("storages", storages.len());
             self.artifacts[idx].set_fact("storage_bytes", storage_bytes);
         }
-        if torchscript {
+        if layout.is_torchscript() {
             let listing: Vec<String> = code_files
                 .iter()
                 .map(|(name, digest)| format!("{name} sha256:{digest}"))
@@ -1152,48 +1019,6 @@ impl Scanner<'_> {
             self.add_finding(idx, f);
         }
         (entry.name.clone(), digest)
-    }
-
-    fn check_storages(
-        &mut self,
-        idx: usize,
-        root: &str,
-        entries: &[zip::Entry],
-        storages: &[StorageRef],
-    ) {
-        for s in storages {
-            let name = format!("{root}data/{}", s.key);
-            let Some(entry) = entries.iter().rev().find(|e| e.name == name) else {
-                self.add_finding(
-                    idx,
-                    Finding::new(
-                        &rules::TORCH_STORAGE_MISMATCH,
-                        format!("storage `{}` ({}) has no record {name}", s.key, s.type_name),
-                    )
-                    .offset(s.offset),
-                );
-                continue;
-            };
-            if let (Some(numel), Some(elem)) = (s.numel, torch::storage_element_size(&s.type_name))
-            {
-                match numel.checked_mul(elem) {
-                    Some(need) if need <= entry.uncompressed_size => {}
-                    need => self.add_finding(
-                        idx,
-                        Finding::new(
-                            &rules::TORCH_STORAGE_MISMATCH,
-                            format!(
-                                "storage `{}` needs {} bytes ({numel} x {elem}) but {name} holds {}",
-                                s.key,
-                                need.map_or("more than 2^64".to_string(), |n| n.to_string()),
-                                entry.uncompressed_size
-                            ),
-                        )
-                        .offset(s.offset),
-                    ),
-                }
-            }
-        }
     }
 
     /// Scans one zip member; returns its artifact and any torch storage references.
