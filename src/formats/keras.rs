@@ -913,7 +913,6 @@ fn drop_iteratively(root: Value) {
     }
 }
 
-
 /// An HDF5 file read as Keras: the root group's attributes. A Keras legacy model keeps its
 /// architecture (and with it any Lambda code) in `model_config`; weight files have none.
 /// Dataset contents are numbers and are not read.

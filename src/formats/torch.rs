@@ -123,7 +123,6 @@ pub static LEGACY_FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
     exclusive_names: &[],
 };
 
-
 /// Every storage a checkpoint's pickle names must have its `data/<key>` record, large
 /// enough for its elements. `records` maps a record's storage key to its uncompressed
 /// size (the last record of a duplicated name, as torch reads it). Linear in storages.

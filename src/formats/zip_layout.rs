@@ -39,7 +39,9 @@ impl ZipLayout {
                 || set.contains("model.weights.h5")
                 || set.contains("model.weights.npz"));
         let npz = names.iter().any(|n| n.ends_with(".npy"))
-            && names.iter().all(|n| n.ends_with(".npy") || n.ends_with('/'));
+            && names
+                .iter()
+                .all(|n| n.ends_with(".npy") || n.ends_with('/'));
         let format = if keras_archive {
             Format::KerasArchive
         } else if torchscript {

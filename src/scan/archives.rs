@@ -1,0 +1,486 @@
+//! Containers met during a scan: zip (with torch, TorchScript and Keras layouts), tar,
+//! 7z and compression streams. Each member becomes an artifact scanned by content like a
+//! top-level file; what the member's name and links may do to an extractor is judged by
+//! [`containers::traversal_finding`], the same for every container.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{self, Read};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use super::{Node, Scanner, Stream};
+use crate::containers::compress::{self, Budget};
+use crate::containers::{self, sevenz, tar, zip, MemberKind};
+use crate::format::Format;
+use crate::formats::pickle::{PickleContext, StorageRef};
+use crate::formats::zip_layout::ZipLayout;
+use crate::formats::{keras, torch};
+use crate::limits::{self, LimitHit};
+use crate::report::{Finding, Status};
+use crate::rules;
+use crate::source::{hex, ByteStream, NoSkip, ReadAt, ReadAtCursor, SkipRead};
+
+impl Scanner<'_> {
+    pub(super) fn scan_compressed(
+        &mut self,
+        stream: &mut Stream<'_>,
+        idx: usize,
+        node: &Node,
+        kind: Format,
+    ) {
+        let budget = self.budget.clone();
+        match compress::decoder(kind, &mut *stream, budget) {
+            Ok(dec) => {
+                let inner_name = inner_name(node, kind);
+                let child = node.child(&inner_name, node.pickle_ctx);
+                let mut inner: Stream<'_> = ByteStream::new(Box::new(NoSkip(dec)));
+                let (cidx, _) = self.scan_stream(&mut inner, child, None);
+                if self.artifacts[cidx].status != Status::Complete {
+                    let reason = self.artifacts[cidx].reason.clone().unwrap_or_default();
+                    self.artifacts[idx]
+                        .mark_incomplete(format!("compressed content incomplete: {reason}"));
+                }
+            }
+            Err(e) => {
+                self.artifacts[idx].mark_incomplete(format!("cannot decode {}: {e}", kind.name()))
+            }
+        }
+    }
+
+    pub(super) fn scan_tar(&mut self, stream: &mut Stream<'_>, idx: usize, node: &Node) {
+        let mut members = 0usize;
+        loop {
+            let entry = match tar::next_entry(stream) {
+                Ok(Some(e)) => e,
+                Ok(None) => break,
+                Err(e) => {
+                    self.artifacts[idx].mark_incomplete(e);
+                    break;
+                }
+            };
+            members += 1;
+            if members > limits::MAX_MEMBERS_PER_CONTAINER {
+                self.limit(idx, LimitHit::MembersPerContainer);
+                break;
+            }
+            if let Some(f) = containers::traversal_finding(
+                "tar member",
+                &entry.name,
+                entry.member_kind(),
+                Some(&entry.link),
+            ) {
+                self.add_finding(idx, f.offset(entry.data_offset.saturating_sub(512)));
+            }
+            if entry.is_file() {
+                let child = node.child(&entry.name, node.pickle_ctx);
+                let body: Box<dyn SkipRead + '_> =
+                    Box::new(NoSkip((&mut *stream).take(entry.size)));
+                let mut inner: Stream<'_> = ByteStream::new(body);
+                let (cidx, _) = self.scan_stream(&mut inner, child, None);
+                self.drop_if_uninteresting(cidx);
+            }
+            if let Err(e) = tar::finish_entry(stream, &entry) {
+                self.artifacts[idx].mark_incomplete(e);
+                break;
+            }
+        }
+        self.artifacts[idx].set_fact("members", members);
+    }
+
+    /// A zip or 7z met inside a stream: buffer it (bounded) for random access.
+    pub(super) fn scan_buffered(&mut self, stream: &mut Stream<'_>, idx: usize, node: &Node) {
+        let mut buf = Vec::new();
+        let cap = limits::MAX_BUFFERED_MEMBER_BYTES;
+        let read = (&mut *stream).take(cap + 1).read_to_end(&mut buf);
+        if read.is_err() || buf.len() as u64 > cap {
+            if buf.len() as u64 > cap {
+                self.limit(idx, LimitHit::BufferedMemberBytes);
+            } else {
+                self.artifacts[idx].mark_incomplete("read error while buffering an archive");
+            }
+            return;
+        }
+        let src: Arc<dyn ReadAt> = Arc::new(buf);
+        match self.artifacts[idx].format {
+            Format::Zip => self.scan_zip(src, idx, node),
+            Format::Hdf5 => self.scan_hdf5(&*src, idx),
+            _ => self.scan_7z(src, idx, node),
+        }
+    }
+
+    pub(super) fn scan_zip(&mut self, src: Arc<dyn ReadAt>, idx: usize, node: &Node) {
+        let index = match zip::read_index(&src) {
+            Ok(i) => i,
+            Err(e) => {
+                self.add_finding(idx, Finding::new(&rules::ZIP_MALFORMED, e.clone()));
+                self.artifacts[idx].mark_incomplete(e);
+                return;
+            }
+        };
+        for f in index.findings {
+            self.add_finding(idx, f);
+        }
+        if let Some(hit) = index.limit {
+            self.limit(idx, hit);
+        } else if let Some(reason) = index.incomplete {
+            self.artifacts[idx].mark_incomplete(reason);
+        }
+        let names: Vec<&str> = index.entries.iter().map(|e| e.name.as_str()).collect();
+        let layout = ZipLayout::of(&names);
+        let ctx = match layout.format {
+            Format::TorchScript => PickleContext::TorchScript,
+            Format::TorchZip => PickleContext::TorchZip,
+            _ => node.pickle_ctx,
+        };
+        self.artifacts[idx].format = layout.format;
+        self.artifacts[idx].set_fact("entries", index.entries.len());
+
+        // Pickles first, so storage references are known before data/ records are seen.
+        let mut order: Vec<&zip::Entry> = index.entries.iter().filter(|e| !e.is_dir()).collect();
+        order.sort_by_key(|e| (!e.name.ends_with(".pkl"), e.index));
+        let mut storages: Vec<StorageRef> = Vec::new();
+        let mut storage_keys: HashSet<String> = HashSet::new();
+        let mut storage_bytes: u64 = 0;
+        let mut code_files = Vec::new();
+        let mut skipped_members = 0usize;
+        for entry in order {
+            if entry.kind() == MemberKind::Symlink {
+                self.check_zip_symlink(&src, entry, idx);
+                continue;
+            }
+            if layout.is_keras_description(&entry.name) {
+                self.check_keras_json(&src, entry, idx);
+                continue;
+            }
+            if let Some(key) = layout.storage_key(&entry.name) {
+                if storage_keys.contains(key) {
+                    storage_bytes = storage_bytes.saturating_add(entry.uncompressed_size);
+                    continue;
+                }
+            }
+            if layout.is_torchscript_code(&entry.name) {
+                code_files.push(self.read_torchscript_code(&src, entry, idx));
+                continue;
+            }
+            let child = node.child(&entry.name, ctx);
+            let (cidx, storage_refs) = self.scan_zip_member(&src, entry, child);
+            storage_keys.extend(storage_refs.iter().map(|s| s.key.clone()));
+            storages.extend(storage_refs);
+            if let Some(c) = cidx {
+                let before = self.artifacts.len();
+                self.drop_if_uninteresting(c);
+                if self.artifacts.len() < before {
+                    skipped_members += 1;
+                }
+            }
+        }
+        self.artifacts[idx].set_fact("other_members", skipped_members);
+        if let Some(root) = &layout.torch_root {
+            let records: HashMap<&str, u64> = index
+                .entries
+                .iter()
+                .filter_map(|e| Some((layout.storage_key(&e.name)?, e.uncompressed_size)))
+                .collect();
+            for f in torch::check_storages(root, &records, &storages) {
+                self.add_finding(idx, f);
+            }
+            self.artifacts[idx].set_fact("storages", storages.len());
+            self.artifacts[idx].set_fact("storage_bytes", storage_bytes);
+        }
+        if layout.is_torchscript() {
+            let listing: Vec<String> = code_files
+                .iter()
+                .map(|(name, digest)| format!("{name} sha256:{digest}"))
+                .collect();
+            self.add_finding(
+                idx,
+                Finding::new(&rules::TORCHSCRIPT_CODE, format!("TorchScript archive with {} code file(s); torch.jit.load compiles and runs them", code_files.len()))
+                    .detail(listing.join("; ")),
+            );
+            let files: BTreeMap<String, String> = code_files.into_iter().collect();
+            self.artifacts[idx].set_fact("torchscript_code", files);
+        }
+    }
+
+    /// A Unix symlink entry: `unzip` creates a link to the path stored as its data, so
+    /// that path is read (bounded) and judged like a tar link. Nothing is scanned through it.
+    fn check_zip_symlink(&mut self, src: &Arc<dyn ReadAt>, entry: &zip::Entry, idx: usize) {
+        let mut target = Vec::new();
+        let read = member_reader(src, entry, self.budget.clone()).and_then(|r| {
+            r.take(containers::MAX_LINK_TARGET_BYTES)
+                .read_to_end(&mut target)
+                .map_err(|e| e.to_string())
+        });
+        if let Err(e) = read {
+            self.artifacts[idx].mark_incomplete(format!(
+                "cannot read the target of symlink entry {}: {e}",
+                entry.name
+            ));
+            return;
+        }
+        let target = String::from_utf8_lossy(&target);
+        if containers::member_path_escapes(&entry.name, MemberKind::File, None).is_some() {
+            return; // the name alone was reported with the directory
+        }
+        if let Some(f) = containers::traversal_finding(
+            "zip entry",
+            &entry.name,
+            MemberKind::Symlink,
+            Some(&target),
+        ) {
+            self.add_finding(idx, f.offset(entry.local_header_offset));
+        }
+    }
+
+    /// A `.keras` archive's config.json (the architecture, where code hides) or
+    /// metadata.json (versions); findings go on the archive.
+    fn check_keras_json(&mut self, src: &Arc<dyn ReadAt>, entry: &zip::Entry, idx: usize) {
+        let cap = limits::MAX_JSON_BYTES;
+        let mut text = Vec::new();
+        let read = member_reader(src, entry, self.budget.clone())
+            .map_err(|e| e.to_string())
+            .and_then(|r| {
+                r.take(cap + 1)
+                    .read_to_end(&mut text)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = read {
+            self.artifacts[idx].mark_incomplete(format!("cannot read {}: {e}", entry.name));
+            return;
+        }
+        if text.len() as u64 > cap {
+            return self.limit(idx, LimitHit::JsonBytes);
+        }
+        let mut parsed = if entry.name == "config.json" {
+            keras::check_config(&text, keras::ConfigSource::KerasV3Archive)
+        } else {
+            keras::check_metadata(&text)
+        };
+        for f in &mut parsed.findings {
+            f.location.member = Some(entry.name.clone());
+        }
+        self.apply(idx, parsed);
+    }
+
+    fn read_torchscript_code(
+        &mut self,
+        src: &Arc<dyn ReadAt>,
+        entry: &zip::Entry,
+        idx: usize,
+    ) -> (String, String) {
+        let mut text = Vec::new();
+        let ok = match member_reader(src, entry, self.budget.clone()) {
+            Ok(r) => r
+                .take(limits::MAX_TORCHSCRIPT_SOURCE + 1)
+                .read_to_end(&mut text)
+                .is_ok(),
+            Err(_) => false,
+        };
+        if !ok {
+            self.artifacts[idx]
+                .mark_incomplete(format!("cannot read TorchScript source {}", entry.name));
+        } else if text.len() as u64 > limits::MAX_TORCHSCRIPT_SOURCE {
+            self.limit(idx, LimitHit::TorchscriptSource);
+        }
+        let digest = hex(&Sha256::digest(&text));
+        let source = String::from_utf8_lossy(&text);
+        for mut f in torch::check_torchscript_source(&entry.name, &source) {
+            f.location.member = Some(entry.name.clone());
+            self.add_finding(idx, f);
+        }
+        (entry.name.clone(), digest)
+    }
+
+    /// Scans one zip member; returns its artifact and any torch storage references.
+    fn scan_zip_member(
+        &mut self,
+        src: &Arc<dyn ReadAt>,
+        entry: &zip::Entry,
+        child: Node,
+    ) -> (Option<usize>, Vec<StorageRef>) {
+        if entry.data_offset == u64::MAX
+            || entry.data_offset.saturating_add(entry.compressed_size) > src.len()
+        {
+            let idx = self.new_artifact(&child);
+            self.artifacts[idx].mark_incomplete("member data lies outside the archive");
+            return (Some(idx), Vec::new());
+        }
+        // A stored member is a window of the archive: a nested zip or 7z is read in place.
+        let mut known = None;
+        if entry.method == 0 {
+            let range: Arc<dyn ReadAt> = Arc::new(entry.data(src));
+            let detected = self.sniff_source(&*range);
+            if detected.primary().needs_random_access() {
+                let (idx, storages) = self.scan_seekable(range, child, Some(detected));
+                return (Some(idx), storages);
+            }
+            known = Some(detected);
+        }
+        let reader = match member_reader(src, entry, self.budget.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                let idx = self.new_artifact(&child);
+                self.add_finding(
+                    idx,
+                    Finding::new(
+                        &rules::ZIP_UNUSUAL_FLAGS,
+                        format!("entry `{}`: {e}", entry.name),
+                    ),
+                );
+                self.artifacts[idx].mark_incomplete(e);
+                return (Some(idx), Vec::new());
+            }
+        };
+        let crc = Rc::new(std::cell::RefCell::new(flate2::Crc::new()));
+        let checked: Box<dyn SkipRead + '_> = Box::new(NoSkip(CrcReader {
+            inner: reader,
+            crc: crc.clone(),
+        }));
+        let mut stream: Stream<'_> = ByteStream::new(checked);
+        let (idx, storages) = self.scan_stream(&mut stream, child, known);
+        self.finish_crc(idx, entry, &stream, &crc);
+        (Some(idx), storages)
+    }
+
+    fn finish_crc(
+        &mut self,
+        idx: usize,
+        entry: &zip::Entry,
+        stream: &Stream<'_>,
+        crc: &Rc<std::cell::RefCell<flate2::Crc>>,
+    ) {
+        if stream.io_error().is_none() {
+            let got = crc.borrow().sum();
+            if got != entry.crc32 {
+                self.add_finding(
+                    idx,
+                    Finding::new(
+                        &rules::ZIP_CRC_MISMATCH,
+                        format!(
+                            "entry `{}` has CRC-32 {got:08x}, its header says {:08x}",
+                            entry.name, entry.crc32
+                        ),
+                    )
+                    .offset(entry.local_header_offset),
+                );
+            }
+        }
+    }
+
+    pub(super) fn scan_7z(&mut self, src: Arc<dyn ReadAt>, idx: usize, node: &Node) {
+        let mut members = 0usize;
+        let mut hit = None;
+        let budget = self.budget.clone();
+        let mut escapes = Vec::new();
+        let result = sevenz::for_each_member(src, |member, data| {
+            members += 1;
+            if members > limits::MAX_MEMBERS_PER_CONTAINER {
+                hit = Some(LimitHit::MembersPerContainer);
+                return false;
+            }
+            if member.kind != MemberKind::File {
+                let mut target = Vec::new();
+                if member.kind == MemberKind::Symlink {
+                    let _ = data
+                        .take(containers::MAX_LINK_TARGET_BYTES)
+                        .read_to_end(&mut target);
+                }
+                let target = String::from_utf8_lossy(&target);
+                escapes.extend(containers::traversal_finding(
+                    "7z member",
+                    member.name,
+                    member.kind,
+                    Some(&target),
+                ));
+                return true;
+            }
+            escapes.extend(containers::traversal_finding(
+                "7z member",
+                member.name,
+                MemberKind::File,
+                None,
+            ));
+            let child = node.child(member.name, node.pickle_ctx);
+            let limited = compress::Limited::new(data, budget.clone(), None);
+            let boxed: Box<dyn SkipRead + '_> = Box::new(NoSkip(limited));
+            let mut stream: Stream<'_> = ByteStream::new(boxed);
+            let (cidx, _) = self.scan_stream(&mut stream, child, None);
+            self.drop_if_uninteresting(cidx);
+            budget.hit.get().is_none()
+        });
+        for f in escapes {
+            self.add_finding(idx, f);
+        }
+        if let Some(h) = hit.or(self.budget.hit.get()) {
+            self.limit(idx, h);
+        }
+        if let Err(e) = result {
+            self.artifacts[idx].mark_incomplete(e);
+        }
+        self.artifacts[idx].set_fact("members", members);
+    }
+}
+
+struct CrcReader<R> {
+    inner: R,
+    crc: Rc<std::cell::RefCell<flate2::Crc>>,
+}
+
+impl<R: Read> Read for CrcReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.crc.borrow_mut().update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// A reader of a zip member's uncompressed bytes.
+fn member_reader(
+    src: &Arc<dyn ReadAt>,
+    entry: &zip::Entry,
+    budget: Rc<Budget>,
+) -> Result<Box<dyn Read>, String> {
+    let raw = ReadAtCursor {
+        source: Arc::new(entry.data(src)) as Arc<dyn ReadAt>,
+        pos: 0,
+    };
+    Ok(match entry.method {
+        0 => Box::new(compress::Limited::new(raw, budget, None)),
+        8 => {
+            let consumed = Rc::new(std::cell::Cell::new(0));
+            let counted = compress::Counting {
+                inner: raw,
+                count: consumed.clone(),
+            };
+            let inflate = flate2::read::DeflateDecoder::new(counted);
+            Box::new(compress::Limited::new(inflate, budget, Some(consumed)))
+        }
+        // These methods store whole bzip2, zstd and xz streams: the same decoders, with the
+        // same memory and ratio limits, as the standalone formats.
+        12 => compress::decoder(Format::Bzip2, raw, budget)?,
+        93 => compress::decoder(Format::Zstd, raw, budget)?,
+        95 => compress::decoder(Format::Xz, raw, budget)?,
+        other => return Err(format!("compression method {other} is not supported")),
+    })
+}
+
+fn inner_name(node: &Node, kind: Format) -> String {
+    let base = node.member.as_deref().unwrap_or(&node.path);
+    let base = base.rsplit(['/', '!']).next().unwrap_or(base);
+    let stripped = match kind {
+        Format::Gzip => base
+            .strip_suffix(".gz")
+            .or_else(|| base.strip_suffix(".tgz")),
+        Format::Bzip2 => base.strip_suffix(".bz2"),
+        Format::Xz => base.strip_suffix(".xz"),
+        Format::Zstd => base.strip_suffix(".zst"),
+        Format::Lz4 => base.strip_suffix(".lz4"),
+        _ => None,
+    };
+    match stripped {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => format!("<{} content>", kind.name()),
+    }
+}
