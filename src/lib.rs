@@ -13,6 +13,7 @@ pub mod display;
 pub mod findings;
 pub mod format;
 pub mod formats;
+pub mod hf;
 pub mod hub;
 pub mod license;
 pub mod limits;

@@ -4,10 +4,8 @@
 //! facts for the report and the BOM, and whether everything was examined. The scanner
 //! copies it onto the artifact; parsers never touch the report themselves.
 
-pub mod card;
 pub mod gguf;
 pub mod hdf5;
-pub mod hub;
 pub mod keras;
 pub mod numpy;
 pub mod onnx;

@@ -282,26 +282,7 @@ fn add_scan_notes(v: &mut Verification, listing: &RemoteListing) {
     }
 }
 
-/// If `dir` is `.../{models|datasets|spaces}--org--name/snapshots/<commit>[/...]`, the
-/// repository folder and the commit folder name.
-pub(crate) fn cache_repo_of(dir: &Path) -> Option<(PathBuf, String)> {
-    let comps: Vec<_> = dir.components().collect();
-    for i in (1..comps.len()).rev() {
-        let name = comps[i].as_os_str().to_str()?;
-        if name == "snapshots" && i >= 1 {
-            let repo = comps[i - 1].as_os_str().to_str()?;
-            let is_repo = ["models--", "datasets--", "spaces--"]
-                .iter()
-                .any(|p| repo.starts_with(p));
-            let commit = comps.get(i + 1)?.as_os_str().to_str()?.to_string();
-            if is_repo {
-                let root: PathBuf = comps[..i].iter().collect();
-                return Some((root, commit));
-            }
-        }
-    }
-    None
-}
+use crate::hf::cache_layout::cache_repo_of;
 
 /// Every file under `root`, with symbolic links followed only when their target stays
 /// inside `root` (or, for a cache snapshot, inside its repository folder, where the blobs
@@ -444,16 +425,6 @@ fn join_rel(prefix: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cache_snapshot_detection() {
-        let (root, commit) =
-            cache_repo_of(Path::new("/c/hub/models--org--m/snapshots/abc/sub")).unwrap();
-        assert_eq!(root, PathBuf::from("/c/hub/models--org--m"));
-        assert_eq!(commit, "abc");
-        assert!(cache_repo_of(Path::new("/c/hub/other/snapshots/abc")).is_none());
-        assert!(cache_repo_of(Path::new("/c/hub/models--org--m/snapshots")).is_none());
-    }
 
     #[test]
     fn walk_ignores_tool_folders_and_contains_links() {

@@ -9,6 +9,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::hf::cache_layout::is_repository_folder_name;
 use crate::hub::api::{hex_digest, printable};
 use crate::hub::repo_ref::RepoRef;
 use crate::provenance::digest::{self, HashAlgorithm};
@@ -22,8 +23,6 @@ const MAX_REF_FILE: u64 = 4096;
 
 /// Entries of one folder read before the rest are reported as not walked.
 const MAX_ENTRIES: usize = 1_000_000;
-
-const REPO_PREFIXES: &[&str] = &["models--", "datasets--", "spaces--"];
 
 struct BlobJob {
     /// `models--org--name/blobs/<name>`.
@@ -147,7 +146,7 @@ pub fn verify_cache(cache_root: &Path, repo: Option<&str>) -> Verification {
 
 /// `org/name`, `hf://datasets/org/name` or a cache folder name -> the cache folder name.
 fn folder_for(name: &str) -> Result<String, String> {
-    if REPO_PREFIXES.iter().any(|p| name.starts_with(p))
+    if is_repository_folder_name(name)
         && !name.contains(['/', '\\'])
         && name != "."
         && !name.contains("..")
@@ -225,9 +224,7 @@ fn list_repos(v: &mut Verification, root: &Path) -> Result<Vec<(String, PathBuf)
         let Some(name) = entry.file_name().to_str().map(str::to_string) else {
             continue;
         };
-        if REPO_PREFIXES.iter().any(|p| name.starts_with(p))
-            && entry.file_type().is_ok_and(|t| t.is_dir())
-        {
+        if is_repository_folder_name(&name) && entry.file_type().is_ok_and(|t| t.is_dir()) {
             out.push((name, entry.path()));
         }
     }

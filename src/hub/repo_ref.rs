@@ -133,7 +133,7 @@ impl RepoRef {
 
     /// The folder `huggingface_hub` caches this repository in: `models--org--name`.
     pub fn cache_folder(&self) -> String {
-        format!("{}--{}", self.kind.plural(), self.id.replace('/', "--"))
+        crate::hf::cache_layout::folder_name(self.kind.plural(), &self.id)
     }
 
     /// `hf://datasets/org/name@rev`, the form the report shows.

@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::hf::cache_layout;
 use crate::hub::api::{printable, RemoteFile, RemoteListing};
 use crate::hub::client::{HubClient, HubError, HubErrorKind};
 use crate::hub::env::HubConfig;
@@ -583,22 +584,14 @@ fn download_one(
     if let Some(parent) = link.parent() {
         fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
     }
-    let depth = lf.path.matches('/').count() + 2;
-    let target: PathBuf = std::iter::repeat_n("..", depth)
-        .collect::<PathBuf>()
-        .join("blobs")
-        .join(&expected);
+    let target = cache_layout::blob_link_target(&lf.path, &expected);
     let _ = fs::remove_file(&link);
     std::os::unix::fs::symlink(&target, &link).map_err(|e| fail(e.to_string()))?;
     Ok(format!("blobs/{expected}"))
 }
 
 fn snapshot_link(folder: &Path, commit: &str, path: &str) -> PathBuf {
-    let mut p = folder.join("snapshots").join(commit);
-    for seg in path.split('/') {
-        p.push(seg);
-    }
-    p
+    cache_layout::snapshot_path(folder, commit, path)
 }
 
 /// Per-file read figures by path (for renderers that have only the artifacts).

@@ -19,10 +19,10 @@ use progress::Progress;
 use sha2::{Digest, Sha256};
 
 use crate::containers::compress::Budget;
-use crate::formats::hub::{self, ShardIndex};
 use crate::formats::pickle::{self, PickleContext, StorageRef};
 use crate::formats::registry::{self, Format, Sniffed, SNIFF_LEN, TAIL_LEN};
 use crate::formats::{gguf, keras, numpy, onnx, safetensors, savedmodel, Parsed};
+use crate::hf::files::{self as hub, ShardIndex};
 use crate::limits::{self, LimitHit};
 use crate::policy::Policy;
 use crate::report::{Artifact, ArtifactKind, Finding, Report, Severity, Status};

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::formats::hub::ShardIndex;
+use crate::hf::files::ShardIndex;
 use crate::limits;
 use crate::report::{Artifact, Finding, ModelGroup, Status};
 use crate::rules;

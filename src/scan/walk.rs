@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::formats::registry::{self, Format};
+use crate::hf::cache_layout::{is_cache_repository, BLOBS};
 use crate::report::{Artifact, ArtifactKind};
 
 /// One unit of a local scan.
@@ -47,13 +48,6 @@ pub(super) fn plan(inputs: &[String]) -> Result<Vec<Work>, String> {
     Ok(work)
 }
 
-/// Whether `dir` is a Hugging Face cache repository (`models--org--name` with `blobs/`).
-fn is_cache_repository(dir: &Path) -> bool {
-    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    (name.starts_with("models--") || name.starts_with("datasets--") || name.starts_with("spaces--"))
-        && dir.join("blobs").is_dir()
-}
-
 /// The folder that bounds symlinks for a directory scan: the scanned folder itself, or
 /// the enclosing Hugging Face cache repository, whose snapshots link into its `blobs/`.
 fn containment_root(root: &Path) -> PathBuf {
@@ -84,7 +78,7 @@ fn drop_cache_blobs_reached_by_links(work: &mut Vec<Work>) {
         Work::File { path, .. } => {
             let in_cache_blobs = path
                 .parent()
-                .filter(|d| d.file_name().is_some_and(|n| n == "blobs"))
+                .filter(|d| d.file_name().is_some_and(|n| n == BLOBS))
                 .and_then(Path::parent)
                 .is_some_and(is_cache_repository);
             !(in_cache_blobs

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
+use super::card;
 use crate::findings::Finding;
-use crate::formats::{card, template, Parsed};
+use crate::formats::{template, Parsed};
 use crate::rules;
 use crate::source::hex;
 
