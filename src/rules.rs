@@ -56,14 +56,19 @@ pub struct Rule {
     pub remediation: &'static str,
     /// Whether a user's config may lower this rule's severity.
     pub may_lower: bool,
+    /// A committed fixture that fires the rule, relative to `testdata/fixtures/` (a file,
+    /// or a folder for rules about a repository); empty for rules that only a remote scan
+    /// raises (their tests build the Hub's answer).
+    pub example: &'static str,
 }
 
 macro_rules! rules {
     ($($konst:ident = $id:literal $name:literal $sev:ident cwe $cwe:literal lower $lower:literal
-        summary $summary:literal why $why:literal fix $fix:literal;)*) => {
+        summary $summary:literal why $why:literal fix $fix:literal example $example:literal;)*) => {
         $(pub const $konst: Rule = Rule {
             id: $id, name: $name, severity: Severity::$sev, cwe: $cwe,
             summary: $summary, rationale: $why, remediation: $fix, may_lower: $lower,
+            example: $example,
         };)*
         /// Every rule, in id order.
         pub const CATALOG: &[Rule] = &[$($konst),*];
@@ -74,203 +79,253 @@ rules! {
     PICKLE_EXEC_GLOBAL = "MV101" "pickle-exec-global" Critical cwe 502 lower false
         summary "A pickle imports a callable that runs code, starts processes, reaches the import machinery, resolves names at run time, or deserialises again."
         why "Unpickling imports the named object and may call it. Names such as os.system, builtins.eval, pkgutil.resolve_name, marshal.loads or pickle.loads give the file's author code execution on the machine that loads it."
-        fix "Do not load this file. Obtain the model in a format without code paths (safetensors, GGUF, ONNX) or from a trusted source, and verify its signature.";
+        fix "Do not load this file. Obtain the model in a format without code paths (safetensors, GGUF, ONNX) or from a trusted source, and verify its signature."
+        example "malicious/evasion03_posix_system.pkl";
     PICKLE_IO_GLOBAL = "MV102" "pickle-io-global" High cwe 502 lower false
         summary "A pickle imports a callable that reads or writes files or reaches the network."
         why "Loading the file can overwrite, read or exfiltrate data (io.FileIO, logging.FileHandler, urllib.request.urlopen, webbrowser.open) without running a shell."
-        fix "Do not load this file. Ask the publisher for a weights-only format.";
+        fix "Do not load this file. Ask the publisher for a weights-only format."
+        example "malicious/evasion13_io_fileio.pkl";
     PICKLE_UNKNOWN_GLOBAL = "MV103" "pickle-unknown-global" Medium cwe 502 lower true
         summary "A pickle imports a global that is not on the allowlist."
         why "Importing a module runs its top-level code and the object may be called or mutated during load. modelvet allows only exact (module, name) pairs it knows to be inert; anything else needs a decision."
-        fix "If the global is a class of your own code base, add the exact `module:name` pair to `[policy] allow` in modelvet.toml. Otherwise treat the file as untrusted.";
+        fix "If the global is a class of your own code base, add the exact `module:name` pair to `[policy] allow` in modelvet.toml. Otherwise treat the file as untrusted."
+        example "malicious/evasion01_timeit.pkl";
     PICKLE_FRAMEWORK_GLOBAL = "MV104" "pickle-framework-global" Low cwe 502 lower true
         summary "A pickle rebuilds an object of a known ML framework class (sklearn, transformers, ...) the way plain objects are rebuilt."
         why "Framework checkpoints store estimators as instances created with NEWOBJ or copyreg._reconstructor and filled with BUILD. That loads framework code you already trust; it is reported so the inventory is complete."
-        fix "None needed when you trust the framework version installed where the file is loaded.";
+        fix "None needed when you trust the framework version installed where the file is loaded."
+        example "benign/sklearn_logreg.joblib";
     PICKLE_FRAMEWORK_CALL = "MV105" "pickle-framework-call" Medium cwe 502 lower true
         summary "A pickle calls a framework global directly instead of rebuilding an instance."
         why "A direct call runs an arbitrary framework function with attacker-chosen arguments; some framework functions read files, compile code or download data."
-        fix "Check that the called function is a constructor you expect; allow the exact pair in modelvet.toml if it is.";
+        fix "Check that the called function is a constructor you expect; allow the exact pair in modelvet.toml if it is."
+        example "formats/rule_mv105_framework_call.pkl";
     PICKLE_DYNAMIC_IMPORT = "MV106" "pickle-dynamic-import" Critical cwe 502 lower false
         summary "STACK_GLOBAL takes its module or name from something other than a literal string."
         why "When the operands come from a call result or an unknown value, the imported name cannot be known before loading: the classic way to hide os.system from scanners."
-        fix "Do not load this file.";
+        fix "Do not load this file."
+        example "malicious/evasion05_dynamic_stack_global.pkl";
     PICKLE_EXT_OPCODE = "MV107" "pickle-ext-opcode" High cwe 502 lower false
         summary "A pickle imports through the copyreg extension registry (EXT1/EXT2/EXT4)."
         why "The imported object depends on what the loading process registered, so no scanner can know it; ordinary pickles never use extension codes."
-        fix "Do not load this file unless you control the extension registry of the loader.";
+        fix "Do not load this file unless you control the extension registry of the loader."
+        example "formats/rule_mv107_extension_code.pkl";
     PICKLE_GLOBAL_MUTATION = "MV108" "pickle-global-mutation" High cwe 915 lower false
         summary "A pickle mutates an imported global (BUILD, SETITEM(S), APPEND(S) or ADDITEMS on the global itself)."
         why "Setting attributes or items on a module-level object (os.environ, sys.path, a class's methods) changes the behaviour of the loading process even when the global is otherwise harmless: the ShadowPickle and Sleepy Pickle techniques."
-        fix "Do not load this file.";
+        fix "Do not load this file."
+        example "malicious/evasion15_setitem_os_environ.pkl";
     PICKLE_CODE_OBJECT = "MV109" "pickle-code-object" Critical cwe 94 lower false
         summary "A pickle rebuilds a code object or function (marshal, types.CodeType, dill, cloudpickle)."
         why "Serialised bytecode is arbitrary code by definition; it runs as soon as the rebuilt function is called."
-        fix "Load only if you produced the file yourself; prefer a format that stores data only.";
+        fix "Load only if you produced the file yourself; prefer a format that stores data only."
+        example "malicious/evasion12_marshal_function.pkl";
     PICKLE_MALFORMED = "MV110" "pickle-malformed-stream" Low cwe 20 lower true
         summary "A pickle stream is truncated, has an invalid opcode, or fails as CPython's unpickler would fail."
         why "Unpicklers execute the prefix of a broken stream before they raise, so a payload can hide in front of a deliberate error (the nullifAI technique). Findings before the error are kept."
-        fix "Regenerate the file; treat any finding before the error as real.";
+        fix "Regenerate the file; treat any finding before the error as real."
+        example "malicious/evasion07_eof_after_reduce.pkl";
     PICKLE_FRAME_DIVERGENCE = "MV111" "pickle-frame-divergence" Medium cwe 436 lower true
         summary "An opcode crosses a FRAME boundary, or a FRAME starts inside another frame."
         why "CPython's C unpickler treats FRAME as a hint and reads across it; parsers that honour frames see different opcodes than the loader executes. Picklers never write such streams."
-        fix "Treat the file as crafted.";
+        fix "Treat the file as crafted."
+        example "malicious/evasion14_nested_frame.pkl";
     PICKLE_TRAILING_DATA = "MV112" "pickle-trailing-data" Low cwe 20 lower true
         summary "Bytes follow the final STOP opcode and are not another pickle."
         why "pickle.loads ignores them, but a second loader (or a polyglot reading the file as another format) may not."
-        fix "Check what produced the extra bytes.";
+        fix "Check what produced the extra bytes."
+        example "formats/rule_mv112_trailing_data.pkl";
     PICKLE_PERSISTENT_ID = "MV113" "pickle-persistent-id" Low cwe 502 lower true
         summary "A pickle outside a PyTorch archive uses persistent ids (PERSID/BINPERSID)."
         why "Persistent ids are resolved by the loading application's persistent_load hook, whose behaviour is outside the file."
-        fix "Make sure the application that loads the file resolves persistent ids safely.";
+        fix "Make sure the application that loads the file resolves persistent ids safely."
+        example "malicious/evasion08_zip_member_data_txt.pt";
     TORCH_STORAGE_MISMATCH = "MV201" "torch-storage-mismatch" Medium cwe 20 lower true
         summary "A PyTorch storage reference names a missing data/<key> record, or one smaller than the storage it claims."
         why "A torch zip whose pickle and records disagree was not written by torch.save; loaders then read out of bounds or fail."
-        fix "Regenerate the checkpoint with torch.save.";
+        fix "Regenerate the checkpoint with torch.save."
+        example "formats/rule_mv201_storage_mismatch.pt";
     TORCHSCRIPT_CODE = "MV202" "torchscript-code" Info cwe 94 lower true
         summary "The archive is TorchScript: it carries code (code/ files) that torch.jit.load compiles and runs."
         why "TorchScript code is confined to TorchScript's operator set, but it is code, and it is listed so it can be reviewed."
-        fix "Review the listed code files, or export the model to a data-only format.";
+        fix "Review the listed code files, or export the model to a data-only format."
+        example "real/silero_vad.jit";
     TORCHSCRIPT_UNSAFE_OP = "MV203" "torchscript-unsafe-op" High cwe 94 lower false
         summary "TorchScript code loads native operator libraries, reads or writes files, or calls custom operators outside the standard namespaces."
         why "torch.ops.load_library and custom operator namespaces run native code outside TorchScript's confines; file operations reach the host."
-        fix "Do not load the archive unless you trust and have reviewed the native extensions it needs.";
+        fix "Do not load the archive unless you trust and have reviewed the native extensions it needs."
+        example "formats/rule_mv203_torchscript_load_library.pt";
     ZIP_DUPLICATE_NAME = "MV301" "zip-duplicate-name" High cwe 436 lower false
         summary "Two zip entries have the same name."
         why "Readers disagree about which entry wins (Python's zipfile and torch take the last, other tools the first), which hides a member from scanners."
-        fix "Treat the archive as crafted.";
+        fix "Treat the archive as crafted."
+        example "malicious/evasion10_duplicate_names.pt";
     ZIP_NAME_MISMATCH = "MV302" "zip-name-mismatch" High cwe 436 lower false
         summary "A zip entry's local header name differs from its central directory name."
         why "Tools that read local headers and tools that read the central directory see different files; torch uses the central directory."
-        fix "Treat the archive as crafted.";
+        fix "Treat the archive as crafted."
+        example "malicious/evasion10_local_name_differs.pt";
     ZIP_CRC_MISMATCH = "MV303" "zip-crc-mismatch" Medium cwe 354 lower true
         summary "A zip entry's data does not match its CRC-32."
         why "torch does not check CRCs, so a modified member still loads; scanners that stop at the CRC error see nothing."
-        fix "Re-download the file and verify its hash.";
+        fix "Re-download the file and verify its hash."
+        example "malicious/evasion10_crc_mismatch.pt";
     ZIP_UNUSUAL_FLAGS = "MV304" "zip-unusual-flags" Medium cwe 436 lower true
         summary "A zip entry sets the encryption or another unusual general-purpose flag, or uses an unsupported compression method."
         why "Some loaders ignore these flags and read the data anyway, while scanners skip the member."
-        fix "Treat the archive as crafted.";
+        fix "Treat the archive as crafted."
+        example "malicious/evasion10_encrypted_flag.pt";
     ARCHIVE_PATH_TRAVERSAL = "MV305" "archive-path-traversal" Medium cwe 22 lower true
         summary "An archive member (zip, tar or 7z) is absolute, names a drive, contains `..` (with `/` or `\\`), or is a link whose target leaves the extraction directory."
         why "Extracting the archive writes outside the target directory."
-        fix "Never extract the archive with a tool that follows such names.";
+        fix "Never extract the archive with a tool that follows such names."
+        example "formats/archive_zip_traversal.zip";
     ZIP_MALFORMED = "MV306" "zip-malformed" Medium cwe 20 lower true
         summary "The zip structure is inconsistent: entries overlap, point past the end, or the directory is damaged."
         why "Overlapping or out-of-bounds entries are the basis of zip bombs and of polyglots that readers interpret differently."
-        fix "Treat the archive as crafted.";
+        fix "Treat the archive as crafted."
+        example "formats/rule_mv306_prepended_script.zip";
     NUMPY_OBJECT_ARRAY = "MV401" "numpy-object-array" Low cwe 502 lower true
         summary "A NumPy array has an object dtype: its payload is a pickle (scanned as a member)."
         why "numpy.load(allow_pickle=True) unpickles object arrays; the embedded pickle is scanned and reported separately."
-        fix "Store numeric arrays, or load with allow_pickle=False.";
+        fix "Store numeric arrays, or load with allow_pickle=False."
+        example "malicious/evasion11_npy_object.npy";
     NUMPY_SIZE_MISMATCH = "MV402" "numpy-size-mismatch" Low cwe 20 lower true
         summary "A .npy payload is not the size its header declares."
         why "Extra bytes can carry a second payload; missing bytes make loaders fail or read past the array."
-        fix "Regenerate the file.";
+        fix "Regenerate the file."
+        example "formats/rule_mv402_payload_short.npy";
     NUMPY_MALFORMED_HEADER = "MV403" "numpy-malformed-header" Medium cwe 20 lower true
         summary "A .npy header is not a valid literal dictionary with descr, fortran_order and shape."
         why "Old NumPy versions evaluated the header; a crafted header targets them."
-        fix "Regenerate the file.";
+        fix "Regenerate the file."
+        example "formats/rule_mv403_header_missing_key.npy";
     FORMAT_NAME_MISMATCH = "MV501" "format-name-mismatch" Low cwe 434 lower true
         summary "The content's format differs from the format the file name claims (for example a pickle named .safetensors)."
         why "Tools that trust extensions (several scanners, some loaders) skip or mis-handle disguised files."
-        fix "Rename the file or find out why it is disguised.";
+        fix "Rename the file or find out why it is disguised."
+        example "malicious/evasion09_pickle_as.safetensors";
     SCAN_LIMIT_REACHED = "MV502" "scan-limit-reached" Info cwe 400 lower true
         summary "A named scanner limit was reached; the artifact is incomplete."
         why "Every resource bound is explicit. Content past the limit was not checked, so the artifact is not clean."
-        fix "Inspect the file by other means, or split it.";
+        fix "Inspect the file by other means, or split it."
+        example "limits/gzip_bomb_300mb.pkl.gz";
     REMOTE_HASH_MISMATCH = "MV503" "remote-hash-mismatch" High cwe 494 lower false
         summary "A file read whole from the Hugging Face Hub has a different SHA-256 (LFS) or Git blob id than the Hub publishes for it at the scanned commit."
         why "The bytes served (by the Hub's CDN or anything in between) are not the bytes the commit names, so the file scanned is not the file the repository vouches for, and a download may differ again."
-        fix "Do not use the file; download it again over a trusted connection and check it with `modelvet verify --against`.";
+        fix "Do not use the file; download it again over a trusted connection and check it with `modelvet verify --against`."
+        example "";
     SAFETENSORS_MALFORMED = "MV601" "safetensors-malformed" Medium cwe 20 lower true
         summary "A safetensors header is invalid: not JSON, an unknown dtype, a shape whose byte count differs from its offsets, offsets out of bounds, overlapping, or leaving holes, or bytes after the last tensor."
         why "Loaders that trust the header read out of bounds or see different tensors; holes and trailing bytes are where polyglot payloads hide."
-        fix "Regenerate the file with the safetensors library.";
+        fix "Regenerate the file with the safetensors library."
+        example "formats/st_header_len_past_eof.safetensors";
     SAFETENSORS_LENIENT_HEADER = "MV602" "safetensors-lenient-header" Medium cwe 436 lower true
         summary "A safetensors header uses something the safetensors library accepts but the format forbids: whitespace before `{`, duplicate tensor names, unknown fields, NUL in names, non-string metadata."
         why "Readers disagree about such headers (the Rust crate keeps the last duplicate, other parsers the first), so a scanner and a loader can see different tensors."
-        fix "Regenerate the file with the safetensors library.";
+        fix "Regenerate the file with the safetensors library."
+        example "formats/st_leading_whitespace.safetensors";
     GGUF_MALFORMED = "MV701" "gguf-malformed" Medium cwe 20 lower true
         summary "A GGUF file's structure is invalid: unknown value or tensor types, too many dimensions, byte counts that overflow, offsets misaligned, overlapping or outside the file, invalid UTF-8, or a bad alignment."
         why "ggml's parsers had a series of memory-safety bugs (CVE-2024-23496, CVE-2024-32878, GHSA-vgg9-87g3-85w8) triggered by exactly these fields."
-        fix "Do not load the file with llama.cpp or ggml versions older than the fixes; regenerate it.";
+        fix "Do not load the file with llama.cpp or ggml versions older than the fixes; regenerate it."
+        example "formats/gguf_alignment_not_pow2.gguf";
     GGUF_DUPLICATE = "MV702" "gguf-duplicate-name" High cwe 436 lower false
         summary "A GGUF file repeats a metadata key or a tensor name."
         why "Readers disagree about which value wins, so a template or tensor seen by a scanner may not be the one the loader uses."
-        fix "Treat the file as crafted.";
+        fix "Treat the file as crafted."
+        example "formats/gguf_duplicate_key.gguf";
     CHAT_TEMPLATE_INJECTION = "MV703" "chat-template-injection" Critical cwe 1336 lower false
         summary "A chat template (GGUF metadata, tokenizer_config.json, chat_template.jinja) uses Jinja constructs that escape a sandbox: dunder attributes, |attr, escaped underscores, imports, os/eval/popen."
         why "Chat templates are rendered by Jinja; loaders that render them unsandboxed (CVE-2024-34359, llama-cpp-python) run the template's Python."
-        fix "Do not load the model with a loader that renders templates without a sandbox; replace the template.";
+        fix "Do not load the model with a loader that renders templates without a sandbox; replace the template."
+        example "formats/gguf_chat_template_ssti.gguf";
     ONNX_EXTERNAL_DATA_PATH = "MV801" "onnx-external-data-path" High cwe 22 lower false
         summary "An ONNX tensor's external data location is absolute, contains `..`, a drive or UNC prefix or NUL, or resolves through a symlink outside the model directory."
         why "ONNX loaders open the named file and read it into the model (CVE-2022-25882, CVE-2024-27318): an arbitrary file read on the loading machine."
-        fix "Do not load the model; external data must live beside the model file.";
+        fix "Do not load the model; external data must live beside the model file."
+        example "formats/onnx/ext_traversal.onnx";
     ONNX_ORT_MEMORY_ADDRESS = "MV802" "onnx-ort-memory-address" Critical cwe 119 lower false
         summary "An ONNX tensor's external data location is ONNX Runtime's in-memory marker `*/_ORT_MEM_ADDR_/*`."
         why "ONNX Runtime then treats the offset as a raw memory address in the loading process: memory disclosure or a crash from a model file."
-        fix "Do not load the model.";
+        fix "Do not load the model."
+        example "formats/onnx/ext_ort_mem_addr.onnx";
     ONNX_EXTERNAL_DATA_BOUNDS = "MV803" "onnx-external-data-bounds" Medium cwe 125 lower true
         summary "An ONNX tensor's external data file is missing, or its offset and length lie outside that file."
         why "Out-of-range reads crash loaders or read neighbouring data; a missing file means the model cannot be checked or loaded as published."
-        fix "Re-download the model together with its external data files.";
+        fix "Re-download the model together with its external data files."
+        example "formats/onnx/ext_missing.onnx";
     ONNX_CUSTOM_DOMAIN = "MV804" "onnx-custom-op-domain" Medium cwe 829 lower true
         summary "An ONNX model uses operators from a domain outside the standard set (ai.onnx, ai.onnx.ml, training, com.microsoft)."
         why "Custom domains need a custom operator library: native code loaded into the runtime."
-        fix "Load the model only with custom operator libraries you trust and have reviewed.";
+        fix "Load the model only with custom operator libraries you trust and have reviewed."
+        example "formats/onnx/custom_domain.onnx";
     ONNX_MALFORMED = "MV805" "onnx-malformed" Medium cwe 20 lower true
         summary "An ONNX or TensorFlow protobuf is not valid wire format (bad tags, lengths past the end, wrong wire types for known fields)."
         why "Loaders and scanners that recover from broken protobuf differently see different graphs."
-        fix "Regenerate the file.";
+        fix "Regenerate the file."
+        example "formats/onnx/malformed_wire_type.onnx";
     ONNX_EMBEDDED_CODE = "MV806" "onnx-functions-or-training" Info cwe 829 lower true
         summary "An ONNX model carries model-local functions or training information."
         why "Functions define operators inside the model and training info carries algorithm graphs; both run on load in runtimes that support them. Reported so the inventory is complete."
-        fix "None needed for trusted producers; review the listed functions otherwise.";
+        fix "None needed for trusted producers; review the listed functions otherwise."
+        example "formats/onnx/local_function.onnx";
     KERAS_LAMBDA = "MV901" "keras-lambda" Critical cwe 94 lower false
         summary "A Keras model has a Lambda layer (or a function config) that carries serialised Python bytecode."
         why "Keras rebuilds the function from marshal bytes and runs it when the layer is called; safe_mode only stops this in recent versions (CVE-2024-3660)."
-        fix "Do not load the model; rebuild it without Lambda layers.";
+        fix "Do not load the model; rebuild it without Lambda layers."
+        example "formats/keras_lambda.h5";
     KERAS_FOREIGN_MODULE = "MV902" "keras-foreign-module" High cwe 470 lower false
         summary "A Keras config names a module outside the Keras roots for a layer, function or object."
         why "Keras imports the named module and calls objects from it (CVE-2025-1550, CVE-2025-8747): any installed Python module becomes reachable."
-        fix "Do not load the model unless every named module is your own trusted code.";
+        fix "Do not load the model unless every named module is your own trusted code."
+        example "formats/keras_lambda_os_system.keras";
     KERAS_CUSTOM_OBJECT = "MV903" "keras-custom-object" Medium cwe 829 lower true
         summary "A Keras config uses a registered custom object (a class outside Keras)."
         why "The loading process must provide the code for it; whatever is registered under that name runs."
-        fix "Make sure the custom object is your own reviewed code.";
+        fix "Make sure the custom object is your own reviewed code."
+        example "formats/keras_custom_object.keras";
     KERAS_UNSAFE_API = "MV904" "keras-unsafe-api" High cwe 829 lower false
         summary "A Keras config refers to a Keras API that loads other files or disables safe mode (TFSMLayer, load_model, get_file, enable_unsafe_deserialization ...)."
         why "Keras functions reachable by name from a config were used as gadgets to load unsafe models or fetch files (CVE-2025-9905, CVE-2025-9906)."
-        fix "Do not load the model.";
+        fix "Do not load the model."
+        example "formats/keras_get_file_gadget.keras";
     KERAS_MALFORMED = "MV905" "keras-malformed" Medium cwe 20 lower true
         summary "A Keras archive or HDF5 model lacks a readable config, or its config is not valid JSON."
         why "The config decides what code runs on load; a config that cannot be read cannot be checked."
-        fix "Regenerate the model with Keras.";
+        fix "Regenerate the model with Keras."
+        example "formats/keras_config_not_json.keras";
     TF_PYTHON_OP = "MV911" "tf-python-op" Critical cwe 94 lower false
         summary "A TensorFlow graph uses an op that calls back into Python (PyFunc, EagerPyFunc, PyFuncStateless)."
         why "These ops run a Python function registered in the loading process; with a crafted registry they run arbitrary code."
-        fix "Do not load the model.";
+        fix "Do not load the model."
+        example "formats/savedmodel/pyfunc_saved_model.pb";
     TF_IO_OP = "MV912" "tf-io-op" High cwe 73 lower false
         summary "A TensorFlow graph uses ops that read or write files, list directories, or reach the network."
         why "Loading and running the graph can read or overwrite files (ReadFile, WriteFile, Save) or talk to remote services (RpcCall, DataServiceDataset)."
-        fix "Review the graph; do not serve it with access to sensitive files.";
+        fix "Review the graph; do not serve it with access to sensitive files."
+        example "formats/savedmodel/io_ops_saved_model.pb";
     TF_NONSTANDARD_OP = "MV913" "tf-nonstandard-op" Medium cwe 829 lower true
         summary "A TensorFlow graph uses an op that is not in TensorFlow's standard op set."
         why "Ops outside the standard set come from custom kernels: native code that must be loaded alongside the model."
-        fix "Load the model only with custom op libraries you trust.";
+        fix "Load the model only with custom op libraries you trust."
+        example "formats/savedmodel/custom_op_saved_model.pb";
     REPO_REMOTE_CODE = "MV1001" "hf-remote-code" High cwe 94 lower false
         summary "A Hugging Face config maps model classes to Python files in the repository (auto_map), so loading needs trust_remote_code."
         why "With trust_remote_code=True, transformers imports the repository's Python files: the repository's author runs code on the loading machine."
-        fix "Review the referenced Python files before loading, pin the revision, or use a model without custom code.";
+        fix "Review the referenced Python files before loading, pin the revision, or use a model without custom code."
+        example "formats/hf_remote_code";
     REPO_PYTHON_FILE = "MV1002" "repo-python-file" Medium cwe 94 lower true
         summary "A Python source file ships beside model weights."
         why "Loaders and users run such files (custom modelling code, handlers, setup scripts); they are code, not data."
-        fix "Review the file before running anything from the repository.";
+        fix "Review the file before running anything from the repository."
+        example "formats/hf_remote_code";
     SHARD_INDEX_MISMATCH = "MV1003" "shard-index-mismatch" Medium cwe 20 lower true
         summary "A sharded model's index and its files disagree: a listed shard is missing, a tensor is in no shard or in two, or a weight file is not listed."
         why "Loaders follow the index; tensors outside it are never loaded but can carry payloads, and missing ones break the model."
-        fix "Re-download the repository and check it against the publisher's file list.";
+        fix "Re-download the repository and check it against the publisher's file list."
+        example "formats/hf_shard_missing";
 }
 
 /// Looks a rule up by id (`MV101`) or name (`pickle-exec-global`).
@@ -311,6 +366,14 @@ pub fn render_markdown() -> String {
             why = r.rationale,
             fix = r.remediation
         ));
+        if r.example.is_empty() {
+            out.push_str("\n**Example.** Raised only by remote scans (`tests/remote_scan.rs` serves the Hub's answer).\n");
+        } else {
+            out.push_str(&format!(
+                "\n**Example.** [`testdata/fixtures/{ex}`](../testdata/fixtures/{ex}): `modelvet scan testdata/fixtures/{ex}`\n",
+                ex = r.example
+            ));
+        }
     }
     out
 }

@@ -65,7 +65,8 @@ FORBIDDEN = [b"rm -", b"curl ", b"wget ", b"/bin/sh", b"nc -", b"chmod ", b"| sh
 SEVERITIES = ("critical", "high", "medium")
 # "finding": the file breaks a structural rule (not an evasion class); exit 1 and every
 # rule in its `rules` list fires. Any entry may carry `rules`: ids that must all fire.
-EXPECTS = ("malicious", "benign", "incomplete", "incomplete-or-clean", "finding")
+# "notice": a low or info rule fires (every rule in `rules`), below the default gate: exit 0.
+EXPECTS = ("malicious", "benign", "incomplete", "incomplete-or-clean", "finding", "notice")
 
 # torch's legacy magic number pickle, byte-exact.
 TORCH_MAGIC_PICKLE = bytes.fromhex("80028a0a6cfc9c46f9206aa850192e")
@@ -913,7 +914,7 @@ class Registry:
             assert min_severity is None, path
         if expect == "benign":
             assert evasion_class is None, path
-        if expect == "finding":
+        if expect in ("finding", "notice"):
             assert extra.get("rules"), f"{path}: a finding fixture names the rules it fires"
         for rule in extra.get("rules", []):
             assert rule.startswith("MV") and rule[2:].isdigit(), (path, rule)
@@ -937,6 +938,9 @@ class Registry:
 
     def finding(self, path, data, rules, description):
         self.add(path, data, "finding", description, rules=list(rules))
+
+    def notice(self, path, data, rules, description):
+        self.add(path, data, "notice", description, rules=list(rules))
 
     def extra_file(self, path, data):
         """A non-fixture file (licence text): written, checked, not in the manifest."""
@@ -1856,8 +1860,10 @@ def generate(cache: pathlib.Path) -> Registry:
     import gen_hdf5  # noqa: E402  (HDF5 layouts for the pure-Rust reader)
     import gen_onnx  # noqa: E402  (ONNX models and TensorFlow SavedModel protobufs)
     import gen_archives  # noqa: E402  (archive member paths and links, MV305)
+    import gen_rule_examples  # noqa: E402  (one example per rule the catalog names)
     gen_formats.generate(r)
     gen_archives.generate(r)
+    gen_rule_examples.generate(r)
     gen_hdf5.generate(r)
     gen_onnx.generate(r)
     names = [p.rsplit("/", 1)[1] for p in r.entries]

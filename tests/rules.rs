@@ -164,6 +164,39 @@ fn every_rule_fires_on_its_input() {
 }
 
 #[test]
+fn every_rule_fires_on_the_example_its_catalog_entry_names() {
+    // Rules that only a remote scan can raise have no local example; they fire in
+    // tests/remote_scan.rs.
+    let remote_only = ["MV503"];
+    let mut misses = Vec::new();
+    for rule in CATALOG {
+        if rule.example.is_empty() {
+            assert!(
+                remote_only.contains(&rule.id),
+                "{} names no example",
+                rule.id
+            );
+            continue;
+        }
+        let path = fixture(rule.example);
+        assert!(
+            path.exists(),
+            "{}: example {} is missing",
+            rule.id,
+            path.display()
+        );
+        let fired = rules_fired(&path);
+        if !fired.contains(rule.id) {
+            misses.push(format!(
+                "{} did not fire on its example {} (fired: {fired:?})",
+                rule.id, rule.example
+            ));
+        }
+    }
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+}
+
+#[test]
 fn benign_corpus_is_quiet() {
     let mut fired = BTreeSet::new();
     for dir in ["benign", "real"] {
