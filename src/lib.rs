@@ -9,11 +9,11 @@
 pub mod bom;
 pub mod cli;
 pub mod containers;
-pub mod display;
+pub(crate) mod display;
 pub mod findings;
 pub mod format;
 pub mod formats;
-pub mod hf;
+pub(crate) mod hf;
 pub mod hub;
 pub mod license;
 pub mod limits;

@@ -9,7 +9,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::hf::cache_layout::is_repository_folder_name;
+use crate::hf::cache_layout::{is_repository_folder_name, BLOBS, REFS, SNAPSHOTS};
 use crate::hub::api::{hex_digest, printable};
 use crate::hub::repo_ref::RepoRef;
 use crate::provenance::digest::{self, HashAlgorithm};
@@ -238,7 +238,7 @@ fn check_repo(
     jobs: &mut Vec<BlobJob>,
     counts: &mut Counts,
 ) {
-    let blobs = dir.join("blobs");
+    let blobs = dir.join(BLOBS);
     let blobs_canonical = fs::canonicalize(&blobs).ok();
     match fs::read_dir(&blobs) {
         Ok(entries) => {
@@ -286,7 +286,7 @@ fn check_repo(
         Err(e) => v.incomplete(format!("{name}/blobs: cannot list ({e})")),
     }
 
-    let snapshots = dir.join("snapshots");
+    let snapshots = dir.join(SNAPSHOTS);
     if let Ok(entries) = fs::read_dir(&snapshots) {
         for entry in sorted_entries(v, entries, &format!("{name}/snapshots")) {
             let cname = entry.file_name().to_string_lossy().into_owned();
@@ -311,7 +311,7 @@ fn check_repo(
         }
     }
 
-    let refs = dir.join("refs");
+    let refs = dir.join(REFS);
     if refs.is_dir() {
         check_refs(v, &refs, &format!("{name}/refs"), &snapshots, 0, counts);
     }

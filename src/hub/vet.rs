@@ -477,7 +477,7 @@ pub fn download_passed(
         }
     }
     if any && scan.repo.revision != scan.commit {
-        let r = folder.join("refs").join(&scan.repo.revision);
+        let r = folder.join(cache_layout::REFS).join(&scan.repo.revision);
         let written = r
             .parent()
             .map_or(Ok(()), fs::create_dir_all)
@@ -520,7 +520,7 @@ fn download_one(
         Some(s) => (HashAlgorithm::Sha256, s.clone()),
         None => (HashAlgorithm::GitBlobSha1, lf.blob_id.clone()),
     };
-    let blobs = folder.join("blobs");
+    let blobs = folder.join(cache_layout::BLOBS);
     fs::create_dir_all(&blobs).map_err(|e| fail(e.to_string()))?;
     let tmp = blobs.join(format!(
         ".modelvet-{}-{}.incomplete",
