@@ -381,15 +381,17 @@ fn walk(model_path: &Path, options: &ManifestOptions) -> Result<Walked, Manifest
 }
 
 /// Renders a manifest as `digest  name` lines and a closing root line, like `sha256sum`.
+/// File names are escaped (as `sha256sum` does for a name with a newline).
 pub fn render_text(manifest: &Manifest) -> String {
+    use crate::display::untrusted as shown;
     let mut out = String::new();
     for r in &manifest.resources {
-        out.push_str(&format!("{}  {}\n", hex(&r.digest), r.name));
+        out.push_str(&format!("{}  {}\n", hex(&r.digest), shown(&r.name)));
     }
     out.push_str(&format!(
         "sha256:{}  {} (root: {} {}, {} resources)\n",
         hex(&manifest.root_digest()),
-        manifest.model_name,
+        shown(&manifest.model_name),
         manifest.options.method.name(),
         manifest.options.resource_algorithm(),
         manifest.resources.len()

@@ -189,6 +189,9 @@ impl Verification {
     }
 
     pub fn render_text(&self) -> String {
+        // Names come from the disk, the bundle or the Hub: escaped like every string from
+        // input, so none can print a line of its own or a terminal escape.
+        use crate::display::untrusted as shown;
         use std::fmt::Write as _;
         let mut out = String::new();
         let status = match self.status {
@@ -196,9 +199,9 @@ impl Verification {
             VerifyStatus::Failed => "FAILED",
             VerifyStatus::Incomplete => "INCOMPLETE",
         };
-        let _ = writeln!(out, "{status}: {} ({})", self.target, self.method);
+        let _ = writeln!(out, "{status}: {} ({})", shown(&self.target), self.method);
         if let Some(sig) = &self.signature {
-            let _ = writeln!(out, "  signature: {sig}");
+            let _ = writeln!(out, "  signature: {}", shown(sig));
         }
         if let (Some(ser), Some(h)) = (&self.serialization, &self.hash_type) {
             let _ = writeln!(out, "  manifest: {ser}, {h}");
@@ -222,7 +225,7 @@ impl Verification {
             ];
             for (label, value) in fields {
                 if let Some(v) = value {
-                    let _ = writeln!(out, "  {label}: {v}");
+                    let _ = writeln!(out, "  {label}: {}", shown(&v));
                 }
             }
         }
@@ -230,8 +233,11 @@ impl Verification {
             let commit = r.commit.as_deref().unwrap_or("unresolved");
             let _ = writeln!(
                 out,
-                "  remote: {} @ {} -> commit {commit} ({})",
-                r.repo, r.revision, r.endpoint
+                "  remote: {} @ {} -> commit {} ({})",
+                shown(&r.repo),
+                shown(&r.revision),
+                shown(commit),
+                shown(&r.endpoint)
             );
         }
         let _ = writeln!(out, "  files matched: {}", self.files.matched);
@@ -239,23 +245,26 @@ impl Verification {
             let _ = writeln!(
                 out,
                 "  changed: {} ({} expected {}, found {})",
-                c.name, c.algorithm, c.expected, c.actual
+                shown(&c.name),
+                c.algorithm,
+                shown(&c.expected),
+                shown(&c.actual)
             );
         }
         for m in &self.files.missing {
-            let _ = writeln!(out, "  missing: {m}");
+            let _ = writeln!(out, "  missing: {}", shown(m));
         }
         for e in &self.files.extra {
-            let _ = writeln!(out, "  extra: {e}");
+            let _ = writeln!(out, "  extra: {}", shown(e));
         }
         for c in &self.checks {
-            let _ = writeln!(out, "  ok: {c}");
+            let _ = writeln!(out, "  ok: {}", shown(c));
         }
         for p in &self.problems {
-            let _ = writeln!(out, "  problem: {p}");
+            let _ = writeln!(out, "  problem: {}", shown(p));
         }
         for n in &self.notes {
-            let _ = writeln!(out, "  note: {n}");
+            let _ = writeln!(out, "  note: {}", shown(n));
         }
         out
     }
@@ -287,5 +296,12 @@ mod tests {
         v.conclude();
         assert_eq!(v.exit_code(), EXIT_FAILED);
         assert!(v.render_text().contains("extra: new.bin"));
+
+        let mut v = Verification::new("key", "m");
+        v.files.extra.push("x\n::error ::forged\u{1b}[2J".into());
+        v.conclude();
+        let text = v.render_text();
+        assert!(text.contains("extra: x\\n::error ::forged\\u{1b}[2J"), "{text}");
+        assert!(!text.contains('\u{1b}'));
     }
 }
