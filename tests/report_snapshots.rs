@@ -136,3 +136,28 @@ fn report_with_threads(input: &str, threads: &str) -> Vec<u8> {
         .expect("binary runs");
     out.stdout
 }
+
+#[test]
+fn boms_are_the_same_with_one_thread_or_many() {
+    let bom = |input: &str, threads: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_modelvet"))
+            .current_dir(common::repo())
+            .args(["bom", input])
+            .env("RAYON_NUM_THREADS", threads)
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .output()
+            .expect("binary runs");
+        assert!(!out.stdout.is_empty(), "{input}: no BOM written");
+        out.stdout
+    };
+    for input in [
+        "testdata/fixtures/formats",
+        "testdata/fixtures/formats/hf_model_card_full",
+    ] {
+        let sequential = bom(input, "1");
+        assert!(
+            bom(input, "8") == sequential,
+            "{input}: the BOM with 8 threads differs from the sequential one"
+        );
+    }
+}

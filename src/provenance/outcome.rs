@@ -301,7 +301,10 @@ mod tests {
         v.files.extra.push("x\n::error ::forged\u{1b}[2J".into());
         v.conclude();
         let text = v.render_text();
-        assert!(text.contains("extra: x\\n::error ::forged\\u{1b}[2J"), "{text}");
+        assert!(
+            text.contains("extra: x\\n::error ::forged\\u{1b}[2J"),
+            "{text}"
+        );
         assert!(!text.contains('\u{1b}'));
     }
 }
