@@ -10,6 +10,7 @@ pub mod bom;
 pub mod cli;
 pub mod containers;
 pub(crate) mod display;
+pub mod facts;
 pub mod findings;
 pub mod format;
 pub mod formats;

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::model::*;
+use crate::facts;
 use crate::hub::repo_ref::validate_repo_id;
 use crate::license::{self, LicenseRef};
 use crate::provenance::outcome::Verification;
@@ -460,7 +461,7 @@ fn build_model(
     findings: &mut Vec<Issue>,
 ) -> Model {
     let card = part
-        .fact("README.md", "model_card")
+        .fact("README.md", facts::MODEL_CARD)
         .and_then(Value::as_object);
     let card_get = |k: &str| card.and_then(|c| c.get(k));
     let gguf = part.weights().find(|a| a.format == "gguf");
@@ -471,7 +472,7 @@ fn build_model(
         (h.repo_id.clone(), "hub")
     } else if let Some(n) = card_get("model_name").and_then(text_of) {
         (n, "model-card")
-    } else if let Some(n) = gguf_fact("name") {
+    } else if let Some(n) = gguf_fact(facts::NAME) {
         (n, "gguf")
     } else if part.layout == "single-file" {
         (base_name(&part.top[0].path).to_string(), "file")
@@ -540,8 +541,8 @@ fn build_model(
         }
     }
     if licenses.is_empty() {
-        if let Some(l) = gguf_fact("license") {
-            if let Some(r) = license::resolve(&l, gguf_fact("license_name").as_deref(), None) {
+        if let Some(l) = gguf_fact(facts::LICENSE) {
+            if let Some(r) = license::resolve(&l, gguf_fact(facts::LICENSE_NAME).as_deref(), None) {
                 licenses.push(r);
             }
         }
@@ -582,7 +583,7 @@ fn build_model(
         }
         None => (None, None),
     };
-    let authors: Vec<String> = gguf_fact("author").into_iter().collect();
+    let authors: Vec<String> = gguf_fact(facts::AUTHOR).into_iter().collect();
 
     // Lineage.
     let relation = card_get("base_model_relation").and_then(text_of);
@@ -683,7 +684,7 @@ fn build_card(
     let mut out = Card {
         task: card_get("pipeline_tag").and_then(text_of),
         architecture_family: config("model_type").and_then(text_of).or_else(|| {
-            gguf.and_then(|g| g.facts.get("architecture"))
+            gguf.and_then(|g| g.facts.get(facts::ARCHITECTURE))
                 .and_then(text_of)
         }),
         model_architecture: config("architectures")
@@ -695,7 +696,7 @@ fn build_card(
         out.outputs = o.to_vec();
     }
 
-    if let Some(Value::Array(results)) = part.fact("README.md", "eval_results") {
+    if let Some(Value::Array(results)) = part.fact("README.md", facts::EVAL_RESULTS) {
         for r in results.iter().take(MAX_LISTED) {
             let get = |k: &str| r.get(k).and_then(text_of);
             let (Some(kind), Some(value)) = (
@@ -716,7 +717,7 @@ fn build_card(
         }
     }
 
-    if let Some(Value::Object(sections)) = part.fact("README.md", "model_card_sections") {
+    if let Some(Value::Object(sections)) = part.fact("README.md", facts::MODEL_CARD_SECTIONS) {
         let section = |k: &str| sections.get(k).and_then(text_of).map(|t| cut(&t));
         out.technical_limitations.extend(section("limitations"));
         if let Some(t) = section("out_of_scope") {
@@ -750,7 +751,7 @@ fn build_card(
             .push(("cdx:ai-ml:model:parameter:count".into(), n.to_string()));
     }
     let context = gguf
-        .and_then(|g| g.facts.get("context_length"))
+        .and_then(|g| g.facts.get(facts::CONTEXT_LENGTH))
         .or_else(|| config("max_position_embeddings"))
         .or_else(|| config("n_positions"))
         .or_else(|| config("n_ctx"))
@@ -760,7 +761,7 @@ fn build_card(
             .push(("cdx:ai-ml:model:hyperparameter:context_length".into(), c));
     }
     let quantization = gguf
-        .and_then(|g| g.facts.get("quantization"))
+        .and_then(|g| g.facts.get(facts::QUANTIZATION))
         .and_then(text_of)
         .or_else(|| {
             let q = config("quantization")?;
@@ -776,7 +777,7 @@ fn build_card(
     }
     let mut templates = BTreeSet::new();
     for a in &part.all {
-        match a.facts.get("chat_template_sha256") {
+        match a.facts.get(facts::CHAT_TEMPLATE_SHA256) {
             Some(Value::String(s)) => {
                 templates.insert(s.clone());
             }
@@ -847,7 +848,7 @@ fn build_card(
 fn parameter_count(part: &Members<'_>) -> Option<u64> {
     let mut by_format: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     for a in part.weights() {
-        if let Some(n) = a.facts.get("parameter_count").and_then(Value::as_u64) {
+        if let Some(n) = a.facts.get(facts::PARAMETER_COUNT).and_then(Value::as_u64) {
             by_format.entry(a.format.name()).or_default().push(n);
         }
     }

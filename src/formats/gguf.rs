@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
+use crate::facts;
 use crate::findings::Finding;
 use crate::formats::{display_string, template, Parsed};
 use crate::limits::{self, LimitHit};
@@ -279,12 +280,12 @@ fn is_template_key(key: &str) -> bool {
 /// Keys kept as facts, with the fact name they get.
 fn fact_name(key: &str) -> Option<&'static str> {
     Some(match key {
-        "general.architecture" => "architecture",
-        "general.name" => "name",
+        "general.architecture" => facts::ARCHITECTURE,
+        "general.name" => facts::NAME,
         "general.file_type" => "file_type",
-        "general.license" => "license",
-        "general.license.name" => "license_name",
-        "general.author" => "author",
+        "general.license" => facts::LICENSE,
+        "general.license.name" => facts::LICENSE_NAME,
+        "general.author" => facts::AUTHOR,
         "general.organization" => "organization",
         "general.version" => "version",
         "general.basename" => "basename",
@@ -393,7 +394,7 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
             if let Value::Str(text) = &value {
                 template::check(text, &key_text, Some(value_offset), p);
                 let fact = if key_text == "tokenizer.chat_template" {
-                    "chat_template_sha256".to_string()
+                    crate::facts::CHAT_TEMPLATE_SHA256.to_string()
                 } else {
                     format!("{key_text}.sha256")
                 };
@@ -410,7 +411,7 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
                 (Value::Int(n), "file_type") => {
                     p.fact("file_type", n);
                     if let Some(name) = u64::try_from(*n).ok().and_then(file_type_name) {
-                        p.fact("quantization", name);
+                        p.fact(crate::facts::QUANTIZATION, name);
                     }
                 }
                 (Value::Int(n), _) => p.fact(fact, n),
@@ -422,7 +423,7 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
         }
     }
     if let Some(n) = context_length {
-        p.fact("context_length", n);
+        p.fact(crate::facts::CONTEXT_LENGTH, n);
     }
 
     let mut names: HashSet<[u8; 32]> = HashSet::new();
@@ -557,7 +558,7 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
     }
     p.fact("tensor_count", tensors.len());
     p.fact("metadata_count", kv_count);
-    p.fact("parameter_count", parameters);
+    p.fact(crate::facts::PARAMETER_COUNT, parameters);
     p.fact("tensor_types", types);
     p.fact("alignment", alignment);
     Ok(())

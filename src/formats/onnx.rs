@@ -947,7 +947,7 @@ impl<'a> State<'a> {
             p.fact("op_types_truncated", true);
         }
         p.fact("initializer_count", self.initializer_count);
-        p.fact("parameter_count", self.parameter_count);
+        p.fact(crate::facts::PARAMETER_COUNT, self.parameter_count);
         if !self.external_files.is_empty() {
             p.fact("external_data_files", &self.external_files);
         }

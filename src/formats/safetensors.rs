@@ -246,7 +246,7 @@ fn check_header(header: &[u8], data_len: u64, p: &mut Parsed, names: &mut Tensor
     names.extend(tensors.iter().map(|t| t.name.clone()));
     p.fact("tensor_count", tensors.len());
     if !parameters_overflow {
-        p.fact("parameter_count", parameters);
+        p.fact(crate::facts::PARAMETER_COUNT, parameters);
     }
     p.fact("dtypes", dtypes);
     p.fact("data_bytes", data_len);

@@ -115,11 +115,11 @@ pub fn inspect(text: &[u8], p: &mut Parsed) {
             Some(Value::Object(map)) => {
                 let card = card_keys(&map);
                 if !card.is_empty() {
-                    p.fact("model_card", card);
+                    p.fact(crate::facts::MODEL_CARD, card);
                 }
                 let results = eval_results(map.get("model-index"), &mut warnings);
                 if !results.is_empty() {
-                    p.fact("eval_results", results);
+                    p.fact(crate::facts::EVAL_RESULTS, results);
                 }
             }
             None | Some(Value::Null) => {}
@@ -128,7 +128,7 @@ pub fn inspect(text: &[u8], p: &mut Parsed) {
     }
     let (sections, truncated) = sections(body, &mut warnings);
     if !sections.is_empty() {
-        p.fact("model_card_sections", sections);
+        p.fact(crate::facts::MODEL_CARD_SECTIONS, sections);
     }
     if !truncated.is_empty() {
         p.fact("model_card_sections_truncated", truncated);

@@ -140,7 +140,7 @@ fn check_config_templates(v: &serde_json::Value, file: &str, p: &mut Parsed) {
         _ => {}
     }
     if !digests.is_empty() {
-        p.fact("chat_template_sha256", digests);
+        p.fact(crate::facts::CHAT_TEMPLATE_SHA256, digests);
     }
 }
 
@@ -210,7 +210,7 @@ fn quantization_fact(v: &serde_json::Value, p: &mut Parsed) {
         out.insert("bits".into(), b.clone());
     }
     if !out.is_empty() {
-        p.fact("quantization", out);
+        p.fact(crate::facts::QUANTIZATION, out);
     }
 }
 
@@ -273,7 +273,10 @@ pub fn inspect(role: Role, path: &str, text: &[u8], p: &mut Parsed) -> Option<Sh
         }
         Role::ChatTemplate => {
             template::check(text, file, None, p);
-            p.fact("chat_template_sha256", hex(&Sha256::digest(text)));
+            p.fact(
+                crate::facts::CHAT_TEMPLATE_SHA256,
+                hex(&Sha256::digest(text)),
+            );
         }
         Role::Python => {
             let lines = text.iter().filter(|&&c| c == b'\n').count();

@@ -502,7 +502,7 @@ impl Scanner<'_> {
     fn note_alternatives(&mut self, idx: usize, sniffed: &Sniffed) {
         let others: Vec<&'static str> = sniffed.alternatives().map(Format::name).collect();
         if !others.is_empty() {
-            self.artifacts[idx].set_fact("also_accepted_as", others);
+            self.artifacts[idx].set_fact(crate::facts::ALSO_ACCEPTED_AS, others);
         }
     }
 

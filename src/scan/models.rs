@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::facts;
 use crate::hf::files::ShardIndex;
 use crate::limits;
 use crate::report::{Artifact, Finding, ModelGroup, Status};
@@ -140,8 +141,8 @@ fn build_group(dir: &str, layout: &'static str, members: Vec<&Artifact>) -> Mode
             }
         }
     }
-    if let Some(card) = own("README.md").and_then(|a| a.facts.get("model_card")) {
-        facts.insert("model_card".into(), card.clone());
+    if let Some(card) = own("README.md").and_then(|a| a.facts.get(facts::MODEL_CARD)) {
+        facts.insert(facts::MODEL_CARD.into(), card.clone());
     }
     ModelGroup {
         path: if dir.is_empty() {
