@@ -16,6 +16,8 @@ use std::io;
 use std::sync::{Arc, Mutex};
 
 use crate::containers::zip;
+use crate::formats::registry::{self, Format};
+use crate::policy::Policy;
 use crate::hub::client::HubClient;
 use crate::hub::repo_ref::RepoRef;
 use crate::provenance::digest::{HashAlgorithm, Hasher};
@@ -135,11 +137,14 @@ impl RemoteSource {
         if self.ensure(0, REMOTE_HEAD_BYTES.min(self.len)).is_err() {
             return;
         }
+        // The registry's own probes decide, as they will in the scan.
         let is_zip = {
             let st = self.lock();
-            st.blocks
-                .get(&0)
-                .is_some_and(|b| b.len() >= 4 && &b[..4] == b"PK\x03\x04")
+            st.blocks.get(&0).is_some_and(|b| {
+                registry::sniff(b, None, &Policy::new())
+                    .candidates
+                    .contains(&Format::Zip)
+            })
         };
         if !is_zip {
             return;
