@@ -25,7 +25,7 @@ fn needs_escape(c: char) -> bool {
 
 /// `text` with every character of [`needs_escape`] written as a Rust escape (`\n`,
 /// `\u{1b}`); borrowed when there is nothing to escape.
-pub fn untrusted(text: &str) -> Cow<'_, str> {
+pub(crate) fn untrusted(text: &str) -> Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }

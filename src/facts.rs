@@ -4,28 +4,28 @@
 //! `model_type`, a tokenizer's `model_max_length`) keep the file's names.
 
 /// Parameters counted from tensor shapes (safetensors, GGUF, ONNX initializers).
-pub const PARAMETER_COUNT: &str = "parameter_count";
+pub(crate) const PARAMETER_COUNT: &str = "parameter_count";
 /// Longest context the model declares (GGUF `*.context_length`).
-pub const CONTEXT_LENGTH: &str = "context_length";
+pub(crate) const CONTEXT_LENGTH: &str = "context_length";
 /// Quantization named by the file (GGUF file type, a config's `quantization_config`).
-pub const QUANTIZATION: &str = "quantization";
+pub(crate) const QUANTIZATION: &str = "quantization";
 /// GGUF `general.architecture`.
-pub const ARCHITECTURE: &str = "architecture";
+pub(crate) const ARCHITECTURE: &str = "architecture";
 /// GGUF `general.name`.
-pub const NAME: &str = "name";
+pub(crate) const NAME: &str = "name";
 /// GGUF `general.license`.
-pub const LICENSE: &str = "license";
+pub(crate) const LICENSE: &str = "license";
 /// GGUF `general.license.name`.
-pub const LICENSE_NAME: &str = "license_name";
+pub(crate) const LICENSE_NAME: &str = "license_name";
 /// GGUF `general.author`.
-pub const AUTHOR: &str = "author";
+pub(crate) const AUTHOR: &str = "author";
 /// A model card's front matter (README.md), as read.
-pub const MODEL_CARD: &str = "model_card";
+pub(crate) const MODEL_CARD: &str = "model_card";
 /// A model card's `model-index` results.
-pub const EVAL_RESULTS: &str = "eval_results";
+pub(crate) const EVAL_RESULTS: &str = "eval_results";
 /// A model card's template sections that carry content.
-pub const MODEL_CARD_SECTIONS: &str = "model_card_sections";
+pub(crate) const MODEL_CARD_SECTIONS: &str = "model_card_sections";
 /// SHA-256 of the default chat template (GGUF metadata, tokenizer config, template file).
-pub const CHAT_TEMPLATE_SHA256: &str = "chat_template_sha256";
+pub(crate) const CHAT_TEMPLATE_SHA256: &str = "chat_template_sha256";
 /// Other formats whose probes accept the artifact's bytes.
-pub const ALSO_ACCEPTED_AS: &str = "also_accepted_as";
+pub(crate) const ALSO_ACCEPTED_AS: &str = "also_accepted_as";

@@ -56,7 +56,7 @@ impl Finding {
         }
     }
 
-    pub fn with_severity(mut self, severity: Severity) -> Finding {
+    pub(crate) fn with_severity(mut self, severity: Severity) -> Finding {
         self.severity = severity;
         self
     }

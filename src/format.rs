@@ -99,7 +99,7 @@ impl Format {
 
     /// May hold model weights or code: everything but documents and entries that are not
     /// content. What makes a folder with a `config.json` a model, and a file a BOM weight.
-    pub fn may_hold_weights(self) -> bool {
+    pub(crate) fn may_hold_weights(self) -> bool {
         !matches!(
             self,
             Format::Text

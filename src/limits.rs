@@ -14,58 +14,58 @@ pub const MAX_MEMBERS_PER_CONTAINER: usize = 100_000;
 pub const MAX_DECOMPRESSED_BYTES: u64 = 16 * 1024 * 1024 * 1024;
 /// Largest ratio of decompressed to compressed bytes accepted once output passes
 /// [`RATIO_CHECK_AFTER_BYTES`]; ordinary data stays far below it, bombs far above.
-pub const MAX_COMPRESSION_RATIO: u64 = 200;
+pub(crate) const MAX_COMPRESSION_RATIO: u64 = 200;
 /// Output size after which the compression ratio is enforced.
-pub const RATIO_CHECK_AFTER_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const RATIO_CHECK_AFTER_BYTES: u64 = 64 * 1024 * 1024;
 /// Largest member that is buffered in memory for random access (a zip inside a
 /// compressed stream, a deflated zip inside a zip).
 pub const MAX_BUFFERED_MEMBER_BYTES: u64 = 48 * 1024 * 1024;
 /// Largest zip central directory read.
 pub const MAX_CENTRAL_DIRECTORY_BYTES: u64 = 64 * 1024 * 1024;
 /// Most values on the pickle stack at once.
-pub const MAX_PICKLE_STACK: usize = 1_000_000;
+pub(crate) const MAX_PICKLE_STACK: usize = 1_000_000;
 /// Most nested MARKs open at once.
 pub const MAX_PICKLE_MARKS: usize = 100_000;
 /// Most entries in the pickle memo.
-pub const MAX_PICKLE_MEMO: usize = 1_000_000;
+pub(crate) const MAX_PICKLE_MEMO: usize = 1_000_000;
 /// Most opcodes walked in one pickle stream (a stream of this size is 100s of MB of ops).
-pub const MAX_PICKLE_OPCODES: u64 = 500_000_000;
+pub(crate) const MAX_PICKLE_OPCODES: u64 = 500_000_000;
 /// Longest text line read for GLOBAL, INST, PUT, GET, INT and similar opcodes.
-pub const MAX_PICKLE_LINE: usize = 64 * 1024;
+pub(crate) const MAX_PICKLE_LINE: usize = 64 * 1024;
 /// Most pickles read back to back from one stream.
-pub const MAX_PICKLES_PER_STREAM: usize = 64;
+pub(crate) const MAX_PICKLES_PER_STREAM: usize = 64;
 /// Longest `.npy` header accepted (numpy itself refuses headers over 10,000 bytes by default).
 pub const MAX_NPY_HEADER: usize = 1024 * 1024;
 /// Most distinct globals recorded per pickle; later ones still raise findings.
-pub const MAX_RECORDED_CALL_SITES: usize = 1_000;
+pub(crate) const MAX_RECORDED_CALL_SITES: usize = 1_000;
 /// Longest TorchScript source file read for the code check.
 pub const MAX_TORCHSCRIPT_SOURCE: u64 = 16 * 1024 * 1024;
 
 /// Longest safetensors header read (the safetensors library's own cap).
-pub const MAX_SAFETENSORS_HEADER: u64 = 100_000_000;
+pub(crate) const MAX_SAFETENSORS_HEADER: u64 = 100_000_000;
 /// Longest GGUF string (key or value) read; chat templates and token texts are far smaller.
-pub const MAX_GGUF_STRING: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_GGUF_STRING: u64 = 16 * 1024 * 1024;
 /// Most elements in one GGUF array (vocabularies hold a few hundred thousand).
-pub const MAX_GGUF_ARRAY_ELEMENTS: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_GGUF_ARRAY_ELEMENTS: u64 = 64 * 1024 * 1024;
 /// Deepest nesting of GGUF arrays inside arrays.
-pub const MAX_GGUF_ARRAY_DEPTH: usize = 8;
+pub(crate) const MAX_GGUF_ARRAY_DEPTH: usize = 8;
 /// Most GGUF metadata entries and most tensor infos.
-pub const MAX_GGUF_ENTRIES: u64 = 1_000_000;
+pub(crate) const MAX_GGUF_ENTRIES: u64 = 1_000_000;
 /// Longest chat template checked for template injection.
-pub const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
 /// Deepest nesting of protobuf messages followed (ONNX subgraphs, TF functions).
-pub const MAX_PROTOBUF_DEPTH: usize = 64;
+pub(crate) const MAX_PROTOBUF_DEPTH: usize = 64;
 /// Longest protobuf string or bytes field read into memory (names, locations, attribute
 /// strings); tensor payloads are skipped, never read.
-pub const MAX_PROTOBUF_FIELD: u64 = 1024 * 1024;
+pub(crate) const MAX_PROTOBUF_FIELD: u64 = 1024 * 1024;
 /// Largest JSON document read (Keras and Hugging Face configs, shard indexes).
-pub const MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
 /// Most object header messages, continuation blocks and attributes read from an HDF5 object.
-pub const MAX_HDF5_MESSAGES: usize = 65_536;
+pub(crate) const MAX_HDF5_MESSAGES: usize = 65_536;
 /// Largest HDF5 attribute value read (Keras `model_config`).
-pub const MAX_HDF5_ATTRIBUTE_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_HDF5_ATTRIBUTE_BYTES: u64 = 64 * 1024 * 1024;
 /// Most files grouped into one directory model.
-pub const MAX_MODEL_FILES: usize = 100_000;
+pub(crate) const MAX_MODEL_FILES: usize = 100_000;
 
 /// A limit that ended a scan early. Rendered as the artifact's `incomplete` reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

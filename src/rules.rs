@@ -336,7 +336,7 @@ pub fn find(id_or_name: &str) -> Option<&'static Rule> {
 }
 
 /// Renders the catalog as Markdown; `docs/rules.md` is exactly this text.
-pub fn render_markdown() -> String {
+pub(crate) fn render_markdown() -> String {
     let mut out = String::new();
     out.push_str("# modelvet rules\n\n");
     out.push_str(

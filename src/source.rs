@@ -13,7 +13,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 /// Size of a stream's buffer; also the longest peek a parser may ask for.
-pub const STREAM_BUFFER: usize = 1 << 20;
+pub(crate) const STREAM_BUFFER: usize = 1 << 20;
 
 /// A reader that may be able to move forward without reading (a file, a slice). Skipping
 /// unread payloads is what makes `--no-hash` scans of large pickles cost only their opcodes.
@@ -45,7 +45,7 @@ impl<R: SkipRead + ?Sized> SkipRead for &mut R {
 }
 
 /// A reader that can only be read (decoders, archive members).
-pub struct NoSkip<R>(pub R);
+pub(crate) struct NoSkip<R>(pub R);
 
 impl<R: Read> Read for NoSkip<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -78,7 +78,7 @@ impl<R: SkipRead> ByteStream<R> {
         Self::with_capacity(inner, STREAM_BUFFER)
     }
 
-    pub fn with_capacity(inner: R, capacity: usize) -> Self {
+    pub(crate) fn with_capacity(inner: R, capacity: usize) -> Self {
         ByteStream {
             inner,
             buf: vec![0u8; capacity.max(64)].into_boxed_slice(),
@@ -95,7 +95,7 @@ impl<R: SkipRead> ByteStream<R> {
     /// Asks the inner reader for at most `n` bytes on the first read (then doubling as
     /// usual). Remote sources use a small first read so a header-only format costs only
     /// its header; local files keep the full-buffer first read.
-    pub fn first_read(mut self, n: usize) -> Self {
+    pub(crate) fn first_read(mut self, n: usize) -> Self {
         self.read_size = n.clamp(64, self.buf.len());
         self
     }
@@ -111,12 +111,8 @@ impl<R: SkipRead> ByteStream<R> {
         self.offset
     }
 
-    pub fn capacity(&self) -> usize {
-        self.buf.len()
-    }
-
     /// The read error that ended the stream early, if any (distinct from a clean EOF).
-    pub fn io_error(&self) -> Option<&str> {
+    pub(crate) fn io_error(&self) -> Option<&str> {
         self.io_error.as_deref()
     }
 
@@ -177,7 +173,7 @@ impl<R: SkipRead> ByteStream<R> {
 
     /// Reads the next `n` bytes into their own buffer (fewer only at the end of the
     /// stream). Callers bound `n` by a named limit before calling.
-    pub fn read_bytes(&mut self, n: usize) -> Vec<u8> {
+    pub(crate) fn read_bytes(&mut self, n: usize) -> Vec<u8> {
         let mut out = Vec::with_capacity(n.min(self.buf.len()));
         while out.len() < n {
             let want = n - out.len();
@@ -199,7 +195,7 @@ impl<R: SkipRead> ByteStream<R> {
     }
 
     #[inline]
-    pub fn consume(&mut self, n: usize) {
+    pub(crate) fn consume(&mut self, n: usize) {
         let n = n.min(self.end - self.start);
         self.start += n;
         self.offset += n as u64;
@@ -207,7 +203,7 @@ impl<R: SkipRead> ByteStream<R> {
 
     /// Skips `n` bytes, reading them through the hasher. Returns how many were skipped
     /// (fewer only at the end of the stream).
-    pub fn skip(&mut self, n: u64) -> u64 {
+    pub(crate) fn skip(&mut self, n: u64) -> u64 {
         let mut left = n;
         if self.hasher.is_none() && !self.eof {
             let buffered = (self.end - self.start) as u64;
@@ -237,7 +233,7 @@ impl<R: SkipRead> ByteStream<R> {
     }
 
     /// Skips everything left (through the hasher, if any); returns how many bytes that was.
-    pub fn skip_to_end(&mut self) -> u64 {
+    pub(crate) fn skip_to_end(&mut self) -> u64 {
         let mut total = 0;
         loop {
             let n = self.skip(1 << 30);
@@ -249,7 +245,7 @@ impl<R: SkipRead> ByteStream<R> {
     }
 
     /// Reads one `\n`-terminated line. Keeps at most `cap` bytes of it; the rest is skipped.
-    pub fn read_line(&mut self, cap: usize) -> Line {
+    pub(crate) fn read_line(&mut self, cap: usize) -> Line {
         let mut kept = Vec::new();
         let mut total: u64 = 0;
         loop {
@@ -293,7 +289,7 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
 }
 
 /// One text line read by [`ByteStream::read_line`].
-pub struct Line {
+pub(crate) struct Line {
     /// The first `cap` bytes of the line, without the newline.
     pub bytes: Vec<u8>,
     /// Full length of the line without the newline.
@@ -357,7 +353,7 @@ fn within(len: u64, offset: u64, buf: &mut [u8]) -> Option<&mut [u8]> {
     Some(&mut buf[..max])
 }
 
-pub struct FileSource {
+pub(crate) struct FileSource {
     file: File,
     len: u64,
 }
@@ -419,7 +415,7 @@ impl ReadAt for SubRange {
 }
 
 /// Sequential (and seekable) reader over a [`ReadAt`].
-pub struct ReadAtCursor {
+pub(crate) struct ReadAtCursor {
     pub source: Arc<dyn ReadAt>,
     pub pos: u64,
 }

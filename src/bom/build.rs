@@ -82,7 +82,7 @@ fn inside(dir: &str, path: &str) -> String {
 
 /// A Hugging Face cache snapshot (`.../models--org--name/snapshots/<commit>`) names its
 /// repository and commit; a model scanned from there is that Hub revision.
-pub fn hub_origin_from_cache_path(path: &str) -> Option<HubOrigin> {
+pub(crate) fn hub_origin_from_cache_path(path: &str) -> Option<HubOrigin> {
     let canonical = std::fs::canonicalize(path).ok()?;
     let parts: Vec<String> = canonical
         .components()
@@ -926,7 +926,7 @@ fn verification_properties(props: &mut Vec<(String, String)>, v: &Verification) 
 }
 
 /// A licence as the writer needs it.
-pub fn license_parts(l: &LicenseRef) -> (Option<&str>, Option<&str>, Option<&str>) {
+pub(crate) fn license_parts(l: &LicenseRef) -> (Option<&str>, Option<&str>, Option<&str>) {
     match l {
         LicenseRef::Spdx(id) => (Some(id), None, None),
         LicenseRef::Named { name, url } => (None, Some(name), url.as_deref()),

@@ -142,7 +142,7 @@ fn signature(bom: &Bom) -> Option<String> {
     ))
 }
 
-pub fn assess(bom: &Bom) -> Vec<ProfileResult> {
+pub(crate) fn assess(bom: &Bom) -> Vec<ProfileResult> {
     let mut out = Vec::new();
     for m in &bom.models {
         let g7 = vec![

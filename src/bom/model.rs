@@ -163,7 +163,7 @@ pub struct Card {
 }
 
 impl Card {
-    pub fn has_parameters(&self) -> bool {
+    pub(crate) fn has_parameters(&self) -> bool {
         self.task.is_some()
             || self.architecture_family.is_some()
             || self.model_architecture.is_some()
@@ -171,7 +171,7 @@ impl Card {
             || !self.outputs.is_empty()
     }
 
-    pub fn has_considerations(&self) -> bool {
+    pub(crate) fn has_considerations(&self) -> bool {
         !self.technical_limitations.is_empty()
             || !self.use_cases.is_empty()
             || !self.ethical_considerations.is_empty()

@@ -3,7 +3,7 @@
 
 /// The BOM's creation time: `SOURCE_DATE_EPOCH` when set, else now. A malformed value is
 /// an error, not a silent fallback to the clock (that would break reproducibility unseen).
-pub fn creation_time() -> Result<i64, String> {
+pub(crate) fn creation_time() -> Result<i64, String> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(v) => v
             .trim()
@@ -19,7 +19,7 @@ pub fn creation_time() -> Result<i64, String> {
 }
 
 /// RFC 3339 in UTC with whole seconds. `unix` must be within years 1970-9999.
-pub fn rfc3339(unix: i64) -> String {
+pub(crate) fn rfc3339(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     // Civil date from days since 1970-01-01 (proleptic Gregorian, era of 400 years).

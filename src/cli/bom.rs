@@ -20,7 +20,7 @@ use crate::provenance::outcome::VerifyStatus;
 use crate::report::{Report, Severity, EXIT_USAGE};
 use crate::scan::{self, ScanOptions};
 
-pub const BOM_EXIT_CODES: &str = "\
+pub(crate) const BOM_EXIT_CODES: &str = "\
 Exit codes (the BOM is written whatever the verdict):
   0  every file was fully scanned, no finding reached --fail-on, and any verification passed
   1  a finding at or above --fail-on, or a verification that failed
@@ -28,7 +28,7 @@ Exit codes (the BOM is written whatever the verdict):
   3  usage error, or a BOM that failed modelvet's own reference check (a bug)";
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Spec {
+pub(crate) enum Spec {
     #[value(name = "1.6")]
     V1_6,
     #[value(name = "1.7")]
@@ -36,7 +36,7 @@ pub enum Spec {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct BomArgs {
+pub(crate) struct BomArgs {
     /// A model file or directory (a Hugging Face layout, a cache snapshot), or hf://org/name[@rev].
     path: String,
     /// CycloneDX specification version.
@@ -63,7 +63,7 @@ pub struct BomArgs {
     trust: TrustArgs,
 }
 
-pub fn run_bom(args: BomArgs) -> i32 {
+pub(crate) fn run_bom(args: BomArgs) -> i32 {
     match bom_inner(&args) {
         Ok(code) => code,
         Err(e) => {

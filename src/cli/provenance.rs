@@ -13,7 +13,7 @@ use crate::provenance::sign::{self, SignRequest};
 use crate::provenance::verify::{self, relative_to_model, TrustMethod, VerifyRequest};
 use crate::report::EXIT_USAGE;
 
-pub const VERIFY_EXIT_CODES: &str = "\
+pub(crate) const VERIFY_EXIT_CODES: &str = "\
 Exit codes:
   0  verified: the signature (or the Hub, or the cache) vouches for every file
   1  verification failed: a bad signature, a policy mismatch, or a changed, missing or extra file
@@ -21,27 +21,27 @@ Exit codes:
   3  usage error or internal failure";
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum SerializationMethod {
+pub(crate) enum SerializationMethod {
     Files,
     Shards,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum HashType {
+pub(crate) enum HashType {
     Sha256,
     Blake2b,
     Blake3,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     Text,
     Json,
 }
 
 /// How a model is cut into signed resources, shared by `hash` and `sign`.
 #[derive(clap::Args, Debug)]
-pub struct ManifestArgs {
+pub(crate) struct ManifestArgs {
     /// One digest per file, or per byte range of every file.
     #[arg(long, value_enum, default_value = "files")]
     method: SerializationMethod,
@@ -90,7 +90,7 @@ impl ManifestArgs {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct HashArgs {
+pub(crate) struct HashArgs {
     /// A model directory or a single file.
     path: PathBuf,
     #[command(flatten)]
@@ -100,7 +100,7 @@ pub struct HashArgs {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct SignArgs {
+pub(crate) struct SignArgs {
     /// A model directory or a single file.
     path: PathBuf,
     /// Private key PEM (PKCS#8 or SEC1): ECDSA P-256/P-384/P-521, or Ed25519 (outside OMS).
@@ -115,7 +115,7 @@ pub struct SignArgs {
 
 /// How to trust a signature (or the Hub), shared by `verify` and `bom`.
 #[derive(clap::Args, Debug, Default)]
-pub struct TrustArgs {
+pub(crate) struct TrustArgs {
     /// The OMS bundle [default: PATH/model.sig, or model.sig beside a file].
     #[arg(long)]
     pub signature: Option<PathBuf>,
@@ -146,7 +146,7 @@ pub struct TrustArgs {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The local model (a directory or a file). Optional only with --hf-cache.
     path: Option<PathBuf>,
     #[command(flatten)]
@@ -176,7 +176,7 @@ fn default_signature(model: &Path) -> PathBuf {
     }
 }
 
-pub fn run_hash(args: HashArgs) -> i32 {
+pub(crate) fn run_hash(args: HashArgs) -> i32 {
     if std::fs::symlink_metadata(&args.path).is_err() {
         eprintln!(
             "modelvet: {}: no such file or directory",
@@ -213,7 +213,7 @@ pub fn run_hash(args: HashArgs) -> i32 {
     }
 }
 
-pub fn run_sign(args: SignArgs) -> i32 {
+pub(crate) fn run_sign(args: SignArgs) -> i32 {
     let signature = args
         .signature
         .clone()
@@ -249,7 +249,7 @@ pub fn run_sign(args: SignArgs) -> i32 {
     }
 }
 
-pub fn run_verify(args: VerifyArgs) -> i32 {
+pub(crate) fn run_verify(args: VerifyArgs) -> i32 {
     let outcome = match verify_outcome(&args) {
         Ok(v) => v,
         Err(usage) => {
@@ -300,12 +300,15 @@ fn verify_outcome(args: &VerifyArgs) -> Result<Verification, String> {
 }
 
 /// Verifies `model` the way `trust` says; `None` when it names no way.
-pub fn trust_outcome(model: &Path, trust: &TrustArgs) -> Result<Option<Verification>, String> {
+pub(crate) fn trust_outcome(
+    model: &Path,
+    trust: &TrustArgs,
+) -> Result<Option<Verification>, String> {
     trust_outcome_with(model, trust, KnownSha256::default())
 }
 
 /// [`trust_outcome`], reusing SHA-256 digests this run already computed.
-pub fn trust_outcome_with(
+pub(crate) fn trust_outcome_with(
     model: &Path,
     trust: &TrustArgs,
     known_sha256: KnownSha256,

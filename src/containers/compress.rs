@@ -19,7 +19,7 @@ pub struct Budget {
 }
 
 /// Counts the compressed bytes a decoder pulls.
-pub struct Counting<R> {
+pub(crate) struct Counting<R> {
     pub inner: R,
     pub count: Rc<Cell<u64>>,
 }
@@ -34,7 +34,7 @@ impl<R: Read> Read for Counting<R> {
 
 /// Enforces [`limits::MAX_DECOMPRESSED_BYTES`] over the input, and
 /// [`limits::MAX_COMPRESSION_RATIO`] when the compressed bytes are counted.
-pub struct Limited<R> {
+pub(crate) struct Limited<R> {
     inner: R,
     produced: u64,
     consumed: Option<Rc<Cell<u64>>>,

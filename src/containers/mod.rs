@@ -12,7 +12,7 @@ use crate::rules;
 
 /// Bytes of a link member's content read as its target (zip and 7z store the target as
 /// the member's data); a longer target is judged by this prefix.
-pub const MAX_LINK_TARGET_BYTES: u64 = 4096;
+pub(crate) const MAX_LINK_TARGET_BYTES: u64 = 4096;
 
 /// What an archive member is when extracted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +66,11 @@ fn climbs_out(base: &[&str], path: &str) -> bool {
 
 /// Why extracting the member named `name` (a link to `link`, for link kinds) would write
 /// or point outside the extraction directory; `None` when it stays inside.
-pub fn member_path_escapes(name: &str, kind: MemberKind, link: Option<&str>) -> Option<String> {
+pub(crate) fn member_path_escapes(
+    name: &str,
+    kind: MemberKind,
+    link: Option<&str>,
+) -> Option<String> {
     if let Some(shape) = unsafe_shape(name) {
         return Some(format!("its name {shape}"));
     }
@@ -95,7 +99,7 @@ pub fn member_path_escapes(name: &str, kind: MemberKind, link: Option<&str>) -> 
 
 /// The MV305 finding for a member, if its path or link escapes. `noun` names the member
 /// as the container calls it ("zip entry", "tar member").
-pub fn traversal_finding(
+pub(crate) fn traversal_finding(
     noun: &str,
     name: &str,
     kind: MemberKind,

@@ -7,9 +7,8 @@ use std::sync::Arc;
 use super::MemberKind;
 use crate::source::{ReadAt, ReadAtCursor};
 
-pub struct SevenZipMember<'a> {
+pub(crate) struct SevenZipMember<'a> {
     pub name: &'a str,
-    pub size: u64,
     pub kind: MemberKind,
 }
 
@@ -35,7 +34,7 @@ fn member_kind(entry: &sevenz_rust2::ArchiveEntry) -> MemberKind {
 
 /// Calls `each` for every member, in archive order: directories (with an empty stream),
 /// links (whose stream is the target) and files. `each` returns false to stop.
-pub fn for_each_member(
+pub(crate) fn for_each_member(
     src: Arc<dyn ReadAt>,
     mut each: impl FnMut(SevenZipMember<'_>, &mut dyn Read) -> bool,
 ) -> Result<(), String> {
@@ -54,7 +53,6 @@ pub fn for_each_member(
             Ok(each(
                 SevenZipMember {
                     name: entry.name(),
-                    size: entry.size,
                     kind,
                 },
                 data,
@@ -63,7 +61,7 @@ pub fn for_each_member(
         .map_err(|e| format!("7z data: {e}"))
 }
 
-pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
     format: crate::format::Format::SevenZip,
     role: crate::format::Role::Archive,
     access: crate::format::Access::RandomAccess,

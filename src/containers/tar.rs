@@ -7,7 +7,7 @@ use crate::source::{ByteStream, SkipRead};
 const MAX_LONG_NAME: u64 = 64 * 1024;
 
 #[derive(Debug, Clone)]
-pub struct TarEntry {
+pub(crate) struct TarEntry {
     pub name: String,
     pub size: u64,
     pub kind: u8,
@@ -21,7 +21,7 @@ impl TarEntry {
         matches!(self.kind, b'0' | 0 | b'7')
     }
 
-    pub fn member_kind(&self) -> super::MemberKind {
+    pub(crate) fn member_kind(&self) -> super::MemberKind {
         use super::MemberKind;
         match self.kind {
             b'1' => MemberKind::Hardlink,
@@ -77,7 +77,9 @@ fn read_body<R: SkipRead>(stream: &mut ByteStream<R>, size: u64) -> Result<Vec<u
 
 /// Reads the next member header (following pax and GNU extension headers). Returns
 /// `Ok(None)` at the end-of-archive marker or a clean end of stream.
-pub fn next_entry<R: SkipRead>(stream: &mut ByteStream<R>) -> Result<Option<TarEntry>, String> {
+pub(crate) fn next_entry<R: SkipRead>(
+    stream: &mut ByteStream<R>,
+) -> Result<Option<TarEntry>, String> {
     let mut long_name: Option<String> = None;
     let mut pax_size: Option<u64> = None;
     loop {
@@ -159,7 +161,7 @@ pub fn next_entry<R: SkipRead>(stream: &mut ByteStream<R>) -> Result<Option<TarE
 
 /// Skips to the next 512-byte boundary after a member of `size` bytes that started at
 /// `data_offset` and of which the caller consumed some part.
-pub fn finish_entry<R: SkipRead>(
+pub(crate) fn finish_entry<R: SkipRead>(
     stream: &mut ByteStream<R>,
     entry: &TarEntry,
 ) -> Result<(), String> {
@@ -171,7 +173,7 @@ pub fn finish_entry<R: SkipRead>(
     Ok(())
 }
 
-pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
     format: crate::format::Format::Tar,
     role: crate::format::Role::Archive,
     access: crate::format::Access::Stream,

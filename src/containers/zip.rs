@@ -61,13 +61,12 @@ impl Entry {
     }
 }
 
-pub struct ZipIndex {
+pub(crate) struct ZipIndex {
     pub entries: Vec<Entry>,
     pub findings: Vec<Finding>,
     /// Set when the directory could not be read completely.
     pub incomplete: Option<String>,
     pub limit: Option<LimitHit>,
-    pub comment_len: u16,
 }
 
 fn u16_at(b: &[u8], i: usize) -> u16 {
@@ -103,12 +102,11 @@ fn decode_name(raw: &[u8], flags: u16) -> String {
 
 /// Where the central directory lies, as the end records say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Directory {
+pub(crate) struct Directory {
     /// Start of the directory in the file (shifted past prepended data).
     pub offset: u64,
     pub size: u64,
     pub total_entries: u64,
-    pub comment_len: u16,
     /// Bytes before the archive's own offset 0 (a prepended polyglot): every offset the
     /// archive records is shifted by this much.
     pub prepended: u64,
@@ -116,7 +114,7 @@ pub struct Directory {
 
 /// Finds the end of central directory record (and the zip64 one behind it) in the last
 /// bytes of `src`. The one reader of zip end records, for local files and range reads.
-pub fn locate_directory(src: &dyn ReadAt) -> Result<Directory, String> {
+pub(crate) fn locate_directory(src: &dyn ReadAt) -> Result<Directory, String> {
     let size = src.len();
     let tail_len = size.min(65_535 + 22);
     let tail = src
@@ -133,7 +131,6 @@ pub fn locate_directory(src: &dyn ReadAt) -> Result<Directory, String> {
     let mut total_entries = u64::from(u16_at(eocd, 10));
     let mut cd_size = u64::from(u32_at(eocd, 12));
     let mut cd_offset = u64::from(u32_at(eocd, 16));
-    let comment_len = u16_at(eocd, 20);
 
     // ZIP64: the locator sits right before the EOCD.
     let mut zip64 = false;
@@ -173,13 +170,12 @@ pub fn locate_directory(src: &dyn ReadAt) -> Result<Directory, String> {
         offset: cd_offset.saturating_add(prepended),
         size: cd_size,
         total_entries,
-        comment_len,
         prepended,
     })
 }
 
 /// One central directory record, as recorded (offsets not yet shifted).
-pub struct CentralRecord<'a> {
+pub(crate) struct CentralRecord<'a> {
     pub name_raw: &'a [u8],
     pub flags: u16,
     pub method: u16,
@@ -197,14 +193,14 @@ pub struct CentralRecord<'a> {
 
 /// Why a central directory record could not be read.
 #[derive(Debug, PartialEq, Eq)]
-pub enum RecordError {
+pub(crate) enum RecordError {
     BadSignature,
     PastEnd,
 }
 
 /// The record at `pos` of the central directory bytes `cd`, with zip64 values taken from
 /// the extra field for the fields whose 32-bit value saturates.
-pub fn central_record(cd: &[u8], pos: usize) -> Result<CentralRecord<'_>, RecordError> {
+pub(crate) fn central_record(cd: &[u8], pos: usize) -> Result<CentralRecord<'_>, RecordError> {
     if pos.checked_add(46).is_none_or(|end| end > cd.len()) {
         return Err(RecordError::PastEnd);
     }
@@ -256,14 +252,13 @@ pub fn central_record(cd: &[u8], pos: usize) -> Result<CentralRecord<'_>, Record
 }
 
 /// Reads the central directory of `src`.
-pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
+pub(crate) fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
     let size = src.len();
     let directory = locate_directory(&**src)?;
     let Directory {
         offset: cd_offset,
         size: cd_size,
         total_entries,
-        comment_len,
         prepended,
     } = directory;
     let mut findings = Vec::new();
@@ -273,7 +268,6 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
             findings,
             incomplete: Some(LimitHit::CentralDirectoryBytes.describe()),
             limit: Some(LimitHit::CentralDirectoryBytes),
-            comment_len,
         });
     }
     let cd_end = cd_offset
@@ -471,11 +465,10 @@ pub fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
         findings,
         incomplete,
         limit,
-        comment_len,
     })
 }
 
-pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
     format: crate::format::Format::Zip,
     role: crate::format::Role::Archive,
     access: crate::format::Access::RandomAccess,

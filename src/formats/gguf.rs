@@ -298,7 +298,7 @@ fn fact_name(key: &str) -> Option<&'static str> {
     })
 }
 
-pub fn scan_gguf<R: SkipRead>(stream: &mut ByteStream<R>) -> Parsed {
+pub(crate) fn scan_gguf<R: SkipRead>(stream: &mut ByteStream<R>) -> Parsed {
     let mut p = Parsed::default();
     if let Err(stop) = walk(stream, &mut p) {
         match stop {
@@ -564,7 +564,7 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
     Ok(())
 }
 
-pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
     format: crate::format::Format::Gguf,
     role: crate::format::Role::Model,
     access: crate::format::Access::Stream,

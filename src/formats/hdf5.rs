@@ -28,7 +28,7 @@ use crate::source::ReadAt;
 
 /// The root group's attributes, in object header order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hdf5Root {
+pub(crate) struct Hdf5Root {
     pub superblock_version: u8,
     /// Absolute end-of-file address the superblock records; a shorter file was cut off.
     pub end_of_file: u64,
@@ -36,13 +36,13 @@ pub struct Hdf5Root {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attribute {
+pub(crate) struct Attribute {
     pub name: String,
     pub value: AttrValue,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttrValue {
+pub(crate) enum AttrValue {
     /// A fixed- or variable-length string with a scalar dataspace or exactly one element.
     /// Fixed-length strings lose their padding as the HDF5 library reads them: up to the
     /// first NUL (null-terminated), without trailing NULs (null-padded) or trailing spaces
@@ -57,7 +57,7 @@ pub enum AttrValue {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Hdf5Error {
+pub(crate) enum Hdf5Error {
     /// A named limit was reached.
     Limit(LimitHit),
     /// The bytes are not a valid HDF5 file (truncated, out-of-range address, loop ...).
@@ -108,7 +108,7 @@ const CLASS_STRING: u8 = 3;
 const CLASS_VLEN: u8 = 9;
 
 /// Reads the root group's attributes of the HDF5 file in `src`.
-pub fn read_root_attributes(src: &dyn ReadAt) -> std::result::Result<Hdf5Root, Hdf5Error> {
+pub(crate) fn read_root_attributes(src: &dyn ReadAt) -> std::result::Result<Hdf5Root, Hdf5Error> {
     Reader::new(src).read_root()
 }
 
@@ -825,7 +825,7 @@ fn shape(mut strings: Vec<Vec<u8>>, elements: Elements) -> AttrValue {
     }
 }
 
-pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
     format: crate::format::Format::Hdf5,
     role: crate::format::Role::Model,
     access: crate::format::Access::RandomAccess,

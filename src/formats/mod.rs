@@ -47,7 +47,7 @@ impl Parsed {
         self.findings.push(finding);
     }
 
-    pub fn add(&mut self, rule: &'static Rule, message: impl Into<String>) {
+    pub(crate) fn add(&mut self, rule: &'static Rule, message: impl Into<String>) {
         self.findings.push(Finding::new(rule, message));
     }
 

@@ -207,7 +207,7 @@ pub struct NpyHeader {
 
 /// Why a header could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HeaderError {
+pub(crate) enum HeaderError {
     /// The header is longer than [`limits::MAX_NPY_HEADER`].
     Limit(crate::limits::LimitHit),
     Invalid(String),
@@ -226,7 +226,9 @@ impl From<&str> for HeaderError {
 }
 
 /// Reads and parses the header from the stream, leaving it at the payload.
-pub fn read_header<R: SkipRead>(stream: &mut ByteStream<R>) -> Result<NpyHeader, HeaderError> {
+pub(crate) fn read_header<R: SkipRead>(
+    stream: &mut ByteStream<R>,
+) -> Result<NpyHeader, HeaderError> {
     let pre = stream.fill(12);
     if pre.len() < 10 || !pre.starts_with(b"\x93NUMPY") {
         return Err("truncated .npy preamble".into());
@@ -380,7 +382,7 @@ pub fn check<R: SkipRead>(stream: &mut ByteStream<R>) -> NpyCheck {
     }
 }
 
-pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
     format: crate::format::Format::Npy,
     role: crate::format::Role::Model,
     access: crate::format::Access::Stream,

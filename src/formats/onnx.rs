@@ -24,10 +24,10 @@ use crate::rules;
 use crate::source::{ByteStream, SkipRead};
 
 /// Longest name kept in facts and messages (characters); longer ones end in `…`.
-pub const FACT_STRING_CHARS: usize = 256;
+pub(crate) const FACT_STRING_CHARS: usize = 256;
 
 /// Operator domains whose kernels ship with ONNX and ONNX Runtime.
-pub const STANDARD_DOMAINS: &[&str] = &[
+pub(crate) const STANDARD_DOMAINS: &[&str] = &[
     "",
     "ai.onnx",
     "ai.onnx.ml",
@@ -166,7 +166,7 @@ static SCHEMA: Schema = Schema {
 };
 
 /// Where external data files are looked up: the directory of the model file.
-pub struct ExternalDataContext {
+pub(crate) struct ExternalDataContext {
     pub model_dir: PathBuf,
 }
 
@@ -197,7 +197,7 @@ const GRAPH_FIELDS: &[u32] = &[1, 2, 5, 10, 11, 12, 13, 14, 15, 16];
 /// `ir_version` first (every ONNX writer serialises fields in number order) and plausible,
 /// the strings printable UTF-8, and a `graph` or `opset_import` field must start inside
 /// the prefix (it may end past it).
-pub fn looks_like_onnx(prefix: &[u8]) -> bool {
+pub(crate) fn looks_like_onnx(prefix: &[u8]) -> bool {
     let Ok(fields) = protobuf::scan_prefix(prefix, 256) else {
         return false;
     };
@@ -1021,7 +1021,7 @@ fn resolve_in(dir: &Path, location: &[u8]) -> Resolved {
 /// Scans an ONNX model from the stream's current position to its end. With `external`,
 /// external data files are resolved inside `model_dir` and their sizes checked; without
 /// it, models with external data are marked incomplete.
-pub fn scan_onnx<R: SkipRead>(
+pub(crate) fn scan_onnx<R: SkipRead>(
     stream: &mut ByteStream<R>,
     external: Option<&ExternalDataContext>,
 ) -> Parsed {
@@ -1030,7 +1030,7 @@ pub fn scan_onnx<R: SkipRead>(
     state.finish(result)
 }
 
-pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
     format: crate::format::Format::Onnx,
     role: crate::format::Role::Model,
     access: crate::format::Access::Stream,

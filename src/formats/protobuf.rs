@@ -23,7 +23,7 @@ use crate::source::{ByteStream, SkipRead};
 
 /// Protobuf wire types (3 and 4, groups, are rejected as malformed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WireType {
+pub(crate) enum WireType {
     Varint = 0,
     I64 = 1,
     Len = 2,
@@ -51,16 +51,19 @@ impl WireType {
 pub struct Wires(u8);
 
 impl Wires {
-    pub const VARINT: Wires = Wires(1 << 0);
-    pub const I64: Wires = Wires(1 << 1);
-    pub const LEN: Wires = Wires(1 << 2);
-    pub const I32: Wires = Wires(1 << 5);
+    pub(crate) const VARINT: Wires = Wires(1 << 0);
+    /// No schema field modelvet reads is a fixed 64-bit one yet; kept so the set of wire
+    /// types is whole.
+    #[allow(dead_code)]
+    pub(crate) const I64: Wires = Wires(1 << 1);
+    pub(crate) const LEN: Wires = Wires(1 << 2);
+    pub(crate) const I32: Wires = Wires(1 << 5);
     /// A repeated varint field: unpacked (varint) or packed (len).
-    pub const PACKED_VARINT: Wires = Wires((1 << 0) | (1 << 2));
+    pub(crate) const PACKED_VARINT: Wires = Wires((1 << 0) | (1 << 2));
     /// A repeated 32-bit field (float, fixed32): unpacked or packed.
-    pub const PACKED_I32: Wires = Wires((1 << 5) | (1 << 2));
+    pub(crate) const PACKED_I32: Wires = Wires((1 << 5) | (1 << 2));
     /// A repeated 64-bit field (double, fixed64): unpacked or packed.
-    pub const PACKED_I64: Wires = Wires((1 << 1) | (1 << 2));
+    pub(crate) const PACKED_I64: Wires = Wires((1 << 1) | (1 << 2));
 
     fn accepts(self, wire: WireType) -> bool {
         self.0 & wire.bit() != 0
@@ -83,7 +86,7 @@ pub enum FieldKind {
 }
 
 /// One row of a schema: in messages of kind `msg`, field `field` is `kind`.
-pub type SchemaRow = (u16, u32, FieldKind);
+pub(crate) type SchemaRow = (u16, u32, FieldKind);
 
 /// The part of a protobuf schema a parser walks. Fields not listed are skipped whatever
 /// their wire type (protobuf's forward compatibility).
@@ -92,7 +95,7 @@ pub struct Schema {
 }
 
 impl Schema {
-    pub fn lookup(&self, msg: u16, field: u32) -> Option<FieldKind> {
+    pub(crate) fn lookup(&self, msg: u16, field: u32) -> Option<FieldKind> {
         self.rows
             .iter()
             .find(|(m, f, _)| *m == msg && *f == field)
@@ -179,7 +182,7 @@ impl std::fmt::Display for WireError {
 
 /// Decodes one varint from the front of `bytes`: `Ok(Some((value, length)))`,
 /// `Ok(None)` when `bytes` ends first, `Err` when longer than 10 bytes or over 64 bits.
-pub fn decode_varint(bytes: &[u8]) -> Result<Option<(u64, usize)>, &'static str> {
+pub(crate) fn decode_varint(bytes: &[u8]) -> Result<Option<(u64, usize)>, &'static str> {
     let mut value: u64 = 0;
     for i in 0..10 {
         let Some(&b) = bytes.get(i) else {
@@ -198,7 +201,7 @@ pub fn decode_varint(bytes: &[u8]) -> Result<Option<(u64, usize)>, &'static str>
 
 /// Splits a tag into field number and wire type, rejecting field 0, numbers past
 /// 2^29-1, groups and wire types 6 and 7.
-pub fn split_tag(tag: u64) -> Result<(u32, WireType), String> {
+pub(crate) fn split_tag(tag: u64) -> Result<(u32, WireType), String> {
     let field = tag >> 3;
     if field == 0 || field > (1 << 29) - 1 {
         return Err(format!("invalid field number {field}"));
@@ -502,7 +505,7 @@ pub use crate::display::safe_bytes as display_string;
 
 /// One top-level field seen by [`scan_prefix`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PrefixField<'a> {
+pub(crate) struct PrefixField<'a> {
     pub field: u32,
     pub wire: WireType,
     /// The varint value for varint fields.
@@ -515,7 +518,10 @@ pub struct PrefixField<'a> {
 
 /// Walks the top-level fields of a message in a prefix of its bytes (for recognition).
 /// Stops at the end of the prefix, also inside a field. `Err` on invalid wire format.
-pub fn scan_prefix(prefix: &[u8], max_fields: usize) -> Result<Vec<PrefixField<'_>>, String> {
+pub(crate) fn scan_prefix(
+    prefix: &[u8],
+    max_fields: usize,
+) -> Result<Vec<PrefixField<'_>>, String> {
     let mut out = Vec::new();
     let mut p = 0usize;
     while p < prefix.len() && out.len() < max_fields {
@@ -576,14 +582,14 @@ pub(crate) mod encode {
     }
 
     /// Appends a length-delimited field.
-    pub fn len_field(out: &mut Vec<u8>, field: u32, body: &[u8]) {
+    pub(crate) fn len_field(out: &mut Vec<u8>, field: u32, body: &[u8]) {
         varint(u64::from(field) << 3 | 2, out);
         varint(body.len() as u64, out);
         out.extend_from_slice(body);
     }
 
     /// Appends a varint field.
-    pub fn varint_field(out: &mut Vec<u8>, field: u32, value: u64) {
+    pub(crate) fn varint_field(out: &mut Vec<u8>, field: u32, value: u64) {
         varint(u64::from(field) << 3, out);
         varint(value, out);
     }

@@ -17,19 +17,19 @@ impl Format {
     }
 
     /// Read through random access (a directory at the end, or object headers anywhere).
-    pub fn needs_random_access(self) -> bool {
+    pub(crate) fn needs_random_access(self) -> bool {
         self.spec()
             .is_some_and(|s| s.access == Access::RandomAccess)
     }
 
-    pub fn is_compressed_stream(self) -> bool {
+    pub(crate) fn is_compressed_stream(self) -> bool {
         self.spec().is_some_and(|s| s.role == Role::Compression)
     }
 }
 
 /// Every format recognised by content. The order breaks ties between probes with the same
 /// evidence; a new format adds its module's spec here.
-pub static FORMATS: &[&FormatSpec] = &[
+pub(crate) static FORMATS: &[&FormatSpec] = &[
     &crate::formats::torch::LEGACY_FORMAT,
     &crate::containers::zip::FORMAT,
     &crate::containers::sevenz::FORMAT,
@@ -94,7 +94,7 @@ fn is_text(b: &[u8]) -> bool {
 /// order among equals). Never empty: [`Format::Empty`] or [`Format::Unrecognized`] when
 /// nothing accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sniffed {
+pub(crate) struct Sniffed {
     pub candidates: Vec<Format>,
 }
 
@@ -106,14 +106,14 @@ impl Sniffed {
     }
 
     /// The interpretation the driver parses first.
-    pub fn primary(&self) -> Format {
+    pub(crate) fn primary(&self) -> Format {
         self.candidates[0]
     }
 
     /// Other formats a loader could take the same bytes for. Left out: documents (no
     /// loader runs text or an image as a model) and the format the primary one is a
     /// special case of (a legacy torch checkpoint is always a pickle too).
-    pub fn alternatives(&self) -> impl Iterator<Item = Format> + '_ {
+    pub(crate) fn alternatives(&self) -> impl Iterator<Item = Format> + '_ {
         let parent = self.primary().parent();
         self.candidates[1..]
             .iter()
@@ -125,7 +125,7 @@ impl Sniffed {
 
 /// Runs every probe on `head` (the first [`SNIFF_LEN`] bytes, or fewer for short inputs)
 /// and, when given, on `tail` (the last [`TAIL_LEN`] bytes of a source of `len` bytes).
-pub fn sniff(head: &[u8], tail: Option<(&[u8], u64)>, policy: &Policy) -> Sniffed {
+pub(crate) fn sniff(head: &[u8], tail: Option<(&[u8], u64)>, policy: &Policy) -> Sniffed {
     if head.is_empty() {
         return Sniffed::of(Format::Empty);
     }
@@ -162,7 +162,7 @@ fn extension(name: &str) -> Option<String> {
 
 /// Whether a file name claims a model or model container (from every format's
 /// `claimed_by`). Not `.model`: Hugging Face repos ship sentencepiece tokenizers under it.
-pub fn name_claims_model(name: &str) -> bool {
+pub(crate) fn name_claims_model(name: &str) -> bool {
     extension(name).is_some_and(|ext| {
         UNPARSED_MODEL_NAMES.contains(&ext.as_str())
             || FORMATS.iter().any(|s| s.claimed_by.contains(&ext.as_str()))
@@ -171,7 +171,7 @@ pub fn name_claims_model(name: &str) -> bool {
 
 /// The one format a file name claims, for MV501 (only extensions a single format owns;
 /// `msgpack`, which modelvet does not parse, counts as its own claim).
-pub fn claimed_format(name: &str) -> Option<&'static str> {
+pub(crate) fn claimed_format(name: &str) -> Option<&'static str> {
     let ext = extension(name)?;
     if ext == "msgpack" {
         return Some("msgpack");

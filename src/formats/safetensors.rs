@@ -67,11 +67,11 @@ struct Tensor {
 }
 
 /// The names of the tensors a header declares, for cross-checking shard indexes.
-pub type TensorNames = Vec<String>;
+pub(crate) type TensorNames = Vec<String>;
 
 /// Parses the header at the start of `stream` and drains the rest (to learn the buffer's
 /// size without reading it when the source can seek).
-pub fn scan_safetensors<R: SkipRead>(stream: &mut ByteStream<R>) -> (Parsed, TensorNames) {
+pub(crate) fn scan_safetensors<R: SkipRead>(stream: &mut ByteStream<R>) -> (Parsed, TensorNames) {
     let mut p = Parsed::default();
     let mut names = Vec::new();
     let len_bytes = stream.fill(8);
@@ -331,7 +331,7 @@ fn check_metadata(value: &serde_json::Value, p: &mut Parsed) {
     p.fact("metadata", facts);
 }
 
-pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
     format: crate::format::Format::Safetensors,
     role: crate::format::Role::Model,
     access: crate::format::Access::Stream,

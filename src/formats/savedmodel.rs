@@ -31,15 +31,15 @@ use crate::rules::{self, Rule};
 use crate::source::{ByteStream, SkipRead};
 
 /// Longest name kept in facts and messages (characters); longer ones end in `…`.
-pub const FACT_STRING_CHARS: usize = 256;
+pub(crate) const FACT_STRING_CHARS: usize = 256;
 
 /// Ops that run a Python function registered in the loading process (MV911).
-pub const PYTHON_OPS: &[&str] = &["EagerPyFunc", "PyFunc", "PyFuncStateless"];
+pub(crate) const PYTHON_OPS: &[&str] = &["EagerPyFunc", "PyFunc", "PyFuncStateless"];
 
 /// Ops that read or write files, list directories or reach the network (MV912). All are
 /// in TensorFlow 2.21's registered op list except the `Rpc*` ops (registered by the
 /// Python package), matched by prefix in [`is_io_op`].
-pub const IO_OPS: &[&str] = &[
+pub(crate) const IO_OPS: &[&str] = &[
     "CSVDataset",
     "CSVDatasetV2",
     "CreateSummaryDbWriter",
@@ -109,7 +109,7 @@ pub const IO_OPS: &[&str] = &[
 ];
 
 /// The checkpoint ops TensorFlow's own saver uses; `info` inside the saver (see above).
-pub const SAVER_OPS: &[&str] = &[
+pub(crate) const SAVER_OPS: &[&str] = &[
     "MergeV2Checkpoints",
     "Restore",
     "RestoreSlice",
@@ -121,7 +121,7 @@ pub const SAVER_OPS: &[&str] = &[
 
 /// Whether `op` reads or writes files or reaches the network. `PrintV2` counts only
 /// when its `output_stream` is a `file://` path (checked by the caller).
-pub fn is_io_op(op: &str) -> bool {
+pub(crate) fn is_io_op(op: &str) -> bool {
     IO_OPS.binary_search(&op).is_ok() || op.starts_with("Rpc") || op == "DeleteRpcFutureResource"
 }
 
@@ -209,7 +209,7 @@ const META_GRAPH_FIELDS: std::ops::RangeInclusive<u32> = 1..=7;
 
 /// Whether `prefix` is a SavedModel: `saved_model_schema_version` (a small varint) first,
 /// then `meta_graphs` messages that start with a MetaGraphDef field, and nothing else.
-pub fn looks_like_saved_model(prefix: &[u8]) -> bool {
+pub(crate) fn looks_like_saved_model(prefix: &[u8]) -> bool {
     let Ok(fields) = protobuf::scan_prefix(prefix, 64) else {
         return false;
     };
@@ -651,13 +651,13 @@ impl State {
 }
 
 /// Scans a `saved_model.pb` from the stream's current position to its end.
-pub fn scan_saved_model<R: SkipRead>(stream: &mut ByteStream<R>) -> Parsed {
+pub(crate) fn scan_saved_model<R: SkipRead>(stream: &mut ByteStream<R>) -> Parsed {
     let mut state = State::new();
     let result = protobuf::walk(stream, &SCHEMA, SAVED_MODEL, None, |e| state.event(e));
     state.finish(result)
 }
 
-pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
     format: crate::format::Format::SavedModel,
     role: crate::format::Role::Model,
     access: crate::format::Access::Stream,

@@ -13,7 +13,7 @@
 //! the `Rpc*` ops) and every custom-kernel op.
 
 /// Sorted (byte order) names of TensorFlow's standard ops.
-pub const TF_STANDARD_OPS: &[&str] = &[
+pub(crate) const TF_STANDARD_OPS: &[&str] = &[
     "Abort",
     "Abs",
     "AccumulateNV2",
@@ -1580,7 +1580,7 @@ pub const TF_STANDARD_OPS: &[&str] = &[
 ];
 
 /// Whether `op` is one of TensorFlow's standard ops.
-pub fn is_standard_op(op: &str) -> bool {
+pub(crate) fn is_standard_op(op: &str) -> bool {
     TF_STANDARD_OPS.binary_search(&op).is_ok()
 }
 

@@ -5,7 +5,7 @@ use crate::findings::Finding;
 use crate::rules;
 
 /// Bytes per element of a torch storage type as pickled in persistent ids.
-pub fn storage_element_size(type_name: &str) -> Option<u64> {
+pub(crate) fn storage_element_size(type_name: &str) -> Option<u64> {
     let short = type_name.rsplit('.').next()?;
     Some(match short {
         "DoubleStorage" | "LongStorage" | "ComplexFloatStorage" => 8,
@@ -44,7 +44,7 @@ const STANDARD_OP_NAMESPACES: &[&str] = &[
 ];
 
 /// Checks one TorchScript source file for operations that leave TorchScript's confines.
-pub fn check_torchscript_source(member: &str, text: &str) -> Vec<Finding> {
+pub(crate) fn check_torchscript_source(member: &str, text: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut report = |needle: &str, what: String| {
         if let Some(pos) = text.find(needle) {
@@ -110,7 +110,7 @@ pub fn check_torchscript_source(member: &str, text: &str) -> Vec<Finding> {
 }
 
 /// The pre-1.6 `torch.save` layout: a pickle stream behind torch's magic number.
-pub static LEGACY_FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+pub(crate) static LEGACY_FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
     format: crate::format::Format::TorchLegacy,
     role: crate::format::Role::Model,
     access: crate::format::Access::Stream,
@@ -126,7 +126,7 @@ pub static LEGACY_FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
 /// Every storage a checkpoint's pickle names must have its `data/<key>` record, large
 /// enough for its elements. `records` maps a record's storage key to its uncompressed
 /// size (the last record of a duplicated name, as torch reads it). Linear in storages.
-pub fn check_storages(
+pub(crate) fn check_storages(
     root: &str,
     records: &std::collections::HashMap<&str, u64>,
     storages: &[crate::formats::pickle::StorageRef],

@@ -21,17 +21,17 @@
 use serde_json::{Map, Number, Value};
 
 /// Largest YAML text read; a longer one is not read at all.
-pub const MAX_YAML_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_YAML_BYTES: usize = 256 * 1024;
 /// Deepest nesting of collections (block and flow together).
-pub const MAX_DEPTH: usize = 32;
+pub(crate) const MAX_DEPTH: usize = 32;
 /// Most entries kept in one mapping or sequence; later ones are cut.
-pub const MAX_ITEMS: usize = 4096;
+pub(crate) const MAX_ITEMS: usize = 4096;
 /// Most values (scalars and collections) built from one text; reading stops there.
-pub const MAX_NODES: usize = 50_000;
+pub(crate) const MAX_NODES: usize = 50_000;
 /// Longest string (key or value) kept; a longer value is left out.
-pub const MAX_STRING_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_STRING_BYTES: usize = 64 * 1024;
 /// Most warnings kept; the last one says how many more there were.
-pub const MAX_WARNINGS: usize = 32;
+pub(crate) const MAX_WARNINGS: usize = 32;
 
 /// The result of reading a YAML text.
 #[derive(Debug, Clone, Default, PartialEq)]

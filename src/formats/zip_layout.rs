@@ -9,7 +9,7 @@ use crate::format::Format;
 
 /// A zip's layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ZipLayout {
+pub(crate) struct ZipLayout {
     pub format: Format,
     /// torch's top folder (`archive/`, or "" for a flat checkpoint), when `data.pkl` is
     /// there.
@@ -56,22 +56,22 @@ impl ZipLayout {
         ZipLayout { format, torch_root }
     }
 
-    pub fn is_torchscript(&self) -> bool {
+    pub(crate) fn is_torchscript(&self) -> bool {
         self.format == Format::TorchScript
     }
 
-    pub fn is_keras_archive(&self) -> bool {
+    pub(crate) fn is_keras_archive(&self) -> bool {
         self.format == Format::KerasArchive
     }
 
     /// The Keras archive members that describe the model (read as Keras JSON, not scanned
     /// as members).
-    pub fn is_keras_description(&self, name: &str) -> bool {
+    pub(crate) fn is_keras_description(&self, name: &str) -> bool {
         self.is_keras_archive() && (name == "config.json" || name == "metadata.json")
     }
 
     /// TorchScript source that `torch.jit.load` compiles.
-    pub fn is_torchscript_code(&self, name: &str) -> bool {
+    pub(crate) fn is_torchscript_code(&self, name: &str) -> bool {
         self.is_torchscript()
             && self
                 .torch_root
@@ -80,7 +80,7 @@ impl ZipLayout {
     }
 
     /// The storage key of a torch data record (`archive/data/<key>`).
-    pub fn storage_key<'n>(&self, name: &'n str) -> Option<&'n str> {
+    pub(crate) fn storage_key<'n>(&self, name: &'n str) -> Option<&'n str> {
         let root = self.torch_root.as_ref()?;
         name.strip_prefix(root.as_str())?.strip_prefix("data/")
     }

@@ -6,18 +6,18 @@
 use std::path::{Path, PathBuf};
 
 /// Folder name prefixes of cached repositories, one per repository kind.
-pub const REPO_PREFIXES: &[&str] = &["models--", "datasets--", "spaces--"];
-pub const BLOBS: &str = "blobs";
-pub const SNAPSHOTS: &str = "snapshots";
-pub const REFS: &str = "refs";
+pub(crate) const REPO_PREFIXES: &[&str] = &["models--", "datasets--", "spaces--"];
+pub(crate) const BLOBS: &str = "blobs";
+pub(crate) const SNAPSHOTS: &str = "snapshots";
+pub(crate) const REFS: &str = "refs";
 
 /// Whether a folder name is a cached repository's (`models--org--name`).
-pub fn is_repository_folder_name(name: &str) -> bool {
+pub(crate) fn is_repository_folder_name(name: &str) -> bool {
     REPO_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// Whether `dir` is a cached repository: its name, and a `blobs/` folder inside.
-pub fn is_cache_repository(dir: &Path) -> bool {
+pub(crate) fn is_cache_repository(dir: &Path) -> bool {
     dir.file_name()
         .and_then(|n| n.to_str())
         .is_some_and(is_repository_folder_name)
@@ -26,13 +26,13 @@ pub fn is_cache_repository(dir: &Path) -> bool {
 
 /// The folder a repository is cached in: `models--org--name` for kind `models` and id
 /// `org/name`.
-pub fn folder_name(kind_plural: &str, id: &str) -> String {
+pub(crate) fn folder_name(kind_plural: &str, id: &str) -> String {
     format!("{kind_plural}--{}", id.replace('/', "--"))
 }
 
 /// If `dir` is `.../{models|datasets|spaces}--org--name/snapshots/<commit>[/...]`, the
 /// repository folder and the commit folder name.
-pub fn cache_repo_of(dir: &Path) -> Option<(PathBuf, String)> {
+pub(crate) fn cache_repo_of(dir: &Path) -> Option<(PathBuf, String)> {
     let comps: Vec<_> = dir.components().collect();
     for i in (1..comps.len()).rev() {
         let name = comps[i].as_os_str().to_str()?;
@@ -59,7 +59,7 @@ pub fn snapshot_path(folder: &Path, commit: &str, path: &str) -> PathBuf {
 
 /// The relative link target a snapshot file at `path` (repository-relative) points at:
 /// up to the repository folder, then `blobs/<blob>`.
-pub fn blob_link_target(path: &str, blob: &str) -> PathBuf {
+pub(crate) fn blob_link_target(path: &str, blob: &str) -> PathBuf {
     let depth = path.matches('/').count() + 2;
     std::iter::repeat_n("..", depth)
         .collect::<PathBuf>()

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::formats::{yaml, Parsed};
 
 /// Front-matter keys copied into the `model_card` fact.
-pub const CARD_KEYS: &[&str] = &[
+pub(crate) const CARD_KEYS: &[&str] = &[
     "license",
     "license_name",
     "license_link",
@@ -39,14 +39,14 @@ const CO2_KEYS: &[&str] = &[
     "hardware_used",
 ];
 /// Most entries in `eval_results`.
-pub const MAX_EVAL_RESULTS: usize = 256;
+pub(crate) const MAX_EVAL_RESULTS: usize = 256;
 /// Longest section text kept (cut at a character boundary; the key is then listed in
 /// `model_card_sections_truncated`).
-pub const MAX_SECTION_BYTES: usize = 4096;
+pub(crate) const MAX_SECTION_BYTES: usize = 4096;
 /// Most lines of the card body scanned for sections.
-pub const MAX_CARD_LINES: usize = 20_000;
+pub(crate) const MAX_CARD_LINES: usize = 20_000;
 /// Most bytes of the card body scanned for sections.
-pub const MAX_CARD_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_CARD_BODY_BYTES: usize = 1024 * 1024;
 /// Most raw bytes collected for one section before comments are removed.
 const MAX_SECTION_RAW_BYTES: usize = 64 * 1024;
 /// Most matching headings whose sections are examined.
@@ -56,7 +56,7 @@ const MAX_SECTION_CANDIDATES: usize = 256;
 /// after removing `#` marks, emphasis (`*`, `_`, `` ` ``) around the title, a leading
 /// number (`1.`, `2.3`, `4)`) and a trailing colon. One heading can fill two keys.
 /// When several headings fill one key, the first one with real content wins.
-pub const SECTION_HEADINGS: &[(&str, &[&str])] = &[
+pub(crate) const SECTION_HEADINGS: &[(&str, &[&str])] = &[
     ("limitations", &["limitations"]),
     (
         "bias, risks, and limitations",
@@ -93,7 +93,7 @@ const TEMPLATE_SENTENCES: &[&str] = &[
 ];
 
 /// Records the card's facts. A card without front matter records no `model_card`.
-pub fn inspect(text: &[u8], p: &mut Parsed) {
+pub(crate) fn inspect(text: &[u8], p: &mut Parsed) {
     let mut warnings = Vec::new();
     let text = match std::str::from_utf8(text) {
         Ok(t) => t,

@@ -22,7 +22,7 @@ const MAX_FACT_STRING: usize = 1024;
 /// A shard index (`model.safetensors.index.json`, `pytorch_model.bin.index.json`):
 /// tensor name to shard file name.
 #[derive(Debug, Clone, Default)]
-pub struct ShardIndex {
+pub(crate) struct ShardIndex {
     pub weight_map: BTreeMap<String, String>,
 }
 
@@ -38,7 +38,7 @@ pub enum Role {
     ModelCard,
 }
 
-pub fn role_of(path: &str) -> Option<Role> {
+pub(crate) fn role_of(path: &str) -> Option<Role> {
     let base = path.rsplit(['/', '!', '\\']).next().unwrap_or(path);
     let lower = base.to_ascii_lowercase();
     Some(match lower.as_str() {
@@ -235,7 +235,7 @@ fn model_max_length(v: &serde_json::Value, p: &mut Parsed) {
 
 /// Inspects a text file by its role. `text` is the whole file (the caller bounds it by
 /// `MAX_JSON_BYTES`). Returns the shard index when the file is one.
-pub fn inspect(role: Role, path: &str, text: &[u8], p: &mut Parsed) -> Option<ShardIndex> {
+pub(crate) fn inspect(role: Role, path: &str, text: &[u8], p: &mut Parsed) -> Option<ShardIndex> {
     let file = path.rsplit(['/', '!']).next().unwrap_or(path);
     match role {
         Role::ModelConfig => {

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::hub::repo_ref::RepoRef;
 
 /// Most files one listing may hold; a larger answer is refused rather than held in memory.
-pub const MAX_LISTING_FILES: usize = 1_000_000;
+pub(crate) const MAX_LISTING_FILES: usize = 1_000_000;
 
 /// Longest string from the server kept for a message (scan status names and the like).
 const MAX_SERVER_STRING: usize = 200;
@@ -106,7 +106,7 @@ pub struct SecurityStatus {
 }
 
 impl SecurityStatus {
-    pub fn from_value(v: &Value) -> Option<SecurityStatus> {
+    pub(crate) fn from_value(v: &Value) -> Option<SecurityStatus> {
         let obj = v.as_object()?;
         let status = obj
             .get("status")
@@ -125,7 +125,7 @@ impl SecurityStatus {
     }
 
     /// `safe` (or nothing said) means there is nothing to tell the user.
-    pub fn is_safe(&self) -> bool {
+    pub(crate) fn is_safe(&self) -> bool {
         self.status.as_deref().is_none_or(|s| s == "safe")
             && self
                 .scanners
@@ -156,7 +156,7 @@ pub struct RepoSecurity {
 }
 
 impl RepoSecurity {
-    pub fn from_value(v: &Value) -> Option<RepoSecurity> {
+    pub(crate) fn from_value(v: &Value) -> Option<RepoSecurity> {
         let obj = v.as_object()?;
         let scans_done = obj.get("scansDone").and_then(Value::as_bool);
         let files_with_issues = obj
@@ -217,7 +217,7 @@ pub struct RemoteListing {
 }
 
 /// Lowercase hex of exactly `len` digits, or `None`.
-pub fn hex_digest(s: &str, len: usize) -> Option<String> {
+pub(crate) fn hex_digest(s: &str, len: usize) -> Option<String> {
     (s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
 }
 
@@ -226,7 +226,7 @@ pub use crate::display::safe_text as printable;
 
 /// A repository path from the server, accepted only if it cannot name anything outside
 /// the folder it is joined to, and prints as itself.
-pub fn validate_remote_path(path: &str) -> Result<(), String> {
+pub(crate) fn validate_remote_path(path: &str) -> Result<(), String> {
     let shown = printable(path, MAX_SERVER_STRING);
     if path.is_empty() || path.len() > 4096 {
         return Err(format!(
@@ -260,7 +260,7 @@ pub fn validate_remote_path(path: &str) -> Result<(), String> {
 }
 
 /// The commit from a revision answer.
-pub fn commit_of(info: &RevisionInfo) -> Result<String, String> {
+pub(crate) fn commit_of(info: &RevisionInfo) -> Result<String, String> {
     let sha = info
         .sha
         .as_deref()
@@ -307,7 +307,7 @@ fn file_from_sibling(s: &Sibling) -> Result<RemoteFile, String> {
 }
 
 /// A file entry of the tree API, or `None` for a directory.
-pub fn file_from_tree_entry(e: &TreeEntry) -> Result<Option<RemoteFile>, String> {
+pub(crate) fn file_from_tree_entry(e: &TreeEntry) -> Result<Option<RemoteFile>, String> {
     validate_remote_path(&e.path)?;
     let shown = printable(&e.path, MAX_SERVER_STRING);
     match e.kind.as_str() {
@@ -355,7 +355,7 @@ pub fn file_from_tree_entry(e: &TreeEntry) -> Result<Option<RemoteFile>, String>
 
 /// Joins the two descriptions of one commit. Every file must appear in both with the same
 /// hashes and size; otherwise the server is inconsistent and nothing it says is used.
-pub fn merge_listing(
+pub(crate) fn merge_listing(
     repo: &RepoRef,
     endpoint: &str,
     info: &RevisionInfo,

@@ -20,11 +20,11 @@ use crate::hub::env::{HubConfig, Token, TokenSource};
 use crate::hub::repo_ref::{encode_path, encode_segment, RepoRef};
 
 /// Largest JSON answer read (a listing of ~100k files with scan details fits well under).
-pub const MAX_JSON_BODY: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_JSON_BODY: u64 = 64 * 1024 * 1024;
 
 /// Largest byte range one `get_range` call returns, so a caller's arithmetic slip cannot
 /// ask for a buffer the size of a model.
-pub const MAX_RANGE_BYTES: u64 = 256 * 1024 * 1024;
+pub(crate) const MAX_RANGE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Hops of one request; the Hub needs two at most (resolve -> resolve-cache -> CDN).
 const MAX_REDIRECTS: usize = 5;
@@ -249,14 +249,14 @@ impl HubClient {
 
     /// The endpoint requests about `repo` go to: the URL the user wrote, or the
     /// configured one.
-    pub fn endpoint_for(&self, repo: &RepoRef) -> String {
+    pub(crate) fn endpoint_for(&self, repo: &RepoRef) -> String {
         repo.endpoint
             .clone()
             .unwrap_or_else(|| self.endpoint.clone())
     }
 
     /// Whether requests about `repo` carry the token.
-    pub fn sends_token_to(&self, repo: &RepoRef) -> bool {
+    pub(crate) fn sends_token_to(&self, repo: &RepoRef) -> bool {
         self.token.is_some()
             && origin(&self.endpoint_for(repo)).as_deref() == Some(&*self.token_origin)
     }
@@ -361,7 +361,7 @@ impl HubClient {
     /// The files of the commit `repo.revision` names: the revision API resolves the
     /// branch or tag to a commit, then the tree of that commit (not of the branch, which
     /// may move in between) is read and checked against it.
-    pub fn resolve_listing(&self, repo: &RepoRef) -> Result<RemoteListing, HubError> {
+    pub(crate) fn resolve_listing(&self, repo: &RepoRef) -> Result<RemoteListing, HubError> {
         let info = self.revision_info(repo)?;
         let commit = api::commit_of(&info).map_err(|e| HubError::new(HubErrorKind::Protocol, e))?;
         if looks_like_commit(&repo.revision)

@@ -6,7 +6,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
+pub(crate) const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
 
 /// A token file larger than this is not a token; reading stops there.
 const MAX_TOKEN_FILE: u64 = 64 * 1024;
@@ -28,7 +28,7 @@ impl Token {
     }
 
     /// The secret itself, for the `Authorization` header only.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -81,7 +81,7 @@ pub struct HubConfig {
 
 impl HubConfig {
     /// From the process environment, read once.
-    pub fn from_env() -> HubConfig {
+    pub(crate) fn from_env() -> HubConfig {
         HubConfig::from_vars(|name| std::env::var(name).ok())
     }
 

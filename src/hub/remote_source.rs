@@ -17,23 +17,20 @@ use std::sync::{Arc, Mutex};
 
 use crate::containers::zip;
 use crate::formats::registry::{self, Format};
-use crate::policy::Policy;
 use crate::hub::client::HubClient;
 use crate::hub::repo_ref::RepoRef;
+use crate::policy::Policy;
 use crate::provenance::digest::{HashAlgorithm, Hasher};
 use crate::source::{hex, ReadAt};
 
 /// Cache granularity: small, because isolated reads (zip local headers) cost a block each.
-pub const REMOTE_BLOCK: u64 = 4 * 1024;
+pub(crate) const REMOTE_BLOCK: u64 = 4 * 1024;
 /// Most cached bytes per remote file; older blocks are dropped past it.
-pub const MAX_REMOTE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_REMOTE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// Largest single range request (well under the client's `MAX_RANGE_BYTES`).
-pub const MAX_REMOTE_REQUEST: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_REMOTE_REQUEST: u64 = 16 * 1024 * 1024;
 /// First bytes of every file fetched before scanning (the sniff window and most headers).
-pub const REMOTE_HEAD_BYTES: u64 = 64 * 1024;
-/// Bytes at the end of a zip fetched with the head: the end-of-central-directory record
-/// and its comment, as far back as the zip reader looks.
-pub const REMOTE_ZIP_TAIL_BYTES: u64 = 65_535 + 22;
+pub(crate) const REMOTE_HEAD_BYTES: u64 = 64 * 1024;
 
 /// Counters of one remote file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -107,7 +104,7 @@ impl RemoteSource {
         &self.path
     }
 
-    pub fn stats(&self) -> ReadStats {
+    pub(crate) fn stats(&self) -> ReadStats {
         self.lock().stats.clone()
     }
 
@@ -166,7 +163,7 @@ impl RemoteSource {
     /// reads every local header to cross-check it; fetched here, concurrently, they cost
     /// no sequential round trips during the scan. Best effort: the walker re-reads and
     /// re-checks everything.
-    pub fn local_header_ranges(&self, max: usize) -> Vec<(u64, u64)> {
+    pub(crate) fn local_header_ranges(&self, max: usize) -> Vec<(u64, u64)> {
         let Some((offset, size, prepended)) = self.lock().central_directory else {
             return Vec::new();
         };
@@ -207,7 +204,7 @@ impl RemoteSource {
 
     /// Makes `start..end` cached (see [`Self::local_header_ranges`]); errors are sticky and
     /// met again by the scan.
-    pub fn fetch(&self, start: u64, end: u64) {
+    pub(crate) fn fetch(&self, start: u64, end: u64) {
         let _ = self.ensure(start, end);
     }
 

@@ -8,7 +8,7 @@
 use std::fmt;
 
 /// Revision used when none is named, as `huggingface_hub` does.
-pub const DEFAULT_REVISION: &str = "main";
+pub(crate) const DEFAULT_REVISION: &str = "main";
 
 /// Longest repository id the Hub accepts (`huggingface_hub` validates the same bound).
 const MAX_REPO_ID_LEN: usize = 96;
@@ -25,7 +25,7 @@ pub enum RepoKind {
 
 impl RepoKind {
     /// The `{models|datasets|spaces}` segment of API paths; also the cache folder prefix.
-    pub fn plural(self) -> &'static str {
+    pub(crate) fn plural(self) -> &'static str {
         match self {
             RepoKind::Model => "models",
             RepoKind::Dataset => "datasets",
@@ -34,7 +34,7 @@ impl RepoKind {
     }
 
     /// Prefix of web and `resolve` URLs: models have none.
-    pub fn url_prefix(self) -> &'static str {
+    pub(crate) fn url_prefix(self) -> &'static str {
         match self {
             RepoKind::Model => "",
             RepoKind::Dataset => "datasets/",
@@ -42,7 +42,7 @@ impl RepoKind {
         }
     }
 
-    pub fn from_plural(s: &str) -> Option<RepoKind> {
+    pub(crate) fn from_plural(s: &str) -> Option<RepoKind> {
         match s {
             "models" => Some(RepoKind::Model),
             "datasets" => Some(RepoKind::Dataset),
@@ -90,7 +90,7 @@ const RESERVED_FIRST_SEGMENTS: &[&str] = &["api", "datasets", "spaces", "models"
 impl RepoRef {
     /// Whether `input` names a remote repository rather than a local path: the CLI calls
     /// this before falling back to [`RepoRef::parse`] on a bare `org/name`.
-    pub fn looks_remote(input: &str) -> bool {
+    pub(crate) fn looks_remote(input: &str) -> bool {
         input.starts_with("hf://") || input.starts_with("https://") || input.starts_with("http://")
     }
 
@@ -127,17 +127,17 @@ impl RepoRef {
     }
 
     /// The revision as one URL path segment (`refs/pr/1` -> `refs%2Fpr%2F1`).
-    pub fn revision_segment(&self) -> String {
+    pub(crate) fn revision_segment(&self) -> String {
         encode_segment(&self.revision)
     }
 
     /// The folder `huggingface_hub` caches this repository in: `models--org--name`.
-    pub fn cache_folder(&self) -> String {
+    pub(crate) fn cache_folder(&self) -> String {
         crate::hf::cache_layout::folder_name(self.kind.plural(), &self.id)
     }
 
     /// `hf://datasets/org/name@rev`, the form the report shows.
-    pub fn display_name(&self) -> String {
+    pub(crate) fn display_name(&self) -> String {
         format!("hf://{}{}", self.kind.url_prefix(), self.id)
     }
 
@@ -271,7 +271,7 @@ fn parse_url(input: &str, url: &str) -> Result<RepoRef, RepoRefError> {
 /// The Hub's repository id rules (as `huggingface_hub.validate_repo_id` states them):
 /// one or two parts of `[A-Za-z0-9_.-]`, no `--` or `..`, no leading or trailing `-`/`.`,
 /// no `.git` suffix, at most 96 characters.
-pub fn validate_repo_id(input: &str, id: &str) -> Result<(), RepoRefError> {
+pub(crate) fn validate_repo_id(input: &str, id: &str) -> Result<(), RepoRefError> {
     if id.is_empty() {
         return err(input, "empty repository name");
     }
@@ -324,7 +324,7 @@ fn decode_revision(input: &str, raw: &str) -> Result<String, RepoRefError> {
 
 /// Git's ref-name rules, loosely: whatever passes cannot change the meaning of the URL
 /// path it is encoded into, or of a message it is printed in.
-pub fn validate_revision(input: &str, rev: &str) -> Result<(), RepoRefError> {
+pub(crate) fn validate_revision(input: &str, rev: &str) -> Result<(), RepoRefError> {
     if rev.is_empty() {
         return err(input, "empty revision after '@'");
     }
@@ -351,7 +351,7 @@ pub fn validate_revision(input: &str, rev: &str) -> Result<(), RepoRefError> {
 }
 
 /// `%XX` decoding; `None` on a malformed escape or bytes that are not UTF-8.
-pub fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -371,7 +371,7 @@ pub fn percent_decode(s: &str) -> Option<String> {
 
 /// Percent-encodes everything but RFC 3986 unreserved characters, so a value is always
 /// exactly one path segment (`quote(value, safe="")` in Python).
-pub fn encode_segment(s: &str) -> String {
+pub(crate) fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

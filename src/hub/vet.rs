@@ -9,7 +9,6 @@
 //! [`RemoteSource`]s, which fetch what else the parsers ask for. Formats are still
 //! recognised by content.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -37,7 +36,7 @@ use crate::source::hex;
 pub const MAX_CONCURRENT_REQUESTS: usize = 4;
 /// Most zip local headers of one file fetched ahead of the scan (a block each at most:
 /// 16 MiB of cache); the walker fetches any others itself.
-pub const MAX_PREFETCHED_LOCAL_HEADERS: usize = 4096;
+pub(crate) const MAX_PREFETCHED_LOCAL_HEADERS: usize = 4096;
 /// Most files of one repository scanned; the rest are reported as not scanned.
 pub const MAX_REMOTE_FILES: usize = 10_000;
 /// Download buffer.
@@ -592,9 +591,4 @@ fn download_one(
 
 fn snapshot_link(folder: &Path, commit: &str, path: &str) -> PathBuf {
     cache_layout::snapshot_path(folder, commit, path)
-}
-
-/// Per-file read figures by path (for renderers that have only the artifacts).
-pub fn reads_by_path(scan: &RemoteScan) -> BTreeMap<&str, &RemoteFileRead> {
-    scan.files.iter().map(|f| (f.path.as_str(), f)).collect()
 }

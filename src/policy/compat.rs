@@ -124,7 +124,7 @@ const NAME_MAPPING: &[(Pair, Pair)] = &[
 ];
 
 /// Applies the protocol < 3 mapping to a (module, name) pair.
-pub fn map_py2_name(module: &str, name: &str) -> (String, String) {
+pub(crate) fn map_py2_name(module: &str, name: &str) -> (String, String) {
     for ((m, n), (to_m, to_n)) in NAME_MAPPING {
         if *m == module && *n == name {
             return (to_m.to_string(), to_n.to_string());

@@ -19,7 +19,7 @@ use crate::rules::Severity;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     pub fail_on: Option<String>,
     #[serde(default)]
     pub policy: PolicySection,
@@ -29,7 +29,7 @@ pub struct ConfigFile {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PolicySection {
+pub(crate) struct PolicySection {
     #[serde(default)]
     pub allow: Vec<String>,
 }
@@ -54,7 +54,7 @@ pub struct Config {
 
 /// Finds the nearest `modelvet.toml`, or `pyproject.toml` with a `[tool.modelvet]` table,
 /// from `start` upwards.
-pub fn discover(start: &Path) -> Option<PathBuf> {
+pub(crate) fn discover(start: &Path) -> Option<PathBuf> {
     let abs = std::path::absolute(start).ok()?;
     let mut dir = if abs.is_dir() {
         Some(abs.as_path())
@@ -97,7 +97,7 @@ pub fn load(path: &Path) -> Result<Config, String> {
     Ok(config)
 }
 
-pub fn from_file(file: ConfigFile) -> Result<Config, String> {
+pub(crate) fn from_file(file: ConfigFile) -> Result<Config, String> {
     let mut policy = Policy::new();
     for entry in &file.policy.allow {
         let Some((module, name)) = entry.split_once(':') else {

@@ -5,7 +5,7 @@
 /// Sources: torch 2.x `torch.load(weights_only=True)` allowed globals, NumPy's array and
 /// scalar reconstruction helpers, joblib's array wrapper, and the plain value types that
 /// real training checkpoints carry.
-pub const ALLOWED: &[(&str, &[&str])] = &[
+pub(crate) const ALLOWED: &[(&str, &[&str])] = &[
     (
         "collections",
         &["OrderedDict", "Counter", "defaultdict", "deque"],
@@ -312,7 +312,7 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
 /// Module prefixes whose import or call runs code, spawns processes, reaches the import
 /// machinery or a name resolver, or deserialises nested data (MV101, critical).
 /// Entries are `module` (all names) or `module:name` (one name, and attributes under it).
-pub const EXEC: &[&str] = &[
+pub(crate) const EXEC: &[&str] = &[
     "builtins:eval",
     "builtins:exec",
     "builtins:compile",
@@ -445,7 +445,7 @@ pub const EXEC: &[&str] = &[
 ];
 
 /// Modules whose globals rebuild code objects or functions (MV109, critical).
-pub const CODE_OBJECT: &[&str] = &[
+pub(crate) const CODE_OBJECT: &[&str] = &[
     "marshal",
     "types",
     "dill",
@@ -458,7 +458,7 @@ pub const CODE_OBJECT: &[&str] = &[
 ];
 
 /// File-system and network access without a shell (MV102, high).
-pub const IO: &[&str] = &[
+pub(crate) const IO: &[&str] = &[
     "builtins:open",
     "io",
     "_io",
@@ -530,7 +530,7 @@ pub const IO: &[&str] = &[
 
 /// Top-level packages of ML frameworks. Their classes are low when only rebuilt as plain
 /// objects (NEWOBJ, copyreg._reconstructor), medium when called directly.
-pub const FRAMEWORKS: &[&str] = &[
+pub(crate) const FRAMEWORKS: &[&str] = &[
     "sklearn",
     "transformers",
     "tokenizers",

@@ -14,7 +14,7 @@ use crate::rules::Severity;
 
 /// What a global is, as far as the policy goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum GlobalClass {
+pub(crate) enum GlobalClass {
     Allowed,
     Framework,
     Unknown,
@@ -25,7 +25,7 @@ pub enum GlobalClass {
 
 /// Why a global got its class, for the finding's evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Classification {
+pub(crate) struct Classification {
     pub class: GlobalClass,
     pub matched: Option<String>,
 }
@@ -107,7 +107,11 @@ impl Policy {
     }
 
     /// Overrides a rule's severity. Rules that guard code execution may be raised, never lowered.
-    pub fn set_severity(&mut self, rule: &'static Rule, severity: Severity) -> Result<(), String> {
+    pub(crate) fn set_severity(
+        &mut self,
+        rule: &'static Rule,
+        severity: Severity,
+    ) -> Result<(), String> {
         if severity < rule.severity && !rule.may_lower {
             return Err(format!(
                 "refusing to lower {} ({}) from {} to {}: this rule guards code execution",
@@ -122,18 +126,18 @@ impl Policy {
     }
 
     /// The severity the user's configuration sets for `rule`, if it sets one.
-    pub fn severity_override(&self, rule: &Rule) -> Option<Severity> {
+    pub(crate) fn severity_override(&self, rule: &Rule) -> Option<Severity> {
         self.severity_overrides.get(rule.id).copied()
     }
 
-    pub fn severity_of(&self, rule: &Rule) -> Severity {
+    pub(crate) fn severity_of(&self, rule: &Rule) -> Severity {
         self.severity_overrides
             .get(rule.id)
             .copied()
             .unwrap_or(rule.severity)
     }
 
-    pub fn classify(&self, module: &str, name: &str) -> Classification {
+    pub(crate) fn classify(&self, module: &str, name: &str) -> Classification {
         let c = self.classify_builtin(module, name);
         if c.class <= GlobalClass::Io
             && c.class != GlobalClass::Allowed

@@ -12,19 +12,19 @@ use super::manifest::{
 };
 use crate::source::hex;
 
-pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
-pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
-pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
-pub const PREDICATE_TYPE: &str = "https://model_signing/signature/v1.0";
+pub(crate) const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+pub(crate) const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+pub(crate) const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+pub(crate) const PREDICATE_TYPE: &str = "https://model_signing/signature/v1.0";
 /// model-signing before 1.0: one subject per file, no predicate.
-pub const LEGACY_PREDICATE_TYPE: &str = "https://model_signing/Digests/v0.1";
+pub(crate) const LEGACY_PREDICATE_TYPE: &str = "https://model_signing/Digests/v0.1";
 
 /// A signature file larger than this is not an OMS bundle.
-pub const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Bundle {
+pub(crate) struct Bundle {
     pub media_type: String,
     pub verification_material: VerificationMaterial,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -36,7 +36,7 @@ pub struct Bundle {
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct VerificationMaterial {
+pub(crate) struct VerificationMaterial {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_key: Option<PublicKeyIdentifier>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,7 +51,7 @@ pub struct VerificationMaterial {
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PublicKeyIdentifier {
+pub(crate) struct PublicKeyIdentifier {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
     /// Older model-signing wrote base64(PEM) here.
@@ -62,33 +62,33 @@ pub struct PublicKeyIdentifier {
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct CertificateChain {
+pub(crate) struct CertificateChain {
     pub certificates: Vec<RawBytes>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RawBytes {
+pub(crate) struct RawBytes {
     pub raw_bytes: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DsseEnvelope {
+pub(crate) struct DsseEnvelope {
     pub payload: String,
     pub payload_type: String,
     pub signatures: Vec<DsseSignature>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub struct DsseSignature {
+pub(crate) struct DsseSignature {
     pub sig: String,
     #[serde(default)]
     pub keyid: Option<String>,
 }
 
 /// Standard base64, the encoding protobuf JSON uses for bytes (URL-safe accepted too).
-pub fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
     let engines = [
         base64::engine::general_purpose::STANDARD,
         base64::engine::general_purpose::URL_SAFE,
@@ -99,12 +99,12 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
         .ok_or_else(|| "not valid base64".to_string())
 }
 
-pub fn encode_base64(bytes: &[u8]) -> String {
+pub(crate) fn encode_base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 impl Bundle {
-    pub fn from_json(bytes: &[u8]) -> Result<Bundle, String> {
+    pub(crate) fn from_json(bytes: &[u8]) -> Result<Bundle, String> {
         if bytes.len() > MAX_BUNDLE_BYTES {
             return Err(format!(
                 "signature file of {} bytes exceeds MAX_BUNDLE_BYTES ({MAX_BUNDLE_BYTES})",
@@ -115,7 +115,7 @@ impl Bundle {
     }
 
     /// The DSSE envelope's payload type, payload bytes and its one signature.
-    pub fn envelope(&self) -> Result<(&DsseEnvelope, Vec<u8>, Vec<u8>), String> {
+    pub(crate) fn envelope(&self) -> Result<(&DsseEnvelope, Vec<u8>, Vec<u8>), String> {
         let env = self.dsse_envelope.as_ref().ok_or_else(|| {
             if self.message_signature.is_some() {
                 "the bundle signs a message, not a DSSE statement: not an OMS model signature"
@@ -142,7 +142,7 @@ impl Bundle {
         Ok((env, payload, sig))
     }
 
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let mut s = serde_json::to_string(self).unwrap_or_default();
         s.push('\n');
         s
@@ -150,7 +150,7 @@ impl Bundle {
 }
 
 /// DSSE pre-authentication encoding: what the signature is over.
-pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+pub(crate) fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = format!(
         "DSSEv1 {} {payload_type} {} ",
         payload_type.len(),
@@ -164,7 +164,7 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 /// The encoding model-signing 0.2 signed by mistake: a capitalised "DSSEV1" and the
 /// payload rendered as Python's `repr()` of a bytes object (`b'...'` with escapes).
 /// Verifying these old signatures needs the same bytes.
-pub fn pae_v0_2_compat(payload_type: &str, payload: &[u8]) -> Vec<u8> {
+pub(crate) fn pae_v0_2_compat(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = format!(
         "DSSEV1 {} {payload_type} {} ",
         payload_type.len(),
@@ -205,7 +205,7 @@ fn python_bytes_repr(bytes: &[u8]) -> String {
 
 /// What a verified payload says was signed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignedManifest {
+pub(crate) struct SignedManifest {
     /// The subject name (the model folder's name when signed); informative only.
     pub model_name: Option<String>,
     /// The subject digest; `None` for legacy statements, which have no root.
@@ -238,7 +238,7 @@ fn string_field<'a>(value: &'a Value, key: &str, what: &str) -> Result<&'a str, 
 /// Parses an in-toto statement signed by model-signing (1.x, or the legacy 0.x form).
 /// Call only on a payload whose signature was verified; the caller compares the result
 /// with the files on disk.
-pub fn parse_statement(payload: &[u8]) -> Result<SignedManifest, String> {
+pub(crate) fn parse_statement(payload: &[u8]) -> Result<SignedManifest, String> {
     let statement: Value =
         serde_json::from_slice(payload).map_err(|e| format!("payload is not JSON: {e}"))?;
     let kind = string_field(&statement, "_type", "statement")?;
@@ -418,7 +418,7 @@ fn parse_legacy(subjects: &[Value]) -> Result<SignedManifest, String> {
 }
 
 /// The in-toto statement model-signing 1.x would write for `manifest`.
-pub fn statement_json(m: &manifest::Manifest) -> Vec<u8> {
+pub(crate) fn statement_json(m: &manifest::Manifest) -> Vec<u8> {
     let statement = serde_json::json!({
         "_type": STATEMENT_TYPE,
         "subject": [{"name": m.model_name, "digest": {"sha256": hex(&m.root_digest())}}],

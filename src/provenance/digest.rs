@@ -15,7 +15,7 @@ use blake2::Digest as _;
 
 /// Read size for hashing. Large enough that syscalls are noise next to SHA-NI throughput,
 /// small enough to stay in L2 while the hashers run over it.
-pub const HASH_READ_BUFFER: usize = 256 * 1024;
+pub(crate) const HASH_READ_BUFFER: usize = 256 * 1024;
 
 /// The hash types a signature or the Hub can name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -39,7 +39,7 @@ impl HashAlgorithm {
         }
     }
 
-    pub fn from_name(name: &str) -> Option<HashAlgorithm> {
+    pub(crate) fn from_name(name: &str) -> Option<HashAlgorithm> {
         match name {
             "sha256" => Some(HashAlgorithm::Sha256),
             "blake2b" => Some(HashAlgorithm::Blake2b),
@@ -49,7 +49,7 @@ impl HashAlgorithm {
         }
     }
 
-    pub fn digest_len(self) -> usize {
+    pub(crate) fn digest_len(self) -> usize {
         match self {
             HashAlgorithm::Sha256 | HashAlgorithm::Blake3 => 32,
             HashAlgorithm::Blake2b => 64,
@@ -59,7 +59,7 @@ impl HashAlgorithm {
 }
 
 /// One incremental hasher of any supported algorithm.
-pub enum Hasher {
+pub(crate) enum Hasher {
     Sha256(lc::Context),
     Blake2b(Box<blake2::Blake2b512>),
     Blake3(Box<blake3::Hasher>),
@@ -195,14 +195,14 @@ pub fn hash_reader(
 }
 
 /// Digests of a whole regular file, in one read.
-pub fn hash_file(path: &Path, algorithms: &[HashAlgorithm]) -> io::Result<RangeDigests> {
+pub(crate) fn hash_file(path: &Path, algorithms: &[HashAlgorithm]) -> io::Result<RangeDigests> {
     let file = File::open(path)?;
     let len = file.metadata()?.len();
     hash_reader(file, algorithms, Some(len))
 }
 
 /// Digests of the bytes `start..end` of a file (a model-signing shard).
-pub fn hash_file_range(
+pub(crate) fn hash_file_range(
     path: &Path,
     start: u64,
     end: u64,
@@ -235,7 +235,7 @@ pub fn hash_file_range(
 }
 
 /// How many threads hash at once: one per core, never more than there is work.
-pub fn hashing_threads(jobs: usize) -> usize {
+pub(crate) fn hashing_threads(jobs: usize) -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -245,7 +245,7 @@ pub fn hashing_threads(jobs: usize) -> usize {
 
 /// Runs `work` over every item on up to [`hashing_threads`] threads and returns the
 /// results in the items' order (so output never depends on scheduling).
-pub fn parallel_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = hashing_threads(items.len());
     if threads <= 1 {
         return items.iter().map(work).collect();

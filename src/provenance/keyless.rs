@@ -14,7 +14,7 @@ use sigstore_verify::{VerificationPolicy, Verifier};
 
 /// What a successful keyless verification established.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeylessOutcome {
+pub(crate) struct KeylessOutcome {
     /// The certificate's SAN (email or URI), equal to the identity asked for.
     pub identity: String,
     /// The certificate's OIDC issuer, equal to the issuer asked for.
@@ -42,7 +42,7 @@ const MAX_TRUSTED_ROOT_JSON: usize = 8 * 1024 * 1024;
 /// digest the caller computed). Without it the signature, certificate and log are still fully
 /// checked, but binding the payload to files on disk is left to the caller, who must parse the
 /// returned payload and compare it.
-pub fn verify_keyless(
+pub(crate) fn verify_keyless(
     bundle_json: &str,
     identity: &str,
     issuer: &str,

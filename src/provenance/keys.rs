@@ -19,7 +19,7 @@ const SECP521R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35")
 const ID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyKind {
+pub(crate) enum KeyKind {
     EcdsaP256,
     EcdsaP384,
     EcdsaP521,
@@ -37,7 +37,7 @@ impl KeyKind {
     }
 
     /// Whether OpenSSF model signing defines this key type (Ed25519 is our extension).
-    pub fn in_oms(self) -> bool {
+    pub(crate) fn in_oms(self) -> bool {
         self != KeyKind::Ed25519
     }
 
@@ -64,7 +64,7 @@ impl KeyKind {
 
 /// A public key from a SubjectPublicKeyInfo.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PublicKey {
+pub(crate) struct PublicKey {
     pub kind: KeyKind,
     pub spki_der: Vec<u8>,
     /// The SEC1 point or the 32 Ed25519 bytes.
@@ -73,7 +73,7 @@ pub struct PublicKey {
 
 impl PublicKey {
     /// The first `PUBLIC KEY` block of a PEM file.
-    pub fn from_pem(text: &[u8]) -> Result<PublicKey, String> {
+    pub(crate) fn from_pem(text: &[u8]) -> Result<PublicKey, String> {
         let blocks = pem::parse(text)?;
         let block = blocks
             .iter()
@@ -82,7 +82,7 @@ impl PublicKey {
         PublicKey::from_spki_der(&block.der)
     }
 
-    pub fn from_spki_der(der: &[u8]) -> Result<PublicKey, String> {
+    pub(crate) fn from_spki_der(der: &[u8]) -> Result<PublicKey, String> {
         let spki = spki::SubjectPublicKeyInfoRef::from_der(der)
             .map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))?;
         let raw = spki
@@ -127,7 +127,7 @@ impl PublicKey {
     }
 
     /// Hex SHA-256 of the DER SubjectPublicKeyInfo.
-    pub fn fingerprint_sha256(&self) -> String {
+    pub(crate) fn fingerprint_sha256(&self) -> String {
         hex(&sha256(&self.spki_der))
     }
 
@@ -138,7 +138,7 @@ impl PublicKey {
     }
 
     /// Verification with SHA-256 whatever the curve (model-signing 0.2 signatures).
-    pub fn verify_sha256(&self, message: &[u8], signature: &[u8]) -> bool {
+    pub(crate) fn verify_sha256(&self, message: &[u8], signature: &[u8]) -> bool {
         self.kind.verification_sha256().is_some_and(|alg| {
             UnparsedPublicKey::new(alg, &self.raw)
                 .verify(message, signature)
@@ -153,14 +153,14 @@ enum Pair {
 }
 
 /// A private key that signs.
-pub struct SigningKey {
+pub(crate) struct SigningKey {
     pub public: PublicKey,
     pair: Pair,
 }
 
 impl SigningKey {
     /// An unencrypted `PRIVATE KEY` (PKCS#8) or `EC PRIVATE KEY` (SEC1) PEM file.
-    pub fn from_pem(text: &[u8]) -> Result<SigningKey, String> {
+    pub(crate) fn from_pem(text: &[u8]) -> Result<SigningKey, String> {
         let blocks = pem::parse(text)?;
         if blocks.iter().any(|b| b.label == "ENCRYPTED PRIVATE KEY") {
             return Err("encrypted private keys are not supported; decrypt it first".into());

@@ -18,20 +18,21 @@ use super::digest::{self, HashAlgorithm};
 use crate::source::hex;
 
 /// Paths model-signing ignores at the model root unless told otherwise.
-pub const DEFAULT_IGNORED_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
+pub(crate) const DEFAULT_IGNORED_PATHS: [&str; 4] =
+    [".git", ".gitattributes", ".github", ".gitignore"];
 
 /// model-signing's default shard size.
-pub const DEFAULT_SHARD_SIZE: u64 = 1_000_000_000;
+pub(crate) const DEFAULT_SHARD_SIZE: u64 = 1_000_000_000;
 
 /// More files than this in one model is refused rather than walked without end.
-pub const MAX_MANIFEST_FILES: usize = 1_000_000;
+pub(crate) const MAX_MANIFEST_FILES: usize = 1_000_000;
 
 /// Directory nesting deeper than this is refused (symlink loops, hostile trees).
-pub const MAX_MANIFEST_DEPTH: usize = 256;
+pub(crate) const MAX_MANIFEST_DEPTH: usize = 256;
 
 /// Shards per manifest: a tiny shard size over a large model would otherwise allocate
 /// an entry per byte range without bound.
-pub const MAX_MANIFEST_SHARDS: u64 = 10_000_000;
+pub(crate) const MAX_MANIFEST_SHARDS: u64 = 10_000_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -74,7 +75,7 @@ impl Default for ManifestOptions {
 
 impl ManifestOptions {
     /// The `algorithm` a resource carries: `sha256`, or `sha256-sharded-1024` for shards.
-    pub fn resource_algorithm(&self) -> String {
+    pub(crate) fn resource_algorithm(&self) -> String {
         match self.method {
             Method::Files => self.hash.name().to_string(),
             Method::Shards { shard_size } => format!("{}-sharded-{shard_size}", self.hash.name()),
@@ -107,13 +108,13 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    pub fn root_digest(&self) -> [u8; 32] {
+    pub(crate) fn root_digest(&self) -> [u8; 32] {
         root_digest(self.resources.iter().map(|r| r.digest.as_slice()))
     }
 }
 
 /// SHA-256 over the concatenated raw digests, in the order given.
-pub fn root_digest<'a>(digests: impl Iterator<Item = &'a [u8]>) -> [u8; 32] {
+pub(crate) fn root_digest<'a>(digests: impl Iterator<Item = &'a [u8]>) -> [u8; 32] {
     let mut hasher = digest::Hasher::new(HashAlgorithm::Sha256, 0);
     for d in digests {
         hasher.update(d);
@@ -161,7 +162,7 @@ struct Found {
 
 /// Splits a relative POSIX path into its components, dropping `.` and empty parts.
 /// `None` for paths that leave the root (absolute or `..`), which never match anything.
-pub fn path_components(path: &str) -> Option<Vec<String>> {
+pub(crate) fn path_components(path: &str) -> Option<Vec<String>> {
     if path.starts_with('/') {
         return None;
     }
@@ -194,7 +195,7 @@ pub struct KnownSha256(pub std::collections::HashMap<PathBuf, (u64, [u8; 32])>);
 
 /// [`build`], taking a file's SHA-256 from `known` instead of reading it again when the
 /// method is per file, the hash SHA-256, and the size on disk still the one hashed.
-pub fn build_with_known(
+pub(crate) fn build_with_known(
     model_path: &Path,
     options: &ManifestOptions,
     known: &KnownSha256,
@@ -297,7 +298,7 @@ pub fn build_with_known(
 }
 
 /// The subject name model-signing writes: the model path's last component.
-pub fn model_name(model_path: &Path) -> String {
+pub(crate) fn model_name(model_path: &Path) -> String {
     let name = model_path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned());
@@ -400,7 +401,7 @@ pub fn render_text(manifest: &Manifest) -> String {
 }
 
 /// The `predicate` of a model-signing 1.x statement: serialization parameters and resources.
-pub fn predicate_json(manifest: &Manifest) -> serde_json::Value {
+pub(crate) fn predicate_json(manifest: &Manifest) -> serde_json::Value {
     let resources: Vec<serde_json::Value> = manifest
         .resources
         .iter()

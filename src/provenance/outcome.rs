@@ -5,11 +5,11 @@
 use serde::Serialize;
 
 /// JSON schema version of [`Verification`].
-pub const VERIFICATION_SCHEMA_VERSION: &str = "1.0.0";
+pub(crate) const VERIFICATION_SCHEMA_VERSION: &str = "1.0.0";
 
-pub const EXIT_VERIFIED: i32 = 0;
-pub const EXIT_FAILED: i32 = 1;
-pub const EXIT_INCOMPLETE: i32 = 2;
+pub(crate) const EXIT_VERIFIED: i32 = 0;
+pub(crate) const EXIT_FAILED: i32 = 1;
+pub(crate) const EXIT_INCOMPLETE: i32 = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -82,7 +82,7 @@ pub struct FileComparison {
 }
 
 impl FileComparison {
-    pub fn is_exact(&self) -> bool {
+    pub(crate) fn is_exact(&self) -> bool {
         self.changed.is_empty() && self.missing.is_empty() && self.extra.is_empty()
     }
 }
@@ -157,7 +157,7 @@ impl Verification {
     }
 
     /// Sets `verified` only when nothing failed or was left unchecked and the files match.
-    pub fn conclude(&mut self) {
+    pub(crate) fn conclude(&mut self) {
         if !self.files.is_exact() && self.status != VerifyStatus::Failed {
             self.status = VerifyStatus::Failed;
             self.problems.push(format!(

@@ -3,7 +3,7 @@
 use base64::Engine as _;
 
 /// PEM files larger than this are not keys or certificate bundles.
-pub const MAX_PEM_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_PEM_BYTES: usize = 4 * 1024 * 1024;
 
 /// One decoded block: its label (`PUBLIC KEY`, `CERTIFICATE`, ...) and DER bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]

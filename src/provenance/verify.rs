@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::bundle::{self, Bundle, SignedManifest};
-use super::digest::sha256;
 use super::keys::PublicKey;
 use super::manifest::{self, ManifestOptions, DEFAULT_IGNORED_PATHS};
 use super::outcome::{ChangedFile, FileComparison, Signer, Verification};
@@ -49,7 +48,7 @@ fn now_unix() -> i64 {
 }
 
 /// A user's ignore path, relative to the model root when it lies inside it.
-pub fn relative_to_model(model: &Path, path: &Path) -> Option<String> {
+pub(crate) fn relative_to_model(model: &Path, path: &Path) -> Option<String> {
     let rel = if path.is_absolute() || path.starts_with(model) {
         let model_abs = std::fs::canonicalize(model).ok()?;
         let path_abs = std::fs::canonicalize(path)
@@ -64,7 +63,7 @@ pub fn relative_to_model(model: &Path, path: &Path) -> Option<String> {
 }
 
 /// A real file's path relative to the model root, when it lies inside the model.
-pub fn file_inside_model(model: &Path, file: &Path) -> Option<String> {
+pub(crate) fn file_inside_model(model: &Path, file: &Path) -> Option<String> {
     let model_abs = std::fs::canonicalize(model).ok()?;
     let file_abs = std::fs::canonicalize(file).ok()?;
     let rel = file_abs.strip_prefix(&model_abs).ok()?;
@@ -430,9 +429,4 @@ fn compare_with_disk(request: &VerifyRequest, signed: &SignedManifest, v: &mut V
         }
     }
     v.files = files;
-}
-
-/// Hex SHA-256, for callers that fingerprint raw bytes.
-pub fn fingerprint(bytes: &[u8]) -> String {
-    hex(&sha256(bytes))
 }

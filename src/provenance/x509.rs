@@ -21,7 +21,7 @@ use x509_cert::Certificate;
 
 /// What a verified chain established about the signer and the anchor that vouches for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainOutcome {
+pub(crate) struct ChainOutcome {
     /// DER SubjectPublicKeyInfo of the leaf: the key the payload signature must verify with.
     pub leaf_spki_der: Vec<u8>,
     /// Lowercase hex SHA-256 of the leaf certificate's DER.
@@ -87,7 +87,7 @@ const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112"
 ///
 /// Other PEM blocks (keys, CRLs, OpenSSL `TRUSTED CERTIFICATE` with its trailing trust
 /// settings) are skipped rather than guessed at; a file with no certificate is an error.
-pub fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+pub(crate) fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     if pem.len() > MAX_PEM_BYTES {
         return Err(format!(
             "PEM file is {} bytes, more than the {MAX_PEM_BYTES} accepted",
@@ -128,7 +128,7 @@ pub fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
 
 /// Verifies that `chain_der` (leaf first, then intermediates in any order) leads to one of
 /// `anchors_der`, with every certificate on the path valid at `at_unix_seconds`.
-pub fn verify_chain(
+pub(crate) fn verify_chain(
     chain_der: &[Vec<u8>],
     anchors_der: &[Vec<u8>],
     at_unix_seconds: i64,

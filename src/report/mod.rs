@@ -14,7 +14,7 @@ pub use crate::rules::Severity;
 
 /// Version of the JSON report layout, bumped on any incompatible change to
 /// `schemas/report.schema.json`.
-pub const REPORT_SCHEMA_VERSION: &str = "1.2.0";
+pub(crate) const REPORT_SCHEMA_VERSION: &str = "1.2.0";
 
 /// How completely an artifact was examined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -30,7 +30,7 @@ pub enum Status {
 
 impl Status {
     /// The status a container shows when something inside it was not fully checked.
-    pub fn max_incomplete(self) -> Status {
+    pub(crate) fn max_incomplete(self) -> Status {
         match self {
             Status::Complete => Status::Incomplete,
             other => other,
@@ -98,7 +98,7 @@ impl Artifact {
     }
 
     /// Marks the artifact incomplete, keeping the first reason given.
-    pub fn mark_incomplete(&mut self, reason: impl Into<String>) {
+    pub(crate) fn mark_incomplete(&mut self, reason: impl Into<String>) {
         if self.status == Status::Complete {
             self.status = Status::Incomplete;
         }
@@ -107,12 +107,12 @@ impl Artifact {
         }
     }
 
-    pub fn mark_error(&mut self, reason: impl Into<String>) {
+    pub(crate) fn mark_error(&mut self, reason: impl Into<String>) {
         self.status = Status::Error;
         self.reason = Some(reason.into());
     }
 
-    pub fn set_fact(&mut self, key: &str, value: impl Serialize) {
+    pub(crate) fn set_fact(&mut self, key: &str, value: impl Serialize) {
         if let Ok(v) = serde_json::to_value(value) {
             self.facts.insert(key.to_string(), v);
         }
@@ -123,7 +123,7 @@ impl Artifact {
     }
 
     /// Whether this artifact's status makes the run "could not check everything".
-    pub fn counts_as_incomplete(&self) -> bool {
+    pub(crate) fn counts_as_incomplete(&self) -> bool {
         self.status != Status::Complete && self.expected
     }
 }
@@ -257,10 +257,10 @@ pub struct DownloadedFile {
     pub reason: Option<String>,
 }
 
-pub const EXIT_CLEAN: i32 = 0;
-pub const EXIT_FINDINGS: i32 = 1;
-pub const EXIT_INCOMPLETE: i32 = 2;
-pub const EXIT_USAGE: i32 = 3;
+pub(crate) const EXIT_CLEAN: i32 = 0;
+pub(crate) const EXIT_FINDINGS: i32 = 1;
+pub(crate) const EXIT_INCOMPLETE: i32 = 2;
+pub(crate) const EXIT_USAGE: i32 = 3;
 
 impl Report {
     /// The report of `artifacts`, sorted, summarised and judged against `fail_on`. Model

@@ -26,7 +26,7 @@ fn security_severity(s: Severity) -> &'static str {
 }
 
 /// Percent-encodes a path into a relative URI reference, keeping `/`.
-pub fn path_to_uri(path: &str) -> String {
+pub(crate) fn path_to_uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {

@@ -71,7 +71,7 @@ impl Node {
     }
 }
 
-pub struct Scanner<'o> {
+pub(crate) struct Scanner<'o> {
     opts: &'o ScanOptions,
     pub artifacts: Vec<Artifact>,
     budget: Rc<Budget>,
@@ -145,7 +145,7 @@ pub fn build_report(inputs: Vec<String>, artifacts: Vec<Artifact>, fail_on: Seve
 }
 
 /// A top-level source that is not a local file (a Hub file read over HTTP ranges).
-pub struct NamedSource {
+pub(crate) struct NamedSource {
     /// The artifact's `path` and `file` in the report.
     pub path: String,
     pub source: Arc<dyn ReadAt>,
@@ -157,7 +157,7 @@ pub struct NamedSource {
 /// first sequential read of each source (see [`ByteStream::first_read`]); `after_each` is
 /// called with the source's index once its artifacts are final, so the caller can release
 /// per-source state.
-pub fn scan_sources(
+pub(crate) fn scan_sources(
     sources: &[NamedSource],
     opts: &ScanOptions,
     first_read: usize,

@@ -171,7 +171,7 @@ fn same_family(index_name: &str, file_name: &str) -> bool {
 /// Cross-checks each shard index against the files beside it: every listed shard exists,
 /// every tensor is in the shard the index names and in no other, and no weight file of the
 /// index's kind is left out. Returns the findings with the index path they belong to.
-pub fn cross_check(
+pub(crate) fn cross_check(
     artifacts: &[Artifact],
     indexes: &[(String, ShardIndex)],
     tensor_names: &BTreeMap<String, Vec<String>>,

@@ -18,7 +18,7 @@ use vm::{End, GlobalEntry, Walker};
 
 /// The exact bytes of the first pickle of a legacy (non-zip) torch file: the magic
 /// number 0x1950a86a20f9469cfc6c as a protocol 2 LONG1.
-pub const TORCH_LEGACY_MAGIC: &[u8] = &[
+pub(crate) const TORCH_LEGACY_MAGIC: &[u8] = &[
     0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e,
 ];
 
@@ -166,7 +166,7 @@ pub fn scan_stream<R: SkipRead>(
 }
 
 /// [`scan_stream`] with a smaller opcode budget than [`limits::MAX_PICKLE_OPCODES`].
-pub fn scan_stream_with_budget<R: SkipRead>(
+pub(crate) fn scan_stream_with_budget<R: SkipRead>(
     stream: &mut ByteStream<R>,
     ctx: PickleContext,
     policy: &Policy,
@@ -351,7 +351,7 @@ fn describe_uses(g: &GlobalEntry) -> String {
 /// pickles announce themselves with PROTO; protocol 0/1 pickles look like text, so the
 /// prefix is walked: it is a pickle when it reaches STOP, or when it calls an imported
 /// global, or imports anything on the deny lists before it fails.
-pub fn looks_like_pickle(prefix: &[u8], policy: &Policy) -> bool {
+pub(crate) fn looks_like_pickle(prefix: &[u8], policy: &Policy) -> bool {
     let Some(&first) = prefix.first() else {
         return false;
     };
@@ -390,7 +390,7 @@ fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
-pub static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
+pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
     format: crate::format::Format::Pickle,
     role: crate::format::Role::Model,
     access: crate::format::Access::Stream,

@@ -9,13 +9,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-pub const MAX_VALUE_DEPTH: u8 = 12;
+pub(crate) const MAX_VALUE_DEPTH: u8 = 12;
 /// Items kept per container; the rest are counted, not stored.
-pub const MAX_TRACKED_ITEMS: usize = 32;
+pub(crate) const MAX_TRACKED_ITEMS: usize = 32;
 /// Longest string kept verbatim (module and attribute names are far shorter).
-pub const MAX_KEPT_STRING: usize = 4096;
+pub(crate) const MAX_KEPT_STRING: usize = 4096;
 /// Bytes kept from the start of a bytes value.
-pub const MAX_KEPT_BYTES: usize = 64;
+pub(crate) const MAX_KEPT_BYTES: usize = 64;
 
 #[derive(Debug, Clone)]
 pub enum Value {
@@ -82,7 +82,7 @@ impl Value {
         }
     }
 
-    pub fn as_int(&self) -> Option<i64> {
+    pub(crate) fn as_int(&self) -> Option<i64> {
         match self {
             Value::Int(i) => Some(*i),
             Value::Bool(b) => Some(i64::from(*b)),
@@ -91,7 +91,7 @@ impl Value {
     }
 
     /// Items of a tuple or frozen snapshot.
-    pub fn items(&self) -> Option<Vec<Value>> {
+    pub(crate) fn items(&self) -> Option<Vec<Value>> {
         match self {
             Value::Tuple(v, _) | Value::Frozen(v, _) => Some(v.as_ref().clone()),
             Value::List(c) | Value::Set(c) | Value::Dict(c) => Some(c.borrow().items.clone()),
@@ -101,7 +101,7 @@ impl Value {
 
     /// Converts a value for storage inside another: mutable containers are frozen, and
     /// anything that would exceed the depth bound becomes opaque.
-    pub fn contained(self) -> Value {
+    pub(crate) fn contained(self) -> Value {
         let v = match self {
             Value::List(c) | Value::Set(c) | Value::Dict(c) => {
                 let c = c.borrow();
@@ -117,7 +117,7 @@ impl Value {
         }
     }
 
-    pub fn tuple(items: Vec<Value>) -> Value {
+    pub(crate) fn tuple(items: Vec<Value>) -> Value {
         let kept: Vec<Value> = items
             .into_iter()
             .take(MAX_TRACKED_ITEMS)
@@ -143,7 +143,7 @@ impl Value {
     }
 
     /// Looks a string key up in a dict or frozen dict.
-    pub fn dict_get(&self, key: &str) -> Option<Value> {
+    pub(crate) fn dict_get(&self, key: &str) -> Option<Value> {
         let items = self.items()?;
         items
             .chunks_exact(2)
@@ -155,7 +155,7 @@ impl Value {
 impl Container {
     /// Adds an item; the caller converts it with [`Value::contained`] first, before
     /// borrowing the container (an item may be the container itself).
-    pub fn push_item(&mut self, contained: Value) {
+    pub(crate) fn push_item(&mut self, contained: Value) {
         if self.items.len() < MAX_TRACKED_ITEMS {
             self.items.push(contained);
         }
@@ -163,7 +163,7 @@ impl Container {
     }
 
     /// Adds a pair of already contained values (see [`Container::push_item`]).
-    pub fn push_pair(&mut self, key: Value, value: Value) {
+    pub(crate) fn push_pair(&mut self, key: Value, value: Value) {
         if self.items.len() + 2 <= MAX_TRACKED_ITEMS * 2 {
             self.items.push(key);
             self.items.push(value);

@@ -15,11 +15,11 @@ use crate::rules;
 use crate::source::{ByteStream, SkipRead};
 
 /// Highest protocol CPython accepts.
-pub const HIGHEST_PROTOCOL: u8 = 5;
+pub(crate) const HIGHEST_PROTOCOL: u8 = 5;
 
 /// Why the walk of one pickle ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum End {
+pub(crate) enum End {
     /// STOP reached with a value on the stack.
     Stop,
     /// The stream ended first.
@@ -48,7 +48,7 @@ static OPCODE_NAMES: [&str; 256] = {
 };
 
 #[inline]
-pub fn opcode_name(op: u8) -> &'static str {
+pub(crate) fn opcode_name(op: u8) -> &'static str {
     OPCODE_NAMES[op as usize]
 }
 
@@ -126,7 +126,7 @@ const fn opcode_name_slow(op: u8) -> &'static str {
     }
 }
 
-pub fn is_opcode(op: u8) -> bool {
+pub(crate) fn is_opcode(op: u8) -> bool {
     opcode_name(op) != "INVALID"
 }
 
@@ -152,7 +152,7 @@ struct Machine {
 
 type Step = Result<(), End>;
 
-pub struct Walker<'a, R> {
+pub(crate) struct Walker<'a, R> {
     pub stream: &'a mut ByteStream<R>,
     pub scan: &'a mut PickleScan,
     ctx: PickleContext,
@@ -455,7 +455,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
     }
 
     /// Walks one pickle (one `pickle.load` call) from the current stream position.
-    pub fn walk_one(&mut self) -> End {
+    pub(crate) fn walk_one(&mut self) -> End {
         let mut m = Machine {
             stack: Vec::new(),
             marks: Vec::new(),
@@ -1173,7 +1173,7 @@ fn value_mentions_object_dtype<R: SkipRead>(v: &Value, w: &Walker<'_, R>) -> boo
 
 /// Item size of a NumPy dtype string such as `<f8`, `u1`, `U10`, `V16`, `M8[ns]`; and
 /// whether it is the object dtype.
-pub fn dtype_itemsize(descr: &str) -> Option<(u64, bool)> {
+pub(crate) fn dtype_itemsize(descr: &str) -> Option<(u64, bool)> {
     let d = descr.trim_start_matches(['<', '>', '|', '=']);
     let kind = d.chars().next()?;
     let rest = &d[kind.len_utf8()..];
