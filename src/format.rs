@@ -2,9 +2,15 @@
 //! format module declares ([`FormatSpec`]). The list of entries and recognition live in
 //! `formats::registry`, above the parsers that declare them.
 
+use std::path::Path;
+
 use serde::{Serialize, Serializer};
 
+use crate::findings::Finding;
+use crate::limits::LimitHit;
 use crate::policy::Policy;
+use crate::rules::{self, Rule};
+use crate::source::{ByteStream, ReadAt, SkipRead};
 
 /// A format as the report names it: recognised by content, a refinement of a container
 /// once its members are known (a zip that is a torch checkpoint), or not content at all.
@@ -168,6 +174,30 @@ pub type HeadProbe = fn(&[u8], &Policy) -> Option<Evidence>;
 /// is the source's length.
 pub type TailProbe = fn(&[u8], u64) -> bool;
 
+/// The byte stream a streamed parser reads.
+pub type DynStream<'a> = ByteStream<Box<dyn SkipRead + 'a>>;
+
+/// What a parser may know besides the bytes.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ParseContext<'c> {
+    /// The folder holding the file on disk, for formats that reference files beside them
+    /// (ONNX external data); `None` for members, standard input and remote files.
+    pub disk_dir: Option<&'c Path>,
+}
+
+/// A format's parse entry point.
+#[derive(Clone, Copy)]
+pub enum Parser {
+    /// Reads the stream front to back (the driver drains what it leaves).
+    Stream(for<'a, 'b, 'c> fn(&'b mut DynStream<'a>, &ParseContext<'c>) -> Parsed),
+    /// Reads through random access.
+    RandomAccess(fn(&dyn ReadAt) -> Parsed),
+    /// Read by the driver itself: containers and compression streams (their members are
+    /// scanned in turn), pickles (the policy, and torch storage references across
+    /// members), NumPy (an object array's payload is a nested pickle), and documents.
+    Driver,
+}
+
 /// One format's registry entry, declared by the format's own module.
 pub struct FormatSpec {
     pub format: Format,
@@ -182,6 +212,8 @@ pub struct FormatSpec {
     pub claimed_by: &'static [&'static str],
     /// Extensions that claim this format and no other (MV501 compares them with content).
     pub exclusive_names: &'static [&'static str],
+    /// The one parse entry point.
+    pub parse: Parser,
 }
 
 /// Bytes read from the start of an input to recognise it.
@@ -189,3 +221,60 @@ pub const SNIFF_LEN: usize = 64 * 1024;
 /// Bytes read from the end of a random-access input for tail probes: a zip end record
 /// (22 bytes) with the longest comment (65,535 bytes).
 pub const TAIL_LEN: usize = 22 + 65_535;
+
+/// What a format parser found out about one artifact.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub findings: Vec<Finding>,
+    pub facts: serde_json::Map<String, serde_json::Value>,
+    /// Why part of the artifact was not examined; `None` when all of it was.
+    pub incomplete: Option<String>,
+    /// What the content turned out to be, when more exact than the format recognised by
+    /// its first bytes (an HDF5 file that is a Keras model).
+    pub format: Option<Format>,
+    /// Tensor names, for the shard-index cross-check across files.
+    pub tensor_names: Option<Vec<String>>,
+}
+
+impl Parsed {
+    /// Adds a finding built with [`Finding`]'s builder methods.
+    pub fn push(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+
+    pub(crate) fn add(&mut self, rule: &'static Rule, message: impl Into<String>) {
+        self.findings.push(Finding::new(rule, message));
+    }
+
+    pub fn fact(&mut self, key: &str, value: impl Serialize) {
+        if let Ok(v) = serde_json::to_value(value) {
+            self.facts.insert(key.to_string(), v);
+        }
+    }
+
+    /// Marks the artifact incomplete, keeping the first reason.
+    pub fn incomplete(&mut self, reason: impl Into<String>) {
+        if self.incomplete.is_none() {
+            self.incomplete = Some(reason.into());
+        }
+    }
+
+    /// Takes in what a nested check found: its findings and facts, and its reason for
+    /// being incomplete unless this outcome already has one.
+    pub fn merge(&mut self, other: Parsed) {
+        self.findings.extend(other.findings);
+        self.facts.extend(other.facts);
+        if let Some(reason) = other.incomplete {
+            self.incomplete(reason);
+        }
+        if other.format.is_some() {
+            self.format = other.format;
+        }
+    }
+
+    /// A named limit was reached: an MV502 finding and the incomplete status.
+    pub fn limit(&mut self, hit: LimitHit) {
+        self.add(&rules::SCAN_LIMIT_REACHED, hit.describe());
+        self.incomplete(hit.describe());
+    }
+}

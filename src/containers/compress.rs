@@ -126,6 +126,7 @@ macro_rules! compression_format {
             tail: None,
             claimed_by: $claims,
             exclusive_names: &[],
+            parse: crate::format::Parser::Driver,
         };
     };
 }

@@ -72,4 +72,5 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
     tail: None,
     claimed_by: &["7z"],
     exclusive_names: &[],
+    parse: crate::format::Parser::Driver,
 };

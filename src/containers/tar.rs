@@ -181,6 +181,7 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
     tail: None,
     claimed_by: &["tar", "tgz"],
     exclusive_names: &[],
+    parse: crate::format::Parser::Driver,
 };
 
 fn is_tar_header(b: &[u8]) -> bool {

@@ -491,6 +491,7 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
         "bin",
     ],
     exclusive_names: &[],
+    parse: crate::format::Parser::Driver,
 };
 
 /// Whether `tail` (the last bytes of a source of `len` bytes) ends with an end of central

@@ -575,6 +575,7 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
     tail: None,
     claimed_by: &["gguf", "ggml"],
     exclusive_names: &["gguf"],
+    parse: crate::format::Parser::Stream(|stream, _| scan_gguf(stream)),
 };
 
 #[cfg(test)]

@@ -393,6 +393,7 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
     tail: None,
     claimed_by: &["npy"],
     exclusive_names: &["npy"],
+    parse: crate::format::Parser::Driver,
 };
 
 #[cfg(test)]

@@ -1021,6 +1021,17 @@ fn resolve_in(dir: &Path, location: &[u8]) -> Resolved {
 /// Scans an ONNX model from the stream's current position to its end. With `external`,
 /// external data files are resolved inside `model_dir` and their sizes checked; without
 /// it, models with external data are marked incomplete.
+/// The registry's entry point: external data is resolved beside the file on disk.
+fn parse(
+    stream: &mut crate::format::DynStream<'_>,
+    ctx: &crate::format::ParseContext<'_>,
+) -> Parsed {
+    let external = ctx.disk_dir.map(|dir| ExternalDataContext {
+        model_dir: dir.to_path_buf(),
+    });
+    scan_onnx(stream, external.as_ref())
+}
+
 pub(crate) fn scan_onnx<R: SkipRead>(
     stream: &mut ByteStream<R>,
     external: Option<&ExternalDataContext>,
@@ -1039,6 +1050,7 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
     tail: None,
     claimed_by: &["onnx"],
     exclusive_names: &["onnx"],
+    parse: crate::format::Parser::Stream(parse),
 };
 
 #[cfg(test)]

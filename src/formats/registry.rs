@@ -5,7 +5,7 @@
 //! so neither may the driver.
 
 pub use crate::format::{
-    Access, Evidence, Format, FormatSpec, HeadProbe, Role, TailProbe, SNIFF_LEN, TAIL_LEN,
+    Access, Evidence, Format, FormatSpec, HeadProbe, Parser, Role, TailProbe, SNIFF_LEN, TAIL_LEN,
 };
 use crate::policy::Policy;
 
@@ -67,6 +67,7 @@ static IMAGE: FormatSpec = FormatSpec {
     tail: None,
     claimed_by: &[],
     exclusive_names: &[],
+    parse: Parser::Driver,
 };
 
 static TEXT: FormatSpec = FormatSpec {
@@ -77,6 +78,7 @@ static TEXT: FormatSpec = FormatSpec {
     tail: None,
     claimed_by: &[],
     exclusive_names: &["json", "txt", "md", "yaml", "yml", "csv"],
+    parse: Parser::Driver,
 };
 
 fn is_text(b: &[u8]) -> bool {

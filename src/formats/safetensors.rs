@@ -71,6 +71,13 @@ pub(crate) type TensorNames = Vec<String>;
 
 /// Parses the header at the start of `stream` and drains the rest (to learn the buffer's
 /// size without reading it when the source can seek).
+/// The registry's entry point: the tensor names go along for the shard-index check.
+fn parse(stream: &mut crate::format::DynStream<'_>, _: &crate::format::ParseContext<'_>) -> Parsed {
+    let (mut parsed, names) = scan_safetensors(stream);
+    parsed.tensor_names = Some(names);
+    parsed
+}
+
 pub(crate) fn scan_safetensors<R: SkipRead>(stream: &mut ByteStream<R>) -> (Parsed, TensorNames) {
     let mut p = Parsed::default();
     let mut names = Vec::new();
@@ -348,6 +355,7 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
     tail: None,
     claimed_by: &["safetensors"],
     exclusive_names: &["safetensors"],
+    parse: crate::format::Parser::Stream(parse),
 };
 
 #[cfg(test)]

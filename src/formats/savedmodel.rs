@@ -665,6 +665,7 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
     tail: None,
     claimed_by: &["pb"],
     exclusive_names: &[],
+    parse: crate::format::Parser::Stream(|stream, _| scan_saved_model(stream)),
 };
 
 #[cfg(test)]

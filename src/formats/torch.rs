@@ -121,6 +121,7 @@ pub(crate) static LEGACY_FORMAT: crate::format::FormatSpec = crate::format::Form
     tail: None,
     claimed_by: &["pt", "pth", "bin", "ckpt"],
     exclusive_names: &[],
+    parse: crate::format::Parser::Driver,
 };
 
 /// Every storage a checkpoint's pickle names must have its `data/<key>` record, large

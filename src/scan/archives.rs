@@ -103,11 +103,7 @@ impl Scanner<'_> {
             return;
         }
         let src: Arc<dyn ReadAt> = Arc::new(buf);
-        match self.artifacts[idx].format {
-            Format::Zip => self.scan_zip(src, idx, node),
-            Format::Hdf5 => self.scan_hdf5(&*src, idx),
-            _ => self.scan_7z(src, idx, node),
-        }
+        self.scan_random_access(src, idx, node);
     }
 
     pub(super) fn scan_zip(&mut self, src: Arc<dyn ReadAt>, idx: usize, node: &Node) {

@@ -19,9 +19,10 @@ use progress::Progress;
 use sha2::{Digest, Sha256};
 
 use crate::containers::compress::Budget;
+use crate::format::{ParseContext, Parser};
 use crate::formats::pickle::{self, PickleContext, StorageRef};
 use crate::formats::registry::{self, Format, Sniffed, SNIFF_LEN, TAIL_LEN};
-use crate::formats::{gguf, keras, numpy, onnx, safetensors, savedmodel, Parsed};
+use crate::formats::{numpy, Parsed};
 use crate::hf::files::{self as hub, ShardIndex};
 use crate::limits::{self, LimitHit};
 use crate::policy::Policy;
@@ -445,19 +446,15 @@ impl Scanner<'_> {
         let sniffed = known.unwrap_or_else(|| self.sniff_source(&*src));
         let detected = sniffed.primary();
         match detected {
-            Format::Zip | Format::SevenZip | Format::Hdf5 => {
+            format if format.needs_random_access() => {
                 let idx = self.new_artifact(&node);
                 self.artifacts[idx].format = detected;
                 self.note_alternatives(idx, &sniffed);
                 self.artifacts[idx].size = src.len();
                 if node.depth > limits::MAX_NESTING_DEPTH {
                     self.limit(idx, LimitHit::NestingDepth);
-                } else if detected == Format::Zip {
-                    self.scan_zip(src, idx, &node);
-                } else if detected == Format::Hdf5 {
-                    self.scan_hdf5(&*src, idx);
                 } else {
-                    self.scan_7z(src, idx, &node);
+                    self.scan_random_access(src, idx, &node);
                 }
                 (idx, Vec::new())
             }
@@ -586,32 +583,23 @@ impl Scanner<'_> {
                         }
                     }
                 }
-                Format::Safetensors => {
-                    let (parsed, names) = safetensors::scan_safetensors(stream);
-                    self.apply(idx, parsed);
-                    self.tensor_names.insert(node.path.clone(), names);
-                }
-                Format::Gguf => {
-                    let parsed = gguf::scan_gguf(stream);
-                    self.apply(idx, parsed);
-                }
-                Format::SavedModel => {
-                    let parsed = savedmodel::scan_saved_model(stream);
-                    self.apply(idx, parsed);
-                }
-                Format::Onnx => {
-                    let ctx = node
-                        .disk_dir
-                        .clone()
-                        .map(|model_dir| onnx::ExternalDataContext { model_dir });
-                    let parsed = onnx::scan_onnx(stream, ctx.as_ref());
-                    self.apply(idx, parsed);
-                }
-                _ => {
-                    let a = &mut self.artifacts[idx];
-                    a.kind = ArtifactKind::Unrecognized;
-                    a.mark_incomplete("unrecognized content: not a format modelvet parses");
-                }
+                format => match format.spec().map(|s| s.parse) {
+                    Some(Parser::Stream(parse)) => {
+                        let ctx = ParseContext {
+                            disk_dir: node.disk_dir.as_deref(),
+                        };
+                        let mut parsed = parse(stream, &ctx);
+                        if let Some(names) = parsed.tensor_names.take() {
+                            self.tensor_names.insert(node.path.clone(), names);
+                        }
+                        self.apply(idx, parsed);
+                    }
+                    _ => {
+                        let a = &mut self.artifacts[idx];
+                        a.kind = ArtifactKind::Unrecognized;
+                        a.mark_incomplete("unrecognized content: not a format modelvet parses");
+                    }
+                },
             }
         }
         // Drain what the parser did not need, so the size is known and containers stay in step.
@@ -691,10 +679,21 @@ impl Scanner<'_> {
         }
     }
 
-    /// HDF5, read as Keras where its root attributes hold a model config.
-    fn scan_hdf5(&mut self, src: &dyn ReadAt, idx: usize) {
-        let parsed = keras::check_hdf5_model(src);
-        self.apply(idx, parsed);
+    /// A random-access format: the archives the driver opens itself, or the format's own
+    /// random-access entry point.
+    fn scan_random_access(&mut self, src: Arc<dyn ReadAt>, idx: usize, node: &Node) {
+        let format = self.artifacts[idx].format;
+        match (format, format.spec().map(|s| s.parse)) {
+            (Format::Zip, _) => self.scan_zip(src, idx, node),
+            (Format::SevenZip, _) => self.scan_7z(src, idx, node),
+            (_, Some(Parser::RandomAccess(parse))) => {
+                let parsed = parse(&*src);
+                self.apply(idx, parsed);
+            }
+            _ => self.artifacts[idx].mark_incomplete(format!(
+                "no random-access reader for {format} (a bug in the format registry)"
+            )),
+        }
     }
 
     /// Removes a member artifact that is plainly not a model and says nothing.

@@ -405,6 +405,7 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
         "pkl", "pickle", "joblib", "dill", "sav", "bin", "pt", "pth", "ckpt",
     ],
     exclusive_names: &[],
+    parse: crate::format::Parser::Driver,
 };
 
 #[cfg(test)]
