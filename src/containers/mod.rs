@@ -1,6 +1,6 @@
 //! Containers: archives (zip, tar, 7z) and compression streams. Each reader hands out
 //! members; what a member's name and link may do to an extracting loader is judged here,
-//! once, by [`member_path_escapes`], whatever the container.
+//! once, by [`Member::traversal_finding`], whatever the container.
 
 pub mod compress;
 pub mod sevenz;
@@ -66,11 +66,7 @@ fn climbs_out(base: &[&str], path: &str) -> bool {
 
 /// Why extracting the member named `name` (a link to `link`, for link kinds) would write
 /// or point outside the extraction directory; `None` when it stays inside.
-pub(crate) fn member_path_escapes(
-    name: &str,
-    kind: MemberKind,
-    link: Option<&str>,
-) -> Option<String> {
+fn member_path_escapes(name: &str, kind: MemberKind, link: Option<&str>) -> Option<String> {
     if let Some(shape) = unsafe_shape(name) {
         return Some(format!("its name {shape}"));
     }
@@ -97,19 +93,48 @@ pub(crate) fn member_path_escapes(
     None
 }
 
-/// The MV305 finding for a member, if its path or link escapes. `noun` names the member
-/// as the container calls it ("zip entry", "tar member").
-pub(crate) fn traversal_finding(
-    noun: &str,
-    name: &str,
-    kind: MemberKind,
-    link: Option<&str>,
-) -> Option<Finding> {
-    let why = member_path_escapes(name, kind, link)?;
-    Some(Finding::new(
-        &rules::ARCHIVE_PATH_TRAVERSAL,
-        format!("{noun} `{name}` escapes the extraction directory: {why}"),
-    ))
+/// An archive member as an extractor sees it: the one member type every container hands
+/// out, and what the member-path rule judges.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Member<'a> {
+    /// What the container calls it ("zip entry", "tar member", "7z member").
+    pub noun: &'static str,
+    pub name: &'a str,
+    pub kind: MemberKind,
+    /// A link's target: tar stores it in the header, zip and 7z as the member's data.
+    pub link: Option<&'a str>,
+}
+
+impl<'a> Member<'a> {
+    /// The same member with its link target, once read.
+    pub(crate) fn linking_to(self, target: &'a str) -> Member<'a> {
+        Member {
+            link: Some(target),
+            ..self
+        }
+    }
+
+    /// Why extracting it would write or point outside the extraction directory.
+    pub(crate) fn escapes(&self) -> Option<String> {
+        member_path_escapes(self.name, self.kind, self.link)
+    }
+
+    /// Whether the name alone escapes (what a container can tell before reading data).
+    pub(crate) fn name_escapes(&self) -> bool {
+        member_path_escapes(self.name, MemberKind::File, None).is_some()
+    }
+
+    /// The MV305 finding, if its path or link escapes.
+    pub(crate) fn traversal_finding(&self) -> Option<Finding> {
+        let why = self.escapes()?;
+        Some(Finding::new(
+            &rules::ARCHIVE_PATH_TRAVERSAL,
+            format!(
+                "{} `{}` escapes the extraction directory: {why}",
+                self.noun, self.name
+            ),
+        ))
+    }
 }
 
 #[cfg(test)]

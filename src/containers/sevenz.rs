@@ -4,13 +4,8 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use super::MemberKind;
+use super::{Member, MemberKind};
 use crate::source::{ReadAt, ReadAtCursor};
-
-pub(crate) struct SevenZipMember<'a> {
-    pub name: &'a str,
-    pub kind: MemberKind,
-}
 
 /// 7-Zip marks attributes that carry a Unix mode in their high half with this bit.
 const UNIX_EXTENSION: u32 = 0x8000;
@@ -36,7 +31,7 @@ fn member_kind(entry: &sevenz_rust2::ArchiveEntry) -> MemberKind {
 /// links (whose stream is the target) and files. `each` returns false to stop.
 pub(crate) fn for_each_member(
     src: Arc<dyn ReadAt>,
-    mut each: impl FnMut(SevenZipMember<'_>, &mut dyn Read) -> bool,
+    mut each: impl FnMut(Member<'_>, &mut dyn Read) -> bool,
 ) -> Result<(), String> {
     let cursor = ReadAtCursor {
         source: src,
@@ -51,9 +46,11 @@ pub(crate) fn for_each_member(
                 return Ok(true);
             }
             Ok(each(
-                SevenZipMember {
+                Member {
+                    noun: "7z member",
                     name: entry.name(),
                     kind,
+                    link: None,
                 },
                 data,
             ))

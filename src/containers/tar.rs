@@ -21,6 +21,16 @@ impl TarEntry {
         matches!(self.kind, b'0' | 0 | b'7')
     }
 
+    /// The entry as an extractor sees it.
+    pub(crate) fn member(&self) -> super::Member<'_> {
+        super::Member {
+            noun: "tar member",
+            name: &self.name,
+            kind: self.member_kind(),
+            link: Some(&self.link),
+        }
+    }
+
     pub(crate) fn member_kind(&self) -> super::MemberKind {
         use super::MemberKind;
         match self.kind {

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{traversal_finding, MemberKind};
+use super::{Member, MemberKind};
 use crate::findings::Finding;
 use crate::limits::{self, LimitHit};
 use crate::rules;
@@ -38,6 +38,16 @@ pub struct Entry {
 impl Entry {
     pub fn is_dir(&self) -> bool {
         self.name.ends_with('/')
+    }
+
+    /// The entry as an extractor sees it (a link's target is its data, read separately).
+    pub(crate) fn member(&self) -> Member<'_> {
+        Member {
+            noun: "zip entry",
+            name: &self.name,
+            kind: self.kind(),
+            link: None,
+        }
     }
 
     /// What `unzip` makes of the entry: a Unix-made entry with a symlink mode is a link
@@ -434,7 +444,7 @@ pub(crate) fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
                 .offset(entry.local_header_offset),
             );
         }
-        if let Some(f) = traversal_finding("zip entry", &entry.name, MemberKind::File, None) {
+        if let Some(f) = entry.member().traversal_finding() {
             findings.push(f.offset(entry.local_header_offset));
         }
     }

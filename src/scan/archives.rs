@@ -1,7 +1,7 @@
 //! Containers met during a scan: zip (with torch, TorchScript and Keras layouts), tar,
 //! 7z and compression streams. Each member becomes an artifact scanned by content like a
 //! top-level file; what the member's name and links may do to an extractor is judged by
-//! [`containers::traversal_finding`], the same for every container.
+//! [`containers::Member::traversal_finding`], the same for every container.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Read};
@@ -65,12 +65,7 @@ impl Scanner<'_> {
                 self.limit(idx, LimitHit::MembersPerContainer);
                 break;
             }
-            if let Some(f) = containers::traversal_finding(
-                "tar member",
-                &entry.name,
-                entry.member_kind(),
-                Some(&entry.link),
-            ) {
+            if let Some(f) = entry.member().traversal_finding() {
                 self.add_finding(idx, f.offset(entry.data_offset.saturating_sub(512)));
             }
             if entry.is_file() {
@@ -217,15 +212,11 @@ impl Scanner<'_> {
             return;
         }
         let target = String::from_utf8_lossy(&target);
-        if containers::member_path_escapes(&entry.name, MemberKind::File, None).is_some() {
+        let member = entry.member();
+        if member.name_escapes() {
             return; // the name alone was reported with the directory
         }
-        if let Some(f) = containers::traversal_finding(
-            "zip entry",
-            &entry.name,
-            MemberKind::Symlink,
-            Some(&target),
-        ) {
+        if let Some(f) = member.linking_to(&target).traversal_finding() {
             self.add_finding(idx, f.offset(entry.local_header_offset));
         }
     }
@@ -384,20 +375,10 @@ impl Scanner<'_> {
                         .read_to_end(&mut target);
                 }
                 let target = String::from_utf8_lossy(&target);
-                escapes.extend(containers::traversal_finding(
-                    "7z member",
-                    member.name,
-                    member.kind,
-                    Some(&target),
-                ));
+                escapes.extend(member.linking_to(&target).traversal_finding());
                 return true;
             }
-            escapes.extend(containers::traversal_finding(
-                "7z member",
-                member.name,
-                MemberKind::File,
-                None,
-            ));
+            escapes.extend(member.traversal_finding());
             let child = node.child(member.name, node.pickle_ctx);
             let limited = compress::Limited::new(data, budget.clone(), None);
             let boxed: Box<dyn SkipRead + '_> = Box::new(NoSkip(limited));
