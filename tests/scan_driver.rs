@@ -66,6 +66,19 @@ fn a_cache_blob_and_its_snapshot_link_are_one_artifact() {
     assert_eq!(pickle["findings"][0]["severity"], "critical");
     assert_eq!(pickle["sha256"].as_str().unwrap().len(), 64);
 
+    // A blob the user names is scanned even when a named link reaches it too.
+    let blob = repo.join("blobs/aaaa");
+    let link = snap.join("sub/model.pkl");
+    let out = common::modelvet(&[
+        "scan",
+        "--no-config",
+        "--format",
+        "json",
+        blob.to_str().unwrap(),
+        link.to_str().unwrap(),
+    ]);
+    assert_eq!(artifacts(&out.stdout).len(), 2);
+
     // A snapshot scanned on its own still reaches its blobs through the links.
     let out = common::modelvet(&["scan", "--no-config", "--format", "json", &snap_shown]);
     assert_eq!(out.status.code(), Some(1));

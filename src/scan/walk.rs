@@ -75,6 +75,8 @@ fn drop_cache_blobs_reached_by_links(work: &mut Vec<Work>) {
         return;
     }
     work.retain(|w| match w {
+        // A file the user named is scanned whatever else reaches it.
+        Work::File { explicit: true, .. } => true,
         Work::File { path, .. } => {
             let in_cache_blobs = path
                 .parent()
