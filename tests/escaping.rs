@@ -7,10 +7,6 @@ mod common;
 const HOSTILE: &str =
     "x.pkl\n::error title=injected::forged\r\u{1b}]0;pwned\u{7}\u{1b}[2J\u{202e}lkp.";
 
-/// Protocol 2 pickle calling os.system('echo x') (inert payload).
-const SYSTEM_PICKLE: &[u8] =
-    b"\x80\x02cos\nsystem\nq\x00X\x06\x00\x00\x00echo xq\x01\x85q\x02Rq\x03.";
-
 fn assert_inert(text: &str) {
     assert!(
         !text.contains('\u{1b}'),
@@ -43,7 +39,11 @@ fn scan_text(path: &std::path::Path) -> (String, Option<i32>) {
 fn zip_member_names_are_escaped() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.zip");
-    std::fs::write(&path, common::stored_zip(&[(HOSTILE, SYSTEM_PICKLE)])).unwrap();
+    std::fs::write(
+        &path,
+        common::stored_zip(&[(HOSTILE, common::SYSTEM_PICKLE)]),
+    )
+    .unwrap();
     let (text, code) = scan_text(&path);
     assert_eq!(code, Some(1), "{text}");
     assert_inert(&text);
@@ -61,7 +61,12 @@ fn zip_member_names_are_escaped() {
 fn tar_member_names_are_escaped() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.tar");
-    let tar = common::tar_archive(&[("a\n::error ::b\u{1b}[31m.pkl", b'0', "", SYSTEM_PICKLE)]);
+    let tar = common::tar_archive(&[(
+        "a\n::error ::b\u{1b}[31m.pkl",
+        b'0',
+        "",
+        common::SYSTEM_PICKLE,
+    )]);
     std::fs::write(&path, tar).unwrap();
     let (text, code) = scan_text(&path);
     assert_eq!(code, Some(1), "{text}");
@@ -73,7 +78,7 @@ fn tar_member_names_are_escaped() {
 fn file_names_are_escaped() {
     let dir = tempfile::tempdir().unwrap();
     let name = "evil\n::error title=x::y\r\u{1b}[2Jname.pkl";
-    std::fs::write(dir.path().join(name), SYSTEM_PICKLE).unwrap();
+    std::fs::write(dir.path().join(name), common::SYSTEM_PICKLE).unwrap();
     std::fs::write(dir.path().join("clean\u{1b}]0;t\u{7}.json"), b"{}").unwrap();
     let (text, code) = scan_text(dir.path());
     assert_eq!(code, Some(1), "{text}");
@@ -89,15 +94,12 @@ fn json_keeps_the_raw_name() {
     // JSON escapes through its serialiser; the name itself is reported exactly.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.zip");
-    std::fs::write(&path, common::stored_zip(&[(HOSTILE, SYSTEM_PICKLE)])).unwrap();
-    let out = common::modelvet(&[
-        "scan",
-        "--no-config",
-        "--format",
-        "json",
-        path.to_str().unwrap(),
-    ]);
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    std::fs::write(
+        &path,
+        common::stored_zip(&[(HOSTILE, common::SYSTEM_PICKLE)]),
+    )
+    .unwrap();
+    let (doc, _) = common::scan_json(&[&path]);
     let members: Vec<&str> = doc["artifacts"]
         .as_array()
         .unwrap()

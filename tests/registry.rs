@@ -3,24 +3,6 @@
 
 mod common;
 
-/// Protocol 2 pickle calling os.system('echo x') (inert payload).
-const SYSTEM_PICKLE: &[u8] =
-    b"\x80\x02cos\nsystem\nq\x00X\x06\x00\x00\x00echo xq\x01\x85q\x02Rq\x03.";
-
-fn scan_json(path: &std::path::Path) -> (serde_json::Value, Option<i32>) {
-    let out = common::modelvet(&[
-        "scan",
-        "--no-config",
-        "--format",
-        "json",
-        path.to_str().unwrap(),
-    ]);
-    (
-        serde_json::from_slice(&out.stdout).unwrap(),
-        out.status.code(),
-    )
-}
-
 #[test]
 fn a_zip_behind_prepended_bytes_is_found_by_its_end_record_and_scanned() {
     let dir = tempfile::tempdir().unwrap();
@@ -30,9 +12,12 @@ fn a_zip_behind_prepended_bytes_is_found_by_its_end_record_and_scanned() {
         .map(|i| (i * 7919 % 251) as u8 | 0x80)
         .collect();
     let prepended = data.len();
-    data.extend(common::stored_zip(&[("archive/data.pkl", SYSTEM_PICKLE)]));
+    data.extend(common::stored_zip(&[(
+        "archive/data.pkl",
+        common::SYSTEM_PICKLE,
+    )]));
     std::fs::write(&path, &data).unwrap();
-    let (doc, code) = scan_json(&path);
+    let (doc, code) = common::scan_json(&[&path]);
     assert_eq!(code, Some(1), "{doc:#}");
     let arts = doc["artifacts"].as_array().unwrap();
     assert_eq!(arts[0]["format"], "torch-zip", "{doc:#}");
@@ -60,7 +45,7 @@ fn an_ordinary_zip_has_no_prepended_data_finding() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.zip");
     std::fs::write(&path, common::stored_zip(&[("a.txt", b"hello")])).unwrap();
-    let (doc, code) = scan_json(&path);
+    let (doc, code) = common::scan_json(&[&path]);
     assert_eq!(code, Some(0), "{doc:#}");
     assert!(doc["artifacts"][0]["findings"]
         .as_array()
@@ -73,14 +58,14 @@ fn a_polyglot_reports_every_format_that_accepts_it() {
     // A protocol-0 pickle whose first two bytes also form a valid zlib header: parsed as
     // the pickle, with zlib named as another reading.
     let fixture = common::fixture("malicious/evasion06_inst.pkl");
-    let (doc, _) = scan_json(&fixture);
+    let (doc, _) = common::scan_json(&[&fixture]);
     assert_eq!(doc["artifacts"][0]["format"], "pickle");
     assert_eq!(
         doc["artifacts"][0]["facts"]["also_accepted_as"],
         serde_json::json!(["zlib"])
     );
     // A legacy torch checkpoint is a pickle too, but that is no other reading.
-    let (doc, _) = scan_json(&common::fixture("benign/torch_legacy_state_dict.pt"));
+    let (doc, _) = common::scan_json(&[&common::fixture("benign/torch_legacy_state_dict.pt")]);
     assert_eq!(doc["artifacts"][0]["format"], "torch-legacy");
     assert!(doc["artifacts"][0]["facts"]
         .get("also_accepted_as")

@@ -6,10 +6,6 @@ mod common;
 
 use std::os::unix::fs::symlink;
 
-/// Protocol 2 pickle calling os.system('echo x') (inert payload).
-const SYSTEM_PICKLE: &[u8] =
-    b"\x80\x02cos\nsystem\nq\x00X\x06\x00\x00\x00echo xq\x01\x85q\x02Rq\x03.";
-
 fn artifacts(stdout: &[u8]) -> Vec<serde_json::Value> {
     let doc: serde_json::Value = serde_json::from_slice(stdout).expect("JSON report");
     doc["artifacts"].as_array().unwrap().clone()
@@ -29,9 +25,9 @@ fn a_cache_blob_and_its_snapshot_link_are_one_artifact() {
         "0123456789abcdef0123456789abcdef01234567",
     )
     .unwrap();
-    std::fs::write(blobs.join("aaaa"), SYSTEM_PICKLE).unwrap();
+    std::fs::write(blobs.join("aaaa"), common::SYSTEM_PICKLE).unwrap();
     std::fs::write(blobs.join("bbbb"), b"{\"model_type\": \"bert\"}").unwrap();
-    std::fs::write(blobs.join("orphan"), SYSTEM_PICKLE).unwrap();
+    std::fs::write(blobs.join("orphan"), common::SYSTEM_PICKLE).unwrap();
     symlink("../../../blobs/aaaa", snap.join("sub/model.pkl")).unwrap();
     symlink("../../blobs/bbbb", snap.join("config.json")).unwrap();
 
@@ -90,7 +86,7 @@ fn blobs_outside_a_cache_repository_are_not_merged() {
     // A folder merely named `blobs` with a link to one of its files: both are scanned.
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("blobs")).unwrap();
-    std::fs::write(dir.path().join("blobs/a.pkl"), SYSTEM_PICKLE).unwrap();
+    std::fs::write(dir.path().join("blobs/a.pkl"), common::SYSTEM_PICKLE).unwrap();
     symlink("blobs/a.pkl", dir.path().join("latest.pkl")).unwrap();
     let out = common::modelvet(&[
         "scan",
@@ -109,7 +105,7 @@ fn parallel_scan_of_many_files_equals_the_sequential_scan() {
         let sub = dir.path().join(format!("m{:02}", i % 7));
         std::fs::create_dir_all(&sub).unwrap();
         let body: &[u8] = if i % 5 == 0 {
-            SYSTEM_PICKLE
+            common::SYSTEM_PICKLE
         } else {
             b"\x80\x02}q\x00."
         };

@@ -179,18 +179,9 @@ pub(crate) fn scan_sources(
         };
         let before = scanner.artifacts.len();
         let src = s.source.clone();
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        scanner.guarded(&node, |scanner| {
             scanner.scan_source(node.clone(), src, None, Some(first_read))
-        }));
-        if outcome.is_err() {
-            scanner.artifacts.truncate(before);
-            let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
-            a.mark_error(
-                "internal error: the scanner failed on this file (a bug; please report it)",
-            );
-            a.internal_error = true;
-            scanner.artifacts.push(a);
-        }
+        });
         after_each(i, &mut scanner.artifacts[before..]);
     }
     scanner.finish()
@@ -232,6 +223,23 @@ impl<'o> Scanner<'o> {
 }
 
 impl Scanner<'_> {
+    /// Runs the scan of one top-level file so that a parser bug costs that file, never the
+    /// whole report: a panic leaves an internal-error artifact in place of what the file
+    /// had produced.
+    fn guarded(&mut self, node: &Node, scan: impl FnOnce(&mut Self)) {
+        let before = self.artifacts.len();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan(self)));
+        if outcome.is_err() {
+            self.artifacts.truncate(before);
+            let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
+            a.mark_error(
+                "internal error: the scanner failed on this file (a bug; please report it)",
+            );
+            a.internal_error = true;
+            self.artifacts.push(a);
+        }
+    }
+
     fn progress(&self, path: &str) {
         self.progress.step(path);
     }
@@ -286,22 +294,7 @@ impl Scanner<'_> {
             }),
         };
         match File::open(path) {
-            Ok(f) => {
-                // Defence in depth: a parser bug must cost one file, never the whole report.
-                let before = self.artifacts.len();
-                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    self.scan_open_file(node.clone(), f)
-                }));
-                if outcome.is_err() {
-                    self.artifacts.truncate(before);
-                    let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
-                    a.mark_error(
-                        "internal error: the scanner failed on this file (a bug; please report it)",
-                    );
-                    a.internal_error = true;
-                    self.artifacts.push(a);
-                }
-            }
+            Ok(f) => self.guarded(&node, |scanner| scanner.scan_open_file(node.clone(), f)),
             Err(e) => {
                 let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
                 a.expected = node.expected;

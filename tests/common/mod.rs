@@ -199,3 +199,22 @@ pub fn tar_archive(entries: &[(&str, u8, &str, &[u8])]) -> Vec<u8> {
     out.resize(out.len() + 1024, 0);
     out
 }
+
+/// Protocol 2 pickle calling os.system('echo x') (an inert payload).
+pub const SYSTEM_PICKLE: &[u8] =
+    b"\x80\x02cos\nsystem\nq\x00X\x06\x00\x00\x00echo xq\x01\x85q\x02Rq\x03.";
+
+/// `modelvet scan --no-config --format json PATHS`: the report and the exit code.
+pub fn scan_json(paths: &[&Path]) -> (serde_json::Value, Option<i32>) {
+    let mut args = vec!["scan", "--no-config", "--format", "json"];
+    let strings: Vec<&str> = paths
+        .iter()
+        .map(|p| p.to_str().expect("UTF-8 path"))
+        .collect();
+    args.extend(strings);
+    let out = modelvet(&args);
+    (
+        serde_json::from_slice(&out.stdout).expect("a JSON report"),
+        out.status.code(),
+    )
+}
