@@ -136,3 +136,46 @@ fn parallel_scan_of_many_files_equals_the_sequential_scan() {
         );
     }
 }
+
+#[test]
+fn a_parser_failure_keeps_the_findings_made_before_it() {
+    // Member a.pkl calls os.system; member b.pkl trips a parser bug (a pickle whose
+    // SETITEM crosses a MARK, which CPython refuses). The finding in a.pkl must survive
+    // the failure, and the file is an internal error, never clean.
+    let crash: &[u8] = b"\x80\x02(NN(}sl.";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.zip");
+    std::fs::write(
+        &path,
+        common::stored_zip(&[("a.pkl", common::SYSTEM_PICKLE), ("b.pkl", crash)]),
+    )
+    .unwrap();
+    let (doc, code) = common::scan_json(&[&path]);
+    let arts = doc["artifacts"].as_array().unwrap();
+    let top = arts.iter().find(|a| a.get("member").is_none()).unwrap();
+    if top["internal_error"] == true {
+        assert_eq!(top["status"], "error");
+        assert_eq!(
+            code,
+            Some(1),
+            "a kept finding decides the exit code: {doc:#}"
+        );
+        let kept = arts
+            .iter()
+            .find(|a| a["member"] == "a.pkl")
+            .expect("a.pkl kept");
+        assert_eq!(kept["findings"][0]["severity"], "critical");
+        assert_eq!(kept["status"], "complete");
+        let cut = arts
+            .iter()
+            .find(|a| a["member"] == "b.pkl")
+            .expect("b.pkl listed");
+        assert_eq!(
+            cut["status"], "incomplete",
+            "the member being parsed is not complete"
+        );
+    } else {
+        // The parser no longer fails on this input: the finding stands all the same.
+        assert_eq!(code, Some(1), "{doc:#}");
+    }
+}

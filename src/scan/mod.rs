@@ -224,19 +224,36 @@ impl<'o> Scanner<'o> {
 
 impl Scanner<'_> {
     /// Runs the scan of one top-level file so that a parser bug costs that file, never the
-    /// whole report: a panic leaves an internal-error artifact in place of what the file
-    /// had produced.
+    /// whole report, and never hides a finding made before it: after a panic the artifacts
+    /// the file had produced stay (members already scanned, with their findings), and the
+    /// file is marked an internal error, so it is never clean.
     fn guarded(&mut self, node: &Node, scan: impl FnOnce(&mut Self)) {
+        const REASON: &str =
+            "internal error: the scanner failed on this file (a bug; please report it)";
         let before = self.artifacts.len();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan(self)));
         if outcome.is_err() {
-            self.artifacts.truncate(before);
-            let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
-            a.mark_error(
-                "internal error: the scanner failed on this file (a bug; please report it)",
-            );
-            a.internal_error = true;
-            self.artifacts.push(a);
+            // The artifact being parsed when it failed is the last one made; it and the
+            // containers holding it were cut short. Members finished before stand.
+            if let Some(last) = self.artifacts[before..].last().map(|a| a.path.clone()) {
+                for a in &mut self.artifacts[before..] {
+                    if last == a.path || last.starts_with(&format!("{}!", a.path)) {
+                        a.mark_incomplete(REASON);
+                    }
+                }
+            }
+            match self.artifacts.get_mut(before) {
+                Some(top) if top.member.is_none() => {
+                    top.mark_error(REASON);
+                    top.internal_error = true;
+                }
+                _ => {
+                    let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
+                    a.mark_error(REASON);
+                    a.internal_error = true;
+                    self.artifacts.insert(before, a);
+                }
+            }
         }
     }
 
