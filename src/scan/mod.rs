@@ -733,3 +733,64 @@ fn hash_whole_file(mut f: File) -> io::Result<[u8; 32]> {
     }
     Ok(h.finalize().into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_keeps_what_the_file_had_shown() {
+        let opts = ScanOptions {
+            hash: false,
+            policy: Policy::new(),
+            progress: false,
+        };
+        let mut scanner = Scanner::new(&opts);
+        let node = Node {
+            path: "m.zip".into(),
+            file: "m.zip".into(),
+            member: None,
+            depth: 0,
+            expected: true,
+            pickle_ctx: PickleContext::Plain,
+            disk_dir: None,
+        };
+        scanner.guarded(&node, |s| {
+            let top = s.new_artifact(&node);
+            let done = s.new_artifact(&node.child("a.pkl", PickleContext::Plain));
+            s.add_finding(
+                done,
+                Finding::new(&rules::PICKLE_EXEC_GLOBAL, "imports os.system"),
+            );
+            let _inner = s.new_artifact(&node.child("b.zip", PickleContext::Plain));
+            let _cut = s.new_artifact(
+                &node
+                    .child("b.zip", PickleContext::Plain)
+                    .child("c.pkl", PickleContext::Plain),
+            );
+            assert_eq!(top, 0);
+            panic!("a parser bug");
+        });
+        let status: Vec<(&str, Status, bool)> = scanner
+            .artifacts
+            .iter()
+            .map(|a| (a.path.as_str(), a.status, a.internal_error))
+            .collect();
+        assert_eq!(
+            status,
+            vec![
+                ("m.zip", Status::Error, true),
+                ("m.zip!a.pkl", Status::Complete, false),
+                ("m.zip!b.zip", Status::Incomplete, false),
+                ("m.zip!b.zip!c.pkl", Status::Incomplete, false),
+            ]
+        );
+        assert_eq!(scanner.artifacts[1].findings.len(), 1, "the finding stays");
+
+        // A panic before anything was made leaves one error artifact.
+        let mut scanner = Scanner::new(&opts);
+        scanner.guarded(&node, |_| panic!("a parser bug"));
+        assert_eq!(scanner.artifacts.len(), 1);
+        assert!(scanner.artifacts[0].internal_error);
+    }
+}

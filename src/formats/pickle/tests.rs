@@ -113,6 +113,40 @@ fn fence_stops_pops_below_a_mark() {
 }
 
 #[test]
+fn mutating_opcodes_cannot_reach_below_a_mark() {
+    // SETITEM, SETITEMS, APPENDS and ADDITEMS take their container from above the
+    // innermost MARK, as CPython does; reaching below it is an underflow, never a panic,
+    // and a call made before it is still reported.
+    let trigger_after_call: &[&[u8]] = &[
+        b"(NN(}s",     // SETITEM across a MARK, then LIST closes the inner mark (was a panic)
+        b"}((u",       // SETITEMS whose dict lies below the outer MARK
+        b"]((e",       // APPENDS, the same for a list
+        b"\x8f((\x90", // ADDITEMS, the same for a set
+    ];
+    for trigger in trigger_after_call {
+        let mut p = b"\x80\x02cos\nsystem\nX\x06\x00\x00\x00echo x\x85R".to_vec();
+        p.extend_from_slice(trigger);
+        p.extend_from_slice(b"l.");
+        let s = scan(&p);
+        assert!(
+            has(&s, "MV101", "os", "system"),
+            "{trigger:?}: {:?}",
+            s.findings
+        );
+        assert!(
+            s.incomplete
+                .as_deref()
+                .is_some_and(|r| r.contains("underflow")),
+            "{trigger:?}: {:?}",
+            s.incomplete
+        );
+    }
+    // Within their own frame the same opcodes are fine.
+    let s = scan(b"\x80\x02(}NNsl.");
+    assert!(s.incomplete.is_none(), "{:?}", s.incomplete);
+}
+
+#[test]
 fn truncation_and_invalid_opcodes_keep_findings() {
     for tail in [&b""[..], b"\xff", b"\x80\x06"] {
         let mut p = b"cos\nsystem\n(S'echo x'\ntR".to_vec();

@@ -294,9 +294,23 @@ impl<'a, R: SkipRead> Walker<'a, R> {
     }
 
     fn marker(&self, m: &mut Machine) -> Result<usize, End> {
-        m.marks
+        let mark = m
+            .marks
             .pop()
-            .ok_or_else(|| self.malformed("could not find MARK"))
+            .ok_or_else(|| self.malformed("could not find MARK"))?;
+        // Opcodes respect fences, so a mark never lies above the stack; should one ever
+        // do, the stream is refused rather than the VM panicking.
+        if mark > m.stack.len() {
+            return Err(self.malformed("unpickling stack underflow"));
+        }
+        Ok(mark)
+    }
+
+    /// Whether the container a mutating opcode targets, at `target`, lies above the
+    /// innermost MARK: CPython's loader keeps the items after a MARK on a stack of their
+    /// own, so an opcode cannot reach below it.
+    fn above_fence(m: &Machine, target: usize) -> bool {
+        target >= m.marks.last().copied().unwrap_or(0)
     }
 
     fn memo_put(&self, m: &mut Machine, idx: u64, v: Value) -> Step {
@@ -728,7 +742,9 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                 self.push(m, Value::Dict(Value::container(items, true)))?;
             }
             b's' => {
-                if m.stack.len() < 2 {
+                // Value, key, and the dict below them, all above the innermost MARK.
+                let fence = m.marks.last().copied().unwrap_or(0);
+                if m.stack.len() < fence + 3 {
                     return Err(self.malformed("unpickling stack underflow"));
                 }
                 let x = m.stack.len() - 2;
@@ -741,7 +757,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
             0x90 => {
                 let x = self.marker(m)?;
                 let len = m.stack.len();
-                if x > len || x == 0 {
+                if x > len || x == 0 || !Self::above_fence(m, x - 1) {
                     return Err(self.malformed("unpickling stack underflow"));
                 }
                 if x < len {
@@ -929,7 +945,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
 
     fn append_from(&mut self, m: &mut Machine, x: usize) -> Step {
         let len = m.stack.len();
-        if x > len || x == 0 {
+        if x > len || x == 0 || !Self::above_fence(m, x - 1) {
             return Err(self.malformed("unpickling stack underflow"));
         }
         if x == len {
@@ -962,7 +978,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
 
     fn setitems_from(&mut self, m: &mut Machine, x: usize) -> Step {
         let len = m.stack.len();
-        if x > len || x == 0 {
+        if x > len || x == 0 || !Self::above_fence(m, x - 1) {
             return Err(self.malformed("unpickling stack underflow"));
         }
         if x == len {
