@@ -385,6 +385,15 @@ pub fn walk<R: SkipRead, F: FnMut(Event<'_>)>(
                     return Err(eof_error(stream, loff, "length"));
                 };
                 let body = stream.position();
+                // At the top level no enclosing length bounds `n`: a length of 2^64-1 must
+                // be refused, not added.
+                let Some(body_end) = body.checked_add(n) else {
+                    return Err(WireError::new(
+                        WireErrorKind::Malformed,
+                        loff,
+                        format!("length {n} of field {field} runs past any stream"),
+                    ));
+                };
                 if remaining(body).is_some_and(|r| n > r) {
                     return Err(WireError::new(
                         WireErrorKind::Malformed,
@@ -411,7 +420,7 @@ pub fn walk<R: SkipRead, F: FnMut(Event<'_>)>(
                             });
                             stack.push(Frame {
                                 msg: sub,
-                                end: Some(body + n),
+                                end: Some(body_end),
                             });
                         }
                     }
@@ -436,7 +445,7 @@ pub fn walk<R: SkipRead, F: FnMut(Event<'_>)>(
                     }
                     Some(FieldKind::Varints) => {
                         // Packed repeated varints: decoded in place, never buffered whole.
-                        let stop = body + n;
+                        let stop = body_end;
                         while stream.position() < stop {
                             let voff = stream.position();
                             let left = (stop - voff).min(10) as usize;
@@ -664,6 +673,19 @@ mod tests {
                 "v4=7"
             ]
         );
+    }
+
+    #[test]
+    fn a_top_level_length_of_two_to_the_64_is_refused_not_added() {
+        // An 11-byte message: field 3 (a sub-message), then field 4 (packed varints),
+        // each with length 2^64-1 and no enclosing message to bound it.
+        for field_key in [0x1a_u8, 0x22] {
+            let mut d = vec![field_key];
+            varint(u64::MAX, &mut d);
+            let (_, r) = run(&d);
+            let e = r.expect_err("refused");
+            assert_eq!(e.kind, WireErrorKind::Malformed, "{e:?}");
+        }
     }
 
     #[test]
