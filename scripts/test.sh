@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# Cargo's output folder: ./target unless CARGO_TARGET_DIR points elsewhere.
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+mkdir -p "$TARGET"
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -33,7 +36,7 @@ step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 
 step "cargo test"
-cargo test --all-targets --quiet 2>&1 | tee target/test-output.txt
+cargo test --all-targets --quiet 2>&1 | tee "$TARGET/test-output.txt"
 # cargo test --all-targets does not run doctests; the crate has none that matter.
 
 step "SARIF judged by Microsoft's SARIF multitool (when npm is available)"
@@ -44,7 +47,7 @@ if command -v npm >/dev/null 2>&1; then
         npm install --silent --no-audit --no-fund --prefix "$ROOT/target/npm" @microsoft/sarif-multitool@5.7.0 >/dev/null
     fi
     out=$(mktemp -d)
-    ./target/debug/modelvet scan testdata/fixtures --no-hash --format sarif --output "$out/scan.sarif" || true
+    "$TARGET/debug/modelvet" scan testdata/fixtures --no-hash --format sarif --output "$out/scan.sarif" || true
     "$tool" validate "$out/scan.sarif" --output "$out/validation.sarif" >/dev/null || true
     test -s "$out/validation.sarif" || { echo "sarif-multitool produced no result"; exit 1; }
     if .venv/bin/python - "$out/validation.sarif" <<'PY'
