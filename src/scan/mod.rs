@@ -110,6 +110,7 @@ pub fn scan_inputs(inputs: &[String], opts: &ScanOptions) -> Result<Vec<Artifact
                     display,
                     path,
                     explicit,
+                    ..
                 } => scanner.scan_file(&display, &path, explicit),
                 walk::Work::Done(artifact) => scanner.artifacts.push(*artifact),
             }

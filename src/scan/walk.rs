@@ -18,6 +18,8 @@ pub(super) enum Work {
         path: PathBuf,
         /// The user named this file (not found by walking a folder).
         explicit: bool,
+        /// For a symbolic link, the file it resolves to.
+        link_target: Option<PathBuf>,
     },
     /// Known without reading anything.
     Done(Box<Artifact>),
@@ -37,10 +39,12 @@ pub(super) fn plan(inputs: &[String]) -> Result<Vec<Work>, String> {
         if meta.is_dir() {
             walk_dir(path, input, &mut work);
         } else {
+            let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink());
             work.push(Work::File {
                 display: input.clone(),
                 path: path.to_path_buf(),
                 explicit: true,
+                link_target: is_link.then(|| path.canonicalize().ok()).flatten(),
             });
         }
     }
@@ -63,11 +67,10 @@ fn containment_root(root: &Path) -> PathBuf {
 /// scanned and hashed once, under the snapshot's name (the one loaders use). Blobs that
 /// no walked link reaches stay.
 fn drop_cache_blobs_reached_by_links(work: &mut Vec<Work>) {
-    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
     let linked: HashSet<PathBuf> = work
         .iter()
         .filter_map(|w| match w {
-            Work::File { path, .. } if is_link(path) => path.canonicalize().ok(),
+            Work::File { link_target, .. } => link_target.clone(),
             _ => None,
         })
         .collect();
@@ -77,15 +80,17 @@ fn drop_cache_blobs_reached_by_links(work: &mut Vec<Work>) {
     work.retain(|w| match w {
         // A file the user named is scanned whatever else reaches it.
         Work::File { explicit: true, .. } => true,
-        Work::File { path, .. } => {
+        Work::File {
+            path,
+            link_target: None,
+            ..
+        } => {
             let in_cache_blobs = path
                 .parent()
                 .filter(|d| d.file_name().is_some_and(|n| n == BLOBS))
                 .and_then(Path::parent)
                 .is_some_and(is_cache_repository);
-            !(in_cache_blobs
-                && !is_link(path)
-                && path.canonicalize().is_ok_and(|c| linked.contains(&c)))
+            !(in_cache_blobs && path.canonicalize().is_ok_and(|c| linked.contains(&c)))
         }
         _ => true,
     });
@@ -132,6 +137,7 @@ fn walk_dir(root: &Path, display_root: &str, work: &mut Vec<Work>) {
                     display: shown,
                     path,
                     explicit: false,
+                    link_target: None,
                 });
             } else if ft.is_symlink() {
                 match path.canonicalize() {
@@ -140,6 +146,7 @@ fn walk_dir(root: &Path, display_root: &str, work: &mut Vec<Work>) {
                             display: shown,
                             path,
                             explicit: false,
+                            link_target: Some(target),
                         })
                     }
                     Ok(target) if target.is_dir() => {
