@@ -270,6 +270,9 @@ impl Parsed {
         if other.format.is_some() {
             self.format = other.format;
         }
+        if other.tensor_names.is_some() {
+            self.tensor_names = other.tensor_names;
+        }
     }
 
     /// A named limit was reached: an MV502 finding and the incomplete status.
