@@ -672,6 +672,9 @@ impl Scanner<'_> {
         if let Some(reason) = scan.incomplete {
             self.artifacts[idx].mark_incomplete(reason);
         }
+        if scan.internal_error {
+            self.artifacts[idx].internal_error = true;
+        }
         scan.storages
     }
 

@@ -71,6 +71,9 @@ pub struct PickleScan {
     pub limit: Option<LimitHit>,
     /// Whether the first pickle ended in STOP (used by content sniffing).
     pub first_stopped: bool,
+    /// The walker itself failed (a bug): what it found before stays, the scan is
+    /// incomplete, and the artifact is an internal error.
+    pub internal_error: bool,
 }
 
 #[derive(Serialize)]
@@ -183,7 +186,19 @@ pub(crate) fn scan_stream_with_budget<R: SkipRead>(
                 break;
             }
             walker.scan.pickles += 1;
-            let end = walker.walk_one();
+            // A bug in the VM must not take the findings of this stream with it: they are
+            // append-only, so what was pushed before a panic is whole.
+            let walked =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| walker.walk_one()));
+            let Ok(end) = walked else {
+                let offset = walker.stream.position();
+                walker.scan.incomplete = Some(format!(
+                    "internal error in the pickle walker near offset {offset} (a bug; please \
+                     report it); the findings before it stand"
+                ));
+                walker.scan.internal_error = true;
+                break;
+            };
             if walker.scan.pickles == 1 {
                 walker.scan.first_stopped = end == End::Stop;
             }

@@ -147,6 +147,19 @@ fn mutating_opcodes_cannot_reach_below_a_mark() {
 }
 
 #[test]
+fn a_walker_failure_keeps_the_findings_made_before_it() {
+    // os.system is imported and called, then the walker fails on the next opcode (a
+    // fault injected on STOP): the critical finding stands, the scan is incomplete and
+    // marked an internal error.
+    vm::fault::panic_on(Some(b'.'));
+    let s = scan(b"\x80\x02cos\nsystem\nX\x06\x00\x00\x00echo x\x85R.");
+    vm::fault::panic_on(None);
+    assert!(has(&s, "MV101", "os", "system"), "{:?}", s.findings);
+    assert!(s.internal_error);
+    assert!(s.incomplete.as_deref().unwrap().contains("internal error"));
+}
+
+#[test]
 fn truncation_and_invalid_opcodes_keep_findings() {
     for tail in [&b""[..], b"\xff", b"\x80\x06"] {
         let mut p = b"cos\nsystem\n(S'echo x'\ntR".to_vec();

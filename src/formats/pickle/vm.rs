@@ -500,6 +500,8 @@ impl<'a, R: SkipRead> Walker<'a, R> {
         self.stream.consume(1);
         self.op_name = opcode_name(op);
         self.scan.opcodes += 1;
+        #[cfg(test)]
+        fault::trip(op);
         if self.scan.opcodes > self.opcode_budget {
             return Err(End::Limit(LimitHit::PickleOpcodes));
         }
@@ -1323,5 +1325,26 @@ mod tests {
         assert_eq!(dtype_itemsize("O8"), Some((8, true)));
         assert_eq!(dtype_itemsize("<M8[ns]"), Some((8, false)));
         assert_eq!(dtype_itemsize("zz"), None);
+    }
+}
+
+/// Fault injection for tests: makes the walker panic on a chosen opcode, to prove that a
+/// VM bug keeps the findings made before it.
+#[cfg(test)]
+pub(crate) mod fault {
+    use std::cell::Cell;
+
+    thread_local! {
+        static PANIC_ON: Cell<Option<u8>> = const { Cell::new(None) };
+    }
+
+    pub(crate) fn panic_on(op: Option<u8>) {
+        PANIC_ON.with(|p| p.set(op));
+    }
+
+    pub(super) fn trip(op: u8) {
+        if PANIC_ON.with(|p| p.get()) == Some(op) {
+            panic!("injected fault at opcode {op:#04x}");
+        }
     }
 }
