@@ -34,8 +34,7 @@ fn components(path: &str) -> impl Iterator<Item = &str> {
         .filter(|c| !c.is_empty() && *c != ".")
 }
 
-/// Why `path` is not a plain relative path: absolute (`/x`, `\x`, `\\host\x`), a drive
-/// letter (`C:x`), or a `..` component.
+/// Why `path` is not relative: absolute (`/x`, `\x`, `\\host\x`) or on a drive (`C:x`).
 fn unsafe_shape(path: &str) -> Option<&'static str> {
     let b = path.as_bytes();
     if b.first().is_some_and(|c| *c == b'/' || *c == b'\\') {
@@ -47,10 +46,10 @@ fn unsafe_shape(path: &str) -> Option<&'static str> {
     None
 }
 
-/// Whether `path`, taken from `base` (a list of folder components inside the extraction
-/// directory), climbs above the extraction directory at any point.
-fn climbs_out(base: &[&str], path: &str) -> bool {
-    let mut depth = base.len();
+/// Whether `path`, followed from a folder `depth` levels inside the extraction directory,
+/// climbs above that directory at any point.
+fn climbs_out(depth: usize, path: &str) -> bool {
+    let mut depth = depth;
     for c in components(path) {
         if c == ".." {
             if depth == 0 {
@@ -70,22 +69,20 @@ fn member_path_escapes(name: &str, kind: MemberKind, link: Option<&str>) -> Opti
     if let Some(shape) = unsafe_shape(name) {
         return Some(format!("its name {shape}"));
     }
-    if climbs_out(&[], name) || components(name).any(|c| c == "..") {
+    // Any `..` in a name, even one that stays inside: no archiver writes one.
+    if components(name).any(|c| c == "..") {
         return Some("its name contains `..`".into());
     }
     let target = link.filter(|_| matches!(kind, MemberKind::Symlink | MemberKind::Hardlink))?;
     if let Some(shape) = unsafe_shape(target) {
         return Some(format!("it links to `{target}`, which {shape}"));
     }
-    let base: Vec<&str> = match kind {
-        // A symbolic link resolves from its own folder, a hard link from the root.
-        MemberKind::Symlink => {
-            let parts: Vec<&str> = components(name).collect();
-            parts[..parts.len().saturating_sub(1)].to_vec()
-        }
-        _ => Vec::new(),
+    // A symbolic link resolves from its own folder, a hard link from the root.
+    let depth = match kind {
+        MemberKind::Symlink => components(name).count().saturating_sub(1),
+        _ => 0,
     };
-    if climbs_out(&base, target) {
+    if climbs_out(depth, target) {
         return Some(format!(
             "it links to `{target}`, outside the extraction directory"
         ));
