@@ -480,3 +480,15 @@ impl io::Seek for ReadAtCursor {
         Ok(self.pos)
     }
 }
+
+/// A deterministic xorshift generator for tests that feed parsers hostile bytes.
+#[cfg(test)]
+pub(crate) fn xorshift() -> impl FnMut() -> u64 {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}

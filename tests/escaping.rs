@@ -27,6 +27,17 @@ fn assert_inert(text: &str) {
     }
 }
 
+/// A zip whose only member, named [`HOSTILE`], calls os.system.
+fn hostile_zip(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let path = dir.path().join("model.zip");
+    std::fs::write(
+        &path,
+        common::stored_zip(&[(HOSTILE, common::SYSTEM_PICKLE)]),
+    )
+    .unwrap();
+    path
+}
+
 fn scan_text(path: &std::path::Path) -> (String, Option<i32>) {
     let out = common::modelvet(&["scan", "--no-config", "-v", path.to_str().unwrap()]);
     (
@@ -38,12 +49,7 @@ fn scan_text(path: &std::path::Path) -> (String, Option<i32>) {
 #[test]
 fn zip_member_names_are_escaped() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("model.zip");
-    std::fs::write(
-        &path,
-        common::stored_zip(&[(HOSTILE, common::SYSTEM_PICKLE)]),
-    )
-    .unwrap();
+    let path = hostile_zip(&dir);
     let (text, code) = scan_text(&path);
     assert_eq!(code, Some(1), "{text}");
     assert_inert(&text);
@@ -93,12 +99,7 @@ fn file_names_are_escaped() {
 fn json_keeps_the_raw_name() {
     // JSON escapes through its serialiser; the name itself is reported exactly.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("model.zip");
-    std::fs::write(
-        &path,
-        common::stored_zip(&[(HOSTILE, common::SYSTEM_PICKLE)]),
-    )
-    .unwrap();
+    let path = hostile_zip(&dir);
     let (doc, _) = common::scan_json(&[&path]);
     let members: Vec<&str> = doc["artifacts"]
         .as_array()

@@ -1168,14 +1168,11 @@ mod tests {
         // ir_version alone is not a model.
         assert!(!looks_like_onnx(&[0x08, 0x07]));
         // Random bytes never pass.
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = crate::source::xorshift();
         for _ in 0..2000 {
             let mut buf = vec![0u8; 256];
             for b in buf.iter_mut() {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                *b = x as u8;
+                *b = next() as u8;
             }
             buf[0] = 0x08; // even with an ir_version-like start
             assert!(!looks_like_onnx(&buf), "{buf:?}");

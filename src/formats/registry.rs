@@ -239,7 +239,7 @@ mod tests {
     #[test]
     fn every_probe_survives_hostile_prefixes() {
         // Every probe now runs on every input: none may panic on short, cut or random
-        // bytes, behind any format's magic. Deterministic xorshift, no dependency.
+        // bytes, behind any format's magic.
         let magics: [&[u8]; 12] = [
             b"",
             b"PK\x03\x04",
@@ -254,13 +254,7 @@ mod tests {
             b"(dp0\n",
             b"\x78\x9c",
         ];
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::source::xorshift();
         let policy = Policy::new();
         for round in 0..4000 {
             let magic = magics[round % magics.len()];

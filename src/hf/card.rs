@@ -779,13 +779,7 @@ Llama 3 may produce inaccurate responses.
         // Deterministic mutations of a real-shaped card with YAML- and markdown-significant
         // bytes: every result must come back (facts or warnings), never a panic.
         const BYTES: &[u8] = b" \t\n-:#'\"[]{},|>&*!?%@`\\~0.e\xc3\xa9\xff";
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::source::xorshift();
         for _ in 0..3000 {
             let mut bytes = LLAMA_CARD.as_bytes().to_vec();
             for _ in 0..(1 + next() % 8) {
