@@ -105,7 +105,11 @@ pub fn scan_inputs(inputs: &[String], opts: &ScanOptions) -> Result<Vec<Artifact
             let mut scanner = Scanner::new(opts);
             scanner.progress = progress.clone();
             match item {
-                walk::Work::Stdin => scanner.scan_stdin(),
+                walk::Work::Stdin => scanner
+                    .scan_stream_input("-", || Ok(Box::new(io::stdin().lock()) as Box<dyn Read>)),
+                walk::Work::Pipe { display, path } => scanner.scan_stream_input(&display, || {
+                    Ok(Box::new(File::open(&path)?) as Box<dyn Read>)
+                }),
                 walk::Work::File {
                     display,
                     path,
@@ -262,33 +266,51 @@ impl Scanner<'_> {
         self.progress.step(path);
     }
 
-    fn scan_stdin(&mut self) {
-        // Random-access formats need a seekable copy: spool stdin to an unlinked temp file.
+    /// A stream input: standard input, or a named FIFO or device. Random-access formats
+    /// need a seekable copy, so it is spooled to an unlinked temporary file first; an
+    /// empty stream is "not checked", never clean.
+    fn scan_stream_input(
+        &mut self,
+        display: &str,
+        open: impl FnOnce() -> io::Result<Box<dyn Read>>,
+    ) {
+        self.progress(display);
         let node = Node {
-            path: "-".into(),
-            file: "-".into(),
+            path: display.into(),
+            file: display.into(),
             member: None,
             depth: 0,
             expected: true,
             pickle_ctx: PickleContext::Plain,
             disk_dir: None,
         };
-        let spooled = (|| -> io::Result<File> {
-            let path = std::env::temp_dir().join(format!("modelvet-stdin-{}", std::process::id()));
+        let spooled = open().and_then(|mut input| {
+            static SPOOLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = SPOOLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path =
+                std::env::temp_dir().join(format!("modelvet-stream-{}-{n}", std::process::id()));
             let mut f = std::fs::OpenOptions::new()
                 .read(true)
                 .write(true)
                 .create_new(true)
                 .open(&path)?;
             let _ = std::fs::remove_file(&path);
-            io::copy(&mut io::stdin().lock(), &mut f)?;
-            Ok(f)
-        })();
+            let copied = io::copy(&mut input, &mut f)?;
+            Ok((f, copied))
+        });
         match spooled {
-            Ok(f) => self.scan_open_file(node, f),
+            Ok((_, 0)) => {
+                let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
+                a.format = Format::Empty;
+                a.mark_incomplete(format!(
+                    "{display}: the stream is empty, nothing was scanned"
+                ));
+                self.artifacts.push(a);
+            }
+            Ok((f, _)) => self.guarded(&node, |scanner| scanner.scan_open_file(node.clone(), f)),
             Err(e) => {
-                let mut a = Artifact::new("-".into(), "-".into(), None);
-                a.mark_error(format!("cannot read standard input: {e}"));
+                let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
+                a.mark_error(format!("cannot read {display}: {e}"));
                 self.artifacts.push(a);
             }
         }
@@ -725,15 +747,20 @@ impl Scanner<'_> {
     }
 }
 
-fn hash_whole_file(mut f: File) -> io::Result<[u8; 32]> {
+/// SHA-256 of the whole file from its first byte, whatever its cursor (a spooled stream's
+/// cursor sits at its end).
+fn hash_whole_file(f: File) -> io::Result<[u8; 32]> {
+    use std::os::unix::fs::FileExt;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
+    let mut offset = 0u64;
     loop {
-        let n = f.read(&mut buf)?;
+        let n = f.read_at(&mut buf, offset)?;
         if n == 0 {
             break;
         }
         h.update(&buf[..n]);
+        offset += n as u64;
     }
     Ok(h.finalize().into())
 }

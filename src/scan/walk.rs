@@ -11,7 +11,11 @@ use crate::report::{Artifact, ArtifactKind};
 
 /// One unit of a local scan.
 pub(super) enum Work {
+    /// Standard input (`-`), read to its end.
     Stdin,
+    /// A named input that is not a regular file (a FIFO, `/dev/stdin`, a process
+    /// substitution): a stream whose length is only known once it is read.
+    Pipe { display: String, path: PathBuf },
     File {
         /// The path as shown in the report.
         display: String,
@@ -29,6 +33,9 @@ pub(super) enum Work {
 /// does not exist.
 pub(super) fn plan(inputs: &[String]) -> Result<Vec<Work>, String> {
     let mut work = Vec::new();
+    if inputs.iter().filter(|i| *i == "-").count() > 1 {
+        return Err("`-` (standard input) can be given once".into());
+    }
     for input in inputs {
         if input == "-" {
             work.push(Work::Stdin);
@@ -38,6 +45,11 @@ pub(super) fn plan(inputs: &[String]) -> Result<Vec<Work>, String> {
         let meta = std::fs::metadata(path).map_err(|e| format!("{input}: {e}"))?;
         if meta.is_dir() {
             walk_dir(path, input, &mut work);
+        } else if !meta.is_file() {
+            work.push(Work::Pipe {
+                display: input.clone(),
+                path: path.to_path_buf(),
+            });
         } else {
             let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink());
             work.push(Work::File {
