@@ -483,22 +483,83 @@ fn prefetch_concurrency_is_bounded() {
 }
 
 #[test]
-fn download_keeps_only_verified_files() {
+fn download_writes_a_repository_that_passed_and_verifies() {
     let config_json = "{\"model_type\": \"bert\"}\n";
     let good = small_safetensors(200_000, 7);
-    let mut bad = good.clone();
-    let last = bad.len() - 1;
-    bad[last] ^= 1; // past the header: the scan does not read it, the download does
     let repo = FixtureRepo::model("org/dl")
         .file("config.json", config_json)
         .lfs("model.safetensors", good.clone())
-        .lfs("sub/shard.safetensors", good.clone())
-        .tamper("sub/shard.safetensors", bad)
+        .lfs("sub/shard.safetensors", good.clone());
+    let commit = repo.commit();
+    let server = HubServer::start(vec![repo]);
+    let home = tempfile::tempdir().unwrap();
+    let cfg = HubConfig::for_endpoint(&server.endpoint, home.path());
+    let scan = hub::scan_remote("hf://org/dl", &cfg, &opts()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut arts = scan.artifacts.clone();
+    let d = hub::download_passed(&scan, &cfg, Severity::Medium, dir.path(), &mut arts, "");
+    assert!(
+        d.files.iter().all(|f| f.status == "downloaded"),
+        "{:?}",
+        d.files
+    );
+    let folder = dir.path().join("models--org--dl");
+    let snap = folder.join("snapshots").join(&commit);
+    assert_eq!(std::fs::read(snap.join("model.safetensors")).unwrap(), good);
+    assert_eq!(
+        std::fs::read(snap.join("sub/shard.safetensors")).unwrap(),
+        good
+    );
+    // One blob for the two identical shards, one for the config; no temporary file.
+    let blobs: Vec<_> = std::fs::read_dir(folder.join("blobs")).unwrap().collect();
+    assert_eq!(blobs.len(), 2);
+    assert_eq!(
+        std::fs::read_to_string(folder.join("refs/main")).unwrap(),
+        commit
+    );
+    let v = hub::verify_cache(dir.path(), Some("org/dl"));
+    assert_eq!(v.status, VerifyStatus::Verified, "{}", v.render_text());
+}
+
+#[test]
+fn download_writes_nothing_when_any_file_did_not_pass() {
+    // evil.pkl is flagged: a snapshot of the rest, or a ref, would let an online
+    // from_pretrained fetch the flagged file unvetted.
+    let repo = FixtureRepo::model("org/dl")
+        .file("config.json", "{\"model_type\": \"bert\"}\n")
+        .lfs("model.safetensors", small_safetensors(200_000, 7))
         .lfs(
             "evil.pkl",
             fixture_bytes("malicious/evasion03_posix_system.pkl"),
         );
-    let commit = repo.commit();
+    let server = HubServer::start(vec![repo]);
+    let home = tempfile::tempdir().unwrap();
+    let cfg = HubConfig::for_endpoint(&server.endpoint, home.path());
+    let scan = hub::scan_remote("hf://org/dl", &cfg, &opts()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut arts = scan.artifacts.clone();
+    let d = hub::download_passed(&scan, &cfg, Severity::Medium, dir.path(), &mut arts, "");
+    assert_eq!(d.files.len(), 3);
+    for f in &d.files {
+        assert_eq!(f.status, "skipped", "{f:?}");
+        assert!(f.reason.as_deref().unwrap().contains("evil.pkl"), "{f:?}");
+    }
+    assert!(!dir.path().join("models--org--dl").exists());
+}
+
+#[test]
+fn download_rolls_back_when_a_file_is_not_the_hubs() {
+    // The shard's last byte differs from what the Hub lists (past the header, so the scan
+    // passes it): the download refuses it (MV503) and keeps nothing of the repository.
+    let good = small_safetensors(200_000, 7);
+    let mut bad = good.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    let repo = FixtureRepo::model("org/dl")
+        .file("config.json", "{\"model_type\": \"bert\"}\n")
+        .lfs("model.safetensors", good.clone())
+        .lfs("sub/shard.safetensors", good.clone())
+        .tamper("sub/shard.safetensors", bad);
     let server = HubServer::start(vec![repo]);
     let home = tempfile::tempdir().unwrap();
     let cfg = HubConfig::for_endpoint(&server.endpoint, home.path());
@@ -511,24 +572,14 @@ fn download_keeps_only_verified_files() {
     let mut arts = scan.artifacts.clone();
     let d = hub::download_passed(&scan, &cfg, Severity::Medium, dir.path(), &mut arts, "");
     let status = |p: &str| d.files.iter().find(|f| f.path == p).unwrap().status;
-    assert_eq!(status("config.json"), "downloaded");
-    assert_eq!(status("model.safetensors"), "downloaded");
     assert_eq!(status("sub/shard.safetensors"), "hash-mismatch");
-    assert_eq!(status("evil.pkl"), "skipped");
+    assert_eq!(status("config.json"), "skipped");
+    assert_eq!(status("model.safetensors"), "skipped");
     let folder = dir.path().join("models--org--dl");
-    let snap = folder.join("snapshots").join(&commit);
-    assert_eq!(std::fs::read(snap.join("model.safetensors")).unwrap(), good);
-    assert!(!snap.join("sub/shard.safetensors").exists());
-    assert!(!snap.join("evil.pkl").exists());
-    // No temporary file left behind, and only the two verified blobs kept.
+    assert!(!folder.join("refs").exists());
+    assert!(!folder.join("snapshots").join(scan.commit.as_str()).exists());
     let blobs: Vec<_> = std::fs::read_dir(folder.join("blobs")).unwrap().collect();
-    assert_eq!(blobs.len(), 2);
-    assert_eq!(
-        std::fs::read_to_string(folder.join("refs/main")).unwrap(),
-        commit
-    );
-    let v = hub::verify_cache(dir.path(), Some("org/dl"));
-    assert_eq!(v.status, VerifyStatus::Verified, "{}", v.render_text());
+    assert!(blobs.is_empty(), "{blobs:?}");
     // The refusal is a finding on the file, so the exit code is not 0.
     let r = modelvet::scan::build_report(vec!["hf://org/dl".into()], arts, Severity::Medium);
     assert!(

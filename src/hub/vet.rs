@@ -399,12 +399,18 @@ fn run_pool(n: usize, job: impl Fn(usize) + Sync) {
     });
 }
 
-/// Downloads every file of `scan` that passed (see [`RemoteScan::passed`]) into the Hugging
-/// Face cache layout under `dir`: `<folder>/blobs/<hash>`, `<folder>/snapshots/<commit>/<path>`
-/// (a relative link) and `<folder>/refs/<revision>`. Each file is hashed while it streams
-/// (SHA-256 for LFS files, Git blob SHA-1 otherwise) into a temporary file that is renamed
-/// only if the digest is the Hub's; otherwise it is deleted and an MV503 finding is added
-/// to the file's artifact in `artifacts` (whose paths carry `path_prefix`).
+/// Downloads the repository scanned in `scan` into the Hugging Face cache layout under
+/// `dir` (`<folder>/blobs/<hash>`, `<folder>/snapshots/<commit>/<path>` as relative links,
+/// `<folder>/refs/<revision>`), all or nothing:
+/// - if any file did not pass (see [`RemoteScan::passed`]), nothing is written: a loader
+///   pointed at a half-vetted snapshot, or at a ref whose missing files it would fetch
+///   unvetted, must not find one;
+/// - every file is hashed while it streams (SHA-256 for LFS files, Git blob SHA-1
+///   otherwise) into a temporary file kept only if the digest is the Hub's; a mismatch
+///   adds an MV503 finding to the file's artifact in `artifacts` (whose paths carry
+///   `path_prefix`), a failure marks it incomplete;
+/// - snapshot links and the ref are written only once every blob is verified; on any
+///   failure the blobs this run added are removed again.
 pub fn download_passed(
     scan: &RemoteScan,
     config: &HubConfig,
@@ -417,6 +423,27 @@ pub fn download_passed(
         dir: dir.display().to_string(),
         files: Vec::new(),
     };
+    let failing: Vec<&str> = scan
+        .listing
+        .files
+        .iter()
+        .filter(|lf| !scan.passed(&lf.path, fail_on))
+        .map(|lf| lf.path.as_str())
+        .collect();
+    if !failing.is_empty() {
+        let named: Vec<String> = failing.iter().take(3).map(|p| printable(p, 200)).collect();
+        let more = failing.len().saturating_sub(named.len());
+        let why =
+            format!(
+            "not downloaded: the scan did not pass {}{}, so nothing of the repository is written",
+            named.join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        );
+        for lf in &scan.listing.files {
+            section.files.push(skipped(&lf.path, why.clone()));
+        }
+        return section;
+    }
     let folder = dir.join(scan.repo.cache_folder());
     let client = match HubClient::new(config) {
         Ok(c) => c,
@@ -428,32 +455,18 @@ pub fn download_passed(
         }
     };
     let commit_ref = scan.repo.at(&scan.commit);
-    let mut any = false;
+    // Every blob first, verified; nothing points at them yet.
+    let mut fetched: Vec<(&RemoteFile, FetchedBlob)> = Vec::new();
+    let mut broken = false;
     for lf in &scan.listing.files {
         let shown = format!("{path_prefix}{}", lf.path);
-        if !scan.passed(&lf.path, fail_on) {
-            section.files.push(DownloadedFile {
-                path: lf.path.clone(),
-                status: "skipped",
-                blob: None,
-                reason: Some("not downloaded: the scan did not pass it".into()),
-            });
-            continue;
-        }
         let top = artifacts
             .iter_mut()
             .find(|a| a.path == shown && a.member.is_none());
-        match download_one(&client, &commit_ref, &scan.commit, lf, &folder) {
-            Ok(blob) => {
-                any = true;
-                section.files.push(DownloadedFile {
-                    path: lf.path.clone(),
-                    status: "downloaded",
-                    blob: Some(blob),
-                    reason: None,
-                });
-            }
+        match fetch_blob(&client, &commit_ref, &scan.commit, lf, &folder) {
+            Ok(blob) => fetched.push((lf, blob)),
             Err(DownloadError::Mismatch(msg)) => {
+                broken = true;
                 if let Some(a) = top {
                     a.findings.push(Finding::new(
                         &rules::REMOTE_HASH_MISMATCH,
@@ -468,6 +481,7 @@ pub fn download_passed(
                 });
             }
             Err(DownloadError::Failed(msg)) => {
+                broken = true;
                 if let Some(a) = top {
                     a.mark_incomplete(format!("download failed: {msg}"));
                 }
@@ -475,20 +489,78 @@ pub fn download_passed(
             }
         }
     }
-    if any && scan.repo.revision != scan.commit {
+    // Then the snapshot links, only over a complete set of verified blobs.
+    let mut links: Vec<PathBuf> = Vec::new();
+    if !broken {
+        for (lf, blob) in &fetched {
+            match link_snapshot(&folder, &scan.commit, lf, &blob.name) {
+                Ok(created) => links.extend(created),
+                Err(DownloadError::Failed(msg) | DownloadError::Mismatch(msg)) => {
+                    broken = true;
+                    section.files.push(failed(&lf.path, msg));
+                    break;
+                }
+            }
+        }
+    }
+    if !broken && scan.repo.revision != scan.commit {
         let r = folder.join(cache_layout::REFS).join(&scan.repo.revision);
         let written = r
             .parent()
             .map_or(Ok(()), fs::create_dir_all)
             .and_then(|_| fs::write(&r, &scan.commit));
         if let Err(e) = written {
+            broken = true;
             section.files.push(failed(
                 &format!("refs/{}", scan.repo.revision),
                 e.to_string(),
             ));
         }
     }
+    if broken {
+        for link in &links {
+            let _ = fs::remove_file(link);
+        }
+        let _ = remove_empty_dirs(&cache_layout::snapshot_path(&folder, &scan.commit, ""));
+        let why = "removed again: another file of the repository could not be downloaded \
+                   intact, so nothing of it is kept";
+        for (lf, blob) in &fetched {
+            if blob.created {
+                let _ = fs::remove_file(folder.join(cache_layout::BLOBS).join(&blob.name));
+            }
+            section.files.push(skipped(&lf.path, why.to_string()));
+        }
+        return section;
+    }
+    for (lf, blob) in fetched {
+        section.files.push(DownloadedFile {
+            path: lf.path.clone(),
+            status: "downloaded",
+            blob: Some(format!("blobs/{}", blob.name)),
+            reason: None,
+        });
+    }
     section
+}
+
+fn skipped(path: &str, reason: String) -> DownloadedFile {
+    DownloadedFile {
+        path: path.to_string(),
+        status: "skipped",
+        blob: None,
+        reason: Some(reason),
+    }
+}
+
+/// Removes `dir` and the folders under it that hold nothing (a rolled-back snapshot).
+fn remove_empty_dirs(dir: &Path) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if fs::symlink_metadata(&path)?.is_dir() {
+            let _ = remove_empty_dirs(&path);
+        }
+    }
+    fs::remove_dir(dir)
 }
 
 fn failed(path: &str, reason: String) -> DownloadedFile {
@@ -507,13 +579,20 @@ enum DownloadError {
 
 static TEMP_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-fn download_one(
+/// A verified blob in the cache: its name, and whether this run added it (so a rollback
+/// removes only what it wrote).
+struct FetchedBlob {
+    name: String,
+    created: bool,
+}
+
+fn fetch_blob(
     client: &HubClient,
     repo: &RepoRef,
     commit: &str,
     lf: &RemoteFile,
     folder: &Path,
-) -> Result<String, DownloadError> {
+) -> Result<FetchedBlob, DownloadError> {
     let fail = |e: String| DownloadError::Failed(format!("{}: {e}", printable(&lf.path, 200)));
     let (algorithm, expected) = match &lf.lfs_sha256 {
         Some(s) => (HashAlgorithm::Sha256, s.clone()),
@@ -575,18 +654,38 @@ fn download_one(
         return Err(e);
     }
     let blob = blobs.join(&expected);
+    let created = !blob.exists();
     fs::rename(&tmp, &blob).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         fail(e.to_string())
     })?;
+    Ok(FetchedBlob {
+        name: expected,
+        created,
+    })
+}
+
+/// The snapshot's relative link from `lf`'s path to its blob. Returns the link when this
+/// run created it (a link an earlier download made to the same blob is left as it is).
+fn link_snapshot(
+    folder: &Path,
+    commit: &str,
+    lf: &RemoteFile,
+    blob: &str,
+) -> Result<Option<PathBuf>, DownloadError> {
+    let fail =
+        |e: std::io::Error| DownloadError::Failed(format!("{}: {e}", printable(&lf.path, 200)));
     let link = snapshot_link(folder, commit, &lf.path);
-    if let Some(parent) = link.parent() {
-        fs::create_dir_all(parent).map_err(|e| fail(e.to_string()))?;
+    let target = cache_layout::blob_link_target(&lf.path, blob);
+    if fs::read_link(&link).is_ok_and(|t| t == target) {
+        return Ok(None);
     }
-    let target = cache_layout::blob_link_target(&lf.path, &expected);
+    if let Some(parent) = link.parent() {
+        fs::create_dir_all(parent).map_err(fail)?;
+    }
     let _ = fs::remove_file(&link);
-    std::os::unix::fs::symlink(&target, &link).map_err(|e| fail(e.to_string()))?;
-    Ok(format!("blobs/{expected}"))
+    std::os::unix::fs::symlink(&target, &link).map_err(fail)?;
+    Ok(Some(link))
 }
 
 fn snapshot_link(folder: &Path, commit: &str, path: &str) -> PathBuf {

@@ -283,11 +283,13 @@ fn render_remote(out: &mut String, style: &TextStyle, r: &super::RemoteSection) 
                     .unwrap_or_default()
             );
         }
-        let skipped = d.files.iter().filter(|f| f.status == "skipped").count();
-        if skipped > 0 && !style.verbose {
+        let skipped: Vec<_> = d.files.iter().filter(|f| f.status == "skipped").collect();
+        if let (Some(first), false) = (skipped.first(), style.verbose) {
             let _ = writeln!(
                 out,
-                "  download: {skipped} file(s) not downloaded because the scan did not pass them"
+                "  download: {} file(s) not written ({})",
+                skipped.len(),
+                shown(first.reason.as_deref().unwrap_or("not downloaded"))
             );
         }
     }
