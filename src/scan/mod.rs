@@ -674,7 +674,13 @@ impl Scanner<'_> {
             }
         }
         self.artifacts[idx].set_fact("role", format!("{role:?}"));
+        // These files steer loaders (remote code, templates, shard maps): one that could
+        // not be read through is "not checked", which the run's verdict must show.
+        let unchecked = parsed.incomplete.is_some();
         self.apply(idx, parsed);
+        if unchecked {
+            self.artifacts[idx].expected = true;
+        }
     }
 
     fn scan_pickle(
