@@ -482,6 +482,26 @@ fn prefetch_concurrency_is_bounded() {
     assert!(t.elapsed().as_millis() < 2000);
 }
 
+/// Serves `repo` as `hf://org/dl`, scans it, and downloads what the scan allows into a
+/// fresh folder: the scan, the download section, the folder and the artifacts after it.
+fn scan_and_download(
+    repo: FixtureRepo,
+) -> (
+    hub::RemoteScan,
+    modelvet::report::DownloadSection,
+    tempfile::TempDir,
+    Vec<modelvet::report::Artifact>,
+) {
+    let server = HubServer::start(vec![repo]);
+    let home = tempfile::tempdir().unwrap();
+    let cfg = HubConfig::for_endpoint(&server.endpoint, home.path());
+    let scan = hub::scan_remote("hf://org/dl", &cfg, &opts()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut arts = scan.artifacts.clone();
+    let d = hub::download_passed(&scan, &cfg, Severity::Medium, dir.path(), &mut arts, "");
+    (scan, d, dir, arts)
+}
+
 #[test]
 fn download_writes_a_repository_that_passed_and_verifies() {
     let config_json = "{\"model_type\": \"bert\"}\n";
@@ -491,13 +511,7 @@ fn download_writes_a_repository_that_passed_and_verifies() {
         .lfs("model.safetensors", good.clone())
         .lfs("sub/shard.safetensors", good.clone());
     let commit = repo.commit();
-    let server = HubServer::start(vec![repo]);
-    let home = tempfile::tempdir().unwrap();
-    let cfg = HubConfig::for_endpoint(&server.endpoint, home.path());
-    let scan = hub::scan_remote("hf://org/dl", &cfg, &opts()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut arts = scan.artifacts.clone();
-    let d = hub::download_passed(&scan, &cfg, Severity::Medium, dir.path(), &mut arts, "");
+    let (_, d, dir, _) = scan_and_download(repo);
     assert!(
         d.files.iter().all(|f| f.status == "downloaded"),
         "{:?}",
@@ -532,13 +546,7 @@ fn download_writes_nothing_when_any_file_did_not_pass() {
             "evil.pkl",
             fixture_bytes("malicious/evasion03_posix_system.pkl"),
         );
-    let server = HubServer::start(vec![repo]);
-    let home = tempfile::tempdir().unwrap();
-    let cfg = HubConfig::for_endpoint(&server.endpoint, home.path());
-    let scan = hub::scan_remote("hf://org/dl", &cfg, &opts()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let mut arts = scan.artifacts.clone();
-    let d = hub::download_passed(&scan, &cfg, Severity::Medium, dir.path(), &mut arts, "");
+    let (_, d, dir, _) = scan_and_download(repo);
     assert_eq!(d.files.len(), 3);
     for f in &d.files {
         assert_eq!(f.status, "skipped", "{f:?}");
@@ -560,17 +568,11 @@ fn download_rolls_back_when_a_file_is_not_the_hubs() {
         .lfs("model.safetensors", good.clone())
         .lfs("sub/shard.safetensors", good.clone())
         .tamper("sub/shard.safetensors", bad);
-    let server = HubServer::start(vec![repo]);
-    let home = tempfile::tempdir().unwrap();
-    let cfg = HubConfig::for_endpoint(&server.endpoint, home.path());
-    let scan = hub::scan_remote("hf://org/dl", &cfg, &opts()).unwrap();
+    let (scan, d, dir, arts) = scan_and_download(repo);
     assert_eq!(
         read_of(&scan, "sub/shard.safetensors").hash_check,
         HashCheck::NotReadWhole
     );
-    let dir = tempfile::tempdir().unwrap();
-    let mut arts = scan.artifacts.clone();
-    let d = hub::download_passed(&scan, &cfg, Severity::Medium, dir.path(), &mut arts, "");
     let status = |p: &str| d.files.iter().find(|f| f.path == p).unwrap().status;
     assert_eq!(status("sub/shard.safetensors"), "hash-mismatch");
     assert_eq!(status("config.json"), "skipped");
