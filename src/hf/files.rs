@@ -36,6 +36,9 @@ pub enum Role {
     Python,
     ShardIndex,
     ModelCard,
+    /// Any other `*config.json` (preprocessor, image processor, feature extractor,
+    /// generation, adapter): the Auto classes that read them follow their `auto_map` too.
+    OtherConfig,
 }
 
 pub(crate) fn role_of(path: &str) -> Option<Role> {
@@ -49,6 +52,7 @@ pub(crate) fn role_of(path: &str) -> Option<Role> {
         _ if lower.ends_with(".jinja") => Role::ChatTemplate,
         _ if lower.ends_with(".py") => Role::Python,
         _ if lower.ends_with(".index.json") => Role::ShardIndex,
+        _ if lower.ends_with("config.json") => Role::OtherConfig,
         _ => return None,
     })
 }
@@ -271,6 +275,10 @@ pub(crate) fn inspect(role: Role, path: &str, text: &[u8], p: &mut Parsed) -> Op
             check_auto_map(&v, file, p);
             check_config_templates(&v, file, p);
         }
+        Role::OtherConfig => {
+            let v = parse_json(text, file, p)?;
+            check_auto_map(&v, file, p);
+        }
         Role::ChatTemplate => {
             template::check(text, file, None, p);
             p.fact(
@@ -349,6 +357,29 @@ mod tests {
         );
         assert!(ids(&p).is_empty());
         assert_eq!(p.facts["model_type"], "bert");
+    }
+
+    #[test]
+    fn auto_map_in_any_config_file_fires() {
+        // AutoImageProcessor, AutoFeatureExtractor and the rest follow auto_map in their
+        // own config files, not only config.json and tokenizer_config.json.
+        for name in [
+            "preprocessor_config.json",
+            "image_processor_config.json",
+            "feature_extractor_config.json",
+        ] {
+            let p = run(
+                &format!("m/{name}"),
+                r#"{"auto_map":{"AutoImageProcessor":"image_processing_x.XProcessor"}}"#,
+            );
+            assert_eq!(ids(&p), vec!["MV1001"], "{name}");
+        }
+        let p = run(
+            "m/generation_config.json",
+            r#"{"max_new_tokens": 20, "do_sample": false}"#,
+        );
+        assert!(ids(&p).is_empty());
+        assert!(p.incomplete.is_none());
     }
 
     #[test]
