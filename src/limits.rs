@@ -66,6 +66,9 @@ pub(crate) const MAX_HDF5_MESSAGES: usize = 65_536;
 pub(crate) const MAX_HDF5_ATTRIBUTE_BYTES: u64 = 64 * 1024 * 1024;
 /// Most files grouped into one directory model.
 pub(crate) const MAX_MODEL_FILES: usize = 100_000;
+/// Most bytes read from a stream input (standard input, a FIFO) into the spool file that
+/// gives random-access formats their seekable copy; an endless writer stops here.
+pub(crate) const MAX_STREAM_INPUT_BYTES: u64 = 64 * 1024 * 1024 * 1024;
 
 /// A limit that ended a scan early. Rendered as the artifact's `incomplete` reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -97,6 +100,7 @@ pub enum LimitHit {
     Hdf5Messages,
     Hdf5AttributeBytes,
     ModelFiles,
+    StreamInputBytes,
 }
 
 impl LimitHit {
@@ -136,6 +140,7 @@ impl LimitHit {
             LimitHit::Hdf5Messages => ("MAX_HDF5_MESSAGES", MAX_HDF5_MESSAGES as u64),
             LimitHit::Hdf5AttributeBytes => ("MAX_HDF5_ATTRIBUTE_BYTES", MAX_HDF5_ATTRIBUTE_BYTES),
             LimitHit::ModelFiles => ("MAX_MODEL_FILES", MAX_MODEL_FILES as u64),
+            LimitHit::StreamInputBytes => ("MAX_STREAM_INPUT_BYTES", MAX_STREAM_INPUT_BYTES),
         };
         format!("limit {name} ({value}) reached")
     }

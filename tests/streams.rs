@@ -82,3 +82,14 @@ fn a_fifo_is_read_as_a_stream() {
     let expected = modelvet::source::hex(&Sha256::digest(common::SYSTEM_PICKLE));
     assert_eq!(a["sha256"], expected.as_str());
 }
+
+#[test]
+fn a_device_is_not_read_and_not_clean() {
+    // /dev/zero never ends: it is reported as not read (incomplete), in bounded time.
+    let (doc, code) = common::scan_json(&[std::path::Path::new("/dev/zero")]);
+    assert_eq!(code, Some(2), "{doc:#}");
+    assert!(doc["artifacts"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("a device"));
+}

@@ -295,7 +295,12 @@ impl Scanner<'_> {
                 .create_new(true)
                 .open(&path)?;
             let _ = std::fs::remove_file(&path);
-            let copied = io::copy(&mut input, &mut f)?;
+            let cap = limits::MAX_STREAM_INPUT_BYTES;
+            let copied = io::copy(&mut (&mut input).take(cap + 1), &mut f)?;
+            if copied > cap {
+                // Scan what the limit allows; the limit is reported on the artifact.
+                f.set_len(cap)?;
+            }
             Ok((f, copied))
         });
         match spooled {
@@ -307,7 +312,13 @@ impl Scanner<'_> {
                 ));
                 self.artifacts.push(a);
             }
-            Ok((f, _)) => self.guarded(&node, |scanner| scanner.scan_open_file(node.clone(), f)),
+            Ok((f, copied)) => {
+                let before = self.artifacts.len();
+                self.guarded(&node, |scanner| scanner.scan_open_file(node.clone(), f));
+                if copied > limits::MAX_STREAM_INPUT_BYTES && before < self.artifacts.len() {
+                    self.limit(before, LimitHit::StreamInputBytes);
+                }
+            }
             Err(e) => {
                 let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
                 a.mark_error(format!("cannot read {display}: {e}"));

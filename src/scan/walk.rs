@@ -3,6 +3,7 @@
 //! folders). Planning is sequential and cheap; the files are then scanned in parallel.
 
 use std::collections::HashSet;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use crate::formats::registry::{self, Format};
@@ -45,11 +46,19 @@ pub(super) fn plan(inputs: &[String]) -> Result<Vec<Work>, String> {
         let meta = std::fs::metadata(path).map_err(|e| format!("{input}: {e}"))?;
         if meta.is_dir() {
             walk_dir(path, input, &mut work);
-        } else if !meta.is_file() {
+        } else if meta.file_type().is_fifo() || meta.file_type().is_socket() {
             work.push(Work::Pipe {
                 display: input.clone(),
                 path: path.to_path_buf(),
             });
+        } else if !meta.is_file() {
+            // A device (/dev/zero, a terminal) is no model file and may never end.
+            let mut a = Artifact::new(input.clone(), input.clone(), None);
+            a.mark_incomplete(format!(
+                "{}: a device, not a file or a pipe; not read",
+                crate::display::untrusted(input)
+            ));
+            work.push(Work::Done(Box::new(a)));
         } else {
             let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink());
             work.push(Work::File {
