@@ -225,7 +225,7 @@ pub const TAIL_LEN: usize = 22 + 65_535;
 /// What a format parser found out about one artifact.
 #[derive(Debug, Default)]
 pub struct Parsed {
-    pub findings: Vec<Finding>,
+    pub findings: crate::findings::Findings,
     pub facts: serde_json::Map<String, serde_json::Value>,
     /// Why part of the artifact was not examined; `None` when all of it was.
     pub incomplete: Option<String>,

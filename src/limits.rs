@@ -38,6 +38,9 @@ pub(crate) const MAX_PICKLES_PER_STREAM: usize = 64;
 pub const MAX_NPY_HEADER: usize = 1024 * 1024;
 /// Most distinct globals recorded per pickle; later ones still raise findings.
 pub(crate) const MAX_RECORDED_CALL_SITES: usize = 1_000;
+/// Distinct findings of one rule and severity listed per member; further ones are
+/// counted by one summary finding (repeats of a listed finding only raise its count).
+pub const MAX_DISTINCT_FINDINGS_PER_RULE: usize = 100;
 /// Longest TorchScript source file read for the code check.
 pub const MAX_TORCHSCRIPT_SOURCE: u64 = 16 * 1024 * 1024;
 

@@ -73,7 +73,7 @@ impl Entry {
 
 pub(crate) struct ZipIndex {
     pub entries: Vec<Entry>,
-    pub findings: Vec<Finding>,
+    pub findings: crate::findings::Findings,
     /// Set when the directory could not be read completely.
     pub incomplete: Option<String>,
     pub limit: Option<LimitHit>,
@@ -271,11 +271,11 @@ pub(crate) fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
         total_entries,
         prepended,
     } = directory;
-    let mut findings = Vec::new();
+    let mut findings = crate::findings::Findings::new();
     if cd_size > limits::MAX_CENTRAL_DIRECTORY_BYTES {
         return Ok(ZipIndex {
             entries: Vec::new(),
-            findings,
+            findings: findings.into(),
             incomplete: Some(LimitHit::CentralDirectoryBytes.describe()),
             limit: Some(LimitHit::CentralDirectoryBytes),
         });
@@ -472,7 +472,7 @@ pub(crate) fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
     }
     Ok(ZipIndex {
         entries,
-        findings,
+        findings: findings.into(),
         incomplete,
         limit,
     })

@@ -70,7 +70,7 @@ pub struct Artifact {
     /// Whether an incomplete status of this artifact counts towards exit code 2: true when
     /// the user named it, or its name claims a model format, or it is a parsed format.
     pub expected: bool,
-    pub findings: Vec<Finding>,
+    pub findings: crate::findings::Findings,
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub facts: serde_json::Map<String, serde_json::Value>,
     /// The scanner itself failed on this artifact (a bug): exit code 3 unless a finding wins.
@@ -91,7 +91,7 @@ impl Artifact {
             status: Status::Complete,
             reason: None,
             expected: true,
-            findings: Vec::new(),
+            findings: crate::findings::Findings::new(),
             facts: serde_json::Map::new(),
             internal_error: false,
         }

@@ -104,7 +104,7 @@ pub fn render(report: &Report) -> String {
             if let Some(d) = &f.evidence.detail {
                 props["detail"] = json!(d);
             }
-            results.push(json!({
+            let mut result = json!({
                 "ruleId": f.rule,
                 "ruleIndex": rule_index,
                 "level": level(f.severity),
@@ -114,7 +114,11 @@ pub fn render(report: &Report) -> String {
                     "modelvet/v1": format!("{}:{}:{}:{}", f.rule, a.path, f.location.offset.unwrap_or(0), f.evidence.module.as_deref().unwrap_or("")),
                 },
                 "properties": props,
-            }));
+            });
+            if f.count > 1 {
+                result["occurrenceCount"] = json!(f.count);
+            }
+            results.push(result);
         }
     }
     let doc = json!({

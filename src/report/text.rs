@@ -141,12 +141,18 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
                     (Some(o), None) => format!(" [@ {o}]"),
                     _ => String::new(),
                 };
+                let times = if f.count > 1 {
+                    format!(" ({} occurrences)", f.count)
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     out,
-                    "      {:<8} {} {}{}",
+                    "      {:<8} {} {}{}{}",
                     paint(style, sev_color(f.severity), f.severity.as_str()),
                     paint(style, "2", f.rule),
                     shown(&f.message),
+                    times,
                     paint(style, "2", &loc)
                 );
             }

@@ -245,9 +245,9 @@ impl Scanner<'_> {
         } else {
             keras::check_metadata(&text)
         };
-        for f in &mut parsed.findings {
-            f.location.member = Some(entry.name.clone());
-        }
+        parsed
+            .findings
+            .modify_each(|f| f.location.member = Some(entry.name.clone()));
         self.apply(idx, parsed);
     }
 

@@ -54,7 +54,7 @@ pub struct StorageRef {
 /// Everything the walk of one stream produced.
 #[derive(Debug, Default)]
 pub struct PickleScan {
-    pub findings: Vec<Finding>,
+    pub findings: crate::findings::Findings,
     pub globals: Vec<GlobalEntry>,
     /// Callee label -> (opcode, first offset, count).
     pub calls: BTreeMap<String, (&'static str, u64, u64)>,
@@ -332,9 +332,8 @@ fn judge_globals(scan: &mut PickleScan, ctx: PickleContext, policy: &Policy) {
         }
         out.push(f);
     }
-    for f in &mut scan.findings {
-        f.severity = policy.severity_of(f.rule());
-    }
+    scan.findings
+        .modify_each(|f| f.severity = policy.severity_of(f.rule()));
     scan.findings.extend(out);
 }
 
