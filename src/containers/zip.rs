@@ -275,7 +275,7 @@ pub(crate) fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
     if cd_size > limits::MAX_CENTRAL_DIRECTORY_BYTES {
         return Ok(ZipIndex {
             entries: Vec::new(),
-            findings: findings.into(),
+            findings,
             incomplete: Some(LimitHit::CentralDirectoryBytes.describe()),
             limit: Some(LimitHit::CentralDirectoryBytes),
         });
@@ -472,7 +472,7 @@ pub(crate) fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
     }
     Ok(ZipIndex {
         entries,
-        findings: findings.into(),
+        findings,
         incomplete,
         limit,
     })
