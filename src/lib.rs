@@ -16,6 +16,7 @@ pub mod format;
 pub mod formats;
 pub(crate) mod hf;
 pub mod hub;
+pub(crate) mod json;
 pub mod license;
 pub mod limits;
 pub mod policy;

@@ -46,6 +46,10 @@ pub const MAX_TORCHSCRIPT_SOURCE: u64 = 16 * 1024 * 1024;
 
 /// Longest safetensors header read (the safetensors library's own cap).
 pub(crate) const MAX_SAFETENSORS_HEADER: u64 = 100_000_000;
+/// Most tensors indexed from one safetensors header (the index is what is kept of it).
+pub(crate) const MAX_SAFETENSORS_TENSORS: usize = 1_000_000;
+/// Most bytes of tensor names indexed from one safetensors header.
+pub(crate) const MAX_SAFETENSORS_NAME_BYTES: u64 = 16 * 1024 * 1024;
 /// Longest GGUF string (key or value) read; chat templates and token texts are far smaller.
 pub(crate) const MAX_GGUF_STRING: u64 = 16 * 1024 * 1024;
 /// Most elements in one GGUF array (vocabularies hold a few hundred thousand).
@@ -62,7 +66,10 @@ pub(crate) const MAX_PROTOBUF_DEPTH: usize = 64;
 /// strings); tensor payloads are skipped, never read.
 pub(crate) const MAX_PROTOBUF_FIELD: u64 = 1024 * 1024;
 /// Largest JSON document read (Keras and Hugging Face configs, shard indexes).
-pub(crate) const MAX_JSON_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_JSON_BYTES: u64 = 32 * 1024 * 1024;
+/// Most memory, estimated as it is built, of the tree one JSON document is parsed into
+/// (a value costs about 96 bytes besides its text, however short its text is).
+pub(crate) const MAX_JSON_TREE_BYTES: u64 = 48 * 1024 * 1024;
 /// Most object header messages, continuation blocks and attributes read from an HDF5 object.
 pub(crate) const MAX_HDF5_MESSAGES: usize = 65_536;
 /// Largest HDF5 attribute value read (Keras `model_config`).
@@ -92,6 +99,8 @@ pub enum LimitHit {
     NpyHeader,
     TorchscriptSource,
     SafetensorsHeader,
+    SafetensorsTensors,
+    SafetensorsNameBytes,
     GgufString,
     GgufArrayElements,
     GgufArrayDepth,
@@ -100,6 +109,7 @@ pub enum LimitHit {
     ProtobufDepth,
     ProtobufField,
     JsonBytes,
+    JsonTreeBytes,
     Hdf5Messages,
     Hdf5AttributeBytes,
     ModelFiles,
@@ -132,6 +142,12 @@ impl LimitHit {
             LimitHit::NpyHeader => ("MAX_NPY_HEADER", MAX_NPY_HEADER as u64),
             LimitHit::TorchscriptSource => ("MAX_TORCHSCRIPT_SOURCE", MAX_TORCHSCRIPT_SOURCE),
             LimitHit::SafetensorsHeader => ("MAX_SAFETENSORS_HEADER", MAX_SAFETENSORS_HEADER),
+            LimitHit::SafetensorsTensors => {
+                ("MAX_SAFETENSORS_TENSORS", MAX_SAFETENSORS_TENSORS as u64)
+            }
+            LimitHit::SafetensorsNameBytes => {
+                ("MAX_SAFETENSORS_NAME_BYTES", MAX_SAFETENSORS_NAME_BYTES)
+            }
             LimitHit::GgufString => ("MAX_GGUF_STRING", MAX_GGUF_STRING),
             LimitHit::GgufArrayElements => ("MAX_GGUF_ARRAY_ELEMENTS", MAX_GGUF_ARRAY_ELEMENTS),
             LimitHit::GgufArrayDepth => ("MAX_GGUF_ARRAY_DEPTH", MAX_GGUF_ARRAY_DEPTH as u64),
@@ -140,6 +156,7 @@ impl LimitHit {
             LimitHit::ProtobufDepth => ("MAX_PROTOBUF_DEPTH", MAX_PROTOBUF_DEPTH as u64),
             LimitHit::ProtobufField => ("MAX_PROTOBUF_FIELD", MAX_PROTOBUF_FIELD),
             LimitHit::JsonBytes => ("MAX_JSON_BYTES", MAX_JSON_BYTES),
+            LimitHit::JsonTreeBytes => ("MAX_JSON_TREE_BYTES", MAX_JSON_TREE_BYTES),
             LimitHit::Hdf5Messages => ("MAX_HDF5_MESSAGES", MAX_HDF5_MESSAGES as u64),
             LimitHit::Hdf5AttributeBytes => ("MAX_HDF5_ATTRIBUTE_BYTES", MAX_HDF5_ATTRIBUTE_BYTES),
             LimitHit::ModelFiles => ("MAX_MODEL_FILES", MAX_MODEL_FILES as u64),

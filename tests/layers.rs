@@ -10,7 +10,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     // 0: vocabulary and byte sources, importing nothing above
     &[
-        "rules", "limits", "findings", "facts", "display", "source", "license",
+        "rules", "limits", "findings", "facts", "display", "source", "license", "json",
     ],
     // 1: what a pickle global means, what a format is
     &["policy", "format"],

@@ -286,17 +286,23 @@ fn parse(p: &mut Parsed, json: &[u8], label: &str) -> Option<Value> {
         p.limit(LimitHit::JsonBytes);
         return None;
     }
-    match serde_json::from_slice::<Value>(json) {
+    match crate::json::parse_value(json) {
         Ok(v) => Some(v),
         Err(e) => {
-            if e.to_string().contains("recursion limit") {
+            if e.too_deep() {
                 p.add(
                     &rules::KERAS_MALFORMED,
                     format!(
-                        "Keras {label} nests deeper than the JSON reader's limit of 128 levels: {e}"
+                        "Keras {label} nests deeper than the JSON reader's limit of {} levels: {e}",
+                        crate::json::MAX_JSON_DEPTH
                     ),
                 );
-                p.incomplete(format!("Keras {label} nests deeper than 128 levels"));
+                p.incomplete(format!(
+                    "Keras {label} nests deeper than {} levels",
+                    crate::json::MAX_JSON_DEPTH
+                ));
+            } else if let crate::json::JsonFailure::Limit(hit) = e {
+                p.limit(hit);
             } else {
                 p.add(
                     &rules::KERAS_MALFORMED,

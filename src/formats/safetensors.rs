@@ -9,8 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
+use serde::de::{Error as _, MapAccess, Visitor};
 
 use crate::findings::Finding;
 use crate::formats::Parsed;
@@ -36,32 +35,8 @@ fn dtype_bits(dtype: &str) -> Option<u64> {
     })
 }
 
-/// A JSON object kept as its entries in file order, duplicates included (serde_json's own
-/// map would silently keep only the last of two equal keys).
-struct Entries(Vec<(String, serde_json::Value)>);
-
-impl<'de> Deserialize<'de> for Entries {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct EntriesVisitor;
-        impl<'de> Visitor<'de> for EntriesVisitor {
-            type Value = Entries;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
-                let mut entries = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
-                    entries.push((k, v));
-                }
-                Ok(Entries(entries))
-            }
-        }
-        d.deserialize_map(EntriesVisitor)
-    }
-}
-
 struct Tensor {
-    name: String,
+    name: Box<str>,
     begin: u64,
     end: u64,
 }
@@ -101,17 +76,63 @@ pub(crate) fn scan_safetensors<R: SkipRead>(stream: &mut ByteStream<R>) -> (Pars
         p.limit(LimitHit::SafetensorsHeader);
         return (p, names);
     }
-    let header_len_usize = header_len as usize;
-    let header = stream.read_bytes(header_len_usize);
-    if header.len() < header_len_usize {
+    // Whitespace before the opening brace: the library accepts it, the format does not.
+    let peek_len = usize::try_from(header_len.min(4096)).unwrap_or(4096);
+    let peek = stream.fill(peek_len);
+    let first = peek.iter().position(|c| !c.is_ascii_whitespace());
+    if let Some(i) = first.filter(|&i| i > 0 && peek[i] == b'{') {
+        p.push(
+            Finding::new(
+                &rules::SAFETENSORS_LENIENT_HEADER,
+                format!("{i} whitespace byte(s) before the header's opening brace"),
+            )
+            .offset(8),
+        );
+    }
+    // The header is read as a stream and each entry checked as it arrives: only a compact
+    // index of the tensors is kept, never the header's bytes or its JSON tree.
+    let mut header = Header::default();
+    let outcome = {
+        let mut text = std::io::Read::take(&mut *stream, header_len);
+        let mut de = serde_json::Deserializer::from_reader(&mut text);
+        let result =
+            serde::Deserializer::deserialize_map(&mut de, &mut header).and_then(|()| de.end());
+        (result, text.limit())
+    };
+    let (result, unread) = outcome;
+    let skipped = stream.skip(unread);
+    if stream.io_error().is_some() {
+        // The caller reports the read error.
+        return (p, names);
+    }
+    if skipped < unread {
         p.add(
             &rules::SAFETENSORS_MALFORMED,
             format!(
                 "the header claims {header_len} bytes but the file ends after {}",
-                header.len()
+                header_len - (unread - skipped)
             ),
         );
         p.incomplete("truncated safetensors header");
+        p.merge(header.p);
+        return (p, names);
+    }
+    if let Err(e) = result {
+        p.merge(std::mem::take(&mut header.p));
+        match header.limit {
+            Some(hit) => p.limit(hit),
+            None => {
+                p.push(
+                    Finding::new(
+                        &rules::SAFETENSORS_MALFORMED,
+                        "the header is not a JSON object",
+                    )
+                    .offset(8)
+                    .detail(e.to_string()),
+                );
+                p.incomplete("the safetensors header is not valid JSON");
+            }
+        }
         return (p, names);
     }
     let data_len = stream.skip_to_end();
@@ -120,45 +141,54 @@ pub(crate) fn scan_safetensors<R: SkipRead>(stream: &mut ByteStream<R>) -> (Pars
         // that is not known.
         return (p, names);
     }
-    check_header(&header, data_len, &mut p, &mut names);
+    header.finish(data_len, &mut p, &mut names);
     (p, names)
 }
 
-fn check_header(header: &[u8], data_len: u64, p: &mut Parsed, names: &mut TensorNames) {
-    let first = header.iter().position(|c| !c.is_ascii_whitespace());
-    match first {
-        Some(0) => {}
-        Some(i) if header[i] == b'{' => p.push(
-            Finding::new(
-                &rules::SAFETENSORS_LENIENT_HEADER,
-                format!("{i} whitespace byte(s) before the header's opening brace"),
-            )
-            .offset(8),
-        ),
-        _ => {}
+/// What the header's entries showed, checked one entry at a time.
+#[derive(Default)]
+struct Header {
+    p: Parsed,
+    tensors: Vec<Tensor>,
+    name_bytes: u64,
+    dtypes: BTreeMap<String, u64>,
+    parameters: u64,
+    parameters_overflow: bool,
+    /// A limit that stopped the reading.
+    limit: Option<LimitHit>,
+}
+
+impl<'de> Visitor<'de> for &mut Header {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
     }
-    let entries: Entries = match serde_json::from_slice(header) {
-        Ok(e) => e,
-        Err(e) => {
-            p.push(
-                Finding::new(
-                    &rules::SAFETENSORS_MALFORMED,
-                    "the header is not a JSON object",
-                )
-                .offset(8)
-                .detail(e.to_string()),
-            );
-            p.incomplete("the safetensors header is not valid JSON");
-            return;
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(name) = map.next_key::<String>()? {
+            let budget = crate::json::TreeBudget::new(limits::MAX_JSON_TREE_BYTES);
+            let value = match map.next_value_seed(budget.seed()) {
+                Ok(v) => v,
+                Err(e) => {
+                    if budget.exceeded() {
+                        self.limit = Some(LimitHit::JsonTreeBytes);
+                    }
+                    return Err(e);
+                }
+            };
+            if let Err(hit) = self.entry(name, &value) {
+                self.limit = Some(hit);
+                return Err(A::Error::custom(hit.describe()));
+            }
         }
-    };
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut tensors = Vec::new();
-    let mut dtypes: BTreeMap<String, u64> = BTreeMap::new();
-    let mut parameters: u64 = 0;
-    let mut parameters_overflow = false;
-    for (name, value) in &entries.0 {
-        *seen.entry(name.as_str()).or_default() += 1;
+        Ok(())
+    }
+}
+
+impl Header {
+    fn entry(&mut self, name: String, value: &serde_json::Value) -> Result<(), LimitHit> {
+        let p = &mut self.p;
         if name.contains('\0') {
             p.add(
                 &rules::SAFETENSORS_LENIENT_HEADER,
@@ -167,14 +197,14 @@ fn check_header(header: &[u8], data_len: u64, p: &mut Parsed, names: &mut Tensor
         }
         if name == "__metadata__" {
             check_metadata(value, p);
-            continue;
+            return Ok(());
         }
         let Some(obj) = value.as_object() else {
             p.add(
                 &rules::SAFETENSORS_MALFORMED,
                 format!("the entry {name:?} is not an object"),
             );
-            continue;
+            return Ok(());
         };
         for key in obj.keys() {
             if !matches!(key.as_str(), "dtype" | "shape" | "data_offsets") {
@@ -201,16 +231,17 @@ fn check_header(header: &[u8], data_len: u64, p: &mut Parsed, names: &mut Tensor
                     "tensor {name:?} lacks a known dtype, an integer shape or data offsets (dtype {dtype:?})"
                 ),
             );
-            continue;
+            return Ok(());
         };
         let [begin, end] = offsets[..] else {
             p.add(
                 &rules::SAFETENSORS_MALFORMED,
                 format!("tensor {name:?} has {} data offsets, not 2", offsets.len()),
             );
-            continue;
+            return Ok(());
         };
-        *dtypes
+        *self
+            .dtypes
             .entry(dtype.unwrap_or_default().to_string())
             .or_default() += 1;
         let numel = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
@@ -219,11 +250,11 @@ fn check_header(header: &[u8], data_len: u64, p: &mut Parsed, names: &mut Tensor
             .filter(|b| b % 8 == 0)
             .map(|b| b / 8);
         match numel {
-            Some(n) => match parameters.checked_add(n) {
-                Some(total) => parameters = total,
-                None => parameters_overflow = true,
+            Some(n) => match self.parameters.checked_add(n) {
+                Some(total) => self.parameters = total,
+                None => self.parameters_overflow = true,
             },
-            None => parameters_overflow = true,
+            None => self.parameters_overflow = true,
         }
         if end < begin || Some(end - begin) != expected {
             p.add(
@@ -235,28 +266,53 @@ fn check_header(header: &[u8], data_len: u64, p: &mut Parsed, names: &mut Tensor
                 ),
             );
         }
-        tensors.push(Tensor {
-            name: name.clone(),
+        if self.tensors.len() >= limits::MAX_SAFETENSORS_TENSORS {
+            return Err(LimitHit::SafetensorsTensors);
+        }
+        self.name_bytes += name.len() as u64;
+        if self.name_bytes > limits::MAX_SAFETENSORS_NAME_BYTES {
+            return Err(LimitHit::SafetensorsNameBytes);
+        }
+        self.tensors.push(Tensor {
+            name: name.into_boxed_str(),
             begin,
             end,
         });
+        Ok(())
     }
-    for (name, count) in &seen {
-        if *count > 1 {
-            p.add(
-                &rules::SAFETENSORS_LENIENT_HEADER,
-                format!("the name {name:?} appears {count} times; the library keeps the last"),
-            );
+
+    fn finish(mut self, data_len: u64, p: &mut Parsed, names: &mut TensorNames) {
+        p.merge(std::mem::take(&mut self.p));
+        let mut by_name: Vec<u32> = (0..self.tensors.len() as u32).collect();
+        by_name.sort_by(|&a, &b| {
+            self.tensors[a as usize]
+                .name
+                .cmp(&self.tensors[b as usize].name)
+        });
+        for run in by_name
+            .chunk_by(|&a, &b| self.tensors[a as usize].name == self.tensors[b as usize].name)
+        {
+            if run.len() > 1 {
+                p.add(
+                    &rules::SAFETENSORS_LENIENT_HEADER,
+                    format!(
+                        "the name {:?} appears {} times; the library keeps the last",
+                        self.tensors[run[0] as usize].name,
+                        run.len()
+                    ),
+                );
+            }
         }
+        drop(by_name);
+        check_layout(&mut self.tensors, data_len, p);
+        p.fact("tensor_count", self.tensors.len());
+        names.extend(self.tensors.into_iter().map(|t| t.name.into_string()));
+        if !self.parameters_overflow {
+            p.fact(crate::facts::PARAMETER_COUNT, self.parameters);
+        }
+        p.fact("dtypes", self.dtypes);
+        p.fact("data_bytes", data_len);
     }
-    check_layout(&mut tensors, data_len, p);
-    names.extend(tensors.iter().map(|t| t.name.clone()));
-    p.fact("tensor_count", tensors.len());
-    if !parameters_overflow {
-        p.fact(crate::facts::PARAMETER_COUNT, parameters);
-    }
-    p.fact("dtypes", dtypes);
-    p.fact("data_bytes", data_len);
 }
 
 /// Offsets must tile the buffer exactly: sorted, contiguous from 0 to its end.

@@ -66,8 +66,12 @@ fn short(s: &str) -> String {
 }
 
 fn parse_json(text: &[u8], what: &str, p: &mut Parsed) -> Option<serde_json::Value> {
-    match serde_json::from_slice::<serde_json::Value>(text) {
+    match crate::json::parse_value(text) {
         Ok(v) => Some(v),
+        Err(crate::json::JsonFailure::Limit(hit)) => {
+            p.limit(hit);
+            None
+        }
         Err(e) => {
             // Not a finding: transformers refuses to load it, so nothing runs from it.
             p.fact("parse_error", format!("{what} is not valid JSON: {e}"));
