@@ -32,6 +32,12 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+impl<R: io::Seek> io::Seek for Counting<R> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
 /// Enforces [`limits::MAX_DECOMPRESSED_BYTES`] over the input, and
 /// [`limits::MAX_COMPRESSION_RATIO`] when the compressed bytes are counted.
 pub(crate) struct Limited<R> {

@@ -1,9 +1,12 @@
 //! 7z archives (the nullifAI container), decoded by the pure-Rust sevenz-rust2 crate.
 //! Every file member is handed to the caller as a stream.
 
+use std::cell::Cell;
 use std::io::Read;
+use std::rc::Rc;
 use std::sync::Arc;
 
+use super::compress::Counting;
 use super::{Member, MemberKind};
 use crate::source::{ReadAt, ReadAtCursor};
 
@@ -29,16 +32,25 @@ fn member_kind(entry: &sevenz_rust2::ArchiveEntry) -> MemberKind {
 
 /// Calls `each` for every member, in archive order: directories (with an empty stream),
 /// links (whose stream is the target) and files. `each` returns false to stop.
+/// `packed_read` counts the archive bytes read so far, for the compression-ratio limit.
 pub(crate) fn for_each_member(
     src: Arc<dyn ReadAt>,
+    packed_read: Rc<Cell<u64>>,
     mut each: impl FnMut(Member<'_>, &mut dyn Read) -> bool,
 ) -> Result<(), String> {
-    let cursor = ReadAtCursor {
-        source: src,
-        pos: 0,
+    let cursor = Counting {
+        inner: ReadAtCursor {
+            source: src,
+            pos: 0,
+        },
+        count: packed_read,
     };
     let mut reader = sevenz_rust2::ArchiveReader::new(cursor, sevenz_rust2::Password::empty())
         .map_err(|e| format!("7z header: {e}"))?;
+    // The crate's default decodes with one thread per core, and its multi-threaded LZMA2
+    // reader decodes ahead into buffers without bound: a 1 GiB member of zeros took
+    // 1.27 GB. One thread streams within the dictionary's size.
+    reader.set_thread_count(1);
     reader
         .for_each_entries(|entry, data| {
             let kind = member_kind(entry);

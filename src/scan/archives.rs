@@ -361,7 +361,8 @@ impl Scanner<'_> {
         let mut hit = None;
         let budget = self.budget.clone();
         let mut escapes = Vec::new();
-        let result = sevenz::for_each_member(src, |member, data| {
+        let packed_read = std::rc::Rc::new(std::cell::Cell::new(0));
+        let result = sevenz::for_each_member(src, packed_read.clone(), |member, data| {
             members += 1;
             if members > limits::MAX_MEMBERS_PER_CONTAINER {
                 hit = Some(LimitHit::MembersPerContainer);
@@ -380,7 +381,7 @@ impl Scanner<'_> {
             }
             escapes.extend(member.traversal_finding());
             let child = node.child(member.name, node.pickle_ctx);
-            let limited = compress::Limited::new(data, budget.clone(), None);
+            let limited = compress::Limited::new(data, budget.clone(), Some(packed_read.clone()));
             let boxed: Box<dyn SkipRead + '_> = Box::new(NoSkip(limited));
             let mut stream: Stream<'_> = ByteStream::new(boxed);
             let (cidx, _) = self.scan_stream(&mut stream, child, None);
