@@ -72,8 +72,9 @@ pub(crate) const MAX_JSON_BYTES: u64 = 32 * 1024 * 1024;
 pub(crate) const MAX_JSON_TREE_BYTES: u64 = 48 * 1024 * 1024;
 /// Most object header messages, continuation blocks and attributes read from an HDF5 object.
 pub(crate) const MAX_HDF5_MESSAGES: usize = 65_536;
-/// Largest HDF5 attribute value read (Keras `model_config`).
-pub(crate) const MAX_HDF5_ATTRIBUTE_BYTES: u64 = 64 * 1024 * 1024;
+/// Most bytes of HDF5 attribute values read from one file (Keras `model_config` is the
+/// largest; each decoded string is also charged for its own bookkeeping).
+pub(crate) const MAX_HDF5_ATTRIBUTE_BYTES: u64 = 24 * 1024 * 1024;
 /// Most files grouped into one directory model.
 pub(crate) const MAX_MODEL_FILES: usize = 100_000;
 /// Most bytes read from a stream input (standard input, a FIFO) into the spool file that

@@ -20,7 +20,7 @@
 //! multiply the work. A value whose declared size exceeds the limit is reported before
 //! anything is read for it. Nothing recurses.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt;
 
 use crate::limits::{self, LimitHit};
@@ -108,9 +108,24 @@ const CLASS_STRING: u8 = 3;
 const CLASS_VLEN: u8 = 9;
 
 /// Reads the root group's attributes of the HDF5 file in `src`.
+#[cfg(test)]
 pub(crate) fn read_root_attributes(src: &dyn ReadAt) -> std::result::Result<Hdf5Root, Hdf5Error> {
-    Reader::new(src).read_root()
+    read_root_attributes_keeping(src).1
 }
+
+/// As [`read_root_attributes`], and on an error also the attributes decoded before it:
+/// what a file said before it broke still counts.
+pub(crate) fn read_root_attributes_keeping(
+    src: &dyn ReadAt,
+) -> (Vec<Attribute>, std::result::Result<Hdf5Root, Hdf5Error>) {
+    let mut reader = Reader::new(src);
+    let result = reader.read_root();
+    (std::mem::take(&mut reader.decoded), result)
+}
+
+/// Estimated bytes of one decoded string besides its text (its vector and allocation),
+/// charged to the attribute budget so that a million one-byte strings cost what they take.
+const STRING_ELEMENT_BYTES: u64 = 48;
 
 /// A byte slice read with bounds checks; `what` names the structure in errors.
 struct Cur<'b> {
@@ -216,6 +231,8 @@ struct Reader<'a> {
     heaps: HashMap<u64, Collection>,
     /// One past the highest byte read (tests check truncation against it).
     max_end: u64,
+    /// Attributes decoded so far.
+    decoded: Vec<Attribute>,
 }
 
 impl<'a> Reader<'a> {
@@ -230,6 +247,7 @@ impl<'a> Reader<'a> {
             budget: limits::MAX_HDF5_ATTRIBUTE_BYTES,
             heaps: HashMap::new(),
             max_end: 0,
+            decoded: Vec::new(),
         }
     }
 
@@ -381,17 +399,17 @@ impl<'a> Reader<'a> {
 
     fn read_root(&mut self) -> Result<Hdf5Root> {
         let (superblock_version, root, end_of_file) = self.superblock()?;
-        let attributes = self.object_attributes(root)?;
+        self.object_attributes(root)?;
         Ok(Hdf5Root {
             superblock_version,
             end_of_file,
-            attributes,
+            attributes: std::mem::take(&mut self.decoded),
         })
     }
 
     /// Walks the object header at `at` (absolute) and its continuation blocks, decoding
     /// every attribute message.
-    fn object_attributes(&mut self, at: u64) -> Result<Vec<Attribute>> {
+    fn object_attributes(&mut self, at: u64) -> Result<()> {
         let sig = self.read("object header", at, 4)?;
         let (kind, first) = if sig == b"OHDR" {
             let pre = self.read("object header (version 2)", at, 6)?;
@@ -436,10 +454,20 @@ impl<'a> Reader<'a> {
         seen.insert(at);
         seen.insert(first.0);
         chunks.push_back(first);
-        let mut attributes = Vec::new();
+        // Chunks never share bytes in a file the library writes; overlapping ones would
+        // make the same messages decode again and again.
+        let mut spans: BTreeMap<u64, u64> = BTreeMap::new();
         while let Some((start, size, what)) = chunks.pop_front() {
             self.require(what, start, size)?;
             let end = start + size;
+            let before = spans.range(..=start).next_back().map(|(_, &e)| e);
+            let after = spans.range(start..).next().map(|(&s, _)| s);
+            if before.is_some_and(|e| e > start) || after.is_some_and(|s| s < end) {
+                return malformed(format!(
+                    "{what} at offset {start} ({size} bytes) overlaps another chunk of the object header"
+                ));
+            }
+            spans.insert(start, end);
             let mut pos = start;
             let header_len: u64 = match kind {
                 HeaderKind::V1 => 8,
@@ -501,7 +529,8 @@ impl<'a> Reader<'a> {
                         }
                         self.charge(msize)?;
                         let m = self.read("attribute message", data, msize as usize)?;
-                        attributes.push(self.attribute(&m)?);
+                        let attribute = self.attribute(&m)?;
+                        self.decoded.push(attribute);
                     }
                     MSG_ATTRIBUTE_INFO => {
                         let m = self.read("attribute info message", data, msize as usize)?;
@@ -511,7 +540,7 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        Ok(attributes)
+        Ok(())
     }
 
     /// The attribute info message: dense storage (a fractal heap) is not read.
@@ -664,7 +693,7 @@ impl<'a> Reader<'a> {
     }
 
     fn fixed_strings(
-        &self,
+        &mut self,
         data: &[u8],
         elements: Elements,
         size: u64,
@@ -672,6 +701,7 @@ impl<'a> Reader<'a> {
         name: &str,
     ) -> Result<Vec<Vec<u8>>> {
         let bytes = self.element_bytes(data, elements, size, name)?;
+        self.charge(elements.count().saturating_mul(STRING_ELEMENT_BYTES))?;
         // size <= total <= data.len() unless there are no elements
         let size = usize::try_from(size).unwrap_or(usize::MAX).max(1);
         Ok(bytes
@@ -696,6 +726,7 @@ impl<'a> Reader<'a> {
         let so = self.size_of_offsets;
         let size = (4 + so + 4) as u64;
         let bytes = self.element_bytes(data, elements, size, name)?;
+        self.charge(elements.count().saturating_mul(STRING_ELEMENT_BYTES))?;
         let mut out = Vec::new();
         for e in bytes.chunks(size as usize) {
             let mut c = Cur::new(e, "variable-length string");
@@ -1185,6 +1216,70 @@ mod tests {
             assert_eq!(get(&root, "nullpad"), &AttrValue::Text(b"ab\0cd".to_vec()));
             assert_eq!(get(&root, "spacepad"), &text("ab cd"));
         }
+    }
+
+    #[test]
+    fn overlapping_continuation_blocks_are_malformed() {
+        // Two continuation blocks a message apart: distinct addresses, shared bytes.
+        let body = ROOT + 16 + 2 * 24;
+        let mut messages = Vec::new();
+        for start in [body, body + 8] {
+            let mut cont = le(start, O);
+            cont.extend(le(16, O));
+            messages.push((MSG_CONTINUATION, 0, cont));
+        }
+        let f = file(0, &messages, &[0; 24]);
+        let err = read_root_attributes(&f).unwrap_err();
+        assert!(
+            matches!(&err, Hdf5Error::Malformed(m) if m.contains("overlaps")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn many_short_strings_are_charged_for_their_bookkeeping() {
+        // Ten attributes of 60,000 one-byte strings: 0.6 MB of text, 29 MB as vectors.
+        let n = 60_000u64;
+        let data = vec![b'a'; n as usize];
+        let attr = attribute_v1("s", &string_type(1), &simple(n), &data);
+        let f = file(0, &vec![(MSG_ATTRIBUTE, 0, attr); 10], &[]);
+        assert_eq!(
+            read_root_attributes(&f).unwrap_err(),
+            Hdf5Error::Limit(LimitHit::Hdf5AttributeBytes)
+        );
+        let data = vec![b'a'; 1000];
+        let attr = attribute_v1("s", &string_type(1), &simple(1000), &data);
+        assert!(read_root_attributes(&file(0, &[(MSG_ATTRIBUTE, 0, attr)], &[])).is_ok());
+    }
+
+    #[test]
+    fn attributes_before_an_error_are_kept() {
+        let config =
+            br#"{"class_name": "Sequential", "config": {"name": "keras.models.load_model"}}"#;
+        let attr = attribute_v1(
+            "model_config",
+            &string_type(config.len() as u32),
+            &scalar(),
+            config,
+        );
+        let mut broken = le(1 << 40, O); // a continuation far past the end
+        broken.extend(le(16, O));
+        let f = file(
+            0,
+            &[(MSG_ATTRIBUTE, 0, attr), (MSG_CONTINUATION, 0, broken)],
+            &[],
+        );
+        let (kept, result) = read_root_attributes_keeping(&f);
+        assert!(result.is_err());
+        assert_eq!(kept.len(), 1);
+        let p = crate::formats::keras::check_hdf5_model(&f);
+        assert!(p.incomplete.is_some());
+        let unsafe_api = crate::rules::KERAS_UNSAFE_API.id;
+        assert!(
+            p.findings.iter().any(|x| x.rule == unsafe_api),
+            "{:?}",
+            p.findings
+        );
     }
 
     #[test]

@@ -928,24 +928,41 @@ fn drop_iteratively(root: Value) {
 pub(crate) fn check_hdf5_model(src: &dyn crate::source::ReadAt) -> Parsed {
     use super::hdf5;
     let mut out = Parsed::default();
-    let root = match hdf5::read_root_attributes(src) {
+    let (decoded, result) = hdf5::read_root_attributes_keeping(src);
+    let root = match result {
         Ok(root) => root,
-        Err(hdf5::Hdf5Error::Limit(hit)) => {
-            out.limit(hit);
-            return out;
-        }
         Err(e) => {
-            out.incomplete(e.to_string());
+            match e {
+                hdf5::Hdf5Error::Limit(hit) => out.limit(hit),
+                e => out.incomplete(e.to_string()),
+            }
+            // The attributes decoded before the error are still checked: a model_config
+            // that came first stays a finding.
+            let partial = hdf5::Hdf5Root {
+                superblock_version: 0,
+                end_of_file: 0,
+                attributes: decoded,
+            };
+            if partial.attributes.iter().any(|x| x.name == "model_config") {
+                out.merge(check_root_attributes(&partial, src.len()));
+            }
             return out;
         }
     };
     out.fact("superblock_version", root.superblock_version);
-    if root.end_of_file > src.len() {
+    out.merge(check_root_attributes(&root, src.len()));
+    out
+}
+
+/// The Keras reading of an HDF5 file's root attributes.
+fn check_root_attributes(root: &super::hdf5::Hdf5Root, file_len: u64) -> Parsed {
+    use super::hdf5;
+    let mut out = Parsed::default();
+    if root.end_of_file > file_len {
         // Findings from the attributes still stand; the datasets past the end do not.
         out.incomplete(format!(
-            "truncated HDF5: the superblock records {} bytes, the file has {}",
+            "truncated HDF5: the superblock records {} bytes, the file has {file_len}",
             root.end_of_file,
-            src.len()
         ));
     }
     let names: Vec<&str> = root.attributes.iter().map(|x| x.name.as_str()).collect();
