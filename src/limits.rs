@@ -17,11 +17,11 @@ pub const MAX_DECOMPRESSED_BYTES: u64 = 16 * 1024 * 1024 * 1024;
 pub(crate) const MAX_COMPRESSION_RATIO: u64 = 200;
 /// Output size after which the compression ratio is enforced.
 pub(crate) const RATIO_CHECK_AFTER_BYTES: u64 = 64 * 1024 * 1024;
-/// Largest member that is buffered in memory for random access (a zip inside a
-/// compressed stream, a deflated zip inside a zip).
-pub const MAX_BUFFERED_MEMBER_BYTES: u64 = 48 * 1024 * 1024;
+/// Largest member spilled to a temporary file for random access (a zip inside a
+/// compressed stream, a deflated zip inside a zip); as large as decompression may produce.
+pub const MAX_SPILLED_MEMBER_BYTES: u64 = MAX_DECOMPRESSED_BYTES;
 /// Largest zip central directory read.
-pub const MAX_CENTRAL_DIRECTORY_BYTES: u64 = 64 * 1024 * 1024;
+pub const MAX_CENTRAL_DIRECTORY_BYTES: u64 = 32 * 1024 * 1024;
 /// Most values on the pickle stack at once.
 pub(crate) const MAX_PICKLE_STACK: usize = 1_000_000;
 /// Most nested MARKs open at once.
@@ -89,7 +89,7 @@ pub enum LimitHit {
     MembersPerContainer,
     DecompressedBytes,
     CompressionRatio,
-    BufferedMemberBytes,
+    SpilledMemberBytes,
     CentralDirectoryBytes,
     PickleStack,
     PickleMarks,
@@ -128,9 +128,7 @@ impl LimitHit {
             ),
             LimitHit::DecompressedBytes => ("MAX_DECOMPRESSED_BYTES", MAX_DECOMPRESSED_BYTES),
             LimitHit::CompressionRatio => ("MAX_COMPRESSION_RATIO", MAX_COMPRESSION_RATIO),
-            LimitHit::BufferedMemberBytes => {
-                ("MAX_BUFFERED_MEMBER_BYTES", MAX_BUFFERED_MEMBER_BYTES)
-            }
+            LimitHit::SpilledMemberBytes => ("MAX_SPILLED_MEMBER_BYTES", MAX_SPILLED_MEMBER_BYTES),
             LimitHit::CentralDirectoryBytes => {
                 ("MAX_CENTRAL_DIRECTORY_BYTES", MAX_CENTRAL_DIRECTORY_BYTES)
             }

@@ -436,6 +436,27 @@ impl SkipRead for ReadAtCursor {
     }
 }
 
+/// Copies up to `cap + 1` bytes of `input` into an unnamed temporary file (created and
+/// unlinked at once, so nothing is left behind), for random access to data that arrives as
+/// a stream: standard input, a zip inside a compressed stream. Returns the file and the
+/// bytes copied; more than `cap` means the input was cut there.
+pub(crate) fn spill(input: &mut dyn Read, cap: u64) -> io::Result<(File, u64)> {
+    static SPILLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SPILLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("modelvet-spill-{}-{n}", std::process::id()));
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    let _ = std::fs::remove_file(&path);
+    let copied = io::copy(&mut input.take(cap.saturating_add(1)), &mut f)?;
+    if copied > cap {
+        f.set_len(cap)?;
+    }
+    Ok((f, copied))
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);

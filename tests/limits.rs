@@ -69,13 +69,26 @@ fn central_directory_bytes() {
 }
 
 #[test]
-fn buffered_member_bytes() {
+fn a_zip_in_a_compressed_stream_has_no_fixed_ceiling() {
+    // A 60 MiB stored zip, gzipped: past the 48 MiB that was once buffered in memory and
+    // cut. It is spilled to a temporary file and read to its last member, whose payload is
+    // found. MAX_SPILLED_MEMBER_BYTES is MAX_DECOMPRESSED_BYTES, which the ratio and size
+    // tests below reach first.
     let dir = tempfile::tempdir().unwrap();
-    let mut zipish = b"PK\x03\x04".to_vec();
-    zipish.resize(limits::MAX_BUFFERED_MEMBER_BYTES as usize + 1024, 0);
+    let padding = vec![0x5au8; 60 << 20];
+    let zip = stored_zip(&[("padding.bin", &padding), ("last.pkl", SYSTEM_PICKLE)]);
     let p = dir.path().join("big.zip.gz");
-    std::fs::write(&p, gzip(&zipish)).unwrap();
-    assert_limit(&p, LimitHit::BufferedMemberBytes);
+    std::fs::write(&p, gzip(&zip)).unwrap();
+    let r = scan(&[&p]);
+    assert_eq!(r.exit_code(), 1, "{:#?}", r.artifacts);
+    assert!(r
+        .artifacts
+        .iter()
+        .any(|a| a.path.ends_with("last.pkl") && !a.findings.is_empty()));
+    assert_eq!(
+        limits::MAX_SPILLED_MEMBER_BYTES,
+        limits::MAX_DECOMPRESSED_BYTES
+    );
 }
 
 #[test]

@@ -3,7 +3,6 @@
 //! Structural oddities that loaders ignore (CRC, flags, name mismatches) are findings,
 //! never a reason to skip a member.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{Member, MemberKind};
@@ -261,6 +260,11 @@ pub(crate) fn central_record(cd: &[u8], pos: usize) -> Result<CentralRecord<'_>,
     })
 }
 
+/// Longest central directory record: the fixed part and three 16-bit-sized fields.
+const MAX_CENTRAL_RECORD: u64 = 46 + 3 * 65_535;
+/// Bytes of the central directory held at once while it is read.
+const CENTRAL_WINDOW_BYTES: u64 = 1024 * 1024;
+
 /// Reads the central directory of `src`.
 pub(crate) fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
     let size = src.len();
@@ -297,22 +301,32 @@ pub(crate) fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
             ),
         ));
     }
-    let cd = src
-        .read_exact_at(cd_offset, cd_size as usize)
-        .map_err(|e| e.to_string())?;
+    // The directory is read through a window, never whole: its records are kept as
+    // entries, and the bytes they came from need not stay in memory beside them.
+    let mut window: Vec<u8> = Vec::new();
+    let mut window_start = 0u64;
     let mut entries = Vec::new();
-    let mut pos = 0usize;
+    let mut pos = 0u64;
     let mut limit = None;
     let mut incomplete = None;
-    while pos + 46 <= cd.len() {
+    while pos + 46 <= cd_size {
+        let window_end = window_start + window.len() as u64;
+        if pos + MAX_CENTRAL_RECORD > window_end && window_end < cd_size {
+            let len = (cd_size - pos).min(CENTRAL_WINDOW_BYTES);
+            window = src
+                .read_exact_at(cd_offset + pos, len as usize)
+                .map_err(|e| e.to_string())?;
+            window_start = pos;
+        }
+        let at = (pos - window_start) as usize;
         let damaged = |what: &str, entries: usize| {
             Finding::new(
                 &rules::ZIP_MALFORMED,
                 format!("central directory entry {entries} {what}"),
             )
-            .offset(cd_offset + pos as u64)
+            .offset(cd_offset + pos)
         };
-        let record = central_record(&cd, pos);
+        let record = central_record(&window, at);
         if let Err(RecordError::BadSignature) = record {
             findings.push(damaged("has a bad signature", entries.len()));
             incomplete = Some("damaged central directory".to_string());
@@ -353,8 +367,9 @@ pub(crate) fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
             index: entries.len(),
             unix_mode: made_on_unix.then_some(external_attributes >> 16),
         });
-        pos = var_end;
+        pos = window_start + var_end as u64;
     }
+    drop(window);
     if incomplete.is_none() && (entries.len() as u64) != total_entries && total_entries != 0xffff {
         findings.push(Finding::new(
             &rules::ZIP_MALFORMED,
@@ -363,7 +378,6 @@ pub(crate) fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
     }
 
     // Local headers: the data offset, and the name torch never compares.
-    let mut names: HashMap<String, usize> = HashMap::new();
     for entry in &mut entries {
         match src.read_exact_at(entry.local_header_offset, 30) {
             Ok(lh) if u32_at(&lh, 0) == LOCAL_SIG => {
@@ -418,15 +432,6 @@ pub(crate) fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
                 .offset(entry.local_header_offset),
             );
         }
-        if let Some(first) = names.insert(entry.name.clone(), entry.index) {
-            findings.push(
-                Finding::new(
-                    &rules::ZIP_DUPLICATE_NAME,
-                    format!("entry `{}` appears more than once (entries {} and {}); readers disagree on which one they load", entry.name, first, entry.index),
-                )
-                .offset(entry.local_header_offset),
-            );
-        }
         if entry.flags & 0x1 != 0 {
             findings.push(
                 Finding::new(&rules::ZIP_UNUSUAL_FLAGS, format!("entry `{}` sets the encryption flag; torch reads the bytes anyway, so they are scanned as they are", entry.name))
@@ -448,6 +453,23 @@ pub(crate) fn read_index(src: &Arc<dyn ReadAt>) -> Result<ZipIndex, String> {
             findings.push(f.offset(entry.local_header_offset));
         }
     }
+    // Equal names, found by sorting indices rather than keeping a second copy of each.
+    let mut by_name: Vec<usize> = (0..entries.len()).collect();
+    by_name.sort_by(|&a, &b| entries[a].name.cmp(&entries[b].name).then(a.cmp(&b)));
+    for run in by_name.chunk_by(|&a, &b| entries[a].name == entries[b].name) {
+        let first = run[0];
+        for &later in &run[1..] {
+            let entry = &entries[later];
+            findings.push(
+                Finding::new(
+                    &rules::ZIP_DUPLICATE_NAME,
+                    format!("entry `{}` appears more than once (entries {first} and {later}); readers disagree on which one they load", entry.name),
+                )
+                .offset(entry.local_header_offset),
+            );
+        }
+    }
+    drop(by_name);
     // Overlapping data ranges (the basis of overlapping-entry zip bombs).
     let mut ranges: Vec<(u64, u64, &str)> = entries
         .iter()

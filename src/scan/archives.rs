@@ -20,7 +20,7 @@ use crate::formats::{keras, torch};
 use crate::limits::{self, LimitHit};
 use crate::report::{Finding, Status};
 use crate::rules;
-use crate::source::{hex, ByteStream, NoSkip, ReadAt, ReadAtCursor, SkipRead};
+use crate::source::{hex, spill, ByteStream, NoSkip, ReadAt, ReadAtCursor, SkipRead};
 
 impl Scanner<'_> {
     pub(super) fn scan_compressed(
@@ -84,21 +84,31 @@ impl Scanner<'_> {
         self.artifacts[idx].set_fact("members", members);
     }
 
-    /// A zip or 7z met inside a stream: buffer it (bounded) for random access.
+    /// A zip or 7z met inside a stream: spill it to a temporary file for random access.
+    /// Memory stays flat however deep such members nest; the decompression limits bound
+    /// what a compressed stream can produce, and MAX_SPILLED_MEMBER_BYTES the file.
     pub(super) fn scan_buffered(&mut self, stream: &mut Stream<'_>, idx: usize, node: &Node) {
-        let mut buf = Vec::new();
-        let cap = limits::MAX_BUFFERED_MEMBER_BYTES;
-        let read = (&mut *stream).take(cap + 1).read_to_end(&mut buf);
-        if read.is_err() || buf.len() as u64 > cap {
-            if buf.len() as u64 > cap {
-                self.limit(idx, LimitHit::BufferedMemberBytes);
-            } else {
-                self.artifacts[idx].mark_incomplete("read error while buffering an archive");
+        let cap = limits::MAX_SPILLED_MEMBER_BYTES;
+        let (file, copied) = match spill(&mut *stream, cap) {
+            Ok(spilled) => spilled,
+            Err(e) => {
+                self.artifacts[idx]
+                    .mark_incomplete(format!("cannot spill an archive for random access: {e}"));
+                return;
             }
+        };
+        if copied > cap {
+            self.limit(idx, LimitHit::SpilledMemberBytes);
             return;
         }
-        let src: Arc<dyn ReadAt> = Arc::new(buf);
-        self.scan_random_access(src, idx, node);
+        match crate::source::FileSource::new(file) {
+            Ok(source) => {
+                let src: Arc<dyn ReadAt> = Arc::new(source);
+                self.scan_random_access(src, idx, node);
+            }
+            Err(e) => self.artifacts[idx]
+                .mark_incomplete(format!("cannot read a spilled archive back: {e}")),
+        }
     }
 
     pub(super) fn scan_zip(&mut self, src: Arc<dyn ReadAt>, idx: usize, node: &Node) {

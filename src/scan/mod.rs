@@ -28,7 +28,7 @@ use crate::limits::{self, LimitHit};
 use crate::policy::Policy;
 use crate::report::{Artifact, ArtifactKind, Finding, Report, Severity, Status};
 use crate::rules;
-use crate::source::{hex, ByteStream, FileSource, ReadAt, ReadAtCursor, SkipRead};
+use crate::source::{hex, spill, ByteStream, FileSource, ReadAt, ReadAtCursor, SkipRead};
 
 pub struct ScanOptions {
     /// SHA-256 of every top-level file.
@@ -284,25 +284,8 @@ impl Scanner<'_> {
             pickle_ctx: PickleContext::Plain,
             disk_dir: None,
         };
-        let spooled = open().and_then(|mut input| {
-            static SPOOLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-            let n = SPOOLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let path =
-                std::env::temp_dir().join(format!("modelvet-stream-{}-{n}", std::process::id()));
-            let mut f = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .open(&path)?;
-            let _ = std::fs::remove_file(&path);
-            let cap = limits::MAX_STREAM_INPUT_BYTES;
-            let copied = io::copy(&mut (&mut input).take(cap + 1), &mut f)?;
-            if copied > cap {
-                // Scan what the limit allows; the limit is reported on the artifact.
-                f.set_len(cap)?;
-            }
-            Ok((f, copied))
-        });
+        let spooled =
+            open().and_then(|mut input| spill(&mut input, limits::MAX_STREAM_INPUT_BYTES));
         match spooled {
             Ok((_, 0)) => {
                 let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
