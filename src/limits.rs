@@ -36,8 +36,12 @@ pub(crate) const MAX_PICKLE_LINE: usize = 64 * 1024;
 pub(crate) const MAX_PICKLES_PER_STREAM: usize = 64;
 /// Longest `.npy` header accepted (numpy itself refuses headers over 10,000 bytes by default).
 pub const MAX_NPY_HEADER: usize = 1024 * 1024;
-/// Most distinct globals recorded per pickle; later ones still raise findings.
+/// Most distinct globals and call sites listed in a pickle's facts (all are judged).
 pub(crate) const MAX_RECORDED_CALL_SITES: usize = 1_000;
+/// Most distinct globals one pickle stream may import (ordinary checkpoints import tens).
+pub const MAX_PICKLE_GLOBALS: usize = 65_536;
+/// Most bytes of module and name text over the distinct globals of one pickle stream
+pub(crate) const MAX_PICKLE_GLOBAL_NAME_BYTES: u64 = 4 * 1024 * 1024;
 /// Distinct findings of one rule and severity listed per member; further ones are
 /// counted by one summary finding (repeats of a listed finding only raise its count).
 pub const MAX_DISTINCT_FINDINGS_PER_RULE: usize = 100;
@@ -96,6 +100,8 @@ pub enum LimitHit {
     PickleMemo,
     PickleOpcodes,
     PickleLine,
+    PickleGlobals,
+    PickleGlobalNameBytes,
     PicklesPerStream,
     NpyHeader,
     TorchscriptSource,
@@ -137,6 +143,10 @@ impl LimitHit {
             LimitHit::PickleMemo => ("MAX_PICKLE_MEMO", MAX_PICKLE_MEMO as u64),
             LimitHit::PickleOpcodes => ("MAX_PICKLE_OPCODES", MAX_PICKLE_OPCODES),
             LimitHit::PickleLine => ("MAX_PICKLE_LINE", MAX_PICKLE_LINE as u64),
+            LimitHit::PickleGlobals => ("MAX_PICKLE_GLOBALS", MAX_PICKLE_GLOBALS as u64),
+            LimitHit::PickleGlobalNameBytes => {
+                ("MAX_PICKLE_GLOBAL_NAME_BYTES", MAX_PICKLE_GLOBAL_NAME_BYTES)
+            }
             LimitHit::PicklesPerStream => ("MAX_PICKLES_PER_STREAM", MAX_PICKLES_PER_STREAM as u64),
             LimitHit::NpyHeader => ("MAX_NPY_HEADER", MAX_NPY_HEADER as u64),
             LimitHit::TorchscriptSource => ("MAX_TORCHSCRIPT_SOURCE", MAX_TORCHSCRIPT_SOURCE),

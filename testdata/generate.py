@@ -1861,7 +1861,9 @@ def generate(cache: pathlib.Path) -> Registry:
     import gen_onnx  # noqa: E402  (ONNX models and TensorFlow SavedModel protobufs)
     import gen_archives  # noqa: E402  (archive member paths and links, MV305)
     import gen_rule_examples  # noqa: E402  (one example per rule the catalog names)
+    import gen_robustness  # noqa: E402  (inputs that once broke the time and memory bounds)
     gen_formats.generate(r)
+    gen_robustness.generate(r)
     gen_archives.generate(r)
     gen_rule_examples.generate(r)
     gen_hdf5.generate(r)
@@ -1884,7 +1886,7 @@ TABLE_END = "<!-- fixture-table:end -->\n"
 def fixture_table(r: Registry) -> str:
     """The README's fixture table, built from the manifest entries."""
     lines = []
-    for folder in ("malicious", "limits", "benign", "real", "formats"):
+    for folder in ("malicious", "limits", "robustness", "benign", "real", "formats"):
         rows = [r.entries[p] for p in sorted(r.entries) if p.startswith(folder + "/")]
         lines.append(f"\n### {folder}/\n\n")
         if folder == "malicious":

@@ -163,3 +163,29 @@ fn findings_before_a_limit_survive() {
     assert_eq!(r.exit_code(), 1);
     assert_eq!(r.artifacts[0].status, Status::Incomplete);
 }
+
+#[test]
+fn pickle_globals_count_and_name_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    // os.system first: the finding made before the limit stays.
+    let mut many = SYSTEM_PICKLE[..SYSTEM_PICKLE.len() - 1].to_vec();
+    many.push(b'0');
+    let mut long_names = many.clone();
+    for i in 0..=limits::MAX_PICKLE_GLOBALS {
+        many.extend(format!("cm\nf{i}\n0").as_bytes());
+    }
+    many.extend(b"N.");
+    let p = dir.path().join("many_globals.pkl");
+    std::fs::write(&p, &many).unwrap();
+    assert_limit(&p, LimitHit::PickleGlobals);
+    assert_eq!(scan(&[&p]).exit_code(), 1, "the os.system finding is kept");
+
+    let name = "n".repeat(60_000);
+    for i in 0..80 {
+        long_names.extend(format!("cm\n{name}{i}\n0").as_bytes());
+    }
+    long_names.extend(b"N.");
+    let p = dir.path().join("long_global_names.pkl");
+    std::fs::write(&p, &long_names).unwrap();
+    assert_limit(&p, LimitHit::PickleGlobalNameBytes);
+}

@@ -9,7 +9,14 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-const CATEGORIES: &[&str] = &["benign", "formats", "limits", "malicious", "real"];
+const CATEGORIES: &[&str] = &[
+    "benign",
+    "formats",
+    "limits",
+    "malicious",
+    "real",
+    "robustness",
+];
 
 /// Every file and folder directly under a fixture category, as a path relative to the repo.
 fn inputs() -> Vec<String> {

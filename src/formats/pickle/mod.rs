@@ -100,6 +100,7 @@ impl PickleScan {
         let globals: Vec<GlobalFact> = self
             .globals
             .iter()
+            .take(limits::MAX_RECORDED_CALL_SITES)
             .map(|g| GlobalFact {
                 module: &g.module,
                 name: &g.name,
@@ -120,7 +121,7 @@ impl PickleScan {
                 count: *count,
             })
             .collect();
-        serde_json::json!({
+        let mut facts = serde_json::json!({
             "protocol": self.protocol,
             "pickles": self.pickles,
             "opcodes": self.opcodes,
@@ -129,7 +130,17 @@ impl PickleScan {
             "persistent_ids": self.persistent_ids,
             "raw_array_bytes": self.raw_array_bytes,
             "trailing_bytes": self.trailing_bytes,
-        })
+        });
+        for (key, total) in [
+            ("globals_not_listed", self.globals.len()),
+            ("calls_not_listed", self.calls.len()),
+        ] {
+            let unlisted = total.saturating_sub(limits::MAX_RECORDED_CALL_SITES);
+            if unlisted > 0 {
+                facts[key] = unlisted.into();
+            }
+        }
+        facts
     }
 }
 

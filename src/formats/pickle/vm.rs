@@ -157,6 +157,8 @@ pub(crate) struct Walker<'a, R> {
     pub scan: &'a mut PickleScan,
     ctx: PickleContext,
     globals: HashMap<(String, String), u32>,
+    /// Bytes of module and name text of the distinct globals recorded.
+    global_name_bytes: u64,
     nested_depth: u8,
     op_offset: u64,
     op_name: &'static str,
@@ -182,6 +184,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
             scan,
             ctx,
             globals: HashMap::new(),
+            global_name_bytes: 0,
             nested_depth: 0,
             op_offset: 0,
             op_name: "",
@@ -351,7 +354,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
     }
 
     /// Records an import and returns the value it pushes.
-    fn import(&mut self, m: &Machine, module: &str, name: &str) -> Value {
+    fn import(&mut self, m: &Machine, module: &str, name: &str) -> Result<Value, End> {
         let (module, name) = if m.proto < 3 {
             map_py2_name(module, name)
         } else {
@@ -360,7 +363,16 @@ impl<'a, R: SkipRead> Walker<'a, R> {
         let key = (module, name);
         if let Some(&idx) = self.globals.get(&key) {
             self.scan.globals[idx as usize].count += 1;
-            return Value::Global(idx);
+            return Ok(Value::Global(idx));
+        }
+        if self.scan.globals.len() >= limits::MAX_PICKLE_GLOBALS {
+            return Err(End::Limit(LimitHit::PickleGlobals));
+        }
+        // Names are kept in the table, its index and the call labels: their total is
+        // bounded on its own, since one name may be as long as MAX_PICKLE_LINE.
+        self.global_name_bytes += (key.0.len() + key.1.len()) as u64;
+        if self.global_name_bytes > limits::MAX_PICKLE_GLOBAL_NAME_BYTES {
+            return Err(End::Limit(LimitHit::PickleGlobalNameBytes));
         }
         let idx = self.scan.globals.len() as u32;
         self.scan.globals.push(GlobalEntry {
@@ -372,7 +384,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
             uses: GlobalUse::default(),
         });
         self.globals.insert(key, idx);
-        Value::Global(idx)
+        Ok(Value::Global(idx))
     }
 
     fn global_name(&self, idx: u32) -> (&str, &str) {
@@ -840,14 +852,14 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                 let module = self.line(true)?;
                 let name = self.line(true)?;
                 let (module, name) = (utf8(&module, self)?, utf8(&name, self)?);
-                let v = self.import(m, &module, &name);
+                let v = self.import(m, &module, &name)?;
                 self.push(m, v)?;
             }
             0x93 => {
                 let name = self.pop(m)?;
                 let module = self.pop(m)?;
                 let v = match (&module, &name) {
-                    (Value::Str(mo), Value::Str(na)) => self.import(m, &mo.clone(), &na.clone()),
+                    (Value::Str(mo), Value::Str(na)) => self.import(m, &mo.clone(), &na.clone())?,
                     _ => {
                         let f = Finding::new(
                             &rules::PICKLE_DYNAMIC_IMPORT,
@@ -880,7 +892,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                 let name = self.line(true)?;
                 let (module, name) = (utf8(&module, self)?, utf8(&name, self)?);
                 let args = Value::tuple(m.stack.split_off(i));
-                let cls = self.import(m, &module, &name);
+                let cls = self.import(m, &module, &name)?;
                 self.call(m, cls, args, false)?;
             }
             b'o' => {
