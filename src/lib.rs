@@ -14,6 +14,8 @@ pub mod facts;
 pub mod findings;
 pub mod format;
 pub mod formats;
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod hf;
 pub mod hub;
 pub(crate) mod json;

@@ -24,8 +24,8 @@ const LAYERS: &[&[&str]] = &[
     &["provenance", "hub"],
     // 6: the AI-BOM
     &["bom"],
-    // 7: the command line
-    &["cli"],
+    // 7: the command line, and the fuzzing entry points (one per parser)
+    &["cli", "fuzzing"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {
