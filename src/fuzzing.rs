@@ -13,8 +13,11 @@ use crate::policy::Policy;
 use crate::scan::{self, NamedSource, ScanOptions};
 use crate::source::{ByteStream, ReadAt};
 
-/// Every target, by the name its fuzz binary has, for the smoke test and the script.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// One target: the name of its fuzz binary, and its body.
+pub type Target = (&'static str, fn(&[u8]));
+
+/// Every target, for the smoke test and the script.
+pub const TARGETS: &[Target] = &[
     ("pickle", pickle_vm),
     ("zip", zip),
     ("tar", tar),
