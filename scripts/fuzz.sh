@@ -94,4 +94,4 @@ for t in "${targets[@]}"; do
     summary+=("$t: ${execs:-?} execs, peak RSS ${rss:-?} MB, no crash")
 done
 printf 'fuzz: %s\n' "${summary[@]}"
-echo "${#targets[@]} passed, 0 failed"
+echo "fuzz: ${#targets[@]} targets ran, no crash"

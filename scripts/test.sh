@@ -35,6 +35,10 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 
+step "release binary for the resource test (tests/resources.rs measures its peak RSS)"
+cargo build --release --quiet --bin modelvet
+export MODELVET_RELEASE_BIN="$TARGET/release/modelvet"
+
 step "cargo test"
 cargo test --all-targets --quiet 2>&1 | tee "$TARGET/test-output.txt"
 # cargo test --all-targets does not run doctests; the crate has none that matter.
@@ -66,5 +70,8 @@ PY
 else
     echo "npm not found: skipped the SARIF multitool check (the schema test in tests/ still ran)"
 fi
+
+step "fuzz smoke pass: every cargo-fuzz target for a few seconds (scripts/fuzz.sh)"
+scripts/fuzz.sh "${FUZZ_SMOKE_SECONDS:-2}"
 
 step "all checks passed"
