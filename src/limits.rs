@@ -60,6 +60,10 @@ pub(crate) const MAX_GGUF_STRING: u64 = 16 * 1024 * 1024;
 pub(crate) const MAX_GGUF_ARRAY_ELEMENTS: u64 = 64 * 1024 * 1024;
 /// Deepest nesting of GGUF arrays inside arrays.
 pub(crate) const MAX_GGUF_ARRAY_DEPTH: usize = 8;
+/// Most tensor infos indexed from one GGUF file (models have hundreds to thousands).
+pub(crate) const MAX_GGUF_TENSORS: usize = 262_144;
+/// Most bytes of tensor names kept from one GGUF file (for messages and the layout check).
+pub(crate) const MAX_GGUF_TENSOR_NAME_BYTES: u64 = 16 * 1024 * 1024;
 /// Most GGUF metadata entries and most tensor infos.
 pub(crate) const MAX_GGUF_ENTRIES: u64 = 1_000_000;
 /// Longest chat template checked for template injection.
@@ -112,6 +116,8 @@ pub enum LimitHit {
     GgufArrayElements,
     GgufArrayDepth,
     GgufEntries,
+    GgufTensors,
+    GgufTensorNameBytes,
     TemplateBytes,
     ProtobufDepth,
     ProtobufField,
@@ -161,6 +167,10 @@ impl LimitHit {
             LimitHit::GgufArrayElements => ("MAX_GGUF_ARRAY_ELEMENTS", MAX_GGUF_ARRAY_ELEMENTS),
             LimitHit::GgufArrayDepth => ("MAX_GGUF_ARRAY_DEPTH", MAX_GGUF_ARRAY_DEPTH as u64),
             LimitHit::GgufEntries => ("MAX_GGUF_ENTRIES", MAX_GGUF_ENTRIES),
+            LimitHit::GgufTensors => ("MAX_GGUF_TENSORS", MAX_GGUF_TENSORS as u64),
+            LimitHit::GgufTensorNameBytes => {
+                ("MAX_GGUF_TENSOR_NAME_BYTES", MAX_GGUF_TENSOR_NAME_BYTES)
+            }
             LimitHit::TemplateBytes => ("MAX_TEMPLATE_BYTES", MAX_TEMPLATE_BYTES),
             LimitHit::ProtobufDepth => ("MAX_PROTOBUF_DEPTH", MAX_PROTOBUF_DEPTH as u64),
             LimitHit::ProtobufField => ("MAX_PROTOBUF_FIELD", MAX_PROTOBUF_FIELD),

@@ -112,6 +112,10 @@ const LARGE: &[(&str, &str)] = &[
         "torch zip, 2.5 million calls of 200,000 distinct unknown globals (was 1.2 GB, 222 MB report)",
     ),
     (
+        "gguf_300k_long_tensor_names.gguf",
+        "GGUF, 300,000 tensor infos with 200-byte names",
+    ),
+    (
         "zip_nested_6_deep.zip",
         "zips nested six deep in deflated members of 20 MB each (was up to 48 MiB a level)",
     ),
@@ -194,6 +198,25 @@ fn build_inputs(dir: &Path) {
         "torch_10mb_millions_of_calls.pt",
         stored_zip(&[("archive/data.pkl", &memo), ("archive/version", b"3\n")]),
         "torch zip, 2.5 million calls of 200,000 distinct unknown globals (was 1.2 GB, 222 MB report)",
+    );
+    // GGUF v3, no metadata, 300,000 tensor infos with distinct 200-byte names.
+    let mut gguf = b"GGUF".to_vec();
+    gguf.extend(3u32.to_le_bytes());
+    gguf.extend(300_000u64.to_le_bytes());
+    gguf.extend(0u64.to_le_bytes());
+    for i in 0..300_000u64 {
+        let name = format!("{:0>200}", i);
+        gguf.extend((name.len() as u64).to_le_bytes());
+        gguf.extend(name.as_bytes());
+        gguf.extend(1u32.to_le_bytes());
+        gguf.extend(1u64.to_le_bytes());
+        gguf.extend(0u32.to_le_bytes());
+        gguf.extend((i * 32).to_le_bytes());
+    }
+    put(
+        "gguf_300k_long_tensor_names.gguf",
+        gguf,
+        "GGUF, 300,000 tensor infos with 200-byte names",
     );
     // Zips nested in deflated members, six deep, each level 20 MB: spilled, not buffered.
     let mut inner = stored_zip(&[("payload.pkl", SYSTEM_PICKLE)]);

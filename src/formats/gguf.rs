@@ -426,7 +426,9 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
         p.fact(crate::facts::CONTEXT_LENGTH, n);
     }
 
-    let mut names: HashSet<[u8; 32]> = HashSet::new();
+    // Half a digest per name is plenty to tell names apart, and halves the set.
+    let mut names: HashSet<[u8; 16]> = HashSet::new();
+    let mut name_bytes = 0usize;
     let mut tensors = Vec::new();
     let mut parameters: u64 = 0;
     let mut types: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -439,7 +441,17 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
         if std::str::from_utf8(&name).is_err() {
             p.push(Finding::new(&rules::GGUF_MALFORMED, "a tensor name is not UTF-8").offset(at));
         }
-        if !names.insert(Sha256::digest(&name).into()) {
+        if tensors.len() >= limits::MAX_GGUF_TENSORS {
+            return Err(Stop::Limit(LimitHit::GgufTensors));
+        }
+        name_bytes += name_text.len();
+        if name_bytes as u64 > limits::MAX_GGUF_TENSOR_NAME_BYTES {
+            return Err(Stop::Limit(LimitHit::GgufTensorNameBytes));
+        }
+        let digest: [u8; 32] = Sha256::digest(&name).into();
+        let mut short = [0u8; 16];
+        short.copy_from_slice(&digest[..16]);
+        if !names.insert(short) {
             p.push(
                 Finding::new(
                     &rules::GGUF_DUPLICATE,
