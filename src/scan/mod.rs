@@ -262,6 +262,33 @@ impl Scanner<'_> {
         }
     }
 
+    /// Runs one format parser so that a bug in it costs this artifact only: the members
+    /// after it in the same container are still scanned, and the artifact is marked an
+    /// internal error (never clean). What the container found before stands.
+    fn parse_caught(&mut self, idx: usize, parse: impl FnOnce() -> Parsed) -> Option<Parsed> {
+        #[cfg(test)]
+        let injected = tests::FAIL_FORMAT.with(|f| f.get()) == Some(self.artifacts[idx].format);
+        let run = || {
+            #[cfg(test)]
+            if injected {
+                panic!("injected parser failure");
+            }
+            parse()
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+            Ok(parsed) => Some(parsed),
+            Err(_) => {
+                let a = &mut self.artifacts[idx];
+                a.mark_incomplete(format!(
+                    "internal error in the {} parser (a bug; please report it)",
+                    a.format
+                ));
+                a.internal_error = true;
+                None
+            }
+        }
+    }
+
     fn progress(&self, path: &str) {
         self.progress.step(path);
     }
@@ -615,11 +642,13 @@ impl Scanner<'_> {
                         let ctx = ParseContext {
                             disk_dir: node.disk_dir.as_deref(),
                         };
-                        let mut parsed = parse(stream, &ctx);
-                        if let Some(names) = parsed.tensor_names.take() {
-                            self.tensor_names.insert(node.path.clone(), names);
+                        let parsed = self.parse_caught(idx, || parse(stream, &ctx));
+                        if let Some(mut parsed) = parsed {
+                            if let Some(names) = parsed.tensor_names.take() {
+                                self.tensor_names.insert(node.path.clone(), names);
+                            }
+                            self.apply(idx, parsed);
                         }
-                        self.apply(idx, parsed);
                     }
                     _ => {
                         let a = &mut self.artifacts[idx];
@@ -723,8 +752,9 @@ impl Scanner<'_> {
             (Format::Zip, _) => self.scan_zip(src, idx, node),
             (Format::SevenZip, _) => self.scan_7z(src, idx, node),
             (_, Some(Parser::RandomAccess(parse))) => {
-                let parsed = parse(&*src);
-                self.apply(idx, parsed);
+                if let Some(parsed) = self.parse_caught(idx, || parse(&*src)) {
+                    self.apply(idx, parsed);
+                }
             }
             _ => self.artifacts[idx].mark_incomplete(format!(
                 "no random-access reader for {format} (a bug in the format registry)"
@@ -823,5 +853,75 @@ mod tests {
         scanner.guarded(&node, |_| panic!("a parser bug"));
         assert_eq!(scanner.artifacts.len(), 1);
         assert!(scanner.artifacts[0].internal_error);
+    }
+
+    thread_local! {
+        /// A format whose parser panics, to test what a parser bug costs.
+        pub(super) static FAIL_FORMAT: std::cell::Cell<Option<Format>> =
+            const { std::cell::Cell::new(None) };
+    }
+
+    /// A ustar archive of regular files.
+    fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (name, data) in files {
+            let mut h = [0u8; 512];
+            h[..name.len()].copy_from_slice(name.as_bytes());
+            h[100..108].copy_from_slice(b"0000644\0");
+            h[108..116].copy_from_slice(b"0000000\0");
+            h[116..124].copy_from_slice(b"0000000\0");
+            h[124..136].copy_from_slice(format!("{:011o}\0", data.len()).as_bytes());
+            h[136..148].copy_from_slice(b"00000000000\0");
+            h[148..156].copy_from_slice(b"        ");
+            h[156] = b'0';
+            h[257..263].copy_from_slice(b"ustar\0");
+            h[263..265].copy_from_slice(b"00");
+            let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+            h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+            out.extend(h);
+            out.extend(*data);
+            out.resize(out.len().div_ceil(512) * 512, 0);
+        }
+        out.resize(out.len() + 1024, 0);
+        out
+    }
+
+    #[test]
+    fn a_parser_bug_costs_its_member_only() {
+        let header = br#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#;
+        let mut st = (header.len() as u64).to_le_bytes().to_vec();
+        st.extend(header);
+        st.push(0);
+        let system = b"\x80\x02cos\nsystem\nX\x06\x00\x00\x00echo x\x85R.";
+        let tar = tar_of(&[("a.safetensors", &st), ("b.pkl", system)]);
+        let opts = ScanOptions {
+            hash: false,
+            policy: Policy::default(),
+            progress: false,
+        };
+        let sources = [NamedSource {
+            path: "m.tar".into(),
+            source: Arc::new(tar),
+        }];
+        FAIL_FORMAT.with(|f| f.set(Some(Format::Safetensors)));
+        let artifacts = scan_sources(&sources, &opts, 64 * 1024, |_, _| {});
+        FAIL_FORMAT.with(|f| f.set(None));
+        let st = artifacts
+            .iter()
+            .find(|a| a.path == "m.tar!a.safetensors")
+            .unwrap();
+        assert!(st.internal_error, "{st:?}");
+        assert_eq!(st.status, Status::Incomplete);
+        let pkl = artifacts.iter().find(|a| a.path == "m.tar!b.pkl").unwrap();
+        assert!(pkl
+            .findings
+            .iter()
+            .any(|f| f.severity == Severity::Critical));
+        let report = build_report(vec!["m.tar".into()], artifacts, Severity::Medium);
+        assert_eq!(
+            report.exit_code(),
+            1,
+            "the later member's finding reaches the gate"
+        );
     }
 }
