@@ -75,6 +75,10 @@ seed_for() {
 
 echo "fuzz: building ${#targets[@]} targets"
 cargo +nightly fuzz build --fuzz-dir fuzz
+# Run the built binaries directly: `cargo fuzz run` would check (and redo) the build for
+# every target.
+host=$(rustc +nightly -vV | sed -n 's/^host: //p')
+bin_dir="${CARGO_TARGET_DIR:-fuzz/target}/$host/release"
 
 summary=()
 for t in "${targets[@]}"; do
@@ -82,9 +86,9 @@ for t in "${targets[@]}"; do
     log="fuzz/artifacts/$t.log"
     mkdir -p "fuzz/artifacts/$t"
     echo "fuzz: $t for ${seconds}s (rss limit ${rss_limit} MB)"
-    if ! cargo +nightly fuzz run --fuzz-dir fuzz "$t" "fuzz/corpus/$t" -- \
+    if ! "$bin_dir/$t" -artifact_prefix="fuzz/artifacts/$t/" \
         -max_total_time="$seconds" -rss_limit_mb="$rss_limit" -malloc_limit_mb="$rss_limit" \
-        -max_len="$max_len" -timeout=20 -print_final_stats=1 >"$log" 2>&1; then
+        -max_len="$max_len" -timeout=20 -print_final_stats=1 "fuzz/corpus/$t" >"$log" 2>&1; then
         tail -40 "$log"
         echo "fuzz: $t FAILED; reproducer in fuzz/artifacts/$t/"
         exit 1
