@@ -167,6 +167,16 @@ def nested_gzip(levels=6):
     return data
 
 
+# Reproducers found by scripts/fuzz.sh, byte for byte as libFuzzer saved them.
+FUZZ_SEVENZ_LZMA_HANG = bytes.fromhex(
+    "377abcaf271c00048080ae38be00000000000000160000000000000006f3cd7ae0006200363b0017994a"
+    "864316e379f3c9c8d4c3d285b8a5056729dd7d6ee4f96d28ba16b5167d49a34f4e636c3edd1de7de86b9"
+    "bb33d8bc2733aa800000e0009c00785d0000813307ae0fd1d4b708a08a69b0b9e14aaea188ef4184afad"
+    "2c64ec66e44b5cbad972f9df37b419ad936efc92798079696b22cb6f04f3c7a1a493953d829320f7df86"
+    "87646942bb917bc068f28b074297a907d98fcdd97461decae138fcd949f0cf72228db1a94e921bb7240d"
+    "d2bf2a6066a1317d2000000017063e0109808000070b010001212101180c809d0000"
+)
+
 # (file name, maker, expectation, description, extra manifest fields)
 CASES = [
     ("hdf5_overlapping_continuations.h5", hdf5_overlapping_continuations, "incomplete",
@@ -192,6 +202,11 @@ CASES = [
     ("gguf_20000_duplicate_tensor_names.gguf", gguf_duplicate_tensor_names, "finding",
      "20,000 tensor infos with one name (once 20,000 findings, a 14.9 MB report)",
      {"rules": ["MV702"]}),
+    ("fuzz_sevenz_lzma_hang.7z", lambda: FUZZ_SEVENZ_LZMA_HANG, "incomplete",
+     "found by the sevenz fuzz target: a 244-byte 7z whose first member (a symlink) sent "
+     "sevenz-rust2 0.24 / lzma-rust2 0.23 into an endless loop inside one read; fixed by "
+     "sevenz-rust2 0.25, and a member that fails to decode stops the archive, incomplete",
+     {}),
     ("nested_gzip_6_levels.pkl.gz", nested_gzip, "finding",
      "an unknown-global pickle gzipped six times", {"rules": ["MV103"]}),
 ]

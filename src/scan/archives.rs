@@ -372,6 +372,7 @@ impl Scanner<'_> {
         let budget = self.budget.clone();
         let mut escapes = Vec::new();
         let packed_read = std::rc::Rc::new(std::cell::Cell::new(0));
+        let mut undecodable: Option<String> = None;
         let result = sevenz::for_each_member(src, packed_read.clone(), |member, data| {
             members += 1;
             if members > limits::MAX_MEMBERS_PER_CONTAINER {
@@ -379,14 +380,24 @@ impl Scanner<'_> {
                 return false;
             }
             if member.kind != MemberKind::File {
+                // Read through the limits to the member's end: what is left unread, the
+                // 7z reader drains by itself, outside every limit.
+                let mut limited =
+                    compress::Limited::new(data, budget.clone(), Some(packed_read.clone()));
                 let mut target = Vec::new();
                 if member.kind == MemberKind::Symlink {
-                    let _ = data
+                    let _ = (&mut limited)
                         .take(containers::MAX_LINK_TARGET_BYTES)
                         .read_to_end(&mut target);
                 }
                 let target = String::from_utf8_lossy(&target);
                 escapes.extend(member.linking_to(&target).traversal_finding());
+                if std::io::copy(&mut limited, &mut std::io::sink()).is_err() {
+                    if budget.hit.get().is_none() {
+                        undecodable = Some(member.name.to_string());
+                    }
+                    return false;
+                }
                 return true;
             }
             escapes.extend(member.traversal_finding());
@@ -395,9 +406,22 @@ impl Scanner<'_> {
             let boxed: Box<dyn SkipRead + '_> = Box::new(NoSkip(limited));
             let mut stream: Stream<'_> = ByteStream::new(boxed);
             let (cidx, _) = self.scan_stream(&mut stream, child, None);
+            // The member was read to its end through the limits, or it stopped on a decode
+            // error. In that case stop here: the 7z reader would otherwise drain the rest
+            // of the member itself, outside every limit, and a 244-byte archive can make
+            // its decoder produce output without end.
+            let broken = stream.io_error().is_some() && budget.hit.get().is_none();
+            if broken {
+                undecodable = Some(member.name.to_string());
+            }
             self.drop_if_uninteresting(cidx);
-            budget.hit.get().is_none()
+            budget.hit.get().is_none() && !broken
         });
+        if let Some(name) = undecodable {
+            self.artifacts[idx].mark_incomplete(format!(
+                "7z member {name} could not be decoded; the members after it were not read"
+            ));
+        }
         for f in escapes {
             self.add_finding(idx, f);
         }
