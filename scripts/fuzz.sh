@@ -9,8 +9,9 @@
 # Needs the nightly toolchain (libFuzzer's instrumentation) and cargo-fuzz, which it
 # installs from crates.io when missing. Without nightly it says so and exits 0: the
 # stable test suite still runs every target's body over the seeds (tests/fuzz_smoke.rs).
-# Environment: FUZZ_RSS_LIMIT_MB (default 256), FUZZ_MAX_LEN (default 1048576),
-# FUZZ_JOBS (parallel targets, default 1).
+# Environment: FUZZ_RSS_LIMIT_MB (default 256), FUZZ_MAX_LEN (default 1048576), and
+# FUZZ_RUNS: a fixed number of inputs per target from a fixed seed instead of SECONDS, so a
+# smoke pass tries the same inputs on every machine (scripts/test.sh uses it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -85,9 +86,15 @@ for t in "${targets[@]}"; do
     seed_for "$t"
     log="fuzz/artifacts/$t.log"
     mkdir -p "fuzz/artifacts/$t"
-    echo "fuzz: $t for ${seconds}s (rss limit ${rss_limit} MB)"
-    if ! "$bin_dir/$t" -artifact_prefix="fuzz/artifacts/$t/" \
-        -max_total_time="$seconds" -rss_limit_mb="$rss_limit" -malloc_limit_mb="$rss_limit" \
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        budget=(-runs="$FUZZ_RUNS" -seed=1)
+        echo "fuzz: $t for $FUZZ_RUNS inputs (seed 1, rss limit ${rss_limit} MB)"
+    else
+        budget=(-max_total_time="$seconds")
+        echo "fuzz: $t for ${seconds}s (rss limit ${rss_limit} MB)"
+    fi
+    if ! "$bin_dir/$t" -artifact_prefix="fuzz/artifacts/$t/" "${budget[@]}" \
+        -rss_limit_mb="$rss_limit" -malloc_limit_mb="$rss_limit" \
         -max_len="$max_len" -timeout=20 -print_final_stats=1 "fuzz/corpus/$t" >"$log" 2>&1; then
         tail -40 "$log"
         echo "fuzz: $t FAILED; reproducer in fuzz/artifacts/$t/"
