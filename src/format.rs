@@ -188,10 +188,12 @@ pub struct ParseContext<'c> {
 /// A format's parse entry point.
 #[derive(Clone, Copy)]
 pub enum Parser {
-    /// Reads the stream front to back (the driver drains what it leaves).
-    Stream(for<'a, 'b, 'c> fn(&'b mut DynStream<'a>, &ParseContext<'c>) -> Parsed),
-    /// Reads through random access.
-    RandomAccess(fn(&dyn ReadAt) -> Parsed),
+    /// Reads the stream front to back (the driver drains what it leaves). Findings go into
+    /// the driver's [`Parsed`] as they are made, so a parser bug that unwinds loses none
+    /// made before it.
+    Stream(for<'a, 'b, 'c, 'd> fn(&'b mut DynStream<'a>, &ParseContext<'c>, &'d mut Parsed)),
+    /// Reads through random access, into the driver's [`Parsed`] as for `Stream`.
+    RandomAccess(fn(&dyn ReadAt, &mut Parsed)),
     /// Read by the driver itself: containers and compression streams (their members are
     /// scanned in turn), pickles (the policy, and torch storage references across
     /// members), NumPy (an object array's payload is a nested pickle), and documents.
@@ -216,6 +218,14 @@ pub struct FormatSpec {
     pub parse: Parser,
 }
 
+/// Runs one step of a parser and catches a panic (a bug of ours), so that what the parser
+/// gathered before it can still be reported: `None` when the step panicked. Parsers that
+/// collect facts across a walk and report at its end run the walk through this, then report
+/// as usual and call [`Parsed::internal_error_in`].
+pub(crate) fn survive<T>(step: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).ok()
+}
+
 /// Bytes read from the start of an input to recognise it.
 pub const SNIFF_LEN: usize = 64 * 1024;
 /// Bytes read from the end of a random-access input for tail probes: a zip end record
@@ -234,6 +244,9 @@ pub struct Parsed {
     pub format: Option<Format>,
     /// Tensor names, for the shard-index cross-check across files.
     pub tensor_names: Option<Vec<String>>,
+    /// The parser failed by a bug of ours: the artifact is incomplete and an internal
+    /// error; the findings made before the failure stand.
+    pub internal_error: bool,
 }
 
 impl Parsed {
@@ -273,6 +286,17 @@ impl Parsed {
         if other.tensor_names.is_some() {
             self.tensor_names = other.tensor_names;
         }
+        self.internal_error |= other.internal_error;
+    }
+
+    /// A bug of ours stopped `part` of the parser (see [`survive`]): incomplete, an
+    /// internal error, and the findings made before it stand.
+    pub(crate) fn internal_error_in(&mut self, part: &str) {
+        self.internal_error = true;
+        self.incomplete(format!(
+            "internal error in the {part} (a bug; please report it); the findings before it \
+             stand"
+        ));
     }
 
     /// A named limit was reached: an MV502 finding and the incomplete status.

@@ -300,7 +300,12 @@ fn fact_name(key: &str) -> Option<&'static str> {
 
 pub(crate) fn scan_gguf<R: SkipRead>(stream: &mut ByteStream<R>) -> Parsed {
     let mut p = Parsed::default();
-    if let Err(stop) = walk(stream, &mut p) {
+    scan_gguf_into(stream, &mut p);
+    p
+}
+
+fn scan_gguf_into<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) {
+    if let Err(stop) = walk(stream, p) {
         match stop {
             // A cut-off download is not a crafted file: not checked, not malformed.
             Stop::Truncated(what) => p.incomplete(format!(
@@ -314,7 +319,6 @@ pub(crate) fn scan_gguf<R: SkipRead>(stream: &mut ByteStream<R>) -> Parsed {
             Stop::Limit(hit) => p.limit(hit),
         }
     }
-    p
 }
 
 fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), Stop> {
@@ -587,7 +591,7 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
     tail: None,
     claimed_by: &["gguf", "ggml"],
     exclusive_names: &["gguf"],
-    parse: crate::format::Parser::Stream(|stream, _| scan_gguf(stream)),
+    parse: crate::format::Parser::Stream(|stream, _, out| scan_gguf_into(stream, out)),
 };
 
 #[cfg(test)]

@@ -867,7 +867,7 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
     tail: None,
     claimed_by: &["h5", "hdf5"],
     exclusive_names: &["h5", "hdf5"],
-    parse: crate::format::Parser::RandomAccess(crate::formats::keras::check_hdf5_model),
+    parse: crate::format::Parser::RandomAccess(crate::formats::keras::check_hdf5_model_into),
 };
 
 #[cfg(test)]

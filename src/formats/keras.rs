@@ -926,8 +926,14 @@ fn drop_iteratively(root: Value) {
 /// architecture (and with it any Lambda code) in `model_config`; weight files have none.
 /// Dataset contents are numbers and are not read.
 pub(crate) fn check_hdf5_model(src: &dyn crate::source::ReadAt) -> Parsed {
-    use super::hdf5;
     let mut out = Parsed::default();
+    check_hdf5_model_into(src, &mut out);
+    out
+}
+
+/// The registry's entry point for HDF5: the root attributes, then their Keras reading.
+pub(crate) fn check_hdf5_model_into(src: &dyn crate::source::ReadAt, out: &mut Parsed) {
+    use super::hdf5;
     let (decoded, result) = hdf5::read_root_attributes_keeping(src);
     let root = match result {
         Ok(root) => root,
@@ -946,12 +952,11 @@ pub(crate) fn check_hdf5_model(src: &dyn crate::source::ReadAt) -> Parsed {
             if partial.attributes.iter().any(|x| x.name == "model_config") {
                 out.merge(check_root_attributes(&partial, src.len()));
             }
-            return out;
+            return;
         }
     };
     out.fact("superblock_version", root.superblock_version);
     out.merge(check_root_attributes(&root, src.len()));
-    out
 }
 
 /// The Keras reading of an HDF5 file's root attributes.

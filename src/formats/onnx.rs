@@ -308,11 +308,11 @@ enum Resolved {
     Error(String),
 }
 
-struct State<'a> {
+struct State<'a, 'p> {
     external: Option<&'a ExternalDataContext>,
     canonical_dir: Option<Result<PathBuf, String>>,
     stack: Vec<Frame>,
-    parsed: Parsed,
+    parsed: &'p mut Parsed,
     limits: BTreeSet<&'static str>,
     ir_version: Option<u64>,
     model_version: Option<u64>,
@@ -352,13 +352,13 @@ fn normalize_domain(d: &str) -> &str {
     }
 }
 
-impl<'a> State<'a> {
-    fn new(external: Option<&'a ExternalDataContext>) -> Self {
+impl<'a, 'p> State<'a, 'p> {
+    fn new(external: Option<&'a ExternalDataContext>, parsed: &'p mut Parsed) -> Self {
         State {
             external,
             canonical_dir: None,
             stack: Vec::new(),
-            parsed: Parsed::default(),
+            parsed,
             limits: BTreeSet::new(),
             ir_version: None,
             model_version: None,
@@ -775,7 +775,7 @@ impl<'a> State<'a> {
         r
     }
 
-    fn finish(mut self, result: Result<(), protobuf::WireError>) -> Parsed {
+    fn finish(mut self, result: Result<(), protobuf::WireError>) {
         if let Err(e) = result {
             match e.kind {
                 WireErrorKind::Malformed => {
@@ -849,7 +849,6 @@ impl<'a> State<'a> {
             );
         }
         self.facts();
-        self.parsed
     }
 
     /// The innermost message being read, for error locations.
@@ -1025,20 +1024,39 @@ fn resolve_in(dir: &Path, location: &[u8]) -> Resolved {
 fn parse(
     stream: &mut crate::format::DynStream<'_>,
     ctx: &crate::format::ParseContext<'_>,
-) -> Parsed {
+    out: &mut Parsed,
+) {
     let external = ctx.disk_dir.map(|dir| ExternalDataContext {
         model_dir: dir.to_path_buf(),
     });
-    scan_onnx(stream, external.as_ref())
+    scan_onnx_into(stream, external.as_ref(), out)
 }
 
 pub(crate) fn scan_onnx<R: SkipRead>(
     stream: &mut ByteStream<R>,
     external: Option<&ExternalDataContext>,
 ) -> Parsed {
-    let mut state = State::new(external);
-    let result = protobuf::walk(stream, &SCHEMA, MODEL, None, |e| state.event(e));
-    state.finish(result)
+    let mut out = Parsed::default();
+    scan_onnx_into(stream, external, &mut out);
+    out
+}
+
+fn scan_onnx_into<R: SkipRead>(
+    stream: &mut ByteStream<R>,
+    external: Option<&ExternalDataContext>,
+    out: &mut Parsed,
+) {
+    let mut state = State::new(external, out);
+    // What the walk gathered is reported even when a bug of ours stops it.
+    let walked =
+        crate::format::survive(|| protobuf::walk(stream, &SCHEMA, MODEL, None, |e| state.event(e)));
+    match walked {
+        Some(result) => state.finish(result),
+        None => {
+            state.parsed.internal_error_in("ONNX parser");
+            state.finish(Ok(()))
+        }
+    }
 }
 
 pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {

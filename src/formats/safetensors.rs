@@ -47,14 +47,22 @@ pub(crate) type TensorNames = Vec<String>;
 /// Parses the header at the start of `stream` and drains the rest (to learn the buffer's
 /// size without reading it when the source can seek).
 /// The registry's entry point: the tensor names go along for the shard-index check.
-fn parse(stream: &mut crate::format::DynStream<'_>, _: &crate::format::ParseContext<'_>) -> Parsed {
-    let (mut parsed, names) = scan_safetensors(stream);
-    parsed.tensor_names = Some(names);
-    parsed
+fn parse(
+    stream: &mut crate::format::DynStream<'_>,
+    _: &crate::format::ParseContext<'_>,
+    out: &mut Parsed,
+) {
+    let names = scan_safetensors_into(stream, out);
+    out.tensor_names = Some(names);
 }
 
 pub(crate) fn scan_safetensors<R: SkipRead>(stream: &mut ByteStream<R>) -> (Parsed, TensorNames) {
     let mut p = Parsed::default();
+    let names = scan_safetensors_into(stream, &mut p);
+    (p, names)
+}
+
+fn scan_safetensors_into<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> TensorNames {
     let mut names = Vec::new();
     let len_bytes = stream.fill(8);
     if len_bytes.len() < 8 {
@@ -63,7 +71,7 @@ pub(crate) fn scan_safetensors<R: SkipRead>(stream: &mut ByteStream<R>) -> (Pars
             "the file ends inside the 8-byte header length",
         );
         p.incomplete("truncated safetensors header length");
-        return (p, names);
+        return names;
     }
     let header_len = u64::from_le_bytes(len_bytes[..8].try_into().expect("8 bytes"));
     stream.consume(8);
@@ -74,7 +82,7 @@ pub(crate) fn scan_safetensors<R: SkipRead>(stream: &mut ByteStream<R>) -> (Pars
             format!("the header length {header_len} exceeds the format's cap"),
         );
         p.limit(LimitHit::SafetensorsHeader);
-        return (p, names);
+        return names;
     }
     // Whitespace before the opening brace: the library accepts it, the format does not.
     let peek_len = usize::try_from(header_len.min(4096)).unwrap_or(4096);
@@ -103,7 +111,7 @@ pub(crate) fn scan_safetensors<R: SkipRead>(stream: &mut ByteStream<R>) -> (Pars
     let skipped = stream.skip(unread);
     if stream.io_error().is_some() {
         // The caller reports the read error.
-        return (p, names);
+        return names;
     }
     if skipped < unread {
         p.add(
@@ -115,7 +123,7 @@ pub(crate) fn scan_safetensors<R: SkipRead>(stream: &mut ByteStream<R>) -> (Pars
         );
         p.incomplete("truncated safetensors header");
         p.merge(header.p);
-        return (p, names);
+        return names;
     }
     if let Err(e) = result {
         p.merge(std::mem::take(&mut header.p));
@@ -133,16 +141,16 @@ pub(crate) fn scan_safetensors<R: SkipRead>(stream: &mut ByteStream<R>) -> (Pars
                 p.incomplete("the safetensors header is not valid JSON");
             }
         }
-        return (p, names);
+        return names;
     }
     let data_len = stream.skip_to_end();
     if stream.io_error().is_some() {
         // The caller reports the read error; offsets cannot be checked against a size
         // that is not known.
-        return (p, names);
+        return names;
     }
-    header.finish(data_len, &mut p, &mut names);
-    (p, names)
+    header.finish(data_len, p, &mut names);
+    names
 }
 
 /// What the header's entries showed, checked one entry at a time.

@@ -277,9 +277,9 @@ struct Hits {
     first: String,
 }
 
-struct State {
+struct State<'p> {
     stack: Vec<Frame>,
-    parsed: Parsed,
+    parsed: &'p mut Parsed,
     limits: BTreeSet<&'static str>,
     schema_version: Option<u64>,
     meta_graphs: u64,
@@ -315,11 +315,11 @@ fn is_saver_function(name: &str) -> bool {
         || name.starts_with("__inference__traced_restore_")
 }
 
-impl State {
-    fn new() -> Self {
+impl<'p> State<'p> {
+    fn new(parsed: &'p mut Parsed) -> Self {
         State {
             stack: Vec::new(),
-            parsed: Parsed::default(),
+            parsed,
             limits: BTreeSet::new(),
             schema_version: None,
             meta_graphs: 0,
@@ -555,7 +555,7 @@ impl State {
             });
     }
 
-    fn finish(mut self, result: Result<(), protobuf::WireError>) -> Parsed {
+    fn finish(mut self, result: Result<(), protobuf::WireError>) {
         if let Err(e) = result {
             match e.kind {
                 WireErrorKind::Malformed => {
@@ -646,15 +646,29 @@ impl State {
         if self.op_types_truncated {
             p.fact("op_types_truncated", true);
         }
-        self.parsed
     }
 }
 
 /// Scans a `saved_model.pb` from the stream's current position to its end.
 pub(crate) fn scan_saved_model<R: SkipRead>(stream: &mut ByteStream<R>) -> Parsed {
-    let mut state = State::new();
-    let result = protobuf::walk(stream, &SCHEMA, SAVED_MODEL, None, |e| state.event(e));
-    state.finish(result)
+    let mut out = Parsed::default();
+    scan_saved_model_into(stream, &mut out);
+    out
+}
+
+fn scan_saved_model_into<R: SkipRead>(stream: &mut ByteStream<R>, out: &mut Parsed) {
+    let mut state = State::new(out);
+    // What the walk gathered is reported even when a bug of ours stops it.
+    let walked = crate::format::survive(|| {
+        protobuf::walk(stream, &SCHEMA, SAVED_MODEL, None, |e| state.event(e))
+    });
+    match walked {
+        Some(result) => state.finish(result),
+        None => {
+            state.parsed.internal_error_in("SavedModel parser");
+            state.finish(Ok(()))
+        }
+    }
 }
 
 pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec {
@@ -665,7 +679,7 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
     tail: None,
     claimed_by: &["pb"],
     exclusive_names: &[],
-    parse: crate::format::Parser::Stream(|stream, _| scan_saved_model(stream)),
+    parse: crate::format::Parser::Stream(|stream, _, out| scan_saved_model_into(stream, out)),
 };
 
 #[cfg(test)]

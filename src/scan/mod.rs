@@ -265,28 +265,26 @@ impl Scanner<'_> {
     /// Runs one format parser so that a bug in it costs this artifact only: the members
     /// after it in the same container are still scanned, and the artifact is marked an
     /// internal error (never clean). What the container found before stands.
-    fn parse_caught(&mut self, idx: usize, parse: impl FnOnce() -> Parsed) -> Option<Parsed> {
+    fn parse_caught(&mut self, idx: usize, parse: impl FnOnce(&mut Parsed)) -> Parsed {
         #[cfg(test)]
         let injected = tests::FAIL_FORMAT.with(|f| f.get()) == Some(self.artifacts[idx].format);
-        let run = || {
+        let mut parsed = Parsed::default();
+        let run = |out: &mut Parsed| {
+            parse(out);
             #[cfg(test)]
             if injected {
+                out.add(
+                    &crate::rules::SAFETENSORS_MALFORMED,
+                    "made before the injected failure",
+                );
                 panic!("injected parser failure");
             }
-            parse()
         };
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
-            Ok(parsed) => Some(parsed),
-            Err(_) => {
-                let a = &mut self.artifacts[idx];
-                a.mark_incomplete(format!(
-                    "internal error in the {} parser (a bug; please report it)",
-                    a.format
-                ));
-                a.internal_error = true;
-                None
-            }
+        if crate::format::survive(|| run(&mut parsed)).is_none() {
+            let part = format!("{} parser", self.artifacts[idx].format);
+            parsed.internal_error_in(&part);
         }
+        parsed
     }
 
     fn progress(&self, path: &str) {
@@ -478,6 +476,7 @@ impl Scanner<'_> {
         if let Some(reason) = parsed.incomplete {
             self.artifacts[idx].mark_incomplete(reason);
         }
+        self.artifacts[idx].internal_error |= parsed.internal_error;
     }
 
     fn limit(&mut self, idx: usize, hit: LimitHit) {
@@ -642,13 +641,11 @@ impl Scanner<'_> {
                         let ctx = ParseContext {
                             disk_dir: node.disk_dir.as_deref(),
                         };
-                        let parsed = self.parse_caught(idx, || parse(stream, &ctx));
-                        if let Some(mut parsed) = parsed {
-                            if let Some(names) = parsed.tensor_names.take() {
-                                self.tensor_names.insert(node.path.clone(), names);
-                            }
-                            self.apply(idx, parsed);
+                        let mut parsed = self.parse_caught(idx, |out| parse(stream, &ctx, out));
+                        if let Some(names) = parsed.tensor_names.take() {
+                            self.tensor_names.insert(node.path.clone(), names);
                         }
+                        self.apply(idx, parsed);
                     }
                     _ => {
                         let a = &mut self.artifacts[idx];
@@ -752,9 +749,8 @@ impl Scanner<'_> {
             (Format::Zip, _) => self.scan_zip(src, idx, node),
             (Format::SevenZip, _) => self.scan_7z(src, idx, node),
             (_, Some(Parser::RandomAccess(parse))) => {
-                if let Some(parsed) = self.parse_caught(idx, || parse(&*src)) {
-                    self.apply(idx, parsed);
-                }
+                let parsed = self.parse_caught(idx, |out| parse(&*src, out));
+                self.apply(idx, parsed);
             }
             _ => self.artifacts[idx].mark_incomplete(format!(
                 "no random-access reader for {format} (a bug in the format registry)"
@@ -912,6 +908,12 @@ mod tests {
             .unwrap();
         assert!(st.internal_error, "{st:?}");
         assert_eq!(st.status, Status::Incomplete);
+        assert!(
+            st.findings
+                .iter()
+                .any(|f| f.message == "made before the injected failure"),
+            "a finding the parser made before its failure stands: {st:?}"
+        );
         let pkl = artifacts.iter().find(|a| a.path == "m.tar!b.pkl").unwrap();
         assert!(pkl
             .findings
