@@ -95,7 +95,7 @@ rules! {
         summary "A pickle rebuilds an object of a known ML framework class (sklearn, transformers, ...) the way plain objects are rebuilt."
         why "Framework checkpoints store estimators as instances created with NEWOBJ or copyreg._reconstructor and filled with BUILD. That loads framework code you already trust; it is reported so the inventory is complete."
         fix "None needed when you trust the framework version installed where the file is loaded."
-        example "benign/sklearn_logreg.joblib";
+        example "formats/rule_mv104_framework_class.pkl";
     PICKLE_FRAMEWORK_CALL = "MV105" "pickle-framework-call" Medium cwe 502 lower true
         summary "A pickle calls a framework global directly instead of rebuilding an instance."
         why "A direct call runs an arbitrary framework function with attacker-chosen arguments; some framework functions read files, compile code or download data."

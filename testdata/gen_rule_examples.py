@@ -34,6 +34,14 @@ def generate(r):
               b"\x80\x02csklearn.utils\nload_it\n)R.",
               ["MV105"], "a call of an unlisted sklearn.utils callable (GLOBAL + REDUCE)")
 
+    # MV104: a framework class the allowlist was not traced from, rebuilt (NEWOBJ + BUILD):
+    # an unfitted estimator, pickled by the real library.
+    from sklearn.neighbors import NearestCentroid
+
+    r.notice("formats/rule_mv104_framework_class.pkl", pickle.dumps(NearestCentroid(), protocol=4),
+             ["MV104"], "pickle.dumps(sklearn.neighbors.NearestCentroid()): a framework class "
+             "not on the traced allowlist, rebuilt")
+
     # MV107: the copyreg extension registry, as the real pickler writes it: with an
     # extension code registered, a global becomes EXT1 and the name is not in the file.
     copyreg.add_extension("collections", "OrderedDict", 240)

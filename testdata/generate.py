@@ -1862,7 +1862,9 @@ def generate(cache: pathlib.Path) -> Registry:
     import gen_archives  # noqa: E402  (archive member paths and links, MV305)
     import gen_rule_examples  # noqa: E402  (one example per rule the catalog names)
     import gen_robustness  # noqa: E402  (inputs that once broke the time and memory bounds)
+    import gen_corpus  # noqa: E402  (ordinary objects of the ML libraries: the benign corpus)
     gen_formats.generate(r)
+    gen_corpus.generate(r)
     gen_robustness.generate(r)
     gen_archives.generate(r)
     gen_rule_examples.generate(r)
@@ -1886,9 +1888,21 @@ TABLE_END = "<!-- fixture-table:end -->\n"
 def fixture_table(r: Registry) -> str:
     """The README's fixture table, built from the manifest entries."""
     lines = []
-    for folder in ("malicious", "limits", "robustness", "benign", "real", "formats"):
+    for folder in ("malicious", "limits", "robustness", "benign", "corpus", "real", "formats"):
         rows = [r.entries[p] for p in sorted(r.entries) if p.startswith(folder + "/")]
         lines.append(f"\n### {folder}/\n\n")
+        if folder == "corpus":
+            # One row per object: each is saved three ways (pickle 2, pickle 5, joblib).
+            stems = {}
+            for e in rows:
+                name = e["path"].split("/", 1)[1]
+                stem = name.rsplit(".", 1)[0].removesuffix("_p2").removesuffix("_p5")
+                stems.setdefault(stem, (e["description"].rsplit(", ", 1)[0], []))[1].append(name)
+            lines.append("| object | files | what it is (expect: benign) |\n| --- | --- | --- |\n")
+            for stem, (desc, names) in stems.items():
+                desc = desc.replace("|", "\\|")
+                lines.append(f"| `{stem}` | {len(names)} | {desc} |\n")
+            continue
         if folder == "malicious":
             lines.append("| file | class | min severity | what it demonstrates |\n| --- | --- | --- | --- |\n")
         else:
@@ -1982,6 +1996,9 @@ def main(argv=None):
 
 if __name__ == "__main__":
     if os.environ.get("PYTHONHASHSEED") != "0":
-        env = dict(os.environ, PYTHONHASHSEED="0")
+        # One thread for BLAS and OpenMP: fitted models' floats must not depend on how a
+        # reduction was split across threads.
+        env = dict(os.environ, PYTHONHASHSEED="0", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+                   MKL_NUM_THREADS="1")
         os.execve(sys.executable, [sys.executable, os.path.abspath(__file__)] + sys.argv[1:], env)
     sys.exit(main())

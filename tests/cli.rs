@@ -46,7 +46,7 @@ fn fail_on_threshold() {
     assert_eq!(code(&["scan", &io]), 1);
     assert_eq!(code(&["scan", "--fail-on", "high", &io]), 1);
     assert_eq!(code(&["scan", "--fail-on", "critical", &io]), 0);
-    let sk = fx("benign/sklearn_logreg.joblib");
+    let sk = fx("formats/rule_mv104_framework_class.pkl");
     assert_eq!(code(&["scan", &sk]), 0, "framework classes are low");
     assert_eq!(code(&["scan", "--fail-on", "low", &sk]), 1);
 }

@@ -95,7 +95,7 @@ fn every_rule_fires_on_its_input() {
         ("MV101", fixture("malicious/evasion03_posix_system.pkl")),
         ("MV102", fixture("malicious/evasion13_io_fileio.pkl")),
         ("MV103", unknown),
-        ("MV104", fixture("benign/sklearn_logreg.joblib")),
+        ("MV104", fixture("formats/rule_mv104_framework_class.pkl")),
         ("MV105", framework_call),
         (
             "MV106",

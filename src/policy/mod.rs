@@ -6,6 +6,7 @@
 pub mod compat;
 pub mod config;
 pub mod lists;
+pub(crate) mod traced;
 
 use std::collections::{HashMap, HashSet};
 
@@ -67,6 +68,7 @@ fn builtin_allowed(module: &str, name: &str) -> bool {
     lists::ALLOWED
         .iter()
         .any(|(m, names)| *m == module && names.contains(&name))
+        || traced::traced(module, name)
 }
 
 /// Class of one (module, name) candidate against the deny lists.
@@ -260,7 +262,13 @@ mod tests {
         assert_eq!(class("torch.utils.collect_env", "run"), GlobalClass::Exec);
         assert_eq!(
             class("sklearn.linear_model._logistic", "LogisticRegression"),
-            GlobalClass::Framework
+            GlobalClass::Allowed,
+            "traced from scikit-learn's own pickles"
+        );
+        assert_eq!(
+            class("sklearn.linear_model._logistic", "LogisticRegressionCV"),
+            GlobalClass::Framework,
+            "not traced: a framework class, judged by its use"
         );
         assert_eq!(class("mypackage", "Thing"), GlobalClass::Unknown);
     }

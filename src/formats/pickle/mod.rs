@@ -84,6 +84,19 @@ struct GlobalFact<'a> {
     first_offset: u64,
     class: &'static str,
     uses: GlobalUse,
+    /// The resolver call this global was reached through (`builtins.getattr`...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reached_through: Option<&'static str>,
+    /// Calls of this global that its arguments settled (judged by what they reach).
+    #[serde(skip_serializing_if = "is_zero")]
+    resolved_calls: u64,
+    /// The library and version an allowed pair was traced from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_by: Option<&'static str>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize)]
@@ -108,6 +121,9 @@ impl PickleScan {
                 first_offset: g.first_offset,
                 class: class_label(effective_class(policy, ctx, &g.module, &g.name)),
                 uses: g.uses,
+                reached_through: g.reached_through,
+                resolved_calls: g.resolved_calls,
+                allowed_by: crate::policy::traced::traced_from(&g.module, &g.name),
             })
             .collect();
         let calls: Vec<CallFact> = self
@@ -294,44 +310,36 @@ fn judge_globals(scan: &mut PickleScan, ctx: PickleContext, policy: &Policy) {
     for g in &scan.globals {
         let class = effective_class(policy, ctx, &g.module, &g.name);
         let matched = policy.classify(&g.module, &g.name).matched;
+        if g.only_resolved() {
+            continue;
+        }
         let uses = describe_uses(g);
+        let shown = match g.reached_through {
+            Some(resolver) => format!("{}.{} (reached through {resolver})", g.module, g.name),
+            None => format!("{}.{}", g.module, g.name),
+        };
         let (rule, message) = match class {
             GlobalClass::Allowed => continue,
             GlobalClass::CodeObject => (
                 &rules::PICKLE_CODE_OBJECT,
-                format!("rebuilds code: imports {}.{}{uses}", g.module, g.name),
+                format!("rebuilds code: imports {shown}{uses}"),
             ),
-            GlobalClass::Exec => (
-                &rules::PICKLE_EXEC_GLOBAL,
-                format!("imports {}.{}{uses}", g.module, g.name),
-            ),
+            GlobalClass::Exec => (&rules::PICKLE_EXEC_GLOBAL, format!("imports {shown}{uses}")),
             GlobalClass::Io => (
                 &rules::PICKLE_IO_GLOBAL,
-                format!(
-                    "imports {}.{} (file or network access){uses}",
-                    g.module, g.name
-                ),
+                format!("imports {shown} (file or network access){uses}"),
             ),
             GlobalClass::Unknown => (
                 &rules::PICKLE_UNKNOWN_GLOBAL,
-                format!(
-                    "imports {}.{}, which is not on the allowlist{uses}",
-                    g.module, g.name
-                ),
+                format!("imports {shown}, which is not on the allowlist{uses}"),
             ),
             GlobalClass::Framework if g.uses.called => (
                 &rules::PICKLE_FRAMEWORK_CALL,
-                format!(
-                    "calls the framework global {}.{} directly{uses}",
-                    g.module, g.name
-                ),
+                format!("calls the framework global {shown} directly{uses}"),
             ),
             GlobalClass::Framework => (
                 &rules::PICKLE_FRAMEWORK_GLOBAL,
-                format!(
-                    "rebuilds an object of the framework class {}.{}{uses}",
-                    g.module, g.name
-                ),
+                format!("rebuilds an object of the framework class {shown}{uses}"),
             ),
         };
         let mut f = Finding::new(rule, message)
@@ -409,7 +417,7 @@ pub(crate) fn looks_like_pickle(prefix: &[u8], policy: &Policy) -> bool {
     called || dangerous
 }
 
-fn is_identifier(s: &str) -> bool {
+pub(crate) fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || c == '_')

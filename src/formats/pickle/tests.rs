@@ -372,3 +372,179 @@ fn sniffing_tells_pickles_from_text() {
     ));
     assert!(!looks_like_pickle(b"hello\n", &p));
 }
+
+// ---- calls whose arguments settle their meaning (issue 13)
+
+/// Protocol 2: `c<module>\n<name>\n` pushes a global.
+fn glob(module: &str, name: &str) -> Vec<u8> {
+    format!("c{module}\n{name}\n").into_bytes()
+}
+
+/// `X` BINUNICODE of a short string.
+fn text(s: &str) -> Vec<u8> {
+    let mut v = vec![b'X'];
+    v.extend((s.len() as u32).to_le_bytes());
+    v.extend(s.as_bytes());
+    v
+}
+
+fn proto2(parts: &[&[u8]]) -> Vec<u8> {
+    let mut p = vec![0x80, 2];
+    for part in parts {
+        p.extend_from_slice(part);
+    }
+    p.push(b'.');
+    p
+}
+
+fn severe(s: &PickleScan) -> Vec<(&'static str, String)> {
+    s.findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Medium)
+        .map(|f| (f.rule, f.message.clone()))
+        .collect()
+}
+
+#[test]
+fn getattr_of_an_allowed_class_and_a_constant_name_is_judged_by_what_it_reaches() {
+    // getattr(zoneinfo.ZoneInfo, "_unpickle")("UTC", 1): how CPython pickles a ZoneInfo.
+    let p = proto2(&[
+        &glob("builtins", "getattr"),
+        &glob("zoneinfo", "ZoneInfo"),
+        &text("_unpickle"),
+        b"\x86R",
+        &text("UTC"),
+        b"K\x01\x86R",
+    ]);
+    let s = scan(&p);
+    assert!(s.findings.is_empty(), "{:?}", s.findings);
+    let reached = s
+        .globals
+        .iter()
+        .find(|g| g.name == "ZoneInfo._unpickle")
+        .expect("the reached pair is a global of its own");
+    assert_eq!(reached.reached_through, Some("builtins.getattr"));
+    assert!(reached.uses.called);
+}
+
+#[test]
+fn getattr_reaching_code_execution_stays_critical() {
+    // getattr(os.path, "system")("echo ..."), and a dunder reached through an allowed class.
+    for (module, name, attr) in [
+        ("os", "path", "system"),
+        ("zoneinfo", "ZoneInfo", "__init__"),
+    ] {
+        let p = proto2(&[
+            &glob("builtins", "getattr"),
+            &glob(module, name),
+            &text(attr),
+            b"\x86R",
+            &text("echo modelvet-fixture"),
+            b"\x85R",
+        ]);
+        let s = scan(&p);
+        assert!(
+            s.findings.iter().any(
+                |f| f.rule == "MV101" && f.message.contains("reached through builtins.getattr")
+            ),
+            "{module}.{name}.{attr}: {:?}",
+            s.findings
+        );
+    }
+}
+
+#[test]
+fn getattr_with_arguments_not_known_statically_stays_critical() {
+    // getattr(<result of a call>, "x"): the owner is not a known global.
+    let p = proto2(&[
+        &glob("builtins", "getattr"),
+        &glob("collections", "OrderedDict"),
+        b")R",
+        &text("x"),
+        b"\x86R",
+    ]);
+    let s = scan(&p);
+    assert!(has(&s, "MV101", "builtins", "getattr"), "{:?}", s.findings);
+}
+
+#[test]
+fn a_resolver_copy_used_any_other_way_keeps_its_finding() {
+    // getattr is resolved once, and a second copy (DUP) is left as the pickle's result.
+    let p = proto2(&[
+        &glob("builtins", "getattr"),
+        b"2",
+        &glob("zoneinfo", "ZoneInfo"),
+        &text("_unpickle"),
+        b"\x86R0",
+    ]);
+    let s = scan(&p);
+    assert!(has(&s, "MV101", "builtins", "getattr"), "{:?}", s.findings);
+}
+
+#[test]
+fn partial_is_judged_by_the_function_it_wraps() {
+    // functools.partial(sklearn.utils.validation.check_array): quiet.
+    let quiet = proto2(&[
+        &glob("functools", "partial"),
+        &glob("sklearn.utils.validation", "check_array"),
+        b"\x85R",
+    ]);
+    let s = scan(&quiet);
+    assert!(severe(&s).is_empty(), "{:?}", s.findings);
+    assert!(
+        !s.globals.iter().any(|g| g.uses.called),
+        "nothing is called"
+    );
+
+    // functools.partial(os.system, "echo")(): os.system is imported and, through the
+    // partial object, called.
+    let loud = proto2(&[
+        &glob("functools", "partial"),
+        &glob("os", "system"),
+        &text("echo modelvet-fixture"),
+        b"\x86R)R",
+    ]);
+    let s = scan(&loud);
+    assert!(has(&s, "MV101", "os", "system"), "{:?}", s.findings);
+    let system = s.globals.iter().find(|g| g.module == "os").unwrap();
+    assert!(system.uses.called, "calling the partial calls os.system");
+
+    // partial(<a call result>): not settled, partial itself stays critical.
+    let dynamic = proto2(&[
+        &glob("functools", "partial"),
+        &glob("collections", "OrderedDict"),
+        b")R\x85R",
+    ]);
+    let s = scan(&dynamic);
+    assert!(has(&s, "MV101", "functools", "partial"), "{:?}", s.findings);
+}
+
+#[test]
+fn dill_load_type_is_judged_by_the_type_it_names() {
+    let load = |name: &str| {
+        scan(&proto2(&[
+            &glob("dill._dill", "_load_type"),
+            &text(name),
+            b"\x85R",
+        ]))
+    };
+    let s = load("list");
+    assert!(s.findings.is_empty(), "{:?}", s.findings);
+    let s = load("CodeType");
+    assert!(has(&s, "MV109", "types", "CodeType"), "{:?}", s.findings);
+    // A name dill may map to anything: the call is not settled.
+    let s = load("SomethingElse");
+    assert!(
+        has(&s, "MV109", "dill._dill", "_load_type"),
+        "{:?}",
+        s.findings
+    );
+}
+
+#[test]
+fn simple_namespace_is_data_and_the_rest_of_types_is_not() {
+    let ns = proto2(&[&glob("types", "SimpleNamespace"), b")R"]);
+    assert!(scan(&ns).findings.is_empty());
+    let f = proto2(&[&glob("types", "FunctionType"), b")R"]);
+    assert!(has(&scan(&f), "MV109", "types", "FunctionType"));
+}

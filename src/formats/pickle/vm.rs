@@ -139,6 +139,25 @@ pub struct GlobalEntry {
     pub opcode: &'static str,
     pub count: u64,
     pub uses: GlobalUse,
+    /// How many copies of this global were put on the stack (import, memo get, DUP).
+    pub pushed: std::cell::Cell<u64>,
+    /// Calls whose meaning the arguments settle (`getattr(cls, "name")`,
+    /// `functools.partial(f)`, dill's `_load_type("list")`): judged by what they reach.
+    pub resolved_calls: u64,
+    /// For a global reached through such a call rather than imported: the resolver.
+    pub reached_through: Option<&'static str>,
+}
+
+impl GlobalEntry {
+    /// A resolver whose every copy went into a call the arguments settle: the call is
+    /// judged by what it reaches, and the resolver itself says nothing.
+    pub(crate) fn only_resolved(&self) -> bool {
+        self.resolved_calls > 0
+            && self.resolved_calls == self.pushed.get()
+            && !self.uses.called
+            && !self.uses.constructed
+            && !self.uses.mutated
+    }
 }
 
 /// Per-pickle machine state: one `pickle.load` call.
@@ -292,6 +311,11 @@ impl<'a, R: SkipRead> Walker<'a, R> {
         if m.stack.len() >= limits::MAX_PICKLE_STACK {
             return Err(End::Limit(LimitHit::PickleStack));
         }
+        if let Value::Global(i) = v {
+            if let Some(g) = self.scan.globals.get(i as usize) {
+                g.pushed.set(g.pushed.get() + 1);
+            }
+        }
         m.stack.push(v);
         Ok(())
     }
@@ -355,12 +379,16 @@ impl<'a, R: SkipRead> Walker<'a, R> {
 
     /// Records an import and returns the value it pushes.
     fn import(&mut self, m: &Machine, module: &str, name: &str) -> Result<Value, End> {
-        let (module, name) = if m.proto < 3 {
-            map_py2_name(module, name)
+        if m.proto < 3 {
+            let (module, name) = map_py2_name(module, name);
+            self.import_exact(m, &module, &name)
         } else {
-            (module.to_string(), name.to_string())
-        };
-        let key = (module, name);
+            self.import_exact(m, module, name)
+        }
+    }
+
+    fn import_exact(&mut self, _: &Machine, module: &str, name: &str) -> Result<Value, End> {
+        let key = (module.to_string(), name.to_string());
         if let Some(&idx) = self.globals.get(&key) {
             self.scan.globals[idx as usize].count += 1;
             return Ok(Value::Global(idx));
@@ -382,9 +410,70 @@ impl<'a, R: SkipRead> Walker<'a, R> {
             opcode: self.op_name,
             count: 1,
             uses: GlobalUse::default(),
+            pushed: Default::default(),
+            resolved_calls: 0,
+            reached_through: None,
         });
         self.globals.insert(key, idx);
         Ok(Value::Global(idx))
+    }
+
+    /// A global reached through a resolver call instead of an import: judged like an
+    /// import of the pair it names.
+    fn reach(
+        &mut self,
+        m: &Machine,
+        module: &str,
+        name: &str,
+        resolver: &'static str,
+    ) -> Result<Value, End> {
+        let known = self
+            .globals
+            .contains_key(&(module.to_string(), name.to_string()));
+        // No Python 2 renaming: these names come from Python 3 objects.
+        let v = self.import_exact(m, module, name)?;
+        if let (Value::Global(i), false) = (&v, known) {
+            self.scan.globals[*i as usize].reached_through = Some(resolver);
+        }
+        Ok(v)
+    }
+
+    /// Settles a call whose meaning its arguments fix, or returns `None`. The resolver
+    /// global is then judged by what it reaches (see [`GlobalEntry::only_resolved`]).
+    fn resolve(&mut self, m: &Machine, callee: &Value, args: &Value) -> Result<Option<Value>, End> {
+        let Value::Global(resolver) = *callee else {
+            return Ok(None);
+        };
+        let items = args.items().unwrap_or_default();
+        let reached = match (self.global_name(resolver), items.as_slice()) {
+            (("builtins", "getattr"), [Value::Global(owner), Value::Str(attr)])
+                if super::is_identifier(attr) =>
+            {
+                let (module, name) = self.global_name(*owner);
+                let (module, name) = (module.to_string(), format!("{name}.{attr}"));
+                Some(self.reach(m, &module, &name, "builtins.getattr")?)
+            }
+            (("dill._dill", "_load_type"), [Value::Str(type_name)]) => match dill_type(type_name) {
+                Some((module, name)) => {
+                    Some(self.reach(m, module, name, "dill._dill._load_type")?)
+                }
+                None => None,
+            },
+            // partial(f, ...) builds a callable that calls f: the partial object is kept
+            // (calling it later is a call of f), and f is judged on its own.
+            (("functools", "partial"), [Value::Global(_), ..]) => {
+                Some(Value::Object(Rc::new(Object {
+                    callee: callee.clone(),
+                    args: args.clone().contained(),
+                    has_object_fields: Default::default(),
+                })))
+            }
+            _ => None,
+        };
+        if reached.is_some() {
+            self.scan.globals[resolver as usize].resolved_calls += 1;
+        }
+        Ok(reached)
     }
 
     fn global_name(&self, idx: u32) -> (&str, &str) {
@@ -419,6 +508,9 @@ impl<'a, R: SkipRead> Walker<'a, R> {
     /// Records a call (REDUCE, INST, OBJ, NEWOBJ[_EX]) and pushes its symbolic result.
     /// Callee and arguments are stored contained, so call chains stay shallow.
     fn call(&mut self, m: &mut Machine, callee: Value, args: Value, constructs: bool) -> Step {
+        if let Some(reached) = self.resolve(m, &callee, &args)? {
+            return self.push(m, reached);
+        }
         self.record_call(&callee, &args, constructs);
         let obj = Value::Object(Rc::new(Object {
             callee: callee.contained(),
@@ -436,6 +528,9 @@ impl<'a, R: SkipRead> Walker<'a, R> {
             .entry(label)
             .or_insert_with(|| (self.op_name, self.op_offset, 0));
         entry.2 += 1;
+        // Calling partial(f, ...) calls f.
+        let target = self.partial_target(callee);
+        let callee = target.as_ref().unwrap_or(callee);
         if let Value::Global(i) = callee {
             let i = *i as usize;
             if constructs {
@@ -452,6 +547,20 @@ impl<'a, R: SkipRead> Walker<'a, R> {
             if let Some(Value::Global(cls)) = args.items().and_then(|v| v.into_iter().next()) {
                 self.scan.globals[cls as usize].uses.constructed = true;
             }
+        }
+    }
+
+    /// The function a `functools.partial(f, ...)` object calls.
+    fn partial_target(&self, v: &Value) -> Option<Value> {
+        let Value::Object(o) = v else {
+            return None;
+        };
+        if !self.is_global(&o.callee, "functools", "partial") {
+            return None;
+        }
+        match o.args.items()?.into_iter().next()? {
+            f @ Value::Global(_) => Some(f),
+            _ => None,
         }
     }
 
@@ -1153,6 +1262,81 @@ impl<'a, R: SkipRead> Walker<'a, R> {
         }
         self.scan.raw_array_bytes += nbytes;
         Ok(())
+    }
+}
+
+/// The type dill's `_load_type(name)` returns: dill maps the names of the built-in types
+/// (from `builtins` and `types`) and a few of its own to the types themselves. Only names
+/// whose type is certain are settled; any other name leaves the call a finding.
+fn dill_type(name: &str) -> Option<(&'static str, &'static str)> {
+    const BUILTINS: &[&str] = &[
+        "bool",
+        "bytearray",
+        "bytes",
+        "complex",
+        "dict",
+        "float",
+        "frozenset",
+        "int",
+        "list",
+        "memoryview",
+        "object",
+        "property",
+        "range",
+        "set",
+        "slice",
+        "staticmethod",
+        "classmethod",
+        "str",
+        "super",
+        "tuple",
+        "type",
+        "enumerate",
+        "filter",
+        "map",
+        "reversed",
+        "zip",
+    ];
+    const TYPES: &[&str] = &[
+        "CodeType",
+        "FunctionType",
+        "LambdaType",
+        "MethodType",
+        "BuiltinFunctionType",
+        "BuiltinMethodType",
+        "ModuleType",
+        "CellType",
+        "FrameType",
+        "GeneratorType",
+        "CoroutineType",
+        "AsyncGeneratorType",
+        "TracebackType",
+        "MappingProxyType",
+        "SimpleNamespace",
+        "NoneType",
+        "EllipsisType",
+        "NotImplementedType",
+        "GenericAlias",
+        "UnionType",
+        "MethodWrapperType",
+        "WrapperDescriptorType",
+        "MethodDescriptorType",
+        "ClassMethodDescriptorType",
+        "GetSetDescriptorType",
+        "MemberDescriptorType",
+    ];
+    if let Some(b) = BUILTINS.iter().find(|b| **b == name) {
+        return Some(("builtins", b));
+    }
+    if let Some(t) = TYPES.iter().find(|t| **t == name) {
+        return Some(("types", t));
+    }
+    match name {
+        "PartialType" => Some(("functools", "partial")),
+        "ItemGetterType" => Some(("operator", "itemgetter")),
+        "AttrGetterType" => Some(("operator", "attrgetter")),
+        "SuperType" => Some(("builtins", "super")),
+        _ => None,
     }
 }
 
