@@ -66,6 +66,8 @@ seed_for() {
     yaml_card) seed yaml_card 'README.md' '*.yaml' '*.yml' ;;
     chat_template) seed chat_template '*.jinja' 'tokenizer_config.json' ;;
     savedmodel) seed savedmodel '*.pb' ;;
+    xgboost) seed xgboost '*.ubj' 'xgboost*.json' ;;
+    lightgbm) seed lightgbm 'lightgbm*.txt' ;;
     hub_json) seed hub_json '*.json' ;;
     sigstore_bundle) seed sigstore_bundle '*.sig' '*.sigstore' '*bundle*.json' ;;
     x509_pem) seed x509_pem '*.pem' '*.crt' '*.cert' ;;

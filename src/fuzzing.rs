@@ -7,7 +7,9 @@
 
 use std::sync::Arc;
 
-use crate::formats::{gguf, hdf5, keras, numpy, onnx, pickle, safetensors, savedmodel, template};
+use crate::formats::{
+    gguf, hdf5, keras, lightgbm, numpy, onnx, pickle, safetensors, savedmodel, template, xgboost,
+};
 use crate::hf::files::{self, Role};
 use crate::policy::Policy;
 use crate::scan::{self, NamedSource, ScanOptions};
@@ -31,6 +33,8 @@ pub const TARGETS: &[Target] = &[
     ("yaml_card", yaml_card),
     ("chat_template", chat_template),
     ("savedmodel", savedmodel),
+    ("xgboost", xgboost),
+    ("lightgbm", lightgbm),
     ("hub_json", hub_json),
     ("sigstore_bundle", sigstore_bundle),
     ("x509_pem", x509_pem),
@@ -100,6 +104,16 @@ pub fn sevenz(data: &[u8]) {
 
 pub fn gguf(data: &[u8]) {
     let _ = gguf::scan_gguf(&mut stream(data));
+}
+
+/// Both encodings of XGBoost models read the same bytes.
+pub fn xgboost(data: &[u8]) {
+    let _ = xgboost::scan_json(&mut stream(data));
+    let _ = xgboost::scan_ubj(&mut stream(data));
+}
+
+pub fn lightgbm(data: &[u8]) {
+    let _ = lightgbm::scan_lightgbm(&mut stream(data));
 }
 
 pub fn safetensors(data: &[u8]) {

@@ -87,6 +87,10 @@ pub(crate) const MAX_HDF5_ATTRIBUTE_BYTES: u64 = 24 * 1024 * 1024;
 pub(crate) const MAX_MODEL_FILES: usize = 100_000;
 /// Most bytes read from a stream input (standard input, a FIFO) into the spool file that
 /// gives random-access formats their seekable copy; an endless writer stops here.
+/// Deepest nesting of objects and arrays in an XGBoost model (XGBoost writes about 8).
+pub const MAX_TREE_MODEL_DEPTH: usize = 64;
+/// Most trees whose sizes a LightGBM model may list (`tree_sizes` is kept to check them).
+pub const MAX_TREE_MODEL_TREES: usize = 1_000_000;
 pub(crate) const MAX_STREAM_INPUT_BYTES: u64 = 64 * 1024 * 1024 * 1024;
 
 /// A limit that ended a scan early. Rendered as the artifact's `incomplete` reason.
@@ -127,6 +131,8 @@ pub enum LimitHit {
     Hdf5AttributeBytes,
     ModelFiles,
     StreamInputBytes,
+    TreeModelDepth,
+    TreeModelTrees,
 }
 
 impl LimitHit {
@@ -180,6 +186,8 @@ impl LimitHit {
             LimitHit::Hdf5AttributeBytes => ("MAX_HDF5_ATTRIBUTE_BYTES", MAX_HDF5_ATTRIBUTE_BYTES),
             LimitHit::ModelFiles => ("MAX_MODEL_FILES", MAX_MODEL_FILES as u64),
             LimitHit::StreamInputBytes => ("MAX_STREAM_INPUT_BYTES", MAX_STREAM_INPUT_BYTES),
+            LimitHit::TreeModelDepth => ("MAX_TREE_MODEL_DEPTH", MAX_TREE_MODEL_DEPTH as u64),
+            LimitHit::TreeModelTrees => ("MAX_TREE_MODEL_TREES", MAX_TREE_MODEL_TREES as u64),
         };
         format!("limit {name} ({value}) reached")
     }

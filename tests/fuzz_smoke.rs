@@ -23,6 +23,8 @@ fn seed_patterns(target: &str) -> &'static [&'static str] {
         "yaml_card" => &[".md", ".yaml"],
         "chat_template" => &[".jinja", "tokenizer_config.json"],
         "savedmodel" => &[".pb"],
+        "xgboost" => &[".ubj", ".json"],
+        "lightgbm" => &[".txt"],
         "sigstore_bundle" => &[".sig", ".sigstore"],
         "x509_pem" => &[".pem", ".crt"],
         "scan_any" => &[""],

@@ -107,8 +107,17 @@ fn every_truncation_of_a_valid_file_is_never_clean() {
         } else {
             Vec::new()
         };
+        // Text formats are told from other text by a leading signature; shorter cuts are
+        // plain text to every loader, not a model.
+        let signature = if rel.ends_with(".txt") {
+            "tree\nversion=v".len()
+        } else if rel.ends_with(".json") {
+            "{\"learner\":".len()
+        } else {
+            0
+        };
         for cut in cut_points(bytes.len()) {
-            if field_ends.contains(&cut) {
+            if field_ends.contains(&cut) || cut < signature {
                 continue;
             }
             let r = scan_bytes(dir.path(), name, &bytes[..cut]);

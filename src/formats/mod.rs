@@ -8,6 +8,7 @@
 pub mod gguf;
 pub mod hdf5;
 pub mod keras;
+pub mod lightgbm;
 pub mod numpy;
 pub mod onnx;
 pub mod pickle;
@@ -18,6 +19,7 @@ pub mod savedmodel;
 pub mod template;
 pub mod tf_ops;
 pub mod torch;
+pub mod xgboost;
 pub mod yaml;
 pub mod zip_layout;
 
