@@ -25,15 +25,24 @@ use crate::source::{ByteStream, SkipRead};
 
 /// Longest name kept in facts and messages (characters); longer ones end in `…`.
 pub(crate) const FACT_STRING_CHARS: usize = 256;
+/// Most names listed in one fact (the domains any model declares are a handful).
+const FACT_LIST_ITEMS: usize = 64;
 
-/// Operator domains whose kernels ship with ONNX and ONNX Runtime.
+/// Operator domains whose kernels ship with ONNX and ONNX Runtime (its CPU, NCHWc,
+/// internal NHWC and DirectML kernels). `org.pytorch.aten`, which ONNX Runtime also
+/// declares, forwards to any ATen operator and stays non-standard.
 pub(crate) const STANDARD_DOMAINS: &[&str] = &[
     "",
     "ai.onnx",
     "ai.onnx.ml",
     "ai.onnx.training",
+    "ai.onnx.preview",
     "ai.onnx.preview.training",
     "com.microsoft",
+    "com.microsoft.experimental",
+    "com.microsoft.nchwc",
+    "com.ms.internal.nhwc",
+    "com.microsoft.dml",
 ];
 
 /// `TensorProto.DataLocation.EXTERNAL`.
@@ -870,6 +879,7 @@ impl<'a, 'p> State<'a, 'p> {
 
     fn domain_findings(&mut self) {
         let domains = std::mem::take(&mut self.domains);
+        let mut unused: Vec<String> = Vec::new();
         for (domain, used) in domains {
             let foreign: Vec<&String> = used
                 .ops
@@ -899,16 +909,15 @@ impl<'a, 'p> State<'a, 'p> {
             } else if used.in_opset_import
                 && !used.in_nodes
                 && !self.function_domains.contains(&domain)
+                && unused.len() < FACT_LIST_ITEMS
             {
-                self.parsed.push(
-                    Finding::new(
-                        &rules::ONNX_CUSTOM_DOMAIN,
-                        format!("opset_import names the non-standard domain `{shown}`"),
-                    )
-                    .at(used.first_offset, "OperatorSetIdProto.domain")
-                    .detail(format!("domain={shown}")),
-                );
+                // Declaring a domain loads nothing: custom operator libraries are registered
+                // by the application, and only operators that use the domain need one.
+                unused.push(shown);
             }
+        }
+        if !unused.is_empty() {
+            self.parsed.fact("opset_domains_without_operators", unused);
         }
         if self.domains_truncated {
             self.parsed.incomplete(format!(
@@ -1351,14 +1360,19 @@ mod tests {
             .filter(|f| f.rule == "MV804")
             .map(|f| f.message.as_str())
             .collect();
-        assert_eq!(mv804.len(), 3, "{mv804:?}");
+        assert_eq!(mv804.len(), 2, "{mv804:?}");
         assert!(mv804
             .iter()
             .any(|m| m.contains("my.funcs") && m.ends_with(": Native")));
         assert!(mv804
             .iter()
             .any(|m| m.contains("x.y") && m.ends_with(": A, B")));
-        assert!(mv804.iter().any(|m| m.contains("only.imported")));
+        // A domain only declared in opset_import loads nothing: a fact, not a finding.
+        assert!(!mv804.iter().any(|m| m.contains("only.imported")));
+        assert_eq!(
+            p.facts["opset_domains_without_operators"],
+            serde_json::json!(["only.imported"])
+        );
         assert!(p.findings.iter().any(|f| f.rule == "MV806"));
         assert_eq!(p.incomplete, None);
     }
