@@ -223,6 +223,12 @@ impl Findings {
         self.reindex();
     }
 
+    /// Keeps the findings `keep` accepts.
+    pub fn retain(&mut self, keep: impl FnMut(&Finding) -> bool) {
+        self.items.retain(keep);
+        self.reindex();
+    }
+
     fn reindex(&mut self) {
         self.repeats.clear();
         self.tallies.clear();

@@ -317,8 +317,8 @@ rules! {
         fix "Review the referenced Python files before loading, pin the revision, or use a model without custom code."
         example "formats/hf_remote_code";
     REPO_PYTHON_FILE = "MV1002" "repo-python-file" Medium cwe 94 lower true
-        summary "A Python source file ships beside model weights."
-        why "Loaders and users run such files (custom modelling code, handlers, setup scripts); they are code, not data."
+        summary "A Python source file ships in a model folder or archive. Medium when a config's auto_map names it, low for other scripts beside a model; Python files outside any model folder are not reported."
+        why "Loaders and users run such files (custom modelling code, handlers, setup scripts); they are code, not data. transformers imports the files auto_map names when a user passes trust_remote_code."
         fix "Review the file before running anything from the repository."
         example "formats/hf_remote_code";
     SHARD_INDEX_MISMATCH = "MV1003" "shard-index-mismatch" Medium cwe 20 lower true

@@ -378,6 +378,18 @@ def gen_hf_layouts(r):
         "finding", "config.json auto_map points at configuration_x.py and modeling_x.py (each only "
         "prints); loading needs trust_remote_code", rules=["MV1001", "MV1002"])
 
+    add_dir(r, "formats/hf_helper_script", [
+        ("config.json", jbytes(hf_config(model_type="x", architectures=["XForCausalLM"]))),
+        ("convert_checkpoint.py", b'print("modelvet-fixture")\n'),
+        ("model.safetensors", single)],
+        "notice", "a model folder with a conversion script no auto_map names: MV1002 at low",
+        rules=["MV1002"])
+
+    add_dir(r, "formats/code_base_script", [
+        ("train.py", b'print("modelvet-fixture")\n'),
+        ("notes.md", b"# training notes\n")],
+        "benign", "a folder of code that holds no model: its Python file is not a finding")
+
     add_dir(r, "formats/hf_shard_missing", common + shards[:1] + [
         ("model.safetensors.index.json", jbytes(index))],
         "finding", "the index maps tensors to model-00002-of-00002.safetensors, which is absent",

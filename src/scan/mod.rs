@@ -144,9 +144,15 @@ struct ScannedPart {
 
 /// The report of a scan: artifacts sorted by path, the directories that are one model
 /// grouped, the summary and exit code judged against `fail_on`.
-pub fn build_report(inputs: Vec<String>, artifacts: Vec<Artifact>, fail_on: Severity) -> Report {
+pub fn build_report(
+    inputs: Vec<String>,
+    mut artifacts: Vec<Artifact>,
+    fail_on: Severity,
+) -> Report {
+    let groups = models::group(&artifacts);
+    models::judge_python_files(&mut artifacts, &groups);
     let mut report = Report::new(inputs, artifacts, fail_on);
-    report.models = models::group(&report.artifacts);
+    report.models = groups;
     report
 }
 

@@ -157,6 +157,76 @@ fn build_group(dir: &str, layout: &'static str, members: Vec<&Artifact>) -> Mode
     }
 }
 
+/// Python files are code only a loader decides to run. Beside a model they are low, and
+/// stay at their rule's severity when a config's `auto_map` names them (loading with
+/// trust_remote_code imports them); a Python file in no model folder is a code base's, not
+/// a model's, and is no finding. Members of archives keep their finding: a packaged model
+/// (a TorchServe archive, a wheel) runs what it ships.
+pub(crate) fn judge_python_files(artifacts: &mut [Artifact], models: &[ModelGroup]) {
+    let mut in_model: BTreeMap<&str, &str> = BTreeMap::new();
+    for m in models {
+        for f in &m.files {
+            in_model.insert(f.as_str(), m.path.as_str());
+        }
+    }
+    // Python files named by auto_map, as paths relative to the scan: `modeling_x.XModel`
+    // in d/config.json is d/modeling_x.py; `org/repo--x.Y` is another repository's code.
+    let mut named: BTreeSet<String> = BTreeSet::new();
+    for a in artifacts.iter().filter(|a| a.member.is_none()) {
+        let Some(targets) = a.facts.get("auto_map").and_then(|v| v.as_array()) else {
+            continue;
+        };
+        for t in targets.iter().filter_map(|t| t.as_str()) {
+            let target = t.rsplit_once(" -> ").map_or(t, |(_, target)| target);
+            if target.contains("--") {
+                continue;
+            }
+            if let Some((module, _class)) = target.rsplit_once('.') {
+                named.insert(join(
+                    parent(&a.path),
+                    &format!("{}.py", module.replace('.', "/")),
+                ));
+            }
+        }
+    }
+    let mut outside: Vec<usize> = Vec::new();
+    for (i, a) in artifacts.iter_mut().enumerate() {
+        if a.member.is_some()
+            || !a
+                .findings
+                .iter()
+                .any(|f| f.rule == rules::REPO_PYTHON_FILE.id)
+        {
+            continue;
+        }
+        if !in_model.contains_key(a.path.as_str()) {
+            outside.push(i);
+            continue;
+        }
+        if named.contains(&a.path) {
+            a.findings.modify_each(|f| {
+                if f.rule == rules::REPO_PYTHON_FILE.id {
+                    f.message.push_str("; a config's auto_map names it");
+                }
+            });
+        } else {
+            a.findings.modify_each(|f| {
+                if f.rule == rules::REPO_PYTHON_FILE.id
+                    && f.severity == rules::REPO_PYTHON_FILE.severity
+                {
+                    f.severity = crate::rules::Severity::Low;
+                    f.message.push_str("; no auto_map names it");
+                }
+            });
+        }
+    }
+    for i in outside {
+        artifacts[i]
+            .findings
+            .retain(|f| f.rule != rules::REPO_PYTHON_FILE.id);
+    }
+}
+
 /// Weight files a shard index of this name is responsible for.
 fn same_family(index_name: &str, file_name: &str) -> bool {
     if index_name.ends_with(".safetensors.index.json") {
