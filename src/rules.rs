@@ -281,9 +281,9 @@ rules! {
         why "Keras imports the named module and calls objects from it (CVE-2025-1550, CVE-2025-8747): any installed Python module becomes reachable."
         fix "Do not load the model unless every named module is your own trusted code."
         example "formats/keras_lambda_os_system.keras";
-    KERAS_CUSTOM_OBJECT = "MV903" "keras-custom-object" Medium cwe 829 lower true
+    KERAS_CUSTOM_OBJECT = "MV903" "keras-custom-object" Low cwe 829 lower true
         summary "A Keras config uses a registered custom object (a class outside Keras)."
-        why "The loading process must provide the code for it; whatever is registered under that name runs."
+        why "The file carries no code for it: the loading process must register the class, and whatever is registered under that name runs. Reported so the inventory shows which code the model needs."
         fix "Make sure the custom object is your own reviewed code."
         example "formats/keras_custom_object.keras";
     KERAS_UNSAFE_API = "MV904" "keras-unsafe-api" High cwe 829 lower false

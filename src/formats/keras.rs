@@ -88,8 +88,39 @@ impl ConfigSource {
     }
 }
 
-/// Package roots Keras' deserializer imports by itself (serialization_lib).
-const KERAS_ROOTS: &[&str] = &["keras", "keras_hub", "keras_cv", "keras_nlp"];
+/// Package roots Keras' deserializer imports by itself (serialization_lib); `tf_keras` is
+/// Keras 2 as a package of its own, which TensorFlow's `tf.keras` loads since 2.16 with
+/// TF_USE_LEGACY_KERAS.
+const KERAS_ROOTS: &[&str] = &["keras", "keras_hub", "keras_cv", "keras_nlp", "tf_keras"];
+
+/// Keras inside TensorFlow, as TensorFlow 2.x before 2.16 names its modules.
+const TENSORFLOW_KERAS_PREFIXES: &[&str] = &["tensorflow.keras", "tensorflow.python.keras"];
+
+/// A module of Keras itself: one of [`KERAS_ROOTS`] or Keras inside TensorFlow.
+fn is_keras_module(module: &str) -> bool {
+    let root = module.split('.').next().unwrap_or("");
+    KERAS_ROOTS.contains(&root)
+        || TENSORFLOW_KERAS_PREFIXES.iter().any(|p| {
+            module == *p || (module.starts_with(p) && module.as_bytes().get(p.len()) == Some(&b'.'))
+        })
+}
+
+/// Keras' own optimizers, which Keras 2.11 to 2.15 and tf_keras register under the package
+/// name `Custom` (`Custom>Adam` in every compiled model's training config).
+const KERAS_OPTIMIZERS: &[&str] = &[
+    "Adadelta",
+    "Adafactor",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Ftrl",
+    "Lion",
+    "Nadam",
+    "RMSprop",
+    "SGD",
+    "LossScaleOptimizer",
+];
 
 /// Module roots that reach code execution, processes, files or the network: foreign even
 /// for registered objects.
@@ -604,7 +635,7 @@ impl<'a> Walker<'a> {
         let short = name.rsplit(['>', '.']).next().unwrap_or(name);
         let module = module.unwrap_or("");
         let root = module.split('.').next().unwrap_or("");
-        if KERAS_ROOTS.contains(&root) || module.is_empty() {
+        if is_keras_module(module) || module.is_empty() {
             if GADGET_NAMES.contains(&short) {
                 self.gadget_ref(id, module, name);
             } else if is_custom_registered(name) {
@@ -633,7 +664,7 @@ impl<'a> Walker<'a> {
         let custom_name = registered
             .filter(|r| is_custom_registered(r))
             .or_else(|| Some(class).filter(|c| is_custom_registered(c)));
-        if KERAS_ROOTS.contains(&root) {
+        if is_keras_module(module) {
             if let Some(name) = custom_name {
                 // A Keras module with a foreign registered name: the registry wins at load.
                 self.custom(id, name, Some(module));
@@ -750,9 +781,11 @@ fn more(rule: &'static Rule, n: usize) -> Finding {
     )
 }
 
-/// `Package>Name` with a package that is not Keras' own.
+/// `Package>Name` with a package that is not Keras' own (Keras' optimizers registered as
+/// `Custom>Adam` are Keras' own).
 fn is_custom_registered(name: &str) -> bool {
     match name.split_once('>') {
+        Some(("Custom", class)) => !KERAS_OPTIMIZERS.contains(&class),
         Some((package, _)) => !KERAS_ROOTS.contains(&package),
         None => false,
     }
@@ -1257,6 +1290,52 @@ mod tests {
         let p = inline(j, ConfigSource::KerasV3Archive);
         assert_eq!(rules_of(&p), ["MV901"]);
         assert!(p.findings[0].message.contains("activation"));
+    }
+
+    #[test]
+    fn tf_keras_and_tensorflow_keras_are_keras() {
+        let layer = |module: &str| {
+            format!(
+                r#"{{"module": "{module}", "class_name": "Sequential", "config": {{"layers": [
+                  {{"module": "{module}.layers", "class_name": "Dense", "config": {{}}, "registered_name": null}}]}}}}"#
+            )
+        };
+        for module in [
+            "tf_keras",
+            "tf_keras.src.engine.sequential",
+            "tensorflow.keras",
+            "tensorflow.python.keras.engine.sequential",
+            "keras.src.models.sequential",
+        ] {
+            let p = inline(&layer(module), ConfigSource::KerasV3Archive);
+            assert!(p.findings.is_empty(), "{module}: {:?}", p.findings);
+        }
+        // Only Keras inside TensorFlow: other TensorFlow modules are foreign.
+        for module in ["tensorflow.io", "tensorflow.kerasx"] {
+            let p = inline(&layer(module), ConfigSource::KerasV3Archive);
+            assert_eq!(rules_of(&p), ["MV902"], "{module}");
+        }
+    }
+
+    #[test]
+    fn keras_optimizers_registered_as_custom_are_keras_own() {
+        // tf_keras and Keras 2.11-2.15 write compiled models' optimizers this way.
+        let training = |name: &str| {
+            format!(
+                r#"{{"loss": "mse", "optimizer_config": {{"class_name": "{name}", "config": {{"name": "Adam", "learning_rate": 0.001}}}}}}"#
+            )
+        };
+        let p = inline(
+            &training("Custom>Adam"),
+            ConfigSource::LegacyH5TrainingConfig,
+        );
+        assert!(p.findings.is_empty(), "{:?}", p.findings);
+        let p = inline(
+            &training("Custom>MyOptimizer"),
+            ConfigSource::LegacyH5TrainingConfig,
+        );
+        assert_eq!(rules_of(&p), ["MV903"]);
+        assert_eq!(p.findings[0].severity, crate::rules::Severity::Low);
     }
 
     #[test]
