@@ -37,6 +37,8 @@ pub enum Format {
     XgboostJson,
     XgboostUbj,
     Lightgbm,
+    /// Raw tensor bytes an ONNX model in the same folder names as its external data.
+    OnnxExternalData,
     Text,
     Image,
     Empty,
@@ -80,6 +82,7 @@ impl Format {
             Format::XgboostJson => "xgboost-json",
             Format::XgboostUbj => "xgboost-ubj",
             Format::Lightgbm => "lightgbm",
+            Format::OnnxExternalData => "onnx-external-data",
             Format::Text => "text",
             Format::Image => "image",
             Format::Empty => "empty",

@@ -136,6 +136,21 @@ def gen_onnx(r):
              "beside the model, offsets and lengths in bounds")
     r.extra_file(D + "external_ok/external_ok.onnx.data", data_bytes)
 
+    # The same with the data in `weights.bin`, a name that also claims a torch checkpoint:
+    # the reference makes it checked data, not an unrecognised model file.
+    m = _check(_model(_mlp_graph("mlp_external_bin")))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.onnx")
+        onnx.save(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                  location="weights.bin", size_threshold=0)
+        model_bytes = open(path, "rb").read()
+        data_bytes = open(os.path.join(tmp, "weights.bin"), "rb").read()
+        onnx.load(path)
+    r.benign(D + "external_bin/model.onnx", model_bytes,
+             "onnx.save(save_as_external_data=True, location='weights.bin'): the sidecar is "
+             "reported as onnx-external-data, its size checked against every offset")
+    r.extra_file(D + "external_bin/weights.bin", data_bytes)
+
     r.finding(D + "ext_traversal.onnx", _bytes(_single_external("../../etc/passwd")), ["MV801"],
               "external_data location `../../etc/passwd` (path traversal, CVE-2022-25882 style)")
     r.finding(D + "ext_absolute.onnx", _bytes(_single_external("/etc/passwd")), ["MV801"],

@@ -149,6 +149,7 @@ pub fn build_report(
     mut artifacts: Vec<Artifact>,
     fail_on: Severity,
 ) -> Report {
+    models::judge_onnx_external_data(&mut artifacts);
     let groups = models::group(&artifacts);
     models::judge_python_files(&mut artifacts, &groups);
     let mut report = Report::new(inputs, artifacts, fail_on);

@@ -227,6 +227,57 @@ pub(crate) fn judge_python_files(artifacts: &mut [Artifact], models: &[ModelGrou
     }
 }
 
+/// The raw tensor files ONNX models name as external data. The ONNX parser has read the
+/// file's size against every tensor's offset and length (MV803 when one falls outside it),
+/// so a sibling that no probe recognised and that a model in the same folder names is
+/// checked data, not unrecognised content. A sibling recognised as anything else keeps
+/// its own reading (a pickle named as external data is still a pickle).
+pub(crate) fn judge_onnx_external_data(artifacts: &mut [Artifact]) {
+    let mut named: BTreeMap<String, String> = BTreeMap::new();
+    for a in artifacts.iter().filter(|a| a.member.is_none()) {
+        if a.format != crate::format::Format::Onnx
+            || a.facts.get("external_data_checked") != Some(&serde_json::Value::Bool(true))
+        {
+            continue;
+        }
+        let Some(files) = a
+            .facts
+            .get("external_data_files")
+            .and_then(|f| f.as_array())
+        else {
+            continue;
+        };
+        for f in files.iter().filter_map(|f| f.as_str()) {
+            named
+                .entry(join(parent(&a.path), f))
+                .or_insert_with(|| a.path.clone());
+        }
+    }
+    for a in artifacts.iter_mut() {
+        if a.member.is_some() || a.format != crate::format::Format::Unrecognized {
+            continue;
+        }
+        let Some(model) = named.get(&a.path) else {
+            continue;
+        };
+        a.format = crate::format::Format::OnnxExternalData;
+        a.kind = crate::report::ArtifactKind::Model;
+        // Incomplete only for not being recognised (or for a name that claims a model):
+        // that is what the reference settles. Any other reason stands.
+        let unrecognised_only = a.reason.as_deref().is_some_and(|r| {
+            r.starts_with("unrecognized content") || r.starts_with("the name claims a model")
+        });
+        if a.findings.is_empty() && !a.internal_error && unrecognised_only {
+            a.status = Status::Complete;
+            a.reason = None;
+        }
+        a.facts.insert(
+            "referenced_by".into(),
+            serde_json::Value::String(model.clone()),
+        );
+    }
+}
+
 /// Weight files a shard index of this name is responsible for.
 fn same_family(index_name: &str, file_name: &str) -> bool {
     if index_name.ends_with(".safetensors.index.json") {
