@@ -74,6 +74,7 @@ seed_for() {
     yaml_card) seed yaml_card 'README.md' '*.yaml' '*.yml' ;;
     chat_template) seed chat_template '*.jinja' 'tokenizer_config.json' ;;
     savedmodel) seed savedmodel '*.pb' ;;
+    tf_metadata) seed tf_metadata 'fingerprint.pb' 'keras_metadata*.pb' ;;
     xgboost) seed xgboost '*.ubj' 'xgboost*.json' ;;
     lightgbm) seed lightgbm 'lightgbm*.txt' ;;
     hub_json) seed hub_json '*.json' ;;

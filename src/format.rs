@@ -39,6 +39,10 @@ pub enum Format {
     Lightgbm,
     /// Raw tensor bytes an ONNX model in the same folder names as its external data.
     OnnxExternalData,
+    /// A SavedModel's `fingerprint.pb`.
+    SavedModelFingerprint,
+    /// A SavedModel's `keras_metadata.pb`: Keras configs of the saved objects.
+    KerasSavedModelMetadata,
     Text,
     Image,
     Empty,
@@ -83,6 +87,8 @@ impl Format {
             Format::XgboostUbj => "xgboost-ubj",
             Format::Lightgbm => "lightgbm",
             Format::OnnxExternalData => "onnx-external-data",
+            Format::SavedModelFingerprint => "saved-model-fingerprint",
+            Format::KerasSavedModelMetadata => "keras-metadata",
             Format::Text => "text",
             Format::Image => "image",
             Format::Empty => "empty",

@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use crate::formats::{
-    gguf, hdf5, keras, lightgbm, numpy, onnx, pickle, safetensors, savedmodel, template, xgboost,
+    gguf, hdf5, keras, lightgbm, numpy, onnx, pickle, safetensors, savedmodel, template,
+    tf_metadata, xgboost,
 };
 use crate::hf::files::{self, Role};
 use crate::policy::Policy;
@@ -33,6 +34,7 @@ pub const TARGETS: &[Target] = &[
     ("yaml_card", yaml_card),
     ("chat_template", chat_template),
     ("savedmodel", savedmodel),
+    ("tf_metadata", tf_metadata),
     ("xgboost", xgboost),
     ("lightgbm", lightgbm),
     ("hub_json", hub_json),
@@ -104,6 +106,11 @@ pub fn sevenz(data: &[u8]) {
 
 pub fn gguf(data: &[u8]) {
     let _ = gguf::scan_gguf(&mut stream(data));
+}
+
+/// `fingerprint.pb` and `keras_metadata.pb` readings of the same bytes.
+pub fn tf_metadata(data: &[u8]) {
+    let _ = tf_metadata::scan_both(data);
 }
 
 /// Both encodings of XGBoost models read the same bytes.

@@ -16,7 +16,9 @@ message classes come from descriptor_pool + message_factory; maps are serialised
 deterministic=True (sorted keys).
 """
 
+import json
 import os
+import sys
 import tempfile
 
 import onnx
@@ -328,11 +330,29 @@ def _tf_messages():
                        ("input_arg", 2, MSG, REP, ".tensorflow.OpDef.ArgDef"),
                        ("output_arg", 3, MSG, REP, ".tensorflow.OpDef.ArgDef")])
     msg("ArgDef", [("name", 1, STR, OPT, None), ("type", 3, I32, OPT, None)], od)
+    # tensorflow/core/framework/versions.proto, tensorflow/core/protobuf/fingerprint.proto
+    U64 = F.TYPE_UINT64
+    msg("VersionDef", [("producer", 1, I32, OPT, None), ("min_consumer", 2, I32, OPT, None),
+                       ("bad_consumers", 3, I32, REP, None)])
+    msg("FingerprintDef", [("saved_model_checksum", 1, U64, OPT, None),
+                           ("graph_def_program_hash", 2, U64, OPT, None),
+                           ("signature_def_hash", 3, U64, OPT, None),
+                           ("saved_object_graph_hash", 4, U64, OPT, None),
+                           ("checkpoint_hash", 5, U64, OPT, None),
+                           ("version", 6, MSG, OPT, ".tensorflow.VersionDef"),
+                           ("uuid", 7, STR, OPT, None)])
+    # keras/protobuf/saved_metadata.proto (package third_party.tensorflow.python.keras.protobuf
+    # upstream; the wire format does not carry package names)
+    msg("SavedObject", [("node_id", 2, I32, OPT, None), ("node_path", 3, STR, OPT, None),
+                        ("identifier", 4, STR, OPT, None), ("metadata", 5, STR, OPT, None),
+                        ("version", 6, MSG, OPT, ".tensorflow.VersionDef")])
+    msg("SavedMetadata", [("nodes", 1, MSG, REP, ".tensorflow.SavedObject")])
 
     pool = descriptor_pool.DescriptorPool()
     pool.Add(fdp)
     get = lambda n: message_factory.GetMessageClass(pool.FindMessageTypeByName("tensorflow." + n))
-    return {n: get(n) for n in ("SavedModel", "GraphDef", "FunctionDef", "NodeDef", "AttrValue")}
+    return {n: get(n) for n in ("SavedModel", "GraphDef", "FunctionDef", "NodeDef", "AttrValue",
+                                "FingerprintDef", "SavedMetadata")}
 
 
 DT_FLOAT, DT_STRING, DT_RESOURCE = 1, 7, 20
@@ -452,7 +472,66 @@ def gen_savedmodel(r):
               "standard op set")
 
 
+def _keras_metadata(T, layers):
+    """A SavedMetadata as tf.keras 2.x writes it: the model node, then one node per layer,
+    each with the layer's metadata JSON (class_name, config and TF's bookkeeping)."""
+    meta = T["SavedMetadata"]()
+    model = {"name": "sequential", "trainable": True, "expects_training_arg": True,
+             "dtype": "float32", "batch_input_shape": None, "must_restore_from_config": False,
+             "class_name": "Sequential",
+             "config": {"name": "sequential", "layers": [{"class_name": c, "config": cfg}
+                                                         for c, cfg in layers]},
+             "shared_object_id": 0, "keras_version": "2.15.0", "backend": "tensorflow"}
+    node = meta.nodes.add(node_id=0, node_path="root", identifier="_tf_keras_sequential",
+                          metadata=json.dumps(model, sort_keys=True))
+    node.version.producer, node.version.min_consumer = 2, 1
+    for i, (cls, cfg) in enumerate(layers, start=1):
+        layer = {"name": cfg["name"], "trainable": True, "expects_training_arg": False,
+                 "dtype": "float32", "batch_input_shape": None, "stateful": False,
+                 "must_restore_from_config": False, "class_name": cls, "config": cfg,
+                 "shared_object_id": i}
+        node = meta.nodes.add(node_id=i, node_path=f"root.layer_with_weights-{i - 1}",
+                              identifier="_tf_keras_layer",
+                              metadata=json.dumps(layer, sort_keys=True))
+        node.version.producer, node.version.min_consumer = 2, 1
+    return meta.SerializeToString(deterministic=True)
+
+
+def gen_savedmodel_metadata(r):
+    """The files tf.keras writes beside saved_model.pb (made with the protobuf library and
+    TensorFlow's field numbers: TensorFlow is not installed)."""
+    T = _tf_messages()
+    fp = T["FingerprintDef"](saved_model_checksum=0x9A3C5E11D2B47F08,
+                             graph_def_program_hash=0x1F2E3D4C5B6A7988,
+                             signature_def_hash=0x0123456789ABCDEF,
+                             saved_object_graph_hash=0x7766554433221100,
+                             checkpoint_hash=0x1122334455667788,
+                             uuid="5e4d3c2b-1a09-4f8e-8d7c-6b5a49382716")
+    fp.version.producer = 1
+    r.benign(S + "benign/fingerprint.pb", fp.SerializeToString(deterministic=True),
+             "fingerprint.pb (FingerprintDef: five hashes, a version and a uuid), as TensorFlow "
+             "2.15 writes it beside saved_model.pb")
+    dense = {"name": "dense", "trainable": True, "dtype": "float32", "units": 2,
+             "activation": "relu", "use_bias": True,
+             "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": None}},
+             "bias_initializer": {"class_name": "Zeros", "config": {}}}
+    r.benign(S + "benign/keras_metadata.pb", _keras_metadata(T, [("Dense", dense)]),
+             "keras_metadata.pb of a one-layer Sequential: the model node and the Dense layer's "
+             "metadata JSON")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from gen_formats import LAMBDA_SHELL_HEX, marshal_b64
+
+    lam = {"name": "lambda", "trainable": True, "dtype": "float32",
+           "function": [marshal_b64(LAMBDA_SHELL_HEX), None, None], "function_type": "lambda",
+           "module": "__main__", "output_shape": None, "output_shape_type": "raw",
+           "output_shape_module": None, "arguments": {}}
+    r.finding(S + "keras_metadata_lambda.pb", _keras_metadata(T, [("Dense", dense), ("Lambda", lam)]),
+              ["MV901"], "keras_metadata.pb whose Lambda layer carries base64 marshal bytecode "
+              "(the code calls os.system('echo modelvet-fixture')); tf.keras rebuilds it on load")
+
+
 def generate(r):
     """Adds this module's fixtures to the registry `r` (generate.Registry)."""
     gen_onnx(r)
     gen_savedmodel(r)
+    gen_savedmodel_metadata(r)

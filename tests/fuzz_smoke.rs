@@ -23,6 +23,11 @@ fn seed_patterns(target: &str) -> &'static [&'static str] {
         "yaml_card" => &[".md", ".yaml"],
         "chat_template" => &[".jinja", "tokenizer_config.json"],
         "savedmodel" => &[".pb"],
+        "tf_metadata" => &[
+            "fingerprint.pb",
+            "keras_metadata.pb",
+            "keras_metadata_lambda.pb",
+        ],
         "xgboost" => &[".ubj", ".json"],
         "lightgbm" => &[".txt"],
         "sigstore_bundle" => &[".sig", ".sigstore"],

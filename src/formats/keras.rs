@@ -67,9 +67,6 @@ pub(crate) enum ConfigSource {
     /// optimizer; it has no top-level `class_name`).
     LegacyH5TrainingConfig,
     /// JSON metadata from a SavedModel's `keras_metadata.pb` (one node's metadata).
-    /// Checked in this module's tests; the SavedModel reader does not extract those
-    /// nodes yet.
-    #[allow(dead_code)]
     KerasMetadata,
 }
 

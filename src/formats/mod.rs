@@ -17,6 +17,7 @@ pub mod registry;
 pub mod safetensors;
 pub mod savedmodel;
 pub mod template;
+pub mod tf_metadata;
 pub mod tf_ops;
 pub mod torch;
 pub mod xgboost;

@@ -45,6 +45,8 @@ pub(crate) static FORMATS: &[&FormatSpec] = &[
     &crate::containers::tar::FORMAT,
     &crate::formats::onnx::FORMAT,
     &crate::formats::savedmodel::FORMAT,
+    &crate::formats::tf_metadata::KERAS_METADATA_FORMAT,
+    &crate::formats::tf_metadata::FINGERPRINT_FORMAT,
     &crate::formats::safetensors::FORMAT,
     &crate::formats::xgboost::JSON_FORMAT,
     &crate::formats::xgboost::UBJ_FORMAT,
