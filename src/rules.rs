@@ -271,6 +271,11 @@ rules! {
         why "Functions define operators inside the model and training info carries algorithm graphs; both run on load in runtimes that support them. Reported so the inventory is complete."
         fix "None needed for trusted producers; review the listed functions otherwise."
         example "formats/onnx/local_function.onnx";
+    ONNX_PYTHON_OP = "MV807" "onnx-python-op" Critical cwe 94 lower false
+        summary "An ONNX node calls back into Python: onnxruntime's PythonOp or PythonOpGrad."
+        why "onnxruntime builds with training support (ORTModule's custom autograd functions) run these nodes by calling the Python function registered under the node's func_name in the loading process: the file chooses which Python code runs."
+        fix "Do not load the model with an onnxruntime build that supports Python ops; export it without custom autograd functions."
+        example "formats/onnx/python_op.onnx";
     KERAS_LAMBDA = "MV901" "keras-lambda" Critical cwe 94 lower false
         summary "A Keras model has a Lambda layer (or a function config) that carries serialised Python bytecode."
         why "Keras rebuilds the function from marshal bytes and runs it when the layer is called; safe_mode only stops this in recent versions (CVE-2024-3660)."

@@ -180,6 +180,21 @@ def gen_onnx(r):
     r.finding(D + "custom_domain.onnx", _bytes(custom), ["MV804"],
               "node EvilOp from domain com.example.evil (needs a native custom-op library)")
 
+    # onnxruntime's PythonOp (com.microsoft, training builds): calls the Python function
+    # registered under func_name. The name here is inert and registered nowhere.
+    g = helper.make_graph(
+        [helper.make_node("PythonOp", ["x"], ["y"], name="python", domain="com.microsoft",
+                          func_name="modelvet_fixture.Echo", input_convention="d",
+                          input_tensor_types=[TensorProto.FLOAT], input_tensor_ranks=[1],
+                          output_tensor_types=[TensorProto.FLOAT], output_tensor_ranks=[1])],
+        "python_op",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])],
+    )
+    r.finding(D + "python_op.onnx", _bytes(_model(g, opsets=(("", 17), ("com.microsoft", 1)))),
+              ["MV807"], "node PythonOp from com.microsoft with func_name modelvet_fixture.Echo "
+              "(onnxruntime training builds call the registered Python function)")
+
     # Nested control flow: If whose then-branch holds a Loop; all standard ops.
     r.benign(D + "subgraphs_if_loop.onnx", _bytes(_check(_model(_if_loop_graph(None)))),
              "If node whose then_branch holds a Loop body (subgraphs two levels deep), standard ops")

@@ -45,6 +45,9 @@ pub(crate) const STANDARD_DOMAINS: &[&str] = &[
     "com.microsoft.dml",
 ];
 
+/// onnxruntime's operators that call back into Python (contrib ops of its training builds).
+const PYTHON_OPS: &[&str] = &["PythonOp", "PythonOpGrad"];
+
 /// `TensorProto.DataLocation.EXTERNAL`.
 const DATA_LOCATION_EXTERNAL: u64 = 1;
 /// External-data `location` entries kept per tensor; onnx writes exactly one.
@@ -607,6 +610,19 @@ impl<'a, 'p> State<'a, 'p> {
     fn node(&mut self, frame: &Frame) {
         self.node_count += 1;
         let op = frame.op_type.clone().unwrap_or_default();
+        if PYTHON_OPS.contains(&op.as_str()) {
+            let domain = frame.domain.as_deref().unwrap_or("");
+            self.parsed.push(
+                Finding::new(
+                    &rules::ONNX_PYTHON_OP,
+                    format!(
+                        "node op `{op}` (domain `{}`) calls a Python function registered in the loading process",
+                        display_string(domain.as_bytes(), FACT_STRING_CHARS)
+                    ),
+                )
+                .at(frame.offset, "NodeProto.op_type"),
+            );
+        }
         if let Some(n) = self.op_types.get_mut(&op) {
             *n += 1;
         } else if self.op_types.len() < MAX_RECORDED_CALL_SITES {
