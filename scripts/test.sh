@@ -19,6 +19,8 @@ fi
 
 step "Fixtures are reproducible from the real libraries (testdata/generate.py --check)"
 .venv/bin/python testdata/generate.py --check
+step "ONNX operator list matches the pinned onnx and onnxruntime (scripts/gen_onnx_ops.py --check)"
+.venv/bin/python scripts/gen_onnx_ops.py --check
 
 # Signature fixtures shared with the team (read-only). Tests that need them skip with a
 # message when this is unset, and fail on missing files when it is set.

@@ -257,8 +257,8 @@ rules! {
         fix "Re-download the model together with its external data files."
         example "formats/onnx/ext_missing.onnx";
     ONNX_CUSTOM_DOMAIN = "MV804" "onnx-custom-op-domain" Medium cwe 829 lower true
-        summary "An ONNX model uses operators from a domain outside the standard set (ai.onnx, ai.onnx.ml, training, com.microsoft)."
-        why "Custom domains need a custom operator library: native code loaded into the runtime."
+        summary "An ONNX model uses operators from a domain outside ONNX's and onnxruntime's own, or an operator that ONNX and onnxruntime do not define in the default (or another fully listed) domain."
+        why "Such operators need a custom operator library: native code loaded into the runtime. Only operators decide this; a domain merely declared in opset_import loads nothing."
         fix "Load the model only with custom operator libraries you trust and have reviewed."
         example "formats/onnx/custom_domain.onnx";
     ONNX_MALFORMED = "MV805" "onnx-malformed" Medium cwe 20 lower true

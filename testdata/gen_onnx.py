@@ -180,6 +180,19 @@ def gen_onnx(r):
     r.finding(D + "custom_domain.onnx", _bytes(custom), ["MV804"],
               "node EvilOp from domain com.example.evil (needs a native custom-op library)")
 
+    # A custom operator registered into the default domain: not an ONNX operator, so the
+    # runtime only runs the model with a native library that defines it.
+    g = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["h"], name="relu"),
+         helper.make_node("ModelvetFixtureKernel", ["h"], ["y"], name="custom")],
+        "default_domain_custom",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])],
+    )
+    r.finding(D + "default_domain_custom_op.onnx", _bytes(_model(g)), ["MV804"],
+              "node ModelvetFixtureKernel in the default domain, which ONNX 1.23.2 and onnxruntime "
+              "1.32.0 do not define (a custom operator library must register it)")
+
     # onnxruntime's PythonOp (com.microsoft, training builds): calls the Python function
     # registered under func_name. The name here is inert and registered nowhere.
     g = helper.make_graph(

@@ -11,6 +11,7 @@ pub mod keras;
 pub mod lightgbm;
 pub mod numpy;
 pub mod onnx;
+pub(crate) mod onnx_ops;
 pub mod pickle;
 pub mod protobuf;
 pub mod registry;

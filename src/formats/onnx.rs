@@ -349,6 +349,9 @@ struct State<'a, 'p> {
     training_info: u64,
     domains: BTreeMap<String, DomainUse>,
     domains_truncated: bool,
+    /// (domain, op) used in a domain ONNX or onnxruntime defines whole but not defined
+    /// there, with the first node's offset.
+    undefined_ops: BTreeMap<(String, String), u64>,
     external_files: BTreeSet<String>,
     external_tensors: u64,
     reported_locations: BTreeSet<(&'static str, Vec<u8>)>,
@@ -394,6 +397,7 @@ impl<'a, 'p> State<'a, 'p> {
             training_info: 0,
             domains: BTreeMap::new(),
             domains_truncated: false,
+            undefined_ops: BTreeMap::new(),
             external_files: BTreeSet::new(),
             external_tensors: 0,
             reported_locations: BTreeSet::new(),
@@ -631,6 +635,18 @@ impl<'a, 'p> State<'a, 'p> {
             self.op_types_truncated = true;
         }
         let domain = normalize_domain(frame.domain.as_deref().unwrap_or("")).to_string();
+        // In a domain ONNX or onnxruntime defines whole, an operator they do not define
+        // needs a custom operator library registered into that domain.
+        if crate::formats::onnx_ops::CHECKED_DOMAINS.contains(&domain.as_str())
+            && crate::formats::onnx_ops::KNOWN_OPS
+                .binary_search(&(domain.as_str(), op.as_str()))
+                .is_err()
+            && self.undefined_ops.len() < MAX_RECORDED_CALL_SITES
+        {
+            self.undefined_ops
+                .entry((domain.clone(), op.clone()))
+                .or_insert(frame.offset);
+        }
         if let Some(u) = self.domain_use(&domain, frame.offset) {
             u.in_nodes = true;
             if u.ops.len() < MAX_RECORDED_CALL_SITES {
@@ -894,6 +910,32 @@ impl<'a, 'p> State<'a, 'p> {
     }
 
     fn domain_findings(&mut self) {
+        for ((domain, op), offset) in std::mem::take(&mut self.undefined_ops) {
+            if self.local_functions.contains(&(domain.clone(), op.clone())) {
+                continue;
+            }
+            let shown_op = display_string(op.as_bytes(), FACT_STRING_CHARS);
+            let shown = if domain.is_empty() {
+                "the default domain".to_string()
+            } else {
+                format!(
+                    "domain `{}`",
+                    display_string(domain.as_bytes(), FACT_STRING_CHARS)
+                )
+            };
+            self.parsed.push(
+                Finding::new(
+                    &rules::ONNX_CUSTOM_DOMAIN,
+                    format!(
+                        "operator `{shown_op}` is not defined in {shown} by ONNX or onnxruntime: \
+                         it needs a custom operator library"
+                    ),
+                )
+                .at(offset, "NodeProto.op_type")
+                .global(&domain, &shown_op)
+                .detail(format!("domain={domain}; op_type={shown_op}")),
+            );
+        }
         let domains = std::mem::take(&mut self.domains);
         let mut unused: Vec<String> = Vec::new();
         for (domain, used) in domains {
