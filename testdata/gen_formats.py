@@ -815,6 +815,13 @@ def gen_keras(r):
               keras_save(named, edit=function_ref("os", "system")), ["MV902"],
               "Lambda function reference {module: os, class_name: function, config: system} "
               "(CVE-2025-1550 shape: any importable function)")
+    # Keras builds the model from config.json alone: the same archive with every other
+    # member removed (no metadata.json, no weights) still loads and still imports os.
+    with zipfile.ZipFile(io.BytesIO(keras_save(named, edit=function_ref("os", "system")))) as z:
+        config_only = g.plain_zip([("config.json", z.read("config.json"))])
+    r.finding("formats/keras_config_only_os_system.keras", config_only, ["MV902"],
+              "the os.system Lambda archive reduced to its config.json: no metadata.json or "
+              "weights, which Keras does not need to build the model")
     r.finding("formats/keras_get_file_gadget.keras",
               keras_save(named, edit=function_ref("keras.utils", "get_file", {
                   "origin": "http://127.0.0.1:9/modelvet-fixture", "fname": "/tmp/modelvet-fixture"})),

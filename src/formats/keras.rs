@@ -235,6 +235,17 @@ const MAX_CODE_STRING_BYTES: usize = 2048;
 const MAX_QUOTE: usize = 120;
 
 /// Checks one Keras model config (or training config / keras metadata JSON).
+/// A Keras model config: a JSON object with `class_name` and `config` at its top, as
+/// Keras 3 writes config.json (Hugging Face's config.json has neither).
+pub(crate) fn looks_like_keras_config(json: &[u8]) -> bool {
+    match crate::json::parse_value(json) {
+        Ok(Value::Object(top)) => {
+            top.get("class_name").is_some_and(Value::is_string) && top.contains_key("config")
+        }
+        _ => false,
+    }
+}
+
 pub(crate) fn check_config(json: &[u8], source: ConfigSource) -> Parsed {
     let mut p = Parsed::default();
     let Some(root) = parse(&mut p, json, source.label()) else {
@@ -1287,6 +1298,20 @@ mod tests {
         let p = inline(j, ConfigSource::KerasV3Archive);
         assert_eq!(rules_of(&p), ["MV901"]);
         assert!(p.findings[0].message.contains("activation"));
+    }
+
+    #[test]
+    fn a_keras_config_is_told_from_other_config_json_files() {
+        assert!(looks_like_keras_config(
+            br#"{"module": "keras", "class_name": "Sequential", "config": {"layers": []}}"#
+        ));
+        assert!(!looks_like_keras_config(
+            br#"{"architectures": ["BertModel"], "model_type": "bert"}"#
+        ));
+        assert!(!looks_like_keras_config(
+            br#"{"class_name": 3, "config": {}}"#
+        ));
+        assert!(!looks_like_keras_config(b"{\"class_name\": \"Sequential\""));
     }
 
     #[test]

@@ -56,6 +56,14 @@ impl ZipLayout {
         ZipLayout { format, torch_root }
     }
 
+    /// A Keras v3 archive recognised by its config.json's content.
+    pub(crate) fn keras_archive() -> ZipLayout {
+        ZipLayout {
+            format: Format::KerasArchive,
+            torch_root: None,
+        }
+    }
+
     pub(crate) fn is_torchscript(&self) -> bool {
         self.format == Format::TorchScript
     }

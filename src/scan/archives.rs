@@ -129,7 +129,26 @@ impl Scanner<'_> {
             self.artifacts[idx].mark_incomplete(reason);
         }
         let names: Vec<&str> = index.entries.iter().map(|e| e.name.as_str()).collect();
-        let layout = ZipLayout::of(&names);
+        let mut layout = ZipLayout::of(&names);
+        // Keras builds a model from config.json alone: a zip holding a Keras config at its
+        // top is a Keras archive whatever else it holds (or lacks). The config is read
+        // once here and checked from these bytes below.
+        let mut keras_config: Option<Vec<u8>> = None;
+        if layout.format == Format::Zip {
+            if let Some(entry) = index
+                .entries
+                .iter()
+                .find(|e| e.name == "config.json" && e.uncompressed_size <= limits::MAX_JSON_BYTES)
+            {
+                match self.read_keras_json(&src, entry, idx) {
+                    Some(text) if keras::looks_like_keras_config(&text) => {
+                        layout = ZipLayout::keras_archive();
+                        keras_config = Some(text);
+                    }
+                    _ => {}
+                }
+            }
+        }
         let ctx = match layout.format {
             Format::TorchScript => PickleContext::TorchScript,
             Format::TorchZip => PickleContext::TorchZip,
@@ -152,7 +171,14 @@ impl Scanner<'_> {
                 continue;
             }
             if layout.is_keras_description(&entry.name) {
-                self.check_keras_json(&src, entry, idx);
+                match keras_config.take().filter(|_| entry.name == "config.json") {
+                    Some(text) => self.check_keras_text(entry, &text, idx),
+                    None => {
+                        if let Some(text) = self.read_keras_json(&src, entry, idx) {
+                            self.check_keras_text(entry, &text, idx);
+                        }
+                    }
+                }
                 continue;
             }
             if let Some(key) = layout.storage_key(&entry.name) {
@@ -231,9 +257,14 @@ impl Scanner<'_> {
         }
     }
 
-    /// A `.keras` archive's config.json (the architecture, where code hides) or
-    /// metadata.json (versions); findings go on the archive.
-    fn check_keras_json(&mut self, src: &Arc<dyn ReadAt>, entry: &zip::Entry, idx: usize) {
+    /// Reads a `.keras` archive's JSON member within MAX_JSON_BYTES; `None` (with the
+    /// archive marked) when it cannot be read whole.
+    fn read_keras_json(
+        &mut self,
+        src: &Arc<dyn ReadAt>,
+        entry: &zip::Entry,
+        idx: usize,
+    ) -> Option<Vec<u8>> {
         let cap = limits::MAX_JSON_BYTES;
         let mut text = Vec::new();
         let read = member_reader(src, entry, self.budget.clone())
@@ -245,11 +276,19 @@ impl Scanner<'_> {
             });
         if let Err(e) = read {
             self.artifacts[idx].mark_incomplete(format!("cannot read {}: {e}", entry.name));
-            return;
+            return None;
         }
         if text.len() as u64 > cap {
-            return self.limit(idx, LimitHit::JsonBytes);
+            self.limit(idx, LimitHit::JsonBytes);
+            return None;
         }
+        Some(text)
+    }
+
+    /// A `.keras` archive's config.json (the architecture, where code hides) or
+    /// metadata.json (versions); findings go on the archive.
+    fn check_keras_text(&mut self, entry: &zip::Entry, text: &[u8], idx: usize) {
+        let text = text.to_vec();
         let mut parsed = if entry.name == "config.json" {
             keras::check_config(&text, keras::ConfigSource::KerasV3Archive)
         } else {
