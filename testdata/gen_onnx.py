@@ -477,6 +477,12 @@ def gen_savedmodel(r):
              "and the standard checkpoint saver/restore functions (SaveV2, RestoreV2, "
              "MergeV2Checkpoints), tags [serve], signature serving_default",
              rules=["MV912"])
+    no_version = T["SavedModel"]()
+    no_version.ParseFromString(_saved_model(T, MLP_SERVE))
+    no_version.ClearField("saved_model_schema_version")
+    r.benign(S + "no_schema_version_saved_model.pb", no_version.SerializeToString(deterministic=True),
+             "the benign SavedModel without saved_model_schema_version (TensorFlow's loader does "
+             "not require it): recognised by its meta graphs", rules=["MV912"])
     io_nodes = MLP_SERVE[:-1] + [
         ("path", "Const", [], {"dtype": DT_STRING}),
         ("ReadFile", "ReadFile", ["path:output:0"]),

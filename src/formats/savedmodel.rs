@@ -207,8 +207,9 @@ static SCHEMA: Schema = Schema {
 /// MetaGraphDef's fields (all length-delimited), for recognition.
 const META_GRAPH_FIELDS: std::ops::RangeInclusive<u32> = 1..=7;
 
-/// Whether `prefix` is a SavedModel: `saved_model_schema_version` (a small varint) first,
-/// then `meta_graphs` messages that start with a MetaGraphDef field, and nothing else.
+/// Whether `prefix` is a SavedModel: `saved_model_schema_version` (a small varint, which
+/// TensorFlow's loader does not require: a file without it loads the same), then
+/// `meta_graphs` messages that start with a MetaGraphDef field, and nothing else.
 pub(crate) fn looks_like_saved_model(prefix: &[u8]) -> bool {
     let Ok(fields) = protobuf::scan_prefix(prefix, 64) else {
         return false;
@@ -216,14 +217,16 @@ pub(crate) fn looks_like_saved_model(prefix: &[u8]) -> bool {
     let Some(first) = fields.first() else {
         return false;
     };
-    if first.field != 1
-        || first.wire != protobuf::WireType::Varint
-        || !(1..=16).contains(&first.value)
-    {
-        return false;
-    }
+    let graphs = if first.field == 1 {
+        if first.wire != protobuf::WireType::Varint || !(1..=16).contains(&first.value) {
+            return false;
+        }
+        &fields[1..]
+    } else {
+        &fields[..]
+    };
     let mut meta_graphs = 0;
-    for f in &fields[1..] {
+    for f in graphs {
         if f.field != 2 || f.wire != protobuf::WireType::Len {
             return false;
         }
