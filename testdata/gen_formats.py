@@ -435,6 +435,16 @@ def gen_hf_layouts(r):
         "finding", "chat_template.jinja (transformers >= 4.43 layout) with the subclasses-to-Popen "
         "injection", rules=["MV703"])
 
+    # Jinja's lexer reads string literals inside a block: the `}}` in quotes does not end it,
+    # so the rest of the expression is still code.
+    quoted = "{{ '}}' ~ ''.__class__.__mro__[1].__subclasses__() }}"
+    add_dir(r, "formats/hf_chat_template_quoted_braces", [
+        ("config.json", jbytes(hf_config())),
+        ("model.safetensors", single),
+        ("tokenizer_config.json", jbytes(tokenizer_config(quoted)))],
+        "finding", "tokenizer_config.json chat_template whose escape follows a string literal "
+        "holding `}}`, which ends the block for a naive scanner but not for Jinja", rules=["MV703"])
+
 
 # =============================================================== GGUF
 GGUF_MAGIC = b"GGUF"

@@ -189,7 +189,12 @@ pub fn check(text: &[u8], origin: &str, offset: Option<u64>, p: &mut Parsed) {
             }
         };
         let body_start = open + 2;
-        let (body, next) = match rest[body_start..].find(close) {
+        let end = if kind == Some('#') {
+            rest[body_start..].find(close)
+        } else {
+            block_end(&rest[body_start..], close)
+        };
+        let (body, next) = match end {
             Some(end) => (&rest[body_start..body_start + end], body_start + end + 2),
             None => (&rest[body_start..], rest.len()),
         };
@@ -220,6 +225,27 @@ pub fn check(text: &[u8], origin: &str, offset: Option<u64>, p: &mut Parsed) {
     }
 }
 
+/// Where a `{{ }}` or `{% %}` block ends: the first `close` outside a string literal, as
+/// Jinja's lexer reads it (a `}}` inside quotes does not end the block).
+fn block_end(body: &str, close: &str) -> Option<usize> {
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != q {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            _ if bytes[i..].starts_with(close.as_bytes()) => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +263,8 @@ mod tests {
             "{{- bos_token }}{%- set ns = namespace(system='') %}{%- if messages[0]['role'] == 'system' %}{%- set ns.system = messages[0]['content'] | trim %}{%- endif %}{{ ns.system | tojson }}{{ raise_exception('bad role') if false }}",
             "{# a comment mentioning __class__ is not code #}{{ message.content }}",
             "{{ strftime_now('%d %b %Y') }}{% set system_message = 'x' %}",
+            "{{ '你好 — }}' + message['content'] }}{% if x == 'é' %}ü{% endif %}",
+            "{{ 'unterminated",
         ];
         for t in benign {
             assert!(rules(t).is_empty(), "{t}: {:?}", rules(t));
@@ -254,6 +282,10 @@ mod tests {
             "{{ ''|attr('\\x5f\\x5fclass\\x5f\\x5f') }}",
             "{{ x['__globals__'] }}",
             "{%- set y = config.items() %}",
+            // A `}}` inside a string literal does not end the block for Jinja.
+            "{{ '}}' ~ ''.__class__.__mro__ }}",
+            "{% set x = \"%}\" %}{% set y = ''.__class__ %}",
+            "{{ \"\\\"}}\" ~ lipsum.__globals__ }}",
         ];
         for t in bad {
             assert_eq!(rules(t), vec![("MV703", Severity::Critical)], "{t}");
