@@ -39,6 +39,8 @@ pub enum Format {
     Lightgbm,
     /// Raw tensor bytes an ONNX model in the same folder names as its external data.
     OnnxExternalData,
+    /// Compiled Python bytecode.
+    Pyc,
     /// A SavedModel's `fingerprint.pb`.
     SavedModelFingerprint,
     /// A SavedModel's `keras_metadata.pb`: Keras configs of the saved objects.
@@ -88,6 +90,7 @@ impl Format {
             Format::Lightgbm => "lightgbm",
             Format::OnnxExternalData => "onnx-external-data",
             Format::SavedModelFingerprint => "saved-model-fingerprint",
+            Format::Pyc => "pyc",
             Format::KerasSavedModelMetadata => "keras-metadata",
             Format::Text => "text",
             Format::Image => "image",
@@ -124,6 +127,7 @@ impl Format {
         !matches!(
             self,
             Format::Text
+                | Format::Pyc
                 | Format::Image
                 | Format::Empty
                 | Format::Unrecognized

@@ -435,6 +435,16 @@ def gen_hf_layouts(r):
         "finding", "chat_template.jinja (transformers >= 4.43 layout) with the subclasses-to-Popen "
         "injection", rules=["MV703"])
 
+    # Compiled Python beside the weights: CPython 3.11's header (magic 3495, `\r\n`, flags 0,
+    # source mtime and size 0) and the frozen marshal of the fixture's inert code object.
+    pyc = (3495).to_bytes(2, "little") + b"\r\n" + bytes(12) + bytes.fromhex(g.MARSHAL_CODE_HEX)
+    add_dir(r, "formats/hf_compiled_python", [
+        ("config.json", jbytes(hf_config(model_type="x", architectures=["XForCausalLM"]))),
+        ("helper.pyc", pyc),
+        ("model.safetensors", single)],
+        "notice", "a model folder with a sourceless helper.pyc: compiled Python is code like a .py "
+        "(MV1002 low: no auto_map names it)", rules=["MV1002"])
+
     # Jinja's lexer reads string literals inside a block: the `}}` in quotes does not end it,
     # so the rest of the expression is still code.
     quoted = "{{ '}}' ~ ''.__class__.__mro__[1].__subclasses__() }}"

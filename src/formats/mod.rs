@@ -14,6 +14,7 @@ pub mod onnx;
 pub(crate) mod onnx_ops;
 pub mod pickle;
 pub mod protobuf;
+pub(crate) mod pyc;
 pub mod registry;
 pub mod safetensors;
 pub mod savedmodel;

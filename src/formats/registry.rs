@@ -40,6 +40,7 @@ pub(crate) static FORMATS: &[&FormatSpec] = &[
     &crate::containers::compress::LZ4,
     &crate::formats::numpy::FORMAT,
     &crate::formats::gguf::FORMAT,
+    &crate::formats::pyc::FORMAT,
     &crate::formats::hdf5::FORMAT,
     &IMAGE,
     &crate::containers::tar::FORMAT,
