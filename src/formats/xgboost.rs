@@ -975,17 +975,20 @@ pub(crate) static UBJ_FORMAT: crate::format::FormatSpec = crate::format::FormatS
 mod tests {
     use super::*;
 
-    fn tokens(json: &[u8]) -> (Vec<Token>, Option<String>) {
-        let mut stream = ByteStream::new(json);
-        let mut t = JsonTokens::new(&mut stream);
+    /// Every token a reader gives, and the error that stopped it.
+    fn all(t: &mut dyn Tokens) -> (Vec<Token>, Option<String>) {
         let mut out = Vec::new();
         loop {
-            match t.next() {
+            match t.next_token() {
                 Ok(Some(tok)) => out.push(tok),
                 Ok(None) => return (out, None),
                 Err(e) => return (out, Some(format!("{e:?}"))),
             }
         }
+    }
+
+    fn tokens(json: &[u8]) -> (Vec<Token>, Option<String>) {
+        all(&mut JsonTokens::new(&mut ByteStream::new(json)))
     }
 
     #[test]
@@ -1006,16 +1009,7 @@ mod tests {
     }
 
     fn ubj_tokens(bytes: &[u8]) -> (Vec<Token>, Option<String>) {
-        let mut stream = ByteStream::new(bytes);
-        let mut t = UbjTokens::new(&mut stream);
-        let mut out = Vec::new();
-        loop {
-            match t.next() {
-                Ok(Some(tok)) => out.push(tok),
-                Ok(None) => return (out, None),
-                Err(e) => return (out, Some(format!("{e:?}"))),
-            }
-        }
+        all(&mut UbjTokens::new(&mut ByteStream::new(bytes)))
     }
 
     #[test]
