@@ -429,7 +429,9 @@ impl<'s, R: SkipRead> UbjTokens<'s, R> {
                 if next == Some(b'$') {
                     self.stream.consume(1);
                     let t = self.byte("container type")?;
-                    if !b"iUIlLdDTFZCSH".contains(&t) {
+                    // T, F and Z take no bytes: a count of them would cost time without
+                    // input. XGBoost never writes them typed.
+                    if !b"iUIlLdDCSH".contains(&t) {
                         return Err(Stop::Malformed(format!(
                             "container element type {:?}",
                             t as char
@@ -1046,6 +1048,17 @@ mod tests {
         let (_, err) = ubj_tokens(b"[$d#L\x7f\xff\xff\xff\xff\xff\xff\xff\x00\x00");
         assert!(err.unwrap().contains("Truncated"));
         assert!(ubj_tokens(b"{i\x01a?").1.unwrap().contains("Malformed"));
+        // Elements that take no bytes cannot be counted into endless tokens.
+        for t in [b'T', b'F', b'Z'] {
+            let mut b = b"[$".to_vec();
+            b.push(t);
+            b.extend(b"#L\x7f\xff\xff\xff\xff\xff\xff\xff");
+            assert!(
+                ubj_tokens(&b).1.unwrap().contains("Malformed"),
+                "{}",
+                t as char
+            );
+        }
     }
 
     #[test]
