@@ -78,6 +78,10 @@ pub(crate) const MAX_JSON_BYTES: u64 = 32 * 1024 * 1024;
 /// Most memory, estimated as it is built, of the tree one JSON document is parsed into
 /// (a value costs about 96 bytes besides its text, however short its text is).
 pub(crate) const MAX_JSON_TREE_BYTES: u64 = 48 * 1024 * 1024;
+/// Deepest nesting of JSON arrays and objects read. CPython's json module nests as deep as
+/// its recursion limit lets it (999 levels on 3.11, measured; later releases allow more);
+/// past this limit a document is incomplete, never passed unread.
+pub(crate) const MAX_JSON_DEPTH: usize = 20_000;
 /// Most object header messages, continuation blocks and attributes read from an HDF5 object.
 pub(crate) const MAX_HDF5_MESSAGES: usize = 65_536;
 /// Most bytes of HDF5 attribute values read from one file (Keras `model_config` is the
@@ -127,6 +131,7 @@ pub enum LimitHit {
     ProtobufField,
     JsonBytes,
     JsonTreeBytes,
+    JsonDepth,
     Hdf5Messages,
     Hdf5AttributeBytes,
     ModelFiles,
@@ -182,6 +187,7 @@ impl LimitHit {
             LimitHit::ProtobufField => ("MAX_PROTOBUF_FIELD", MAX_PROTOBUF_FIELD),
             LimitHit::JsonBytes => ("MAX_JSON_BYTES", MAX_JSON_BYTES),
             LimitHit::JsonTreeBytes => ("MAX_JSON_TREE_BYTES", MAX_JSON_TREE_BYTES),
+            LimitHit::JsonDepth => ("MAX_JSON_DEPTH", MAX_JSON_DEPTH as u64),
             LimitHit::Hdf5Messages => ("MAX_HDF5_MESSAGES", MAX_HDF5_MESSAGES as u64),
             LimitHit::Hdf5AttributeBytes => ("MAX_HDF5_ATTRIBUTE_BYTES", MAX_HDF5_ATTRIBUTE_BYTES),
             LimitHit::ModelFiles => ("MAX_MODEL_FILES", MAX_MODEL_FILES as u64),

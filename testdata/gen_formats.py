@@ -378,6 +378,25 @@ def gen_hf_layouts(r):
         "finding", "config.json auto_map points at configuration_x.py and modeling_x.py (each only "
         "prints); loading needs trust_remote_code", rules=["MV1001", "MV1002"])
 
+    # transformers reads config.json with json.loads, which takes Python's NaN and Infinity
+    # (json.dumps writes them for float("nan")); a strict JSON reader refuses the file and
+    # with it the auto_map the loader follows.
+    nan_config = hf_config(auto_map=auto_map, model_type="x", architectures=["XForCausalLM"],
+                           rope_scaling_factor=float("nan"), max_grad_norm=float("inf"))
+    assert b"NaN" in jbytes(nan_config) and b"Infinity" in jbytes(nan_config)
+    add_dir(r, "formats/hf_remote_code_nan_config", [
+        ("config.json", jbytes(nan_config)),
+        ("modeling_x.py", b'print("modelvet-fixture")\n'),
+        ("model.safetensors", single)],
+        "finding", "config.json with NaN and Infinity values (as json.dumps writes them) and an "
+        "auto_map to modeling_x.py: Python's json reads it, so the auto_map counts",
+        rules=["MV1001", "MV1002"])
+    add_dir(r, "formats/hf_config_nan", [
+        ("config.json", jbytes(hf_config(layer_norm_eps=float("nan"), initializer_range=float("-inf")))),
+        ("model.safetensors", single)],
+        "benign", "config.json holding NaN and -Infinity, which transformers' json.loads reads: "
+        "checked, not incomplete")
+
     add_dir(r, "formats/hf_helper_script", [
         ("config.json", jbytes(hf_config(model_type="x", architectures=["XForCausalLM"]))),
         ("convert_checkpoint.py", b'print("modelvet-fixture")\n'),
@@ -838,10 +857,19 @@ def gen_keras(r):
     # Keras builds the model from config.json alone: the same archive with every other
     # member removed (no metadata.json, no weights) still loads and still imports os.
     with zipfile.ZipFile(io.BytesIO(keras_save(named, edit=function_ref("os", "system")))) as z:
-        config_only = g.plain_zip([("config.json", z.read("config.json"))])
+        z_config = z.read("config.json")
+        config_only = g.plain_zip([("config.json", z_config)])
     r.finding("formats/keras_config_only_os_system.keras", config_only, ["MV902"],
               "the os.system Lambda archive reduced to its config.json: no metadata.json or "
               "weights, which Keras does not need to build the model")
+    # Keras 3 reads config.json as bytes and calls json.loads on them, which detects UTF-16
+    # and UTF-32 (json.detect_encoding): the same os.system reference, re-encoded. keras
+    # 3.15.1 load_model gets as far into this file as into the UTF-8 one (the same
+    # deserialisation error, after json.loads read it).
+    utf16 = g.plain_zip([("config.json", z_config.decode().encode("utf-16"))])
+    r.finding("formats/keras_config_utf16_os_system.keras", utf16, ["MV902"],
+              "the config-only os.system Lambda archive with config.json in UTF-16 (with BOM): "
+              "json.loads(bytes) decodes it, a UTF-8-only reader sees no JSON")
     r.finding("formats/keras_get_file_gadget.keras",
               keras_save(named, edit=function_ref("keras.utils", "get_file", {
                   "origin": "http://127.0.0.1:9/modelvet-fixture", "fname": "/tmp/modelvet-fixture"})),

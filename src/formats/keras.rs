@@ -42,9 +42,9 @@
 //!   `load_model`, `get_file`, `enable_unsafe_deserialization`, ... as used in
 //!   CVE-2025-8747 and CVE-2025-9906), any string naming one of them, and `safe_mode: false`
 //!   anywhere in the config (arguments passed to such a gadget).
-//! - **MV905 keras-malformed**: not JSON, not an object, no string `class_name` at the top
-//!   (model configs only), or nesting deeper than serde_json's recursion limit (128); the
-//!   artifact is then also incomplete.
+//! - **MV905 keras-malformed**: not JSON as Python's `json.loads` reads it, not an object,
+//!   or no string `class_name` at the top (model configs only). A config past a JSON limit
+//!   (size, tree memory, nesting) is incomplete (MV502).
 
 use std::collections::BTreeMap;
 
@@ -231,6 +231,8 @@ const MAX_LAYER_CLASSES: usize = 1024;
 const MAX_CODE_STRINGS: usize = 48;
 /// Bytes of printable strings listed from one Lambda's bytecode.
 const MAX_CODE_STRING_BYTES: usize = 2048;
+/// Innermost segments of a JSON path named in a message.
+const MAX_PATH_SEGMENTS: usize = 64;
 /// Longest text quoted from the config in a message.
 const MAX_QUOTE: usize = 120;
 
@@ -239,7 +241,10 @@ const MAX_QUOTE: usize = 120;
 /// Keras 3 writes config.json (Hugging Face's config.json has neither).
 pub(crate) fn looks_like_keras_config(json: &[u8]) -> bool {
     match crate::json::parse_value(json) {
-        Ok(Value::Object(top)) => {
+        Ok(doc) => {
+            let Value::Object(top) = &*doc else {
+                return false;
+            };
             top.get("class_name").is_some_and(Value::is_string) && top.contains_key("config")
         }
         _ => false,
@@ -253,7 +258,7 @@ pub(crate) fn check_config(json: &[u8], source: ConfigSource) -> Parsed {
     };
     let parsed = {
         let mut w = Walker::new(p);
-        match &root {
+        match &*root {
             Value::Object(map) => {
                 let class = map.get("class_name").and_then(Value::as_str);
                 if let Some(class) = class {
@@ -279,7 +284,6 @@ pub(crate) fn check_config(json: &[u8], source: ConfigSource) -> Parsed {
         w.walk(&root);
         w.finish()
     };
-    drop_iteratively(root);
     parsed
 }
 
@@ -298,7 +302,7 @@ pub(crate) fn check_metadata(json: &[u8]) -> Parsed {
     let Some(root) = parse(&mut p, json, "metadata.json") else {
         return p;
     };
-    match &root {
+    match &*root {
         Value::Object(map) => {
             for key in ["keras_version", "backend"] {
                 if let Some(v) = map.get(key).and_then(Value::as_str) {
@@ -314,13 +318,12 @@ pub(crate) fn check_metadata(json: &[u8]) -> Parsed {
             ),
         ),
     }
-    drop_iteratively(root);
     p
 }
 
 /// Parses a bounded JSON document; on failure reports MV905 and the markers of code and
 /// gadgets still visible in the raw text (fail closed).
-fn parse(p: &mut Parsed, json: &[u8], label: &str) -> Option<Value> {
+fn parse(p: &mut Parsed, json: &[u8], label: &str) -> Option<crate::json::Document> {
     if json.len() as u64 > MAX_JSON_BYTES {
         p.limit(LimitHit::JsonBytes);
         return None;
@@ -328,19 +331,7 @@ fn parse(p: &mut Parsed, json: &[u8], label: &str) -> Option<Value> {
     match crate::json::parse_value(json) {
         Ok(v) => Some(v),
         Err(e) => {
-            if e.too_deep() {
-                p.add(
-                    &rules::KERAS_MALFORMED,
-                    format!(
-                        "Keras {label} nests deeper than the JSON reader's limit of {} levels: {e}",
-                        crate::json::MAX_JSON_DEPTH
-                    ),
-                );
-                p.incomplete(format!(
-                    "Keras {label} nests deeper than {} levels",
-                    crate::json::MAX_JSON_DEPTH
-                ));
-            } else if let crate::json::JsonFailure::Limit(hit) = e {
+            if let crate::json::JsonFailure::Limit(hit) = e {
                 p.limit(hit);
             } else {
                 p.add(
@@ -425,10 +416,17 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// The JSON path of a node; past [`MAX_PATH_SEGMENTS`] only its innermost segments,
+    /// after `$...`, so a deep document costs each message a bounded walk.
     fn path(&self, mut node: usize) -> String {
         let mut segs = Vec::new();
         while node < self.nodes.len() {
             let (parent, seg) = self.nodes[node];
+            if segs.len() == MAX_PATH_SEGMENTS && node != 0 {
+                segs.push(Seg::Key("..."));
+                segs.push(Seg::Root);
+                break;
+            }
             segs.push(seg);
             if node == 0 {
                 break;
@@ -950,19 +948,6 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// Drops a parsed document without recursion (its depth is at most 128, but the drop of a
-/// wide tree is kept flat as well).
-fn drop_iteratively(root: Value) {
-    let mut stack = vec![root];
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::Array(items) => stack.extend(items),
-            Value::Object(map) => stack.extend(map.into_iter().map(|(_, v)| v)),
-            _ => {}
-        }
-    }
-}
-
 /// An HDF5 file read as Keras: the root group's attributes. A Keras legacy model keeps its
 /// architecture (and with it any Lambda code) in `model_config`; weight files have none.
 /// Dataset contents are numbers and are not read.
@@ -1235,15 +1220,44 @@ mod tests {
     }
 
     #[test]
-    fn deep_nesting_is_malformed_and_incomplete_without_panic() {
+    fn nesting_past_the_depth_limit_is_incomplete_without_panic() {
         let deep = format!(
             "{{\"class_name\": \"Sequential\", \"config\": {}{}}}",
             "[".repeat(100_000),
             "]".repeat(100_000)
         );
         let p = inline(&deep, ConfigSource::KerasV3Archive);
-        assert_eq!(rules_of(&p), ["MV905"]);
-        assert!(p.incomplete.is_some());
+        assert_eq!(rules_of(&p), ["MV502"]);
+        assert!(p.incomplete.unwrap().contains("MAX_JSON_DEPTH"));
+    }
+
+    #[test]
+    fn a_lambda_nested_as_deep_as_python_reads_is_found() {
+        // json.loads on CPython 3.11 reads 999 levels; serde_json stopped at 128.
+        let deep = format!(
+            "{{\"class_name\": \"Sequential\", \"config\": {}{{\"class_name\": \"Lambda\", \"config\": {{\"function\": {{\"class_name\": \"__lambda__\", \"config\": {{\"code\": \"YQ==\"}}}}}}}}{}}}",
+            "[".repeat(990),
+            "]".repeat(990)
+        );
+        let p = inline(&deep, ConfigSource::KerasV3Archive);
+        assert!(rules_of(&p).contains(&"MV901"), "{:?}", rules_of(&p));
+        assert!(p.incomplete.is_none(), "{:?}", p.incomplete);
+        let message = &p
+            .findings
+            .iter()
+            .find(|f| f.rule == "MV901")
+            .unwrap()
+            .message;
+        assert!(message.contains("$....[0][0]"), "{message}");
+        assert!(message.len() < 1000, "{message}");
+    }
+
+    #[test]
+    fn python_json_constants_do_not_hide_a_lambda() {
+        let text = r#"{"class_name": "Sequential", "config": {"clipvalue": NaN, "layers": [{"class_name": "Lambda", "config": {"function": {"class_name": "__lambda__", "config": {"code": "YQ=="}}}}]}}"#;
+        let p = inline(text, ConfigSource::KerasV3Archive);
+        assert!(rules_of(&p).contains(&"MV901"), "{:?}", rules_of(&p));
+        assert!(!rules_of(&p).contains(&"MV905"), "{:?}", rules_of(&p));
     }
 
     #[test]

@@ -65,7 +65,7 @@ fn short(s: &str) -> String {
     s[..end].to_string()
 }
 
-fn parse_json(text: &[u8], what: &str, p: &mut Parsed) -> Option<serde_json::Value> {
+fn parse_json(text: &[u8], what: &str, p: &mut Parsed) -> Option<crate::json::Document> {
     match crate::json::parse_value(text) {
         Ok(v) => Some(v),
         Err(crate::json::JsonFailure::Limit(hit)) => {
