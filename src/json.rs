@@ -175,7 +175,7 @@ fn decode_utf8(bytes: &[u8]) -> Result<Cow<'_, str>, JsonFailure> {
 }
 
 fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<Cow<'_, str>> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
@@ -186,7 +186,7 @@ fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Option<Cow<'_, str>> 
 }
 
 fn decode_utf32(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> Option<Cow<'_, str>> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     let mut text = String::with_capacity(bytes.len() / 4);
