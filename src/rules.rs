@@ -237,7 +237,7 @@ rules! {
         fix "Treat the file as crafted."
         example "formats/gguf_duplicate_key.gguf";
     CHAT_TEMPLATE_INJECTION = "MV703" "chat-template-injection" Critical cwe 1336 lower false
-        summary "A chat template (GGUF metadata, tokenizer_config.json, chat_template.jinja) uses Jinja constructs that escape a sandbox: dunder attributes, |attr, escaped underscores, imports, os/eval/popen."
+        summary "A chat template (GGUF metadata, tokenizer_config.json, chat_template.jinja) uses Jinja constructs that escape a sandbox: dunder attributes, |attr, escaped underscores, private names assembled at run time (`~`, `*`, `join`, `format`, `%c`, `reverse`, slices, `{% set %}` pieces), characters picked out of an object's text, attributes of function globals, imports, os/eval/popen."
         why "Chat templates are rendered by Jinja; loaders that render them unsandboxed (CVE-2024-34359, llama-cpp-python) run the template's Python."
         fix "Do not load the model with a loader that renders templates without a sandbox; replace the template."
         example "formats/gguf_chat_template_ssti.gguf";

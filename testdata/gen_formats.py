@@ -474,6 +474,32 @@ def gen_hf_layouts(r):
         "finding", "tokenizer_config.json chat_template whose escape follows a string literal "
         "holding `}}`, which ends the block for a naive scanner but not for Jinja", rules=["MV703"])
 
+    # A sandbox escape whose private names are never written out: each is assembled at
+    # render time from '%c'|format(95), and `''[name]` falls back to getattr in Jinja.
+    built = ("{% set u = '%c'|format(95) %}{% set c = ''[u ~ u ~ 'class' ~ u ~ u] %}"
+             "{{ c[u ~ u ~ 'mro' ~ u ~ u][1][u ~ u ~ 'subclasses' ~ u ~ u]()|length > 0 }}")
+    assert jinja_reaches_python(built)
+    add_dir(r, "formats/hf_chat_template_built_names", [
+        ("config.json", jbytes(hf_config())),
+        ("model.safetensors", single),
+        ("tokenizer_config.json", jbytes(tokenizer_config(built)))],
+        "finding", "tokenizer_config.json chat_template that reaches object.__subclasses__() "
+        "through names assembled from '%c'|format(95) pieces, none written out (Jinja 3.1.6 "
+        "renders it unsandboxed; the payload only counts subclasses)", rules=["MV703"])
+
+
+def jinja_reaches_python(template: str) -> bool:
+    """Renders an inert template with Jinja itself: unsandboxed it must reach Python objects
+    (render "True"), and Jinja's sandbox must refuse it."""
+    import jinja2
+    import jinja2.sandbox
+    assert jinja2.Environment().from_string(template).render() == "True"
+    try:
+        jinja2.sandbox.ImmutableSandboxedEnvironment().from_string(template).render()
+    except jinja2.exceptions.SecurityError:
+        return True
+    return False
+
 
 # =============================================================== GGUF
 GGUF_MAGIC = b"GGUF"

@@ -4,6 +4,8 @@
 //! loops, conditionals, `namespace`, `raise_exception` and filters such as `tojson`;
 //! none of those are flagged.
 
+mod fold;
+
 use std::collections::BTreeSet;
 
 use crate::findings::{Finding, Severity};
@@ -28,6 +30,18 @@ const ESCAPE_GLOBALS: &[&str] = &[
     "eval",
     "exec",
     "subprocess",
+];
+
+/// Functions that renderers put in a template's globals (Jinja's own, transformers'
+/// `raise_exception` and `strftime_now`). Calling them is ordinary; an attribute or item
+/// of the function object itself (`raise_exception.__globals__`, `namespace[name]`) is
+/// only ever a route to the Python behind it.
+const FUNCTION_GLOBALS: &[&str] = &[
+    "namespace",
+    "raise_exception",
+    "strftime_now",
+    "range",
+    "dict",
 ];
 
 /// Names that run code or reach the host when reached as an attribute (`x.popen(...)`).
@@ -138,6 +152,12 @@ fn inspect_block(
                     found.insert("the `|attr` filter".into());
                 } else if !after_dot && ESCAPE_GLOBALS.contains(&name.as_str()) {
                     found.insert(format!("the global `{name}`"));
+                } else if !after_dot
+                    && !after_pipe
+                    && FUNCTION_GLOBALS.contains(&name.as_str())
+                    && matches!(tokens.get(i + 1), Some(Token::Punct('.' | '[')))
+                {
+                    found.insert(format!("an attribute of the function `{name}`"));
                 } else if after_dot
                     && HOST_ATTRIBUTES.contains(&name.as_str())
                     && matches!(tokens.get(i + 1), Some(Token::Punct('(' | '.' | '[')))
@@ -176,6 +196,7 @@ pub fn check(text: &[u8], origin: &str, offset: Option<u64>, p: &mut Parsed) {
     let source = String::from_utf8_lossy(text);
     let mut found = BTreeSet::new();
     let mut loads = BTreeSet::new();
+    let mut folder = fold::Folder::default();
     let mut rest: &str = &source;
     while let Some(open) = rest.find('{') {
         let kind = rest[open + 1..].chars().next();
@@ -200,10 +221,13 @@ pub fn check(text: &[u8], origin: &str, offset: Option<u64>, p: &mut Parsed) {
         };
         if kind != Some('#') {
             let body = body.trim_matches(|c| c == '-' || c == '+');
-            inspect_block(&lex(body), kind == Some('%'), &mut found, &mut loads);
+            let tokens = lex(body);
+            inspect_block(&tokens, kind == Some('%'), &mut found, &mut loads);
+            folder.block(&tokens, kind == Some('%'));
         }
         rest = &rest[next..];
     }
+    found.append(&mut folder.found);
     let finding = |severity, what: &BTreeSet<String>| {
         let list: Vec<&str> = what.iter().map(String::as_str).collect();
         let mut f = Finding::new(
@@ -286,6 +310,10 @@ mod tests {
             "{{ '}}' ~ ''.__class__.__mro__ }}",
             "{% set x = \"%}\" %}{% set y = ''.__class__ %}",
             "{{ \"\\\"}}\" ~ lipsum.__globals__ }}",
+            // Names built at run time (fold.rs) and attributes of function globals.
+            "{{ ''|first|attr('_' ~ '_' ~ 'class' ~ '_' ~ '_') }}",
+            "{% set u = '%c'|format(95) %}{{ raise_exception[u ~ u ~ 'globals' ~ u ~ u] }}",
+            "{{ namespace.x }}",
         ];
         for t in bad {
             assert_eq!(rules(t), vec![("MV703", Severity::Critical)], "{t}");
