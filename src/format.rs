@@ -266,6 +266,17 @@ pub struct Parsed {
     /// The parser failed by a bug of ours: the artifact is incomplete and an internal
     /// error; the findings made before the failure stand.
     pub internal_error: bool,
+    /// Serialized payloads a loader deserializes from inside this artifact (a Keras
+    /// `TorchModuleWrapper`'s `torch.save` bytes): the driver scans each as a member.
+    pub embedded: Vec<Embedded>,
+}
+
+/// Bytes carried inside an artifact's own encoding (base64 in JSON), decoded.
+#[derive(Debug)]
+pub struct Embedded {
+    /// Where they sit, as a member name (`config.json:$.config.layers[1].config.module`).
+    pub name: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Parsed {
@@ -306,6 +317,7 @@ impl Parsed {
             self.tensor_names = other.tensor_names;
         }
         self.internal_error |= other.internal_error;
+        self.embedded.extend(other.embedded);
     }
 
     /// A bug of ours stopped `part` of the parser (see [`survive`]): incomplete, an

@@ -82,6 +82,9 @@ pub(crate) const MAX_JSON_TREE_BYTES: u64 = 48 * 1024 * 1024;
 /// its recursion limit lets it (999 levels on 3.11, measured; later releases allow more);
 /// past this limit a document is incomplete, never passed unread.
 pub(crate) const MAX_JSON_DEPTH: usize = 20_000;
+/// Most serialized payloads decoded out of one document and scanned as its members
+/// (Keras `TorchModuleWrapper` modules); their bytes are bounded by the document's size.
+pub(crate) const MAX_EMBEDDED_PAYLOADS: usize = 64;
 /// Most object header messages, continuation blocks and attributes read from an HDF5 object.
 pub(crate) const MAX_HDF5_MESSAGES: usize = 65_536;
 /// Most bytes of HDF5 attribute values read from one file (Keras `model_config` is the
@@ -132,6 +135,7 @@ pub enum LimitHit {
     JsonBytes,
     JsonTreeBytes,
     JsonDepth,
+    EmbeddedPayloads,
     Hdf5Messages,
     Hdf5AttributeBytes,
     ModelFiles,
@@ -188,6 +192,7 @@ impl LimitHit {
             LimitHit::JsonBytes => ("MAX_JSON_BYTES", MAX_JSON_BYTES),
             LimitHit::JsonTreeBytes => ("MAX_JSON_TREE_BYTES", MAX_JSON_TREE_BYTES),
             LimitHit::JsonDepth => ("MAX_JSON_DEPTH", MAX_JSON_DEPTH as u64),
+            LimitHit::EmbeddedPayloads => ("MAX_EMBEDDED_PAYLOADS", MAX_EMBEDDED_PAYLOADS as u64),
             LimitHit::Hdf5Messages => ("MAX_HDF5_MESSAGES", MAX_HDF5_MESSAGES as u64),
             LimitHit::Hdf5AttributeBytes => ("MAX_HDF5_ATTRIBUTE_BYTES", MAX_HDF5_ATTRIBUTE_BYTES),
             LimitHit::ModelFiles => ("MAX_MODEL_FILES", MAX_MODEL_FILES as u64),

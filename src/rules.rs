@@ -301,6 +301,11 @@ rules! {
         why "The config decides what code runs on load; a config that cannot be read cannot be checked."
         fix "Regenerate the model with Keras."
         example "formats/keras_config_not_json.keras";
+    KERAS_TORCH_MODULE = "MV906" "keras-torch-module" High cwe 502 lower false
+        summary "A Keras `TorchModuleWrapper` layer carries a `torch.save` payload (base64 in its config), which Keras unpickles with `torch.load(weights_only=False)` while loading; the payload is scanned as a member."
+        why "Keras 3.11.0 to 3.11.2 unpickled it even in safe mode (CVE-2025-49655); later versions do so whenever safe_mode is off. A full pickle runs whatever it names."
+        fix "Load the module's weights, not a pickled module; rebuild the layer in code."
+        example "formats/keras_torch_module_wrapper.keras";
     TF_PYTHON_OP = "MV911" "tf-python-op" Critical cwe 94 lower false
         summary "A TensorFlow graph uses an op that calls back into Python (PyFunc, EagerPyFunc, PyFuncStateless)."
         why "These ops run a Python function registered in the loading process; with a crafted registry they run arbitrary code."

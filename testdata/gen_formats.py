@@ -902,6 +902,38 @@ def gen_keras(r):
               ["MV904"], "Lambda function reference keras.utils.get_file with origin/fname arguments "
               "(CVE-2025-8747 shape)")
 
+    # A TorchModuleWrapper layer as Keras' get_config writes it (torch.save of the module,
+    # base64 in config.module; torch is not installed here, so the payload is the torch
+    # zip generate.py writes byte-exactly, holding the inert os.system state dict).
+    # from_config hands it to torch.load(weights_only=False) (CVE-2025-49655).
+    torch_payload = base64.b64encode(g.malicious_torch_zip()).decode("ascii")
+
+    def add_torch_module(cfg):
+        layers = keras_layers(cfg)
+        layers.insert(2, {"module": "keras.layers", "class_name": "TorchModuleWrapper", "config": {
+            "name": "torch_module_wrapper", "trainable": True, "dtype": layers[1]["config"]["dtype"],
+            "module": torch_payload, "output_shape": None}, "registered_name": None,
+            "build_config": {"input_shape": [None, 3]}})
+
+    r.finding("formats/keras_torch_module_wrapper.keras", keras_save(dense, edit=add_torch_module),
+              ["MV906", "MV101"], "config.json with a TorchModuleWrapper whose base64 module is a "
+              "torch.save zip running os.system (echo) when unpickled (CVE-2025-49655 shape)")
+
+    def add_vocabulary_path(cfg):
+        layers = keras_layers(cfg)
+        layers.insert(1, {"module": "keras.layers", "class_name": "StringLookup", "config": {
+            "name": "lookup", "trainable": True, "dtype": "int64",
+            "vocabulary": "/tmp/modelvet-fixture/vocabulary.txt", "max_tokens": None,
+            "num_oov_indices": 1, "mask_token": None, "oov_token": "[UNK]",
+            "output_mode": "int", "sparse": False, "pad_to_max_tokens": False,
+            "idf_weights": None, "invert": False, "encoding": "utf-8"},
+            "registered_name": None})
+
+    r.finding("formats/keras_vocabulary_path.keras", keras_save(dense, edit=add_vocabulary_path),
+              ["MV904"], "config.json with a StringLookup whose vocabulary is the file "
+              "/tmp/modelvet-fixture/vocabulary.txt, read while the layer is built (CVE-2025-12058 shape)")
+
+
     def unsafe_then_lambda(cfg):
         layers = keras_layers(cfg)
         gadget = json.loads(json.dumps(layers[1]))

@@ -167,13 +167,13 @@ fn a_pickle_that_used_to_crash_the_vm_is_refused_and_its_neighbour_still_flagged
 
 #[test]
 fn a_loader_config_that_could_not_be_read_makes_the_run_incomplete() {
-    // config.json steers transformers (auto_map names remote code). Python's json reads
-    // `NaN`, which this reader does not yet: the file is not checked, so the run is
+    // config.json steers transformers (auto_map names remote code). One that cannot be
+    // read through (here cut off after its auto_map) is not checked, so the run is
     // incomplete (exit 2), never clean.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("config.json"),
-        br#"{"auto_map": {"AutoModel": "modeling.Net"}, "threshold": NaN}"#,
+        br#"{"auto_map": {"AutoModel": "modeling.Net"}, "threshold": "#,
     )
     .unwrap();
     let (doc, code) = common::scan_json(&[dir.path()]);
@@ -181,6 +181,15 @@ fn a_loader_config_that_could_not_be_read_makes_the_run_incomplete() {
     let a = &doc["artifacts"][0];
     assert_eq!(a["status"], "incomplete");
     assert_eq!(a["expected"], true);
+    // Python's json reads `NaN`, and so does this reader: the auto_map is found.
+    std::fs::write(
+        dir.path().join("config.json"),
+        br#"{"auto_map": {"AutoModel": "modeling.Net"}, "threshold": NaN}"#,
+    )
+    .unwrap();
+    let (doc, code) = common::scan_json(&[dir.path()]);
+    assert_eq!(code, Some(1), "{doc:#}");
+    assert_eq!(doc["artifacts"][0]["findings"][0]["rule"], "MV1001");
     // A valid one is read through and the run is clean.
     std::fs::write(
         dir.path().join("config.json"),

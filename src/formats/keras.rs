@@ -53,7 +53,7 @@ use sha2::{Digest, Sha256};
 
 use super::Parsed;
 use crate::findings::Finding;
-use crate::limits::{LimitHit, MAX_JSON_BYTES};
+use crate::limits::{LimitHit, MAX_EMBEDDED_PAYLOADS, MAX_JSON_BYTES};
 use crate::rules::{self, Rule};
 
 /// Where a Keras JSON document came from; decides what its top level must look like.
@@ -547,6 +547,10 @@ impl<'a> Walker<'a> {
                 self.lambda(id, "__lambda__ object", code);
             }
             Some("Lambda") => self.lambda_layer(map, id),
+            Some("TorchModuleWrapper") => self.torch_module(map, id),
+            Some("StringLookup" | "IntegerLookup" | "TextVectorization" | "IndexLookup") => {
+                self.vocabulary_path(map, id)
+            }
             Some("TFSMLayer") => {
                 let path = self.path(id);
                 let file = map
@@ -695,6 +699,69 @@ impl<'a> Walker<'a> {
 
     /// A `Lambda` layer: Keras 2 list/string forms of `function`, `output_shape`, `mask`.
     /// (`__lambda__` objects inside it are found when the walk reaches them.)
+    /// `TorchModuleWrapper.from_config` base64-decodes `config.module` and hands it to
+    /// `torch.load(weights_only=False)`: the decoded bytes are scanned as a member.
+    fn torch_module(&mut self, map: &'a serde_json::Map<String, Value>, id: usize) {
+        let Some(module) = map.get("config").and_then(|c| c.get("module")) else {
+            return;
+        };
+        let path = self.path(id);
+        let Some(text) = module.as_str() else {
+            return;
+        };
+        let decoded = python_b64decode(text);
+        let size = decoded.as_ref().map_or(0, Vec::len);
+        self.emit(
+            Finding::new(
+                &rules::KERAS_TORCH_MODULE,
+                format!(
+                    "TorchModuleWrapper at {path} carries a torch.save payload of {size} bytes that Keras unpickles with torch.load(weights_only=False)"
+                ),
+            )
+            .detail(format!("{path}.config.module: {} base64 characters", text.len())),
+        );
+        match decoded {
+            None => self.p.incomplete(format!(
+                "the TorchModuleWrapper payload at {path} is not base64 Python decodes"
+            )),
+            Some(_) if self.p.embedded.len() >= MAX_EMBEDDED_PAYLOADS => {
+                if self.p.incomplete.is_none() {
+                    self.p.limit(LimitHit::EmbeddedPayloads);
+                }
+            }
+            Some(bytes) => self.p.embedded.push(super::Embedded {
+                name: format!("{path}.config.module"),
+                bytes,
+            }),
+        }
+    }
+
+    /// A lookup layer whose `vocabulary` is a string: Keras reads that path with
+    /// `tf.io.gfile` (any local file, or a remote file system) while building the layer
+    /// (CVE-2025-12058; safe mode refuses it from Keras 3.12). Saved models keep their
+    /// vocabulary in the archive's assets, with `vocabulary: null` in the config.
+    fn vocabulary_path(&mut self, map: &'a serde_json::Map<String, Value>, id: usize) {
+        let Some(file) = map
+            .get("config")
+            .and_then(|c| c.get("vocabulary"))
+            .and_then(Value::as_str)
+        else {
+            return;
+        };
+        let path = self.path(id);
+        let class = map.get("class_name").and_then(Value::as_str).unwrap_or("");
+        self.emit(
+            Finding::new(
+                &rules::KERAS_UNSAFE_API,
+                format!(
+                    "{class} at {path} reads its vocabulary from the file '{}' while the model is deserialised",
+                    quote(file)
+                ),
+            )
+            .detail(format!("vocabulary={}", quote(file))),
+        );
+    }
+
     fn lambda_layer(&mut self, map: &'a serde_json::Map<String, Value>, id: usize) {
         let Some(Value::Object(cfg)) = map.get("config") else {
             return;
@@ -1034,6 +1101,60 @@ fn check_root_attributes(root: &super::hdf5::Hdf5Root, file_len: u64) -> Parsed 
     out
 }
 
+/// `base64.b64decode(text)` as CPython's binascii runs it without `validate`: characters
+/// outside the alphabet are skipped, a `=` counts only inside a quantum's last two places,
+/// and the pad run that completes a quantum ends the input (what follows is ignored).
+/// A different reading would scan other bytes than the loader unpickles.
+fn python_b64decode(text: &str) -> Option<Vec<u8>> {
+    fn sextet(b: u8) -> Option<u8> {
+        Some(match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        })
+    }
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut quad_pos, mut pads, mut left) = (0u8, 0u8, 0u8);
+    for b in text.bytes() {
+        if b == b'=' {
+            if quad_pos >= 2 {
+                pads += 1;
+                if quad_pos + pads >= 4 {
+                    return Some(out);
+                }
+            }
+            continue;
+        }
+        let Some(v) = sextet(b) else {
+            continue;
+        };
+        match quad_pos {
+            0 => {
+                left = v;
+                quad_pos = 1;
+            }
+            1 => {
+                out.push((left << 2) | (v >> 4));
+                left = v & 0x0f;
+                quad_pos = 2;
+            }
+            2 => {
+                out.push((left << 4) | (v >> 2));
+                left = v & 0x03;
+                quad_pos = 3;
+            }
+            _ => {
+                out.push((left << 6) | v);
+                quad_pos = 0;
+            }
+        }
+    }
+    (quad_pos == 0).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1217,6 +1338,29 @@ mod tests {
             ConfigSource::KerasV3Archive,
         );
         assert_eq!(rules_of(&p), ["MV904", "MV905"]);
+    }
+
+    #[test]
+    fn base64_decodes_as_python_does() {
+        // Each pair was checked against CPython 3.11's base64.b64decode.
+        let cases: [(&str, Option<&[u8]>); 13] = [
+            ("YQ==YQ==", Some(b"a")),
+            ("YQ=", None),
+            ("YWJj", Some(b"abc")),
+            ("YW Jj\n", Some(b"abc")),
+            ("YQ==x", Some(b"a")),
+            ("Y Q = =", Some(b"a")),
+            ("YWJjZA=", None),
+            ("YWJjZA==YWJj", Some(b"abcd")),
+            ("YWJj=", Some(b"abc")),
+            ("=YWJj", Some(b"abc")),
+            ("YQ=a=", Some(b"a\x06")),
+            ("Y===", None),
+            ("", Some(b"")),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(python_b64decode(text).as_deref(), expected, "{text:?}");
+        }
     }
 
     #[test]

@@ -28,4 +28,4 @@ pub mod zip_layout;
 
 pub use protobuf::display_string;
 
-pub use crate::format::Parsed;
+pub use crate::format::{Embedded, Parsed};

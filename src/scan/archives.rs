@@ -172,10 +172,10 @@ impl Scanner<'_> {
             }
             if layout.is_keras_description(&entry.name) {
                 match keras_config.take().filter(|_| entry.name == "config.json") {
-                    Some(text) => self.check_keras_text(entry, &text, idx),
+                    Some(text) => self.check_keras_text(entry, &text, idx, node),
                     None => {
                         if let Some(text) = self.read_keras_json(&src, entry, idx) {
-                            self.check_keras_text(entry, &text, idx);
+                            self.check_keras_text(entry, &text, idx, node);
                         }
                     }
                 }
@@ -287,17 +287,19 @@ impl Scanner<'_> {
 
     /// A `.keras` archive's config.json (the architecture, where code hides) or
     /// metadata.json (versions); findings go on the archive.
-    fn check_keras_text(&mut self, entry: &zip::Entry, text: &[u8], idx: usize) {
-        let text = text.to_vec();
+    fn check_keras_text(&mut self, entry: &zip::Entry, text: &[u8], idx: usize, node: &Node) {
         let mut parsed = if entry.name == "config.json" {
-            keras::check_config(&text, keras::ConfigSource::KerasV3Archive)
+            keras::check_config(text, keras::ConfigSource::KerasV3Archive)
         } else {
-            keras::check_metadata(&text)
+            keras::check_metadata(text)
         };
         parsed
             .findings
             .modify_each(|f| f.location.member = Some(entry.name.clone()));
-        self.apply(idx, parsed);
+        for payload in &mut parsed.embedded {
+            payload.name = format!("{}:{}", entry.name, payload.name);
+        }
+        self.apply_at(idx, parsed, node);
     }
 
     fn read_torchscript_code(

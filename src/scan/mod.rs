@@ -486,6 +486,22 @@ impl Scanner<'_> {
         self.artifacts[idx].internal_error |= parsed.internal_error;
     }
 
+    /// Copies a parser's outcome onto the artifact, then scans what it carried inside its
+    /// own encoding as members of it: a loader deserializes those bytes too.
+    fn apply_at(&mut self, idx: usize, mut parsed: Parsed, node: &Node) {
+        let embedded = std::mem::take(&mut parsed.embedded);
+        self.apply(idx, parsed);
+        for payload in embedded {
+            let child = node.child(&payload.name, PickleContext::Plain);
+            let source: Arc<dyn ReadAt> = Arc::new(payload.bytes);
+            let (cidx, _) = self.scan_seekable(source, child, None);
+            if self.artifacts[cidx].status != Status::Complete {
+                let reason = self.artifacts[cidx].reason.clone().unwrap_or_default();
+                self.artifacts[idx].mark_incomplete(format!("{}: {reason}", payload.name));
+            }
+        }
+    }
+
     fn limit(&mut self, idx: usize, hit: LimitHit) {
         self.add_finding(
             idx,
@@ -652,7 +668,7 @@ impl Scanner<'_> {
                         if let Some(names) = parsed.tensor_names.take() {
                             self.tensor_names.insert(node.path.clone(), names);
                         }
-                        self.apply(idx, parsed);
+                        self.apply_at(idx, parsed, &node);
                     }
                     _ => {
                         let a = &mut self.artifacts[idx];
@@ -757,7 +773,7 @@ impl Scanner<'_> {
             (Format::SevenZip, _) => self.scan_7z(src, idx, node),
             (_, Some(Parser::RandomAccess(parse))) => {
                 let parsed = self.parse_caught(idx, |out| parse(&*src, out));
-                self.apply(idx, parsed);
+                self.apply_at(idx, parsed, node);
             }
             _ => self.artifacts[idx].mark_incomplete(format!(
                 "no random-access reader for {format} (a bug in the format registry)"
