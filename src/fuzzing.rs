@@ -171,9 +171,11 @@ pub fn hub_json(data: &[u8]) {
         (Role::ShardIndex, "model.safetensors.index.json"),
         (Role::OtherConfig, "generation_config.json"),
         (Role::ProcessorChatTemplate, "processor_config.json"),
+        (Role::LoaderYaml, "model_config.yaml"),
+        (Role::MlflowModel, "MLmodel"),
     ] {
         let mut p = crate::format::Parsed::default();
-        let _ = files::inspect(role, path, data, &mut p);
+        let _ = files::inspect(role, path, data, &crate::policy::Policy::new(), &mut p);
     }
 }
 

@@ -336,6 +336,11 @@ rules! {
         why "Loaders follow the index; tensors outside it are never loaded but can carry payloads, and missing ones break the model."
         fix "Re-download the repository and check it against the publisher's file list."
         example "formats/hf_shard_missing";
+    LOADER_CONFIG_CODE = "MV1004" "loader-config-code" High cwe 470 lower true
+        summary "A loader configuration names a callable the loader imports and calls: Hydra's `_target_` (NeMo `model_config.yaml`, Lightning `hparams.yaml`, any Hydra config) or MLflow's `loader_module`. Critical when it runs code, high for file access or any module outside the known ML frameworks, low for a framework's own class."
+        why "hydra.utils.instantiate imports whatever `_target_` names and calls it with the mapping's keys; NeMo's restore_from does so for the config inside every .nemo file (CVE-2025-23304)."
+        fix "Load only configs whose targets are the framework's own classes; review any other named code."
+        example "formats/nemo_target_os_system.nemo";
     TREE_MODEL_MALFORMED = "MV1101" "tree-model-malformed" Medium cwe 20 lower true
         summary "An XGBoost or LightGBM model file breaks its format: bad syntax, a missing section, a tree whose arrays disagree on its size, or tree sizes that do not match the trees."
         why "The libraries parse these files in native code with few checks. A file they did not write is damaged or crafted, and readers recover from it differently."

@@ -51,6 +51,7 @@ def generate(r):
     gen_hf_layouts(r)
     gen_gguf(r)
     gen_keras(r)
+    gen_loader_configs(r)
 
 
 def add_dir(r, path, members, expect, description, rules=()):
@@ -1010,3 +1011,79 @@ def gen_keras(r):
     r.finding("formats/keras2_lambda_legacy.h5", k2_h5, ["MV901"],
               "Keras 2 style legacy HDF5 (written with h5py): Lambda function [base64 marshal, null, null] "
               "with function_type lambda; the code calls os.system('echo modelvet-fixture')")
+
+
+# =============================================================== loader configurations
+def nemo_tar(config_yaml: str) -> bytes:
+    """A .nemo file as NeMo's save_to writes it: a tar of model_config.yaml and
+    model_weights.ckpt (torch.save of the state dict; here generate.py's byte-exact torch
+    zip of a small state dict)."""
+    tf = g.TensorFactory(seed=3)
+    sd = g.tiny_cnn_state_dict(tf)
+    weights = g.torch_zip(g.torch_records(g.torch_pickle(sd), tf.storages, "torch2"))
+    return g.make_tar([("./model_config.yaml", config_yaml.encode()),
+                       ("./model_weights.ckpt", weights)])
+
+
+NEMO_CONFIG = """sample_rate: 16000
+target: nemo.collections.asr.models.ctc_models.EncDecCTCModel
+preprocessor:
+  _target_: nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor
+  sample_rate: 16000
+  features: 80
+encoder:
+  _target_: nemo.collections.asr.modules.ConformerEncoder
+  feat_in: 80
+  n_layers: 2
+  d_model: 4
+decoder:
+  _target_: nemo.collections.asr.modules.ConvASRDecoder
+  feat_in: 4
+  num_classes: 28
+optim:
+  name: adamw
+  lr: 0.001
+"""
+
+
+def gen_loader_configs(r):
+    import yaml  # PyYAML, which OmegaConf reads configs with
+
+    benign = yaml.safe_load(NEMO_CONFIG)
+    assert benign["encoder"]["_target_"].startswith("nemo.")
+    r.notice("formats/nemo_conformer.nemo", nemo_tar(NEMO_CONFIG), ["MV1004"],
+             "a .nemo tar (model_config.yaml + model_weights.ckpt) whose _target_ entries are "
+             "NeMo's own modules: listed at low")
+    # CVE-2025-23304: restore_from instantiates every _target_ with hydra; this one is
+    # os.system with an echo.
+    hostile = NEMO_CONFIG.replace(
+        "preprocessor:\n  _target_: nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor",
+        "preprocessor:\n  _target_: os.system\n  _args_: ['echo modelvet-fixture']")
+    assert yaml.safe_load(hostile)["preprocessor"]["_target_"] == "os.system"
+    r.finding("formats/nemo_target_os_system.nemo", nemo_tar(hostile), ["MV1004"],
+              "a .nemo tar whose model_config.yaml instantiates os.system('echo modelvet-fixture') "
+              "through Hydra's _target_ (CVE-2025-23304 shape)")
+    # The same target behind a YAML anchor, which the bounded reader does not follow: the
+    # file is incomplete and its _target_ line is still judged.
+    anchored = "defaults: &d\n  sample_rate: 16000\npreprocessor:\n  <<: *d\n  _target_: subprocess.run\n  args: ['echo', 'modelvet-fixture']\n"
+    assert yaml.safe_load(anchored)["preprocessor"]["_target_"] == "subprocess.run"
+    r.finding("formats/nemo_target_behind_anchor.nemo", nemo_tar(anchored), ["MV1004"],
+              "a .nemo whose config uses a YAML merge key (not read by modelvet's YAML reader) "
+              "and instantiates subprocess.run: incomplete, and the target line still flagged")
+
+    def mlmodel(loader_module, extra=""):
+        return (f"artifact_path: model\nflavors:\n  python_function:\n    env:\n      "
+                f"virtualenv: python_env.yaml\n    loader_module: {loader_module}\n"
+                f"    model_path: model.pkl\n    predict_fn: predict\n    python_version: 3.11.7\n"
+                f"{extra}mlflow_version: 3.6.0\nmodel_uuid: 00000000000000000000000000000000\n").encode()
+
+    sk = yaml.safe_load(mlmodel("mlflow.sklearn"))
+    assert sk["flavors"]["python_function"]["loader_module"] == "mlflow.sklearn"
+    add_dir(r, "formats/mlflow_sklearn_model", [("MLmodel", mlmodel("mlflow.sklearn"))],
+            "notice", "an MLflow MLmodel whose pyfunc loader_module is mlflow.sklearn: listed at "
+            "low", rules=["MV1004"])
+    add_dir(r, "formats/mlflow_custom_loader", [
+        ("MLmodel", mlmodel("custom_loader", "    code: code\n")),
+        ("code/custom_loader.py", b'print("modelvet-fixture")\n')],
+        "finding", "an MLflow MLmodel whose pyfunc loader_module is custom_loader, imported from "
+        "the model's code folder", rules=["MV1004"])

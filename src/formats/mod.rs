@@ -9,6 +9,7 @@ pub mod gguf;
 pub mod hdf5;
 pub mod keras;
 pub mod lightgbm;
+pub(crate) mod loader_config;
 pub mod numpy;
 pub mod onnx;
 pub(crate) mod onnx_ops;

@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 
 use super::card;
 use crate::findings::Finding;
-use crate::formats::{template, Parsed};
+use crate::formats::{loader_config, template, Parsed};
+use crate::policy::Policy;
 use crate::rules;
 use crate::source::hex;
 
@@ -39,6 +40,10 @@ pub enum Role {
     /// Any other `*config.json` (preprocessor, image processor, feature extractor,
     /// generation, adapter): the Auto classes that read them follow their `auto_map` too.
     OtherConfig,
+    /// YAML a loader may instantiate from (Hydra's `_target_`: NeMo, Lightning).
+    LoaderYaml,
+    /// MLflow's `MLmodel` (its pyfunc `loader_module`).
+    MlflowModel,
 }
 
 pub(crate) fn role_of(path: &str) -> Option<Role> {
@@ -49,6 +54,8 @@ pub(crate) fn role_of(path: &str) -> Option<Role> {
         "tokenizer_config.json" => Role::TokenizerConfig,
         "chat_template.json" | "processor_config.json" => Role::ProcessorChatTemplate,
         "readme.md" => Role::ModelCard,
+        "mlmodel" if base == "MLmodel" => Role::MlflowModel,
+        _ if lower.ends_with(".yaml") || lower.ends_with(".yml") => Role::LoaderYaml,
         _ if lower.ends_with(".jinja") => Role::ChatTemplate,
         _ if lower.ends_with(".py") => Role::Python,
         _ if lower.ends_with(".index.json") => Role::ShardIndex,
@@ -243,7 +250,13 @@ fn model_max_length(v: &serde_json::Value, p: &mut Parsed) {
 
 /// Inspects a text file by its role. `text` is the whole file (the caller bounds it by
 /// `MAX_JSON_BYTES`). Returns the shard index when the file is one.
-pub(crate) fn inspect(role: Role, path: &str, text: &[u8], p: &mut Parsed) -> Option<ShardIndex> {
+pub(crate) fn inspect(
+    role: Role,
+    path: &str,
+    text: &[u8],
+    policy: &Policy,
+    p: &mut Parsed,
+) -> Option<ShardIndex> {
     let file = path.rsplit(['/', '!']).next().unwrap_or(path);
     match role {
         Role::ModelConfig => {
@@ -282,6 +295,9 @@ pub(crate) fn inspect(role: Role, path: &str, text: &[u8], p: &mut Parsed) -> Op
         Role::OtherConfig => {
             let v = parse_json(text, file, p)?;
             check_auto_map(&v, file, p);
+        }
+        Role::LoaderYaml | Role::MlflowModel => {
+            loader_config::check_yaml(text, file, role == Role::MlflowModel, policy, p);
         }
         Role::ChatTemplate => {
             template::check(text, file, None, p);
@@ -340,7 +356,13 @@ mod tests {
 
     fn run(path: &str, text: &str) -> Parsed {
         let mut p = Parsed::default();
-        inspect(role_of(path).unwrap(), path, text.as_bytes(), &mut p);
+        inspect(
+            role_of(path).unwrap(),
+            path,
+            text.as_bytes(),
+            &Policy::new(),
+            &mut p,
+        );
         p
     }
 
@@ -467,6 +489,7 @@ mod tests {
             Role::ShardIndex,
             "model.safetensors.index.json",
             br#"{"metadata":{"total_size":8},"weight_map":{"a":"s1.safetensors","b":"s2.safetensors"}}"#,
+            &Policy::new(),
             &mut p,
         )
         .unwrap();

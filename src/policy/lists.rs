@@ -571,6 +571,7 @@ pub(crate) const FRAMEWORKS: &[&str] = &[
     "detectron2",
     "fairseq",
     "nemo",
+    "mlflow",
     "speechbrain",
     "einops",
     "tiktoken",

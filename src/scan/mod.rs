@@ -711,7 +711,9 @@ impl Scanner<'_> {
         let mut parsed = Parsed::default();
         if text.len() > cap {
             parsed.limit(LimitHit::JsonBytes);
-        } else if let Some(index) = hub::inspect(role, &node.path, &text, &mut parsed) {
+        } else if let Some(index) =
+            hub::inspect(role, &node.path, &text, &self.opts.policy, &mut parsed)
+        {
             if node.member.is_none() {
                 self.shard_indexes.push((node.path.clone(), index));
             }
