@@ -247,11 +247,14 @@ fn frame_boundary_crossing_is_reported() {
     p.push(b'.');
     let s = scan(&p);
     assert!(rules_of(&s).contains(&"MV111"));
+    // Loaders disagree about what follows, so the scan cannot be complete.
+    assert!(s.incomplete.as_deref().unwrap().contains("frame"), "{s:?}");
     // A well-framed pickle is quiet.
     let mut p = vec![0x80, 4, 0x95, 6, 0, 0, 0, 0, 0, 0, 0];
     p.extend(sbu("abc"));
     p.push(b'.');
-    assert!(scan(&p).findings.is_empty());
+    let s = scan(&p);
+    assert!(s.findings.is_empty() && s.incomplete.is_none());
 }
 
 #[test]

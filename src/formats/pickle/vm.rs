@@ -589,6 +589,21 @@ impl<'a, R: SkipRead> Walker<'a, R> {
         }
     }
 
+    /// Past a read that crosses a frame's end, CPython's loaders part ways (measured on
+    /// 3.11): `pickle.loads` and buffered files read on across the boundary, as this walker
+    /// does, while an unpickler over `io.BytesIO` (what `torch.load` hands it) or an
+    /// unbuffered file drops the rest of the frame and reads from its end. What follows is
+    /// then not what every loader runs: the scan is incomplete, never clean.
+    fn frames_diverge(&mut self, frame_end: u64) {
+        if self.scan.incomplete.is_none() {
+            self.scan.incomplete = Some(format!(
+                "loaders read this pickle differently after its frame ending at offset {frame_end} \
+                 (torch.load drops the rest of the frame, pickle.loads reads across it); only the \
+                 reading across it was checked"
+            ));
+        }
+    }
+
     /// Walks one pickle (one `pickle.load` call) from the current stream position.
     pub(crate) fn walk_one(&mut self) -> End {
         let mut m = Machine {
@@ -647,6 +662,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                 )
                 .at(self.op_offset, self.op_name);
                 self.scan.findings.push(f);
+                self.frames_diverge(end);
             }
         }
         Ok(stop)
@@ -1055,6 +1071,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                         )
                         .at(self.op_offset, self.op_name);
                         self.scan.findings.push(f);
+                        self.frames_diverge(end);
                     }
                 }
                 m.frame_end = Some(start.saturating_add(len));
