@@ -1087,3 +1087,20 @@ def gen_loader_configs(r):
         ("code/custom_loader.py", b'print("modelvet-fixture")\n')],
         "finding", "an MLflow MLmodel whose pyfunc loader_module is custom_loader, imported from "
         "the model's code folder", rules=["MV1004"])
+
+    # TorchServe's .mar: a zip whose MAR-INF/MANIFEST.json names a handler; a custom one is
+    # Python in the archive that the server imports to load the model. The layout is what
+    # torch-model-archiver 0.12 writes (its manifest keys), stored members.
+    manifest = {"createdOn": "01/01/2025 00:00:00", "runtime": "python",
+                "model": {"modelName": "tiny", "serializedFile": "model.pt",
+                          "handler": "handler.py", "modelVersion": "1.0"},
+                "archiverVersion": "0.12.0"}
+    tf = g.TensorFactory(seed=4)
+    sd = g.tiny_cnn_state_dict(tf)
+    weights = g.torch_zip(g.torch_records(g.torch_pickle(sd), tf.storages, "torch2"))
+    r.finding("formats/torchserve_custom_handler.mar", g.plain_zip([
+        ("MAR-INF/MANIFEST.json", jbytes(manifest)),
+        ("handler.py", b'print("modelvet-fixture")\n'),
+        ("model.pt", weights)]), ["MV1002"],
+        "a TorchServe .mar whose manifest names the custom handler.py (Python the server "
+        "imports), beside a torch state dict")
