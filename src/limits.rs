@@ -82,6 +82,10 @@ pub(crate) const MAX_JSON_TREE_BYTES: u64 = 48 * 1024 * 1024;
 /// its recursion limit lets it (999 levels on 3.11, measured; later releases allow more);
 /// past this limit a document is incomplete, never passed unread.
 pub(crate) const MAX_JSON_DEPTH: usize = 20_000;
+/// Most bytes of a pickle stream kept as they are read, so that a stream loaders read in
+/// two ways (a read across a frame's end) can be walked the second way; a longer one is
+/// incomplete instead.
+pub(crate) const MAX_PICKLE_REREAD_BYTES: usize = 8 * 1024 * 1024;
 /// Most serialized payloads decoded out of one document and scanned as its members
 /// (Keras `TorchModuleWrapper` modules); their bytes are bounded by the document's size.
 pub(crate) const MAX_EMBEDDED_PAYLOADS: usize = 64;
@@ -136,6 +140,7 @@ pub enum LimitHit {
     JsonTreeBytes,
     JsonDepth,
     EmbeddedPayloads,
+    PickleRereadBytes,
     Hdf5Messages,
     Hdf5AttributeBytes,
     ModelFiles,
@@ -193,6 +198,9 @@ impl LimitHit {
             LimitHit::JsonTreeBytes => ("MAX_JSON_TREE_BYTES", MAX_JSON_TREE_BYTES),
             LimitHit::JsonDepth => ("MAX_JSON_DEPTH", MAX_JSON_DEPTH as u64),
             LimitHit::EmbeddedPayloads => ("MAX_EMBEDDED_PAYLOADS", MAX_EMBEDDED_PAYLOADS as u64),
+            LimitHit::PickleRereadBytes => {
+                ("MAX_PICKLE_REREAD_BYTES", MAX_PICKLE_REREAD_BYTES as u64)
+            }
             LimitHit::Hdf5Messages => ("MAX_HDF5_MESSAGES", MAX_HDF5_MESSAGES as u64),
             LimitHit::Hdf5AttributeBytes => ("MAX_HDF5_ATTRIBUTE_BYTES", MAX_HDF5_ATTRIBUTE_BYTES),
             LimitHit::ModelFiles => ("MAX_MODEL_FILES", MAX_MODEL_FILES as u64),

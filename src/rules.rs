@@ -128,7 +128,7 @@ rules! {
         example "malicious/evasion07_eof_after_reduce.pkl";
     PICKLE_FRAME_DIVERGENCE = "MV111" "pickle-frame-divergence" Medium cwe 436 lower true
         summary "An opcode crosses a FRAME boundary, or a FRAME starts inside another frame."
-        why "CPython's loaders disagree past such a read (measured on 3.11): pickle.loads and buffered files read across the boundary, while an unpickler over io.BytesIO (torch.load) or an unbuffered file drops the rest of the frame. Each sees different opcodes, so the artifact is also incomplete. Picklers never write such streams."
+        why "CPython's loaders disagree past such a read (measured on 3.11): pickle.loads and buffered files read across the boundary, while an unpickler over io.BytesIO (torch.load) or an unbuffered file drops the rest of the frame. modelvet walks both readings and reports what each reaches. Picklers never write such streams."
         fix "Treat the file as crafted."
         example "malicious/evasion14_nested_frame.pkl";
     PICKLE_TRAILING_DATA = "MV112" "pickle-trailing-data" Low cwe 20 lower true

@@ -100,6 +100,13 @@ impl<R: SkipRead> ByteStream<R> {
         self
     }
 
+    /// A stream whose first byte sits at `offset` of a larger one (positions in findings
+    /// stay those of the outer stream).
+    pub(crate) fn starting_at(mut self, offset: u64) -> Self {
+        self.offset = offset;
+        self
+    }
+
     pub fn hashing(mut self) -> Self {
         self.hasher = Some(Sha256::new());
         self

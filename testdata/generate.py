@@ -1535,6 +1535,39 @@ def gen_class14(r: Registry):
           "a second FRAME opcode inside the first frame's declared range (the C unpickler accepts "
           "it; the pure-Python unpickler raises before the call)")
 
+    # The reading torch.load takes: an unpickler over io.BytesIO drops the rest of a frame
+    # when a line does not end inside it. pickle.loads reads `collectionsos.system`; the
+    # BytesIO reading (torch.load's) reads `os.system`. Both are checked with CPython's C
+    # unpickler and a find_class hook that stops before anything is called.
+    a = Asm(4).frame(12).raw(b"ccollections").raw(b"os\nsystem\n")
+    a.short_binunicode(CMD).tuple1().reduce().stop()
+    blob = a.bytes()
+    assert first_global_read(lambda: io.BytesIO(blob)) == ("os", "system")
+    assert first_global_read(lambda: io.BufferedReader(io.BytesIO(blob))) == ("collectionsos", "system")
+    r.mal("malicious/evasion14_frame_drop_reads_os_system.pkl", blob, 14, "critical",
+          "a GLOBAL whose module line runs past a 12-byte FRAME: pickle.loads and buffered files "
+          "read 'collectionsos.system', torch.load's BytesIO unpickler drops the rest of the frame "
+          "and reads os.system")
+
+
+def first_global_read(make_file):
+    """The (module, name) CPython's C unpickler asks for first, reading the file object
+    `make_file()` gives; nothing is called."""
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    class Recording(pickle.Unpickler):
+        def find_class(self, module, name):
+            seen.append((module, name))
+            raise Stop
+
+    try:
+        Recording(make_file()).load()
+    except Stop:
+        pass
+    return seen[0]
 
 def gen_class15(r: Registry):
     """ShadowPickle / Sleepy Pickle: mutate allowlisted globals."""

@@ -14,7 +14,7 @@ use crate::limits::{self, LimitHit};
 use crate::policy::{GlobalClass, Policy};
 use crate::rules;
 use crate::source::{ByteStream, SkipRead};
-use vm::{End, GlobalEntry, Walker};
+use vm::{End, FrameReading, GlobalEntry, Walker};
 
 /// The exact bytes of the first pickle of a legacy (non-zip) torch file: the magic
 /// number 0x1950a86a20f9469cfc6c as a protocol 2 LONG1.
@@ -74,6 +74,9 @@ pub struct PickleScan {
     /// The walker itself failed (a bug): what it found before stays, the scan is
     /// incomplete, and the artifact is an internal error.
     pub internal_error: bool,
+    /// The end of the first frame that a read ran past: from there on, loaders read the
+    /// stream in two ways.
+    pub frames_diverge_at: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -196,17 +199,123 @@ pub fn scan_stream<R: SkipRead>(
 }
 
 /// [`scan_stream`] with a smaller opcode budget than [`limits::MAX_PICKLE_OPCODES`].
+///
+/// The stream is walked as `pickle.loads` reads it. A crafted stream whose reads cross a
+/// frame's end is read differently by `torch.load` (see [`vm::FrameReading`]); its bytes,
+/// kept as they pass (up to [`limits::MAX_PICKLE_REREAD_BYTES`]), are then walked that way
+/// too, and what that reading reaches is reported as well.
 pub(crate) fn scan_stream_with_budget<R: SkipRead>(
     stream: &mut ByteStream<R>,
     ctx: PickleContext,
     policy: &Policy,
     opcode_budget: u64,
 ) -> PickleScan {
+    let start = stream.position();
+    let mut recording = Recording {
+        inner: stream,
+        copy: Vec::new(),
+        keeping: true,
+    };
+    let mut scan = {
+        let mut recorded = ByteStream::new(&mut recording).starting_at(start);
+        walk_stream(
+            &mut recorded,
+            ctx,
+            policy,
+            opcode_budget,
+            FrameReading::AcrossFrames,
+        )
+    };
+    let Some(frame_end) = scan.frames_diverge_at else {
+        return scan;
+    };
+    if !recording.keeping {
+        scan.incomplete.get_or_insert_with(|| {
+            format!(
+                "loaders read this pickle differently after its frame ending at offset \
+                 {frame_end} (torch.load drops the rest of the frame, pickle.loads reads across \
+                 it); only the reading across it was checked, the stream being longer than {}",
+                LimitHit::PickleRereadBytes.describe()
+            )
+        });
+        return scan;
+    }
+    let mut again = ByteStream::new(&recording.copy[..]).starting_at(start);
+    let other = walk_stream(
+        &mut again,
+        ctx,
+        policy,
+        opcode_budget,
+        FrameReading::DropRestOfFrame,
+    );
+    let seen: std::collections::HashSet<(&str, String)> = scan
+        .findings
+        .iter()
+        .map(|f| (f.rule, f.message.clone()))
+        .collect();
+    let mut added = Vec::new();
+    for mut f in other.findings {
+        if !seen.contains(&(f.rule, f.message.clone())) {
+            f.message = format!("as torch.load reads the frames: {}", f.message);
+            added.push(f);
+        }
+    }
+    for f in added {
+        scan.findings.push(f);
+    }
+    if scan.incomplete.is_none() {
+        if let Some(reason) = other.incomplete {
+            scan.incomplete = Some(format!("as torch.load reads the frames: {reason}"));
+        }
+    }
+    scan.internal_error |= other.internal_error;
+    scan
+}
+
+/// Passes a stream's bytes through and keeps a copy of them, up to
+/// [`limits::MAX_PICKLE_REREAD_BYTES`], for a second reading.
+struct Recording<'s, R> {
+    inner: &'s mut ByteStream<R>,
+    copy: Vec<u8>,
+    /// False once the stream outgrew the copy: it is then passed through only.
+    keeping: bool,
+}
+
+impl<R: SkipRead> std::io::Read for Recording<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        if self.keeping {
+            if self.copy.len() + n > limits::MAX_PICKLE_REREAD_BYTES {
+                self.keeping = false;
+                self.copy = Vec::new();
+            } else {
+                self.copy.extend_from_slice(&out[..n]);
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl<R: SkipRead> SkipRead for Recording<'_, R> {
+    fn skip_forward(&mut self, n: u64) -> Option<u64> {
+        // While keeping, skipped bytes are read (and kept) like any others.
+        (!self.keeping).then(|| self.inner.skip(n))
+    }
+}
+
+fn walk_stream<R: SkipRead>(
+    stream: &mut ByteStream<R>,
+    ctx: PickleContext,
+    policy: &Policy,
+    opcode_budget: u64,
+    frame_reading: FrameReading,
+) -> PickleScan {
     let mut scan = PickleScan::default();
     let start = stream.position();
     {
         let mut walker = Walker::new(stream, &mut scan, ctx);
         walker.opcode_budget = opcode_budget;
+        walker.frame_reading = frame_reading;
         loop {
             if walker.scan.pickles >= limits::MAX_PICKLES_PER_STREAM {
                 walker.scan.limit = Some(LimitHit::PicklesPerStream);

@@ -171,6 +171,16 @@ struct Machine {
 
 type Step = Result<(), End>;
 
+/// How the walker reads past a frame's end (see [`Walker::frames_diverge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FrameReading {
+    /// `pickle.loads`, buffered files: frames are hints, reads go on across them.
+    AcrossFrames,
+    /// An unpickler over `io.BytesIO` (`torch.load`), unbuffered files: a read that does
+    /// not fit in the rest of the current frame drops that rest and reads from its end.
+    DropRestOfFrame,
+}
+
 pub(crate) struct Walker<'a, R> {
     pub stream: &'a mut ByteStream<R>,
     pub scan: &'a mut PickleScan,
@@ -186,6 +196,10 @@ pub(crate) struct Walker<'a, R> {
     payload_start: Option<u64>,
     /// Opcodes allowed per stream ([`limits::MAX_PICKLE_OPCODES`] unless a caller lowers it).
     pub opcode_budget: u64,
+    pub frame_reading: FrameReading,
+    /// With [`FrameReading::DropRestOfFrame`]: where the unpickler's input buffer, the
+    /// frame it last read, ends.
+    buffer_end: Option<u64>,
 }
 
 const JOBLIB_WRAPPER: (&str, &str) = ("joblib.numpy_pickle", "NumpyArrayWrapper");
@@ -210,7 +224,76 @@ impl<'a, R: SkipRead> Walker<'a, R> {
             frame_divergence_reported: false,
             payload_start: None,
             opcode_budget: limits::MAX_PICKLE_OPCODES,
+            frame_reading: FrameReading::AcrossFrames,
+            buffer_end: None,
         }
+    }
+
+    /// Before a read of `n` bytes: with [`FrameReading::DropRestOfFrame`], a read that the
+    /// rest of the frame cannot satisfy drops that rest, as CPython's C unpickler does
+    /// when it refills its buffer from a file without `peek`.
+    fn before_read(&mut self, n: u64) -> Step {
+        let Some(end) = self.live_buffer_end() else {
+            return Ok(());
+        };
+        if self.stream.position().saturating_add(n) <= end {
+            return Ok(());
+        }
+        self.drop_rest_of_frame(end)
+    }
+
+    /// Before a line read: the line must end inside the rest of the frame, or that rest is
+    /// dropped and the line is read from the frame's end.
+    fn before_line(&mut self) -> Step {
+        let Some(end) = self.live_buffer_end() else {
+            return Ok(());
+        };
+        let rest = end - self.stream.position();
+        let window = usize::try_from(rest)
+            .unwrap_or(usize::MAX)
+            .min(limits::MAX_PICKLE_LINE + 1);
+        let buffered = self.stream.fill(window);
+        let avail = &buffered[..window.min(buffered.len())];
+        if avail.len() < window || avail.contains(&b'\n') || rest > window as u64 {
+            // Cut short (the read reports it), the line ends in the frame, or it is longer
+            // than a line may be (the limit reports it).
+            return Ok(());
+        }
+        self.drop_rest_of_frame(end)
+    }
+
+    fn live_buffer_end(&mut self) -> Option<u64> {
+        let end = self.buffer_end?;
+        if self.stream.position() >= end {
+            self.buffer_end = None;
+            return None;
+        }
+        Some(end)
+    }
+
+    fn drop_rest_of_frame(&mut self, end: u64) -> Step {
+        let rest = end - self.stream.position();
+        self.buffer_end = None;
+        if self.stream.skip(rest) < rest {
+            return Err(self.truncated("the rest of a frame"));
+        }
+        Ok(())
+    }
+
+    /// FRAME of `len` bytes just read: the C unpickler serves it from its buffer when the
+    /// buffer holds it, and otherwise drops the buffer's rest and reads the frame anew.
+    fn load_frame_buffer(&mut self, len: u64) -> Step {
+        if self.frame_reading != FrameReading::DropRestOfFrame {
+            return Ok(());
+        }
+        if let Some(end) = self.live_buffer_end() {
+            if self.stream.position().saturating_add(len) <= end {
+                return Ok(());
+            }
+            self.drop_rest_of_frame(end)?;
+        }
+        self.buffer_end = Some(self.stream.position().saturating_add(len));
+        Ok(())
     }
 
     fn malformed(&self, reason: impl Into<String>) -> End {
@@ -230,6 +313,9 @@ impl<'a, R: SkipRead> Walker<'a, R> {
 
     #[inline]
     fn fixed<const N: usize>(&mut self) -> Result<[u8; N], End> {
+        if self.buffer_end.is_some() {
+            self.before_read(N as u64)?;
+        }
         if let Some(b) = self.stream.buffered().first_chunk::<N>() {
             let out = *b;
             self.stream.consume(N);
@@ -246,6 +332,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
     }
 
     fn line(&mut self, must_keep: bool) -> Result<Vec<u8>, End> {
+        self.before_line()?;
         let line = self.stream.read_line(limits::MAX_PICKLE_LINE);
         if !line.terminated {
             return Err(self.truncated(&format!("{} line", self.op_name)));
@@ -258,6 +345,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
 
     /// Reads a counted argument, keeping at most `keep` bytes and skipping the rest.
     fn counted(&mut self, len: u64, keep: usize) -> Result<(Vec<u8>, u64), End> {
+        self.before_read(len)?;
         let kept_len = usize::try_from(len).unwrap_or(usize::MAX).min(keep);
         let avail = self.stream.fill(kept_len);
         if avail.len() < kept_len {
@@ -590,18 +678,12 @@ impl<'a, R: SkipRead> Walker<'a, R> {
     }
 
     /// Past a read that crosses a frame's end, CPython's loaders part ways (measured on
-    /// 3.11): `pickle.loads` and buffered files read on across the boundary, as this walker
-    /// does, while an unpickler over `io.BytesIO` (what `torch.load` hands it) or an
-    /// unbuffered file drops the rest of the frame and reads from its end. What follows is
-    /// then not what every loader runs: the scan is incomplete, never clean.
+    /// 3.11): `pickle.loads` and buffered files read on across the boundary, while an
+    /// unpickler over `io.BytesIO` (what `torch.load` hands it) or an unbuffered file
+    /// drops the rest of the frame and reads from its end. The stream is then walked the
+    /// second way too (see `scan_stream`).
     fn frames_diverge(&mut self, frame_end: u64) {
-        if self.scan.incomplete.is_none() {
-            self.scan.incomplete = Some(format!(
-                "loaders read this pickle differently after its frame ending at offset {frame_end} \
-                 (torch.load drops the rest of the frame, pickle.loads reads across it); only the \
-                 reading across it was checked"
-            ));
-        }
+        self.scan.frames_diverge_at.get_or_insert(frame_end);
     }
 
     /// Walks one pickle (one `pickle.load` call) from the current stream position.
@@ -764,6 +846,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                 self.push(m, Value::Float)?;
             }
             b'S' => {
+                self.before_line()?;
                 let line = self.stream.read_line(MAX_KEPT_STRING);
                 if !line.terminated {
                     return Err(self.truncated("STRING line"));
@@ -792,6 +875,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                 self.push(m, v)?;
             }
             b'V' => {
+                self.before_line()?;
                 let line = self.stream.read_line(MAX_KEPT_STRING);
                 if !line.terminated {
                     return Err(self.truncated("UNICODE line"));
@@ -1075,6 +1159,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
                     }
                 }
                 m.frame_end = Some(start.saturating_add(len));
+                self.load_frame_buffer(len)?;
             }
             _ => {
                 return Err(self.malformed(format!("invalid load key, '\\x{op:02x}'")));
