@@ -1104,3 +1104,15 @@ def gen_loader_configs(r):
         ("model.pt", weights)]), ["MV1002"],
         "a TorchServe .mar whose manifest names the custom handler.py (Python the server "
         "imports), beside a torch state dict")
+
+    # PaddlePaddle's paddle.save: the state dict's tensors converted to numpy arrays plus
+    # its StructuredToParameterName@@ map, written with pickle protocol 4 (paddle 2.x
+    # io.py: _build_saved_state_dict, then pickle.dump(..., protocol=4)). paddle itself is
+    # not installed; the same calls on numpy give the same bytes.
+    import numpy as np
+    state = {"linear_0.w_0": np.arange(6, dtype="<f4").reshape(2, 3),
+             "linear_0.b_0": np.zeros(3, dtype="<f4")}
+    state["StructuredToParameterName@@"] = {"linear.weight": "linear_0.w_0", "linear.bias": "linear_0.b_0"}
+    r.benign("formats/paddle_state_dict.pdparams", pickle.dumps(state, protocol=4),
+             "a PaddlePaddle .pdparams as paddle.save writes it: numpy arrays and the "
+             "structured-name map, pickle protocol 4")

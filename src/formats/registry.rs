@@ -289,6 +289,7 @@ mod tests {
         assert!(name_claims_model("dir/pytorch_model.bin"));
         assert!(name_claims_model("x.tar!inner.PT"));
         assert!(name_claims_model("m.tflite"));
+        assert!(name_claims_model("model.pdparams"));
         assert!(!name_claims_model("README.md"));
         assert!(!name_claims_model("tokenizer.model"));
         assert!(!name_claims_model("noext"));

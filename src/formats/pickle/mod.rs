@@ -543,8 +543,9 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
         false => None,
     },
     tail: None,
+    // PaddlePaddle's paddle.save writes `.pdparams` and `.pdopt` with pickle protocol 4.
     claimed_by: &[
-        "pkl", "pickle", "joblib", "dill", "sav", "bin", "pt", "pth", "ckpt",
+        "pkl", "pickle", "joblib", "dill", "sav", "bin", "pt", "pth", "ckpt", "pdparams", "pdopt",
     ],
     exclusive_names: &[],
     parse: crate::format::Parser::Driver,
