@@ -26,8 +26,14 @@ pub const MAX_CENTRAL_DIRECTORY_BYTES: u64 = 32 * 1024 * 1024;
 pub(crate) const MAX_PICKLE_STACK: usize = 1_000_000;
 /// Most nested MARKs open at once.
 pub const MAX_PICKLE_MARKS: usize = 100_000;
-/// Most entries in the pickle memo.
-pub(crate) const MAX_PICKLE_MEMO: usize = 1_000_000;
+/// Memo slots of one pickle (its highest index plus one; a slot costs four bytes, see
+/// `formats/pickle/memo.rs`).
+pub(crate) const MAX_PICKLE_MEMO: usize = 4_000_000;
+/// Memo values kept whole; later slots keep a global's identity, a short string's text
+/// (within the next limit) or only their kind.
+pub(crate) const MAX_PICKLE_MEMO_VALUES: usize = 131_072;
+/// Bytes of short strings' text kept for memo slots past the whole values.
+pub(crate) const MAX_PICKLE_MEMO_STRING_BYTES: usize = 16 * 1024 * 1024;
 /// Most opcodes walked in one pickle stream (a stream of this size is 100s of MB of ops).
 pub(crate) const MAX_PICKLE_OPCODES: u64 = 500_000_000;
 /// Longest text line read for GLOBAL, INST, PUT, GET, INT and similar opcodes.

@@ -2,6 +2,7 @@
 //! pickles inside PyTorch files. [`scan_stream`] walks every pickle in a stream and
 //! turns what it saw into findings under the default-deny [`Policy`].
 
+mod memo;
 pub mod value;
 pub mod vm;
 

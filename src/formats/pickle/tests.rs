@@ -610,3 +610,28 @@ fn a_stream_too_long_to_keep_stays_incomplete_when_frames_diverge() {
         "{s:?}"
     );
 }
+
+#[test]
+fn names_fetched_back_from_a_large_memo_are_still_exact() {
+    // More memo slots than are kept whole, then `os` and `system` memoized, fetched back
+    // with LONG_BINGET and imported: the import is still os.system.
+    let filler = crate::limits::MAX_PICKLE_MEMO_VALUES as u32 + 100;
+    let mut p = vec![0x80, 4];
+    for _ in 0..filler {
+        p.extend([b'K', 0, 0x94, b'0']);
+    }
+    p.extend(sbu("os"));
+    p.extend([0x94, b'0']);
+    p.extend(sbu("system"));
+    p.extend([0x94, b'0']);
+    p.push(b'j');
+    p.extend(filler.to_le_bytes());
+    p.push(b'j');
+    p.extend((filler + 1).to_le_bytes());
+    p.push(0x93);
+    p.extend(sbu("echo"));
+    p.extend([0x85, b'R', b'.']);
+    let s = scan(&p);
+    assert!(rules_of(&s).contains(&"MV101"), "{:?}", s.findings);
+    assert!(s.incomplete.is_none(), "{s:?}");
+}

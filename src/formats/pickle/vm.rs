@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use super::memo::{Memo, MemoFull};
 use super::value::{Object, Value, MAX_KEPT_BYTES, MAX_KEPT_STRING};
 use super::{GlobalUse, PickleContext, PickleScan, StorageRef};
 use crate::findings::Finding;
@@ -164,7 +165,7 @@ impl GlobalEntry {
 struct Machine {
     stack: Vec<Value>,
     marks: Vec<usize>,
-    memo: HashMap<u64, Value>,
+    memo: Memo,
     proto: u8,
     frame_end: Option<u64>,
 }
@@ -429,17 +430,14 @@ impl<'a, R: SkipRead> Walker<'a, R> {
     }
 
     fn memo_put(&self, m: &mut Machine, idx: u64, v: Value) -> Step {
-        if !m.memo.contains_key(&idx) && m.memo.len() >= limits::MAX_PICKLE_MEMO {
-            return Err(End::Limit(LimitHit::PickleMemo));
-        }
-        m.memo.insert(idx, v);
-        Ok(())
+        m.memo
+            .put(idx, v)
+            .map_err(|MemoFull| End::Limit(LimitHit::PickleMemo))
     }
 
     fn memo_get(&self, m: &Machine, idx: u64) -> Result<Value, End> {
         m.memo
-            .get(&idx)
-            .cloned()
+            .get(idx)
             .ok_or_else(|| self.malformed(format!("Memo value not found at index {idx}")))
     }
 
@@ -691,7 +689,7 @@ impl<'a, R: SkipRead> Walker<'a, R> {
         let mut m = Machine {
             stack: Vec::new(),
             marks: Vec::new(),
-            memo: HashMap::new(),
+            memo: Memo::default(),
             proto: 0,
             frame_end: None,
         };
