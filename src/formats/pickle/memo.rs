@@ -38,7 +38,8 @@ pub(super) struct Memo {
     codes: Vec<u32>,
     kept: HashMap<u64, Value>,
     arena: String,
-    spans: Vec<(u32, u32)>,
+    /// Where each arena string starts; it ends where the next one starts.
+    starts: Vec<u32>,
     filled: usize,
 }
 
@@ -86,20 +87,25 @@ impl Memo {
         {
             return None;
         }
-        let span = u32::try_from(self.spans.len())
+        let span = u32::try_from(self.starts.len())
             .ok()
             .filter(|&i| i < ARENA_STRING)?;
         let start = u32::try_from(self.arena.len()).ok()?;
         self.arena.push_str(text);
-        self.spans.push((start, text.len() as u32));
+        self.starts.push(start);
         Some(ARENA_STRING | span)
     }
 
     pub(super) fn get(&self, idx: u64) -> Option<Value> {
         let code = *self.codes.get(usize::try_from(idx).ok()?)?;
         if code & ARENA_STRING != 0 {
-            let (start, len) = *self.spans.get((code & !ARENA_STRING) as usize)?;
-            let text = self.arena.get(start as usize..(start + len) as usize)?;
+            let span = (code & !ARENA_STRING) as usize;
+            let start = *self.starts.get(span)? as usize;
+            let end = self
+                .starts
+                .get(span + 1)
+                .map_or(self.arena.len(), |&e| e as usize);
+            let text = self.arena.get(start..end)?;
             return Some(Value::Str(std::rc::Rc::new(text.to_string())));
         }
         match code {
