@@ -95,6 +95,10 @@ pub(crate) const MAX_PICKLE_REREAD_BYTES: usize = 8 * 1024 * 1024;
 /// Most serialized payloads decoded out of one document and scanned as its members
 /// (Keras `TorchModuleWrapper` modules); their bytes are bounded by the document's size.
 pub(crate) const MAX_EMBEDDED_PAYLOADS: usize = 64;
+/// Embedded payloads followed inside embedded payloads (a Keras archive pickled inside a
+/// `TorchModuleWrapper` of another): each level keeps its decoded bytes in memory, and no
+/// saver writes such nesting.
+pub(crate) const MAX_EMBEDDED_NESTING: usize = 1;
 /// Most object header messages, continuation blocks and attributes read from an HDF5 object.
 pub(crate) const MAX_HDF5_MESSAGES: usize = 65_536;
 /// Most bytes of HDF5 attribute values read from one file (Keras `model_config` is the
@@ -147,6 +151,7 @@ pub enum LimitHit {
     JsonDepth,
     EmbeddedPayloads,
     PickleRereadBytes,
+    EmbeddedNesting,
     Hdf5Messages,
     Hdf5AttributeBytes,
     ModelFiles,
@@ -204,6 +209,7 @@ impl LimitHit {
             LimitHit::JsonTreeBytes => ("MAX_JSON_TREE_BYTES", MAX_JSON_TREE_BYTES),
             LimitHit::JsonDepth => ("MAX_JSON_DEPTH", MAX_JSON_DEPTH as u64),
             LimitHit::EmbeddedPayloads => ("MAX_EMBEDDED_PAYLOADS", MAX_EMBEDDED_PAYLOADS as u64),
+            LimitHit::EmbeddedNesting => ("MAX_EMBEDDED_NESTING", MAX_EMBEDDED_NESTING as u64),
             LimitHit::PickleRereadBytes => {
                 ("MAX_PICKLE_REREAD_BYTES", MAX_PICKLE_REREAD_BYTES as u64)
             }

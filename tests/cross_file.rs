@@ -72,3 +72,48 @@ fn python_files_are_judged_by_the_folder_around_them() {
     let r = scan(&[&fixture("formats/hf_remote_code/modeling_x.py")]);
     assert!(fired(&r, "modeling_x.py").is_empty());
 }
+
+/// A `.keras` whose only layer is a `TorchModuleWrapper` carrying `payload`.
+fn keras_with_torch_module(payload: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let module = base64::engine::general_purpose::STANDARD.encode(payload);
+    let config = serde_json::json!({
+        "module": "keras", "class_name": "Sequential", "config": {"name": "s", "layers": [
+            {"module": "keras.layers", "class_name": "TorchModuleWrapper",
+             "config": {"name": "t", "module": module}, "registered_name": null}
+        ]}, "registered_name": null
+    });
+    common::stored_zip(&[("config.json", config.to_string().as_bytes())])
+}
+
+#[test]
+fn a_torch_module_payload_is_scanned_and_nesting_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    // One level: the pickle inside is scanned as a member and its os.system is found.
+    let one = keras_with_torch_module(&common::stored_zip(&[(
+        "archive/data.pkl",
+        common::SYSTEM_PICKLE,
+    )]));
+    let path = dir.path().join("one.keras");
+    std::fs::write(&path, &one).unwrap();
+    let (doc, code) = common::scan_json(&[&path]);
+    assert_eq!(code, Some(1), "{doc:#}");
+    let rules: Vec<&str> = doc["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["findings"].as_array().unwrap())
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"MV906") && rules.contains(&"MV101"),
+        "{rules:?}"
+    );
+    // A payload inside a payload is not followed: the limit is reported, never clean.
+    let two = keras_with_torch_module(&one);
+    let path = dir.path().join("two.keras");
+    std::fs::write(&path, &two).unwrap();
+    let (doc, _) = common::scan_json(&[&path]);
+    let text = doc.to_string();
+    assert!(text.contains("MAX_EMBEDDED_NESTING"), "{doc:#}");
+}

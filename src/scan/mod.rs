@@ -84,6 +84,8 @@ pub(crate) struct Scanner<'o> {
     tensor_names: BTreeMap<String, Vec<String>>,
     /// Shard indexes found, by artifact path.
     shard_indexes: Vec<(String, ShardIndex)>,
+    /// Embedded payloads being scanned around the current artifact (see [`Self::apply_at`]).
+    embedded_depth: usize,
 }
 
 /// Scans every input (files, directories, `-` for stdin). Fails only for usage errors
@@ -208,6 +210,7 @@ impl<'o> Scanner<'o> {
             progress: Arc::new(Progress::new(opts.progress, 0)),
             read_tails: true,
             tensor_names: BTreeMap::new(),
+            embedded_depth: 0,
             shard_indexes: Vec::new(),
         }
     }
@@ -491,10 +494,17 @@ impl Scanner<'_> {
     fn apply_at(&mut self, idx: usize, mut parsed: Parsed, node: &Node) {
         let embedded = std::mem::take(&mut parsed.embedded);
         self.apply(idx, parsed);
+        if !embedded.is_empty() && self.embedded_depth >= limits::MAX_EMBEDDED_NESTING {
+            // A payload inside a payload: each level holds its decoded bytes in memory.
+            self.limit(idx, LimitHit::EmbeddedNesting);
+            return;
+        }
         for payload in embedded {
             let child = node.child(&payload.name, PickleContext::Plain);
             let source: Arc<dyn ReadAt> = Arc::new(payload.bytes);
+            self.embedded_depth += 1;
             let (cidx, _) = self.scan_seekable(source, child, None);
+            self.embedded_depth -= 1;
             if self.artifacts[cidx].status != Status::Complete {
                 let reason = self.artifacts[cidx].reason.clone().unwrap_or_default();
                 self.artifacts[idx].mark_incomplete(format!("{}: {reason}", payload.name));
