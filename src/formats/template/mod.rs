@@ -61,6 +61,9 @@ const HOST_ATTRIBUTES: &[&str] = &[
     "os",
 ];
 
+/// Constructs named in one finding's message; the rest are counted.
+const MAX_LISTED_CONSTRUCTS: usize = 16;
+
 /// Statements that load other templates from the renderer's environment.
 const LOADING_STATEMENTS: &[&str] = &["import", "from", "include", "extends"];
 
@@ -229,7 +232,16 @@ pub fn check(text: &[u8], origin: &str, offset: Option<u64>, p: &mut Parsed) {
     }
     found.append(&mut folder.found);
     let finding = |severity, what: &BTreeSet<String>| {
-        let list: Vec<&str> = what.iter().map(String::as_str).collect();
+        let mut list: Vec<&str> = what
+            .iter()
+            .take(MAX_LISTED_CONSTRUCTS)
+            .map(String::as_str)
+            .collect();
+        let more = what.len().saturating_sub(MAX_LISTED_CONSTRUCTS);
+        let more_text = format!("and {more} more");
+        if more > 0 {
+            list.push(&more_text);
+        }
         let mut f = Finding::new(
             &rules::CHAT_TEMPLATE_INJECTION,
             format!("the chat template in {origin} uses {}", list.join(", ")),
@@ -318,6 +330,15 @@ mod tests {
         for t in bad {
             assert_eq!(rules(t), vec![("MV703", Severity::Critical)], "{t}");
         }
+    }
+
+    #[test]
+    fn a_finding_lists_a_bounded_number_of_constructs() {
+        let many: String = (0..500).map(|i| format!("{{{{ x.__a{i}__ }}}}")).collect();
+        let mut p = Parsed::default();
+        check(many.as_bytes(), "t", None, &mut p);
+        let message = &p.findings.iter().next().unwrap().message;
+        assert!(message.ends_with("and 484 more"), "{message}");
     }
 
     #[test]
