@@ -263,3 +263,40 @@ fn hashes_are_the_files_sha256() {
     ]);
     assert!(!String::from_utf8(out.stdout).unwrap().contains("sha256"));
 }
+
+#[test]
+fn the_output_path_is_checked_before_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.pkl");
+    std::fs::copy(
+        repo().join("testdata/fixtures/benign/torch_zip_state_dict.pt"),
+        &model,
+    )
+    .unwrap();
+    let before = std::fs::read(&model).unwrap();
+    let run = |out: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_modelvet"))
+            .args(["scan", "-o", out.to_str().unwrap(), model.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    // The report must not replace the model it describes.
+    let out = run(&model);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is an input of this scan"));
+    assert_eq!(std::fs::read(&model).unwrap(), before);
+    // A folder that does not exist is refused up front.
+    let out = run(&dir.path().join("missing/report.txt"));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+    // A good path gets the report, and standard error still gets the summary line.
+    let report = dir.path().join("report.txt");
+    let out = run(&report);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("exit 0") && stderr.contains("report written to"),
+        "{stderr}"
+    );
+    assert!(std::fs::read_to_string(&report).unwrap().contains("clean"));
+}

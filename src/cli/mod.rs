@@ -182,7 +182,47 @@ pub fn run(args: Vec<OsString>) -> i32 {
     }
 }
 
+/// Checks `-o` before anything is scanned: its folder must exist, it must not be a
+/// folder, and it must not be one of the files named as inputs (the report would replace
+/// the model it describes).
+fn check_output_path(output: &Path, inputs: &[String]) -> Result<(), String> {
+    let shown = output.display();
+    if output.is_dir() {
+        return Err(format!("-o {shown}: is a directory"));
+    }
+    let parent = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(format!(
+            "-o {shown}: the folder {} does not exist",
+            parent.display()
+        ));
+    }
+    if let Ok(target) = output.canonicalize() {
+        let named = inputs
+            .iter()
+            .filter(|i| *i != "-" && !RepoRef::looks_remote(i))
+            .filter_map(|i| Path::new(i).canonicalize().ok());
+        for input in named {
+            if input == target {
+                return Err(format!(
+                    "-o {shown}: is an input of this scan; the report would overwrite it"
+                ));
+            }
+        }
+        if std::fs::metadata(&target).is_ok_and(|m| m.permissions().readonly()) {
+            return Err(format!("-o {shown}: is read-only"));
+        }
+    }
+    Ok(())
+}
+
 fn run_scan(args: ScanArgs) -> Result<i32, String> {
+    if let Some(output) = &args.output {
+        check_output_path(output, &args.paths)?;
+    }
     let config_path = if args.no_config {
         None
     } else if let Some(p) = &args.config {
@@ -295,7 +335,20 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
         ),
     };
     match &args.output {
-        Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+            // The CI log still says why the run failed or passed.
+            let summary = report::text::render(
+                &report,
+                &report::text::TextStyle {
+                    color: false,
+                    verbose: false,
+                },
+            );
+            if let Some(line) = summary.lines().last() {
+                eprintln!("{line} (report written to {})", path.display());
+            }
+        }
         None => {
             let mut out = std::io::stdout().lock();
             if let Err(e) = out.write_all(text.as_bytes()) {
