@@ -60,6 +60,10 @@ fn entry_matches(entry: &str, module: &str, name: &str) -> bool {
     }
 }
 
+/// Most dotted parts (module and name together) of a global read every way it can be
+/// split; real globals have fewer than ten.
+const MAX_DOTTED_PARTS: usize = 32;
+
 fn is_dunder(part: &str) -> bool {
     part.len() > 4 && part.starts_with("__") && part.ends_with("__")
 }
@@ -179,8 +183,18 @@ impl Policy {
             };
         }
         // Evaluate every way the dotted path can be read: `pathlib` + `os.system` reaches
-        // `os.system` through pathlib's own import of os.
+        // `os.system` through pathlib's own import of os. That is quadratic in the parts,
+        // so a path of more parts than any real global has is not read every way: it could
+        // still reach anything (`os.path.os.path. ... .os.system` is os.system).
         let module_parts: Vec<&str> = module.split('.').collect();
+        if module_parts.len() + name_parts.len() > MAX_DOTTED_PARTS {
+            return Classification {
+                class: GlobalClass::Exec,
+                matched: Some(format!(
+                    "a dotted path of more than {MAX_DOTTED_PARTS} parts, not read every way"
+                )),
+            };
+        }
         let all: Vec<&str> = module_parts
             .iter()
             .chain(name_parts.iter())

@@ -635,3 +635,31 @@ fn names_fetched_back_from_a_large_memo_are_still_exact() {
     assert!(rules_of(&s).contains(&"MV101"), "{:?}", s.findings);
     assert!(s.incomplete.is_none(), "{s:?}");
 }
+
+#[test]
+fn a_global_of_many_dotted_parts_is_judged_in_linear_time() {
+    // Found by the pickle fuzz target: a 772-byte input whose STACK_GLOBAL strings held
+    // hundreds of dots took 1.2 s (every split of the path was tried, quadratic in parts).
+    let long = ".".repeat(4_000);
+    let mut p = vec![0x80, 4, 0x8d];
+    p.extend((long.len() as u64).to_le_bytes());
+    p.extend(long.as_bytes());
+    p.push(0x8d);
+    p.extend((long.len() as u64).to_le_bytes());
+    p.extend(long.as_bytes());
+    p.extend([0x93, b'.']);
+    let started = std::time::Instant::now();
+    let s = scan(&p);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Too long to read every way, so it is judged as code execution, never allowed.
+    assert!(rules_of(&s).contains(&"MV101"), "{:?}", s.findings);
+    // A real path that reaches os.system through many parts is still code execution.
+    let chain = format!("{}system", "path.os.".repeat(20));
+    let mut p = vec![0x80, 4];
+    p.extend(sbu("os"));
+    p.push(0x8d);
+    p.extend((chain.len() as u64).to_le_bytes());
+    p.extend(chain.as_bytes());
+    p.extend([0x93, b'.']);
+    assert!(rules_of(&scan(&p)).contains(&"MV101"));
+}
