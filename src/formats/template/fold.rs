@@ -599,15 +599,11 @@ impl<'t> Eval<'_, 't> {
             }
             ("join", Const::List(items)) => {
                 let separator = args.first().and_then(text).unwrap_or_default();
-                let parts: Option<Vec<String>> = items.iter().map(text).collect();
-                parts.map(|p| clip(p.join(&separator)))
+                join_within(items, &separator)
             }
+            // Python's `sep.join(items)`.
             ("join", Const::Str(sep)) => match args.first() {
-                // Python's `sep.join(items)`.
-                Some(Const::List(items)) => {
-                    let parts: Option<Vec<String>> = items.iter().map(text).collect();
-                    parts.map(|p| clip(p.join(sep)))
-                }
+                Some(Const::List(items)) => join_within(items, sep),
                 _ => None,
             },
             ("format", Const::Str(f)) => brace_format(f, args)
@@ -617,7 +613,13 @@ impl<'t> Eval<'_, 't> {
             ("lower", Const::Str(s)) => Some(Const::Str(s.to_lowercase())),
             ("upper", Const::Str(s)) => Some(Const::Str(s.to_uppercase())),
             ("replace", Const::Str(s)) => match args {
-                [Const::Str(from), Const::Str(to), ..] if !from.is_empty() => {
+                // The result's length is known before it is built: past the fold's
+                // bound it would only be thrown away.
+                [Const::Str(from), Const::Str(to), ..]
+                    if !from.is_empty()
+                        && s.len() + s.matches(from.as_str()).count() * to.len()
+                            <= MAX_FOLDED_CHARS * 4 =>
+                {
                     Some(clip(s.replace(from.as_str(), to)))
                 }
                 _ => None,
@@ -641,6 +643,24 @@ impl<'t> Eval<'_, 't> {
             None => Const::Unknown,
         }
     }
+}
+
+/// `items` joined by `separator`, when every item is text and the result stays within the
+/// fold's bound (measured before anything is built).
+fn join_within(items: &[Const], separator: &str) -> Option<Const> {
+    let mut total = separator.len().saturating_mul(items.len());
+    for item in items {
+        total = total.saturating_add(match item {
+            Const::Str(s) => s.len(),
+            Const::Int(_) => 20,
+            _ => return None,
+        });
+        if total > MAX_FOLDED_CHARS * 4 {
+            return None;
+        }
+    }
+    let parts: Option<Vec<String>> = items.iter().map(text).collect();
+    parts.map(|p| clip(p.join(separator)))
 }
 
 fn text(c: &Const) -> Option<String> {
@@ -823,6 +843,19 @@ mod tests {
     fn folding_is_bounded() {
         let f = found(&[("'_' * 100000000 ~ 'x'", false)]);
         assert!(f.is_empty());
+        // Results past the bound are unknown without being built.
+        let wide = format!(
+            "'{}'|replace('a', '{}')",
+            "a".repeat(1000),
+            "b".repeat(1000)
+        );
+        assert!(found(&[(&wide, false)]).is_empty());
+        let many = vec![Const::Str("_x".into()); 5000];
+        assert!(join_within(&many, "").is_none());
+        assert_eq!(
+            join_within(&many[..3], "."),
+            Some(Const::Str("_x._x._x".into()))
+        );
         let deep = format!("{}'_'{}", "(".repeat(10_000), ")".repeat(10_000));
         found(&[(&deep, false)]);
         let many: String = (0..5000).map(|i| format!("set v{i} = 'x'\n")).collect();
