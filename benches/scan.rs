@@ -184,6 +184,7 @@ fn header_only(c: &mut Criterion) {
         hash: false,
         policy: Policy::new(),
         progress: false,
+        scope: Default::default(),
     };
     // The inputs must parse clean and complete, or the bench measures an error path.
     for (format, label, path) in &inputs {

@@ -204,6 +204,7 @@ pub fn scan_any(data: &[u8]) {
         hash: false,
         policy: Policy::default(),
         progress: false,
+        scope: Default::default(),
     };
     let sources = [NamedSource {
         path: "input".to_string(),

@@ -106,13 +106,24 @@ pub(crate) const MAX_HDF5_MESSAGES: usize = 65_536;
 pub(crate) const MAX_HDF5_ATTRIBUTE_BYTES: u64 = 24 * 1024 * 1024;
 /// Most files grouped into one directory model.
 pub(crate) const MAX_MODEL_FILES: usize = 100_000;
-/// Most bytes read from a stream input (standard input, a FIFO) into the spool file that
-/// gives random-access formats their seekable copy; an endless writer stops here.
 /// Deepest nesting of objects and arrays in an XGBoost model (XGBoost writes about 8).
 pub const MAX_TREE_MODEL_DEPTH: usize = 64;
 /// Most trees whose sizes a LightGBM model may list (`tree_sizes` is kept to check them).
 pub const MAX_TREE_MODEL_TREES: usize = 1_000_000;
+/// Most bytes read from a stream input (standard input, a FIFO) into the spool file that
+/// gives random-access formats their seekable copy; an endless writer stops here.
 pub(crate) const MAX_STREAM_INPUT_BYTES: u64 = 64 * 1024 * 1024 * 1024;
+/// Largest `.gitignore`, `.ignore` or `.git/info/exclude` applied to a folder walk. A
+/// larger one is not applied at all (the walk scans more, never less) and is reported.
+pub(crate) const MAX_IGNORE_FILE_BYTES: u64 = 64 * 1024;
+/// Most bytes of ignore files applied in one scan: compiling patterns costs time (a 64 KiB
+/// file of hostile globs takes about 50 ms and 40 MB while it compiles), so a tree cannot
+/// spend more than about a second on them. Later files are not applied, and noted.
+pub(crate) const MAX_IGNORE_BYTES_PER_SCAN: u64 = 1024 * 1024;
+/// Deepest folder nesting a walk descends into below a scanned folder.
+pub(crate) const MAX_WALK_DEPTH: usize = 256;
+/// Most paths a report lists as skipped by excludes or ignore files (all are counted).
+pub(crate) const MAX_SKIPPED_LISTED: usize = 1_000;
 
 /// A limit that ended a scan early. Rendered as the artifact's `incomplete` reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -158,6 +169,7 @@ pub enum LimitHit {
     StreamInputBytes,
     TreeModelDepth,
     TreeModelTrees,
+    WalkDepth,
 }
 
 impl LimitHit {
@@ -219,6 +231,7 @@ impl LimitHit {
             LimitHit::StreamInputBytes => ("MAX_STREAM_INPUT_BYTES", MAX_STREAM_INPUT_BYTES),
             LimitHit::TreeModelDepth => ("MAX_TREE_MODEL_DEPTH", MAX_TREE_MODEL_DEPTH as u64),
             LimitHit::TreeModelTrees => ("MAX_TREE_MODEL_TREES", MAX_TREE_MODEL_TREES as u64),
+            LimitHit::WalkDepth => ("MAX_WALK_DEPTH", MAX_WALK_DEPTH as u64),
         };
         format!("limit {name} ({value}) reached")
     }

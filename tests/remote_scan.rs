@@ -255,6 +255,7 @@ fn opts() -> ScanOptions {
         hash: true,
         policy: Policy::new(),
         progress: false,
+        scope: Default::default(),
     }
 }
 

@@ -92,6 +92,7 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
         hash: true,
         policy: cfg.policy,
         progress: false,
+        scope: Default::default(),
     };
     let created = bom::time::creation_time()?;
     let (report, verification, remote) = if RepoRef::looks_remote(&args.path) {

@@ -10,6 +10,7 @@ use crate::hub::{vet, HubConfig, RepoRef};
 use crate::policy::config;
 use crate::report::{self, Severity, EXIT_USAGE};
 use crate::rules;
+use crate::scan::scope::ExcludeSet;
 use crate::scan::{self, ScanOptions};
 
 mod bom;
@@ -133,6 +134,20 @@ struct ScanArgs {
     /// Colour in text output.
     #[arg(long, value_enum, default_value = "auto")]
     color: Color,
+    /// Leave out paths matching this pattern (gitignore syntax; a pattern with `/` is
+    /// anchored at the current folder). Repeatable. Named paths are always scanned.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Do not apply `.gitignore`, `.ignore` and `.git/info/exclude` in scanned folders.
+    #[arg(long)]
+    no_ignore: bool,
+    /// Walk into the folders left out by default (.git, .venv, node_modules, build ...).
+    #[arg(long)]
+    no_default_excludes: bool,
+    /// Follow symbolic links to folders, and links out of the scanned tree (each folder
+    /// is walked once, so loops end).
+    #[arg(long)]
+    follow_symlinks: bool,
     /// For hf:// inputs: download the files that passed into DIR, in the Hugging Face cache
     /// layout, each checked against the Hub's SHA-256 (LFS) or Git blob id while streaming.
     #[arg(long, value_name = "DIR")]
@@ -219,6 +234,32 @@ fn check_output_path(output: &Path, inputs: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// The walk's scope from the flags and the configuration's `exclude`.
+fn scan_scope(args: &ScanArgs, cfg: &config::Config) -> Result<scan::Scope, String> {
+    let mut excludes = Vec::new();
+    if !args.exclude.is_empty() {
+        let cwd = std::env::current_dir().map_err(|e| format!("current folder: {e}"))?;
+        excludes.push(ExcludeSet::new("--exclude", &cwd, &args.exclude)?);
+    }
+    if let (Some(source), false) = (&cfg.source, cfg.exclude.is_empty()) {
+        let root = match source.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        excludes.push(ExcludeSet::new(
+            &source.display().to_string(),
+            &root,
+            &cfg.exclude,
+        )?);
+    }
+    Ok(scan::Scope {
+        default_excludes: !args.no_default_excludes,
+        ignore_files: !args.no_ignore,
+        excludes,
+        follow_symlinks: args.follow_symlinks,
+    })
+}
+
 fn run_scan(args: ScanArgs) -> Result<i32, String> {
     if let Some(output) = &args.output {
         check_output_path(output, &args.paths)?;
@@ -243,10 +284,12 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
         }
     }
     let fail_on = FailOn::resolve(args.fail_on, &cfg);
+    let scope = scan_scope(&args, &cfg)?;
     let opts = ScanOptions {
         hash: !args.no_hash,
         policy: cfg.policy,
         progress: !args.quiet,
+        scope,
     };
     let (remote, local): (Vec<String>, Vec<String>) = args
         .paths
@@ -256,10 +299,11 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
     if args.download.is_some() && remote.is_empty() {
         return Err("--download needs an hf:// or https://huggingface.co input".into());
     }
-    let mut artifacts = if local.is_empty() {
-        Vec::new()
+    let (mut artifacts, scope_section) = if local.is_empty() {
+        (Vec::new(), scan::ScopeSection::default())
     } else {
-        scan::scan_inputs(&local, &opts)?
+        let scan = scan::scan_local(&local, &opts)?;
+        (scan.artifacts, scan.scope)
     };
     let mut sections = Vec::new();
     if !remote.is_empty() {
@@ -304,6 +348,7 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
     }
     let mut report = crate::scan::build_report(args.paths.clone(), artifacts, fail_on);
     report.remote = sections;
+    report.scope = scope_section;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         Color::Always => true,

@@ -3,8 +3,9 @@
 //!
 //! ```toml
 //! fail_on = "high"
-//! [policy]
 //! allow = ["mypackage.models:Net"]      # exact module:name pairs
+//! exclude = ["legacy/", "*.bak"]       # gitignore syntax, anchored here
+//! [policy]
 //! [rules]
 //! MV103 = "high"                        # rule id or name = severity
 //! ```
@@ -21,6 +22,9 @@ use crate::rules::Severity;
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConfigFile {
     pub fail_on: Option<String>,
+    /// Paths left out of folder walks (gitignore syntax, anchored at the file's folder).
+    #[serde(default)]
+    pub exclude: Vec<String>,
     #[serde(default)]
     pub policy: PolicySection,
     #[serde(default)]
@@ -50,6 +54,8 @@ pub struct Config {
     pub source: Option<PathBuf>,
     pub fail_on: Option<Severity>,
     pub policy: Policy,
+    /// `exclude` patterns, anchored at the folder of `source`.
+    pub exclude: Vec<String>,
 }
 
 /// Finds the nearest `modelvet.toml`, or `pyproject.toml` with a `[tool.modelvet]` table,
@@ -129,6 +135,7 @@ pub(crate) fn from_file(file: ConfigFile) -> Result<Config, String> {
         source: None,
         fail_on,
         policy,
+        exclude: file.exclude,
     })
 }
 

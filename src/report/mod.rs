@@ -3,6 +3,7 @@
 
 pub mod json;
 pub mod sarif;
+pub mod scope;
 pub mod text;
 
 use serde::Serialize;
@@ -14,7 +15,7 @@ pub use crate::rules::Severity;
 
 /// Version of the JSON report layout, bumped on any incompatible change to
 /// `schemas/report.schema.json`.
-pub(crate) const REPORT_SCHEMA_VERSION: &str = "1.2.0";
+pub(crate) const REPORT_SCHEMA_VERSION: &str = "1.3.0";
 
 /// How completely an artifact was examined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -76,6 +77,10 @@ pub struct Artifact {
     /// The scanner itself failed on this artifact (a bug): exit code 3 unless a finding wins.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub internal_error: bool,
+    /// A path named as input that does not exist or cannot be read: exit code 3 unless a
+    /// finding wins; the rest of the inputs are still scanned.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub input_error: bool,
 }
 
 impl Artifact {
@@ -94,6 +99,7 @@ impl Artifact {
             findings: crate::findings::Findings::new(),
             facts: serde_json::Map::new(),
             internal_error: false,
+            input_error: false,
         }
     }
 
@@ -110,6 +116,13 @@ impl Artifact {
     pub(crate) fn mark_error(&mut self, reason: impl Into<String>) {
         self.status = Status::Error;
         self.reason = Some(reason.into());
+    }
+
+    /// A named input that could not be opened: an error artifact that fails the run.
+    pub(crate) fn mark_input_error(&mut self, reason: impl Into<String>) {
+        self.mark_error(reason);
+        self.kind = ArtifactKind::Unrecognized;
+        self.input_error = true;
     }
 
     pub(crate) fn set_fact(&mut self, key: &str, value: impl Serialize) {
@@ -169,6 +182,9 @@ pub struct Report {
     /// One entry per Hub repository scanned over HTTP range reads (absent for local scans).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub remote: Vec<RemoteSection>,
+    /// What folder walks left out (absent when nothing was).
+    #[serde(skip_serializing_if = "scope::ScopeSection::is_empty")]
+    pub scope: scope::ScopeSection,
 }
 
 /// One model made of several files.
@@ -302,7 +318,7 @@ impl Report {
                 failing |= f.severity >= fail_on && f.severity > Severity::Info;
             }
             incomplete |= a.counts_as_incomplete();
-            internal |= a.internal_error;
+            internal |= a.internal_error || a.input_error;
         }
         let (code, verdict) = if failing {
             (EXIT_FINDINGS, "findings")
@@ -323,6 +339,7 @@ impl Report {
             models: Vec::new(),
             artifacts,
             remote: Vec::new(),
+            scope: scope::ScopeSection::default(),
         }
     }
 

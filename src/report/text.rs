@@ -179,6 +179,7 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
     for r in &report.remote {
         render_remote(&mut out, style, r);
     }
+    render_scope(&mut out, style, &report.scope);
     let s = &report.summary;
     let counts: Vec<String> = ["critical", "high", "medium", "low"]
         .iter()
@@ -212,6 +213,57 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
         s.exit_code
     );
     out
+}
+
+/// What the walks left out: every path with `-v`; otherwise a count by reason, plus the
+/// first paths the scanned tree's own ignore files left out (a model hidden by a committed
+/// `.gitignore` is worth a line of its own; the user's excludes and the defaults are not).
+fn render_scope(out: &mut String, style: &TextStyle, scope: &super::scope::ScopeSection) {
+    use super::scope::SkipReason;
+    const LISTED_BY_DEFAULT: usize = 10;
+    for note in &scope.notes {
+        let _ = writeln!(out, "{}  {}", paint(style, "35", "note"), shown(note));
+    }
+    if scope.skipped_total == 0 {
+        return;
+    }
+    let mut listed = 0;
+    for p in &scope.skipped {
+        let by_tree = p.reason == SkipReason::IgnoreFile;
+        if style.verbose || (by_tree && listed < LISTED_BY_DEFAULT) {
+            listed += 1;
+            let _ = writeln!(
+                out,
+                "{}  {}{}  ({})",
+                paint(style, "2", "skipped"),
+                paint(style, "1", &shown(&p.path)),
+                if p.directory { "/" } else { "" },
+                shown(&p.rule)
+            );
+        }
+    }
+    let mut by_reason = std::collections::BTreeMap::new();
+    for p in &scope.skipped {
+        *by_reason.entry(p.reason.as_str()).or_insert(0usize) += 1;
+    }
+    let unlisted = scope.skipped_total - scope.skipped.len();
+    let parts: Vec<String> = by_reason
+        .iter()
+        .map(|(reason, n)| format!("{n} {reason}"))
+        .chain((unlisted > 0).then(|| format!("{unlisted} not listed")))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{}  {} path(s) not scanned: {}{}",
+        paint(style, "2", "skipped"),
+        scope.skipped_total,
+        parts.join(", "),
+        if style.verbose {
+            ""
+        } else {
+            " (-v lists them; --no-default-excludes, --no-ignore scan them)"
+        }
+    );
 }
 
 fn percent(read: u64, total: u64) -> String {

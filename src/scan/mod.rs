@@ -4,6 +4,7 @@
 mod archives;
 mod models;
 mod progress;
+pub mod scope;
 mod walk;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use progress::Progress;
+pub use scope::{Scope, ScopeSection};
 use sha2::{Digest, Sha256};
 
 use crate::containers::compress::Budget;
@@ -36,6 +38,32 @@ pub struct ScanOptions {
     pub policy: Policy,
     /// Progress on stderr (only used when stderr is a terminal).
     pub progress: bool,
+    /// What folder walks leave out.
+    pub scope: Scope,
+}
+
+impl ScanOptions {
+    /// Hashing on, the built-in policy, no progress, the default scope.
+    pub fn new() -> ScanOptions {
+        ScanOptions {
+            hash: true,
+            policy: Policy::new(),
+            progress: false,
+            scope: Scope::default(),
+        }
+    }
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions::new()
+    }
+}
+
+/// What a local scan found, and what its folder walks left out.
+pub struct LocalScan {
+    pub artifacts: Vec<Artifact>,
+    pub scope: ScopeSection,
 }
 
 type Stream<'a> = ByteStream<Box<dyn SkipRead + 'a>>;
@@ -95,7 +123,12 @@ pub(crate) struct Scanner<'o> {
 /// its own budgets; results are put back in plan order, so the report is the one a
 /// sequential scan gives, byte for byte.
 pub fn scan_inputs(inputs: &[String], opts: &ScanOptions) -> Result<Vec<Artifact>, String> {
-    let work = walk::plan(inputs)?;
+    scan_local(inputs, opts).map(|scan| scan.artifacts)
+}
+
+/// [`scan_inputs`], with what the folder walks left out.
+pub fn scan_local(inputs: &[String], opts: &ScanOptions) -> Result<LocalScan, String> {
+    let walk::Plan { work, scope } = walk::plan(inputs, &opts.scope)?;
     let files = work
         .iter()
         .filter(|w| !matches!(w, walk::Work::Done(_)))
@@ -134,7 +167,10 @@ pub fn scan_inputs(inputs: &[String], opts: &ScanOptions) -> Result<Vec<Artifact
         scanner.tensor_names.extend(part.tensor_names);
         scanner.shard_indexes.extend(part.shard_indexes);
     }
-    Ok(scanner.finish())
+    Ok(LocalScan {
+        artifacts: scanner.finish(),
+        scope,
+    })
 }
 
 /// What one unit of work produced, before the checks that span files.
@@ -836,6 +872,7 @@ mod tests {
             hash: false,
             policy: Policy::new(),
             progress: false,
+            scope: Scope::default(),
         };
         let mut scanner = Scanner::new(&opts);
         let node = Node {
@@ -929,6 +966,7 @@ mod tests {
             hash: false,
             policy: Policy::default(),
             progress: false,
+            scope: Scope::default(),
         };
         let sources = [NamedSource {
             path: "m.tar".into(),

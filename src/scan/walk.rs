@@ -6,8 +6,10 @@ use std::collections::HashSet;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
+use super::scope::{Layers, Scope, ScopeSection, SkippedPath};
 use crate::formats::registry::{self, Format};
 use crate::hf::cache_layout::{is_cache_repository, BLOBS};
+use crate::limits::{LimitHit, MAX_WALK_DEPTH};
 use crate::report::{Artifact, ArtifactKind};
 
 /// One unit of a local scan.
@@ -30,10 +32,17 @@ pub(super) enum Work {
     Done(Box<Artifact>),
 }
 
-/// Expands `inputs` (files, folders, `-`) into work, in order. Fails only for a path that
-/// does not exist.
-pub(super) fn plan(inputs: &[String]) -> Result<Vec<Work>, String> {
+/// The work of a local scan and what its folder walks left out.
+pub(super) struct Plan {
+    pub work: Vec<Work>,
+    pub scope: ScopeSection,
+}
+
+/// Expands `inputs` (files, folders, `-`) into work, in order. A path that does not exist
+/// or cannot be read becomes an error artifact; only a repeated `-` fails the plan.
+pub(super) fn plan(inputs: &[String], scope: &Scope) -> Result<Plan, String> {
     let mut work = Vec::new();
+    let mut section = ScopeSection::default();
     if inputs.iter().filter(|i| *i == "-").count() > 1 {
         return Err("`-` (standard input) can be given once".into());
     }
@@ -43,9 +52,22 @@ pub(super) fn plan(inputs: &[String]) -> Result<Vec<Work>, String> {
             continue;
         }
         let path = Path::new(input);
-        let meta = std::fs::metadata(path).map_err(|e| format!("{input}: {e}"))?;
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                let mut a = Artifact::new(input.clone(), input.clone(), None);
+                a.mark_input_error(format!("{}: {e}", crate::display::untrusted(input)));
+                work.push(Work::Done(Box::new(a)));
+                continue;
+            }
+        };
         if meta.is_dir() {
-            walk_dir(path, input, &mut work);
+            Walk {
+                scope,
+                work: &mut work,
+                section: &mut section,
+            }
+            .walk_dir(path, input);
         } else if meta.file_type().is_fifo() || meta.file_type().is_socket() {
             work.push(Work::Pipe {
                 display: input.clone(),
@@ -70,7 +92,10 @@ pub(super) fn plan(inputs: &[String]) -> Result<Vec<Work>, String> {
         }
     }
     drop_cache_blobs_reached_by_links(&mut work);
-    Ok(work)
+    Ok(Plan {
+        work,
+        scope: section,
+    })
 }
 
 /// The folder that bounds symlinks for a directory scan: the scanned folder itself, or
@@ -117,88 +142,157 @@ fn drop_cache_blobs_reached_by_links(work: &mut Vec<Work>) {
     });
 }
 
-fn walk_dir(root: &Path, display_root: &str, work: &mut Vec<Work>) {
-    let bound = containment_root(root);
-    let mut pending = vec![(
-        root.to_path_buf(),
-        display_root.trim_end_matches('/').to_string(),
-    )];
-    let mut seen_dirs = HashSet::new();
-    while let Some((dir, display)) = pending.pop() {
-        if let Ok(c) = dir.canonicalize() {
-            if !seen_dirs.insert(c) {
-                continue;
+/// One folder walk: depth first in name order, pruned by the scope.
+struct Walk<'a> {
+    scope: &'a Scope,
+    work: &'a mut Vec<Work>,
+    section: &'a mut ScopeSection,
+}
+
+/// A folder waiting to be listed.
+struct PendingDir {
+    path: PathBuf,
+    display: String,
+    depth: usize,
+    layers: Layers,
+}
+
+impl Walk<'_> {
+    fn walk_dir(&mut self, root: &Path, display_root: &str) {
+        let bound = containment_root(root);
+        let layers = self.scope.layers_above(root, display_root, self.section);
+        let mut pending = vec![PendingDir {
+            path: root.to_path_buf(),
+            display: display_root.trim_end_matches('/').to_string(),
+            depth: 0,
+            layers,
+        }];
+        let mut seen_dirs = HashSet::new();
+        while let Some(dir) = pending.pop() {
+            if let Ok(c) = dir.path.canonicalize() {
+                if !seen_dirs.insert(c) {
+                    continue;
+                }
             }
-        }
-        let mut entries: Vec<_> = match std::fs::read_dir(&dir) {
-            Ok(rd) => rd.filter_map(Result::ok).collect(),
-            Err(e) => {
-                let mut a = Artifact::new(display.clone(), display.clone(), None);
-                a.format = Format::Directory;
-                a.mark_error(format!("cannot list directory: {e}"));
-                work.push(Work::Done(Box::new(a)));
-                continue;
-            }
-        };
-        entries.sort_by_key(|e| e.file_name());
-        let mut subdirs = Vec::new();
-        for entry in entries {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let shown = if display.is_empty() {
-                name.clone()
-            } else {
-                format!("{display}/{name}")
+            let mut entries: Vec<_> = match std::fs::read_dir(&dir.path) {
+                Ok(rd) => rd.filter_map(Result::ok).collect(),
+                Err(e) => {
+                    let mut a = Artifact::new(dir.display.clone(), dir.display.clone(), None);
+                    a.format = Format::Directory;
+                    a.mark_error(format!("cannot list directory: {e}"));
+                    self.work.push(Work::Done(Box::new(a)));
+                    continue;
+                }
             };
-            let path = entry.path();
-            let Ok(ft) = entry.file_type() else { continue };
-            if ft.is_dir() {
-                subdirs.push((path, shown));
-            } else if ft.is_file() {
-                work.push(Work::File {
+            entries.sort_by_key(|e| e.file_name());
+            let abs_dir = std::path::absolute(&dir.path).unwrap_or_else(|_| dir.path.clone());
+            let layers = self
+                .scope
+                .enter(&abs_dir, &dir.display, dir.layers.clone(), self.section);
+            let mut subdirs = Vec::new();
+            for entry in entries {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let shown = if dir.display.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{}/{name}", dir.display)
+                };
+                let path = entry.path();
+                let Ok(ft) = entry.file_type() else { continue };
+                let followed_dir = ft.is_symlink()
+                    && self.scope.follow_symlinks
+                    && path.metadata().is_ok_and(|m| m.is_dir());
+                let is_dir = ft.is_dir() || followed_dir;
+                if let Some((reason, rule)) =
+                    self.scope
+                        .excluded(&abs_dir.join(&name), &name, is_dir, &layers)
+                {
+                    self.section.record(SkippedPath {
+                        path: shown,
+                        directory: is_dir,
+                        reason,
+                        rule,
+                    });
+                    continue;
+                }
+                if is_dir {
+                    if dir.depth + 1 > MAX_WALK_DEPTH {
+                        let mut a = Artifact::new(shown.clone(), shown, None);
+                        a.format = Format::Directory;
+                        a.mark_incomplete(format!(
+                            "folder not listed: {}",
+                            LimitHit::WalkDepth.describe()
+                        ));
+                        self.work.push(Work::Done(Box::new(a)));
+                        continue;
+                    }
+                    subdirs.push(PendingDir {
+                        path,
+                        display: shown,
+                        depth: dir.depth + 1,
+                        layers: layers.clone(),
+                    });
+                } else if ft.is_file() {
+                    self.work.push(Work::File {
+                        display: shown,
+                        path,
+                        explicit: false,
+                        link_target: None,
+                    });
+                } else if ft.is_symlink() {
+                    self.link(path, shown, &bound);
+                }
+            }
+            // Depth-first in name order: push in reverse so the first name pops first.
+            pending.extend(subdirs.into_iter().rev());
+        }
+    }
+
+    /// A symbolic link met by the walk (links to folders only reach here when they are
+    /// not followed).
+    fn link(&mut self, path: PathBuf, shown: String, bound: &Path) {
+        match path.canonicalize() {
+            Ok(target)
+                if target.is_file()
+                    && (self.scope.follow_symlinks || target.starts_with(bound)) =>
+            {
+                self.work.push(Work::File {
                     display: shown,
                     path,
                     explicit: false,
-                    link_target: None,
+                    link_target: Some(target),
+                })
+            }
+            Ok(target) if target.is_dir() => {
+                // Directory links are not followed by default: they can loop or leave the tree.
+                let mut a = Artifact::new(shown.clone(), shown, None);
+                a.kind = ArtifactKind::NotModel;
+                a.format = Format::Symlink;
+                a.reason = Some(format!(
+                    "directory link to {} not followed (--follow-symlinks follows it)",
+                    target.display()
+                ));
+                a.expected = false;
+                self.work.push(Work::Done(Box::new(a)));
+            }
+            other => {
+                let mut a = Artifact::new(shown.clone(), shown.clone(), None);
+                a.format = Format::Symlink;
+                a.kind = ArtifactKind::Unrecognized;
+                a.expected = registry::name_claims_model(&shown);
+                let leaves = matches!(&other, Ok(t) if t.exists());
+                let target = other
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_else(|e| format!("unresolvable ({e})"));
+                a.mark_incomplete(if leaves {
+                    format!(
+                        "symbolic link to {target} leaves the scanned tree and was not followed (--follow-symlinks follows it)"
+                    )
+                } else {
+                    format!("symbolic link to {target} leaves the scanned tree and was not followed")
                 });
-            } else if ft.is_symlink() {
-                match path.canonicalize() {
-                    Ok(target) if target.starts_with(&bound) && target.is_file() => {
-                        work.push(Work::File {
-                            display: shown,
-                            path,
-                            explicit: false,
-                            link_target: Some(target),
-                        })
-                    }
-                    Ok(target) if target.is_dir() => {
-                        // Directory links are not followed: they can loop or leave the tree.
-                        let mut a = Artifact::new(shown.clone(), shown, None);
-                        a.kind = ArtifactKind::NotModel;
-                        a.format = Format::Symlink;
-                        a.reason = Some(format!(
-                            "directory link to {} not followed",
-                            target.display()
-                        ));
-                        a.expected = false;
-                        work.push(Work::Done(Box::new(a)));
-                    }
-                    other => {
-                        let mut a = Artifact::new(shown.clone(), shown.clone(), None);
-                        a.format = Format::Symlink;
-                        a.kind = ArtifactKind::Unrecognized;
-                        a.expected = registry::name_claims_model(&shown);
-                        let target = other
-                            .map(|t| t.display().to_string())
-                            .unwrap_or_else(|e| format!("unresolvable ({e})"));
-                        a.mark_incomplete(format!(
-                            "symbolic link to {target} leaves the scanned tree and was not followed"
-                        ));
-                        work.push(Work::Done(Box::new(a)));
-                    }
-                }
+                self.work.push(Work::Done(Box::new(a)));
             }
         }
-        // Depth-first in name order: push in reverse so the first name pops first.
-        pending.extend(subdirs.into_iter().rev());
     }
 }

@@ -28,6 +28,7 @@ pub fn scan(paths: &[&Path]) -> Report {
         hash: true,
         policy: Policy::new(),
         progress: false,
+        scope: Default::default(),
     };
     let artifacts = scan_inputs(&inputs, &opts).expect("inputs exist");
     modelvet::scan::build_report(inputs, artifacts, Severity::Medium)
