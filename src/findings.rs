@@ -21,6 +21,9 @@ pub struct Location {
     /// The opcode or structure at that offset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opcode: Option<String>,
+    /// The 1-based line, for findings in text files whose parser knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -52,6 +55,26 @@ pub struct Finding {
     /// This finding stands for the findings of its rule past the listing limit.
     #[serde(skip)]
     summary: bool,
+    /// Identifies the finding across runs, whatever the path was typed as: the rule, the
+    /// file's path from the source root, the member and the evidence (set by the report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// Accepted by a config `[[ignore]]` entry or a baseline: shown, never failing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
+}
+
+/// Where a finding was accepted, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    /// `config` (an `[[ignore]]` entry) or `baseline` (`--baseline FILE`).
+    pub kind: &'static str,
+    /// The entry's reason, or the baseline it was found in.
+    pub reason: String,
+    /// The configuration or baseline file.
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
 }
 
 fn is_one(n: &u64) -> bool {
@@ -71,6 +94,8 @@ impl Finding {
             remediation: rule.remediation,
             count: 1,
             summary: false,
+            fingerprint: None,
+            suppressed: None,
         }
     }
 

@@ -17,7 +17,7 @@ use crate::policy::config;
 use crate::provenance::manifest::KnownSha256;
 use crate::provenance::outcome::Verification;
 use crate::provenance::outcome::VerifyStatus;
-use crate::report::{Report, Severity, EXIT_USAGE};
+use crate::report::{Report, EXIT_USAGE};
 use crate::scan::{self, ScanOptions};
 
 pub(crate) const BOM_EXIT_CODES: &str = "\
@@ -49,7 +49,7 @@ pub(crate) struct BomArgs {
     /// (to standard output; the BOM then goes only to --output).
     #[arg(long)]
     completeness: bool,
-    /// Lowest severity that makes the exit code 1 [default: medium, or the config's fail_on].
+    /// Lowest severity that makes the exit code 1, or `none` [default: medium, or the config's fail_on].
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
     /// Configuration file (default: modelvet.toml or pyproject.toml [tool.modelvet], found upwards from PATH).
@@ -230,7 +230,7 @@ type Scanned = (Report, Option<Verification>, Option<RemoteFacts>);
 fn scan_hub_revision(
     args: &BomArgs,
     opts: &ScanOptions,
-    fail_on: Severity,
+    fail_on: crate::report::Gate,
 ) -> Result<Result<Scanned, i32>, String> {
     if args.trust.key.is_some()
         || args.trust.certificate_chain.is_some()

@@ -8,13 +8,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::hub::{vet, HubConfig, RepoRef};
 use crate::policy::config;
-use crate::report::{self, Severity, EXIT_USAGE};
+use crate::report::{self, Gate, Severity, EXIT_USAGE};
 use crate::rules;
 use crate::scan::scope::ExcludeSet;
 use crate::scan::{self, ScanOptions};
 
 mod bom;
 mod provenance;
+mod show_config;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -52,6 +53,8 @@ enum Command {
     /// lineage and datasets, the scan's findings, and a signature check when asked.
     #[command(after_help = bom::BOM_EXIT_CODES)]
     Bom(bom::BomArgs),
+    /// Print the configuration a scan would use (TOML) and the file it came from.
+    Config(show_config::ConfigArgs),
     /// List the rule catalog.
     Rules {
         /// Print the catalog as Markdown (the text of docs/rules.md).
@@ -65,6 +68,10 @@ enum Format {
     Text,
     Json,
     Sarif,
+    /// GitHub Actions annotations (`::error file=...::`), then the summary line.
+    Github,
+    /// One JSON object per artifact, then a summary object.
+    Jsonl,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -73,22 +80,29 @@ enum FailOn {
     High,
     Medium,
     Low,
+    Info,
+    /// Report only: findings never fail the run (errors still exit 3).
+    None,
 }
 
 impl FailOn {
     /// The flag, else the configuration's `fail_on`, else medium.
-    fn resolve(flag: Option<FailOn>, cfg: &config::Config) -> Severity {
-        flag.map(FailOn::severity)
-            .or(cfg.fail_on)
-            .unwrap_or(Severity::Medium)
+    fn resolve(flag: Option<FailOn>, cfg: &config::Config) -> Gate {
+        match flag.map(FailOn::severity).or(cfg.fail_on) {
+            Some(Some(s)) => Gate::from(s),
+            Some(None) => Gate::NONE,
+            None => Gate::default(),
+        }
     }
 
-    fn severity(self) -> Severity {
+    fn severity(self) -> Option<Severity> {
         match self {
-            FailOn::Critical => Severity::Critical,
-            FailOn::High => Severity::High,
-            FailOn::Medium => Severity::Medium,
-            FailOn::Low => Severity::Low,
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::High => Some(Severity::High),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::None => None,
         }
     }
 }
@@ -113,7 +127,8 @@ struct ScanArgs {
     /// Write the report here instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// Lowest severity that makes the exit code 1 [default: medium, or the config's fail_on].
+    /// Lowest severity that makes the exit code 1, or `none` to report only (errors still
+    /// exit 3) [default: medium, or the config's fail_on].
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
     /// Skip the SHA-256 of top-level files.
@@ -148,6 +163,14 @@ struct ScanArgs {
     /// is walked once, so loops end).
     #[arg(long)]
     follow_symlinks: bool,
+    /// Accept the findings of an earlier JSON report (`--format json`): they are shown as
+    /// suppressed and only new findings fail the run.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// The folder SARIF URIs and finding fingerprints are relative to [default: the Git
+    /// work tree around the current folder, else the current folder].
+    #[arg(long, value_name = "DIR")]
+    sarif_root: Option<PathBuf>,
     /// For hf:// inputs: download the files that passed into DIR, in the Hugging Face cache
     /// layout, each checked against the Hub's SHA-256 (LFS) or Git blob id while streaming.
     #[arg(long, value_name = "DIR")]
@@ -187,6 +210,13 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::Sign(args) => provenance::run_sign(args),
         Command::Verify(args) => provenance::run_verify(args),
         Command::Bom(args) => bom::run_bom(args),
+        Command::Config(args) => match show_config::run_config(args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("modelvet: {e}");
+                EXIT_USAGE
+            }
+        },
         Command::Scan(args) => match run_scan(args) {
             Ok(code) => code,
             Err(e) => {
@@ -269,10 +299,14 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
     } else if let Some(p) = &args.config {
         Some(p.clone())
     } else {
-        args.paths
+        // From the first local path; for `-` and hf:// targets, from the current folder.
+        let start = args
+            .paths
             .iter()
             .find(|p| *p != "-" && !RepoRef::looks_remote(p))
-            .and_then(|p| config::discover(Path::new(p)))
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
+        config::discover(&start)
     };
     let cfg = match &config_path {
         Some(p) => config::load(p)?,
@@ -285,6 +319,18 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
     }
     let fail_on = FailOn::resolve(args.fail_on, &cfg);
     let scope = scan_scope(&args, &cfg)?;
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(report::suppress::Baseline::load)
+        .transpose()?;
+    let source_root = match &args.sarif_root {
+        Some(dir) if dir.is_dir() => dir.clone(),
+        Some(dir) => return Err(format!("--sarif-root {}: not a folder", dir.display())),
+        None => report::locate::default_source_root(
+            &std::env::current_dir().map_err(|e| format!("current folder: {e}"))?,
+        ),
+    };
     let opts = ScanOptions {
         hash: !args.no_hash,
         policy: cfg.policy,
@@ -299,6 +345,16 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
     if args.download.is_some() && remote.is_empty() {
         return Err("--download needs an hf:// or https://huggingface.co input".into());
     }
+    let download_gate = match (&args.download, fail_on.severity()) {
+        (Some(_), None) => {
+            return Err(
+                "--download with --fail-on none would write files whatever was found; \
+                 name the severity that blocks a download"
+                    .into(),
+            )
+        }
+        (_, s) => s.unwrap_or(Severity::Info),
+    };
     let (mut artifacts, scope_section) = if local.is_empty() {
         (Vec::new(), scan::ScopeSection::default())
     } else {
@@ -329,7 +385,12 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
                     let mut section = scan.section(&prefix);
                     if let Some(dir) = &args.download {
                         section.download = Some(vet::download_passed(
-                            &scan, &hub, fail_on, dir, &mut arts, &prefix,
+                            &scan,
+                            &hub,
+                            download_gate,
+                            dir,
+                            &mut arts,
+                            &prefix,
                         ));
                     }
                     artifacts.extend(arts);
@@ -349,6 +410,13 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
     let mut report = crate::scan::build_report(args.paths.clone(), artifacts, fail_on);
     report.remote = sections;
     report.scope = scope_section;
+    report.set_source_root(&source_root);
+    report.apply_suppressions(
+        &cfg.ignores,
+        cfg.source.as_deref(),
+        baseline.as_ref(),
+        &report::suppress::today_utc(),
+    )?;
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         Color::Always => true,
@@ -358,6 +426,8 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
     let text = match args.format {
         Format::Json => report::json::render(&report),
         Format::Sarif => report::sarif::render(&report),
+        Format::Github => report::github::render(&report),
+        Format::Jsonl => report::jsonl::render(&report),
         Format::Text if args.quiet => {
             let full = report::text::render(
                 &report,

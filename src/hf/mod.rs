@@ -7,3 +7,4 @@
 pub mod cache_layout;
 pub mod card;
 pub mod files;
+pub mod lfs;

@@ -235,8 +235,7 @@ fn compare(v: &mut Verification, tree: &LocalTree, listing: &RemoteListing) {
     add_scan_notes(v, listing);
 }
 
-/// Git LFS pointers start with this line (the Git LFS specification, v1).
-const LFS_POINTER_PREFIX: &[u8] = b"version https://git-lfs.github.com/spec/v1";
+use crate::hf::lfs::POINTER_PREFIX as LFS_POINTER_PREFIX;
 
 fn is_lfs_pointer(path: &Path) -> bool {
     use std::io::Read as _;

@@ -29,6 +29,31 @@ pub(crate) struct ConfigFile {
     pub policy: PolicySection,
     #[serde(default)]
     pub rules: std::collections::BTreeMap<String, String>,
+    /// Accepted findings.
+    #[serde(default)]
+    pub ignore: Vec<IgnoreEntryFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IgnoreEntryFile {
+    pub rule: String,
+    pub path: String,
+    pub sha256: Option<String>,
+    pub reason: Option<String>,
+    pub expires: Option<String>,
+}
+
+/// One accepted finding pattern: findings of `rule` in files matching `path` (gitignore
+/// syntax, anchored at the configuration's folder), optionally only while the file's
+/// SHA-256 is `sha256`, and only until `expires` (a `YYYY-MM-DD` date, UTC).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoreEntry {
+    pub rule: &'static str,
+    pub path: String,
+    pub sha256: Option<String>,
+    pub reason: String,
+    pub expires: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,10 +77,17 @@ struct PyProjectTool {
 #[derive(Debug, Default)]
 pub struct Config {
     pub source: Option<PathBuf>,
-    pub fail_on: Option<Severity>,
+    /// `fail_on`: `Some(None)` is `"none"` (report only).
+    pub fail_on: Option<Option<Severity>>,
     pub policy: Policy,
     /// `exclude` patterns, anchored at the folder of `source`.
     pub exclude: Vec<String>,
+    /// `[[ignore]]` entries.
+    pub ignores: Vec<IgnoreEntry>,
+    /// `[policy] allow`, as written (for `modelvet config`).
+    pub allow: Vec<String>,
+    /// `[rules]` overrides as (rule id, severity).
+    pub rule_severities: Vec<(&'static str, Severity)>,
 }
 
 /// Finds the nearest `modelvet.toml`, or `pyproject.toml` with a `[tool.modelvet]` table,
@@ -73,18 +105,29 @@ pub(crate) fn discover(start: &Path) -> Option<PathBuf> {
             return Some(candidate);
         }
         let py = d.join("pyproject.toml");
-        if py.is_file() {
-            if let Ok(text) = std::fs::read_to_string(&py) {
-                if let Ok(parsed) = toml::from_str::<PyProject>(&text) {
-                    if parsed.tool.and_then(|t| t.modelvet).is_some() {
-                        return Some(py);
-                    }
-                }
-            }
+        if py.is_file() && pyproject_names_modelvet(&py) {
+            return Some(py);
         }
         dir = d.parent();
     }
     None
+}
+
+/// Whether `pyproject.toml` has a `[tool.modelvet]` table. Only the table's presence is
+/// checked here, never its contents: a typo inside it must fail loudly in [`load`], not
+/// make the file look like it has no configuration. A file that is not valid TOML but
+/// mentions the table is taken too, for the same reason.
+fn pyproject_names_modelvet(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    match toml::from_str::<toml::Table>(&text) {
+        Ok(table) => table
+            .get("tool")
+            .and_then(|t| t.as_table())
+            .is_some_and(|t| t.contains_key("modelvet")),
+        Err(_) => text.contains("tool.modelvet"),
+    }
 }
 
 pub fn load(path: &Path) -> Result<Config, String> {
@@ -118,25 +161,100 @@ pub(crate) fn from_file(file: ConfigFile) -> Result<Config, String> {
         }
         policy.allow(module, name)?;
     }
+    let mut rule_severities = Vec::new();
     for (rule, severity) in &file.rules {
         let r = rules::find(rule).ok_or_else(|| format!("unknown rule `{rule}`"))?;
         let s = Severity::parse(severity).ok_or_else(|| {
             format!("`{severity}` is not a severity (critical, high, medium, low, info)")
         })?;
         policy.set_severity(r, s)?;
+        rule_severities.push((r.id, s));
     }
-    let fail_on = match file.fail_on {
-        Some(s) => {
-            Some(Severity::parse(&s).ok_or_else(|| format!("fail_on `{s}` is not a severity"))?)
-        }
+    let fail_on = match file.fail_on.as_deref() {
+        Some("none") => Some(None),
+        Some(s) => Some(Some(Severity::parse(s).ok_or_else(|| {
+            format!("fail_on `{s}` is not a severity (critical, high, medium, low, info) or none")
+        })?)),
         None => None,
     };
+    let ignores = file
+        .ignore
+        .iter()
+        .enumerate()
+        .map(|(i, e)| ignore_entry(e).map_err(|why| format!("[[ignore]] entry {}: {why}", i + 1)))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Config {
         source: None,
         fail_on,
         policy,
         exclude: file.exclude,
+        ignores,
+        allow: file.policy.allow,
+        rule_severities,
     })
+}
+
+fn ignore_entry(e: &IgnoreEntryFile) -> Result<IgnoreEntry, String> {
+    let rule = rules::find(&e.rule).ok_or_else(|| format!("unknown rule `{}`", e.rule))?;
+    let reason = e
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .ok_or("a `reason` is required (say why the finding is accepted)")?;
+    if e.path.trim().is_empty() {
+        return Err("`path` is required (a file or a glob)".into());
+    }
+    ignore::gitignore::GitignoreBuilder::new("/")
+        .add_line(None, &e.path)
+        .map_err(|err| format!("path `{}`: {err}", e.path))?;
+    let sha256 = match &e.sha256 {
+        Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(h.to_ascii_lowercase())
+        }
+        Some(h) => return Err(format!("sha256 `{h}` is not 64 hexadecimal digits")),
+        None if !rule.may_lower => {
+            return Err(format!(
+                "{} ({}) guards code execution: accepting it needs the file's `sha256`, so \
+                 a changed file is flagged again",
+                rule.id, rule.name
+            ))
+        }
+        None => None,
+    };
+    if let Some(date) = &e.expires {
+        if !is_date(date) {
+            return Err(format!("expires `{date}` is not a YYYY-MM-DD date"));
+        }
+    }
+    Ok(IgnoreEntry {
+        rule: rule.id,
+        path: e.path.clone(),
+        sha256,
+        reason: reason.to_string(),
+        expires: e.expires.clone(),
+    })
+}
+
+/// `YYYY-MM-DD` with a month of 1-12 and a day the month has.
+fn is_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let [y, m, d] = parts[..] else { return false };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return false;
+    }
+    let (Ok(y), Ok(m), Ok(d)) = (y.parse::<u32>(), m.parse::<u32>(), d.parse::<u32>()) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
 }
 
 #[cfg(test)]
@@ -171,6 +289,39 @@ mod tests {
             .contains("refusing to lower"));
         assert!(parse("[rules]\npickle-unknown-global = \"high\"\n").is_ok());
         assert!(parse("[rules]\nMV103 = \"low\"\n").is_ok());
+    }
+
+    #[test]
+    fn ignore_entries_need_a_reason_and_pin_code_execution_to_a_hash() {
+        let ok = parse(
+            "[[ignore]]\nrule = \"MV104\"\npath = \"models/*.pkl\"\nreason = \"our class\"\nexpires = \"2027-02-28\"\n",
+        )
+        .unwrap();
+        assert_eq!(ok.ignores[0].rule, "MV104");
+        let no_reason = parse("[[ignore]]\nrule = \"MV104\"\npath = \"a.pkl\"\n").unwrap_err();
+        assert!(no_reason.contains("reason"), "{no_reason}");
+        let unpinned =
+            parse("[[ignore]]\nrule = \"MV101\"\npath = \"a.pkl\"\nreason = \"x\"\n").unwrap_err();
+        assert!(unpinned.contains("sha256"), "{unpinned}");
+        let pinned = format!(
+            "[[ignore]]\nrule = \"MV101\"\npath = \"a.pkl\"\nreason = \"x\"\nsha256 = \"{}\"\n",
+            "A".repeat(64)
+        );
+        assert_eq!(
+            parse(&pinned).unwrap().ignores[0].sha256,
+            Some("a".repeat(64))
+        );
+        for bad in ["2027-02-29", "2027-13-01", "27-01-01", "2027-1-01", "soon"] {
+            let text = format!(
+                "[[ignore]]\nrule = \"MV104\"\npath = \"a\"\nreason = \"x\"\nexpires = \"{bad}\"\n"
+            );
+            assert!(parse(&text).is_err(), "{bad}");
+        }
+        assert!(
+            parse("[[ignore]]\nrule = \"MV104\"\npath = \"a\"\nreason = \"x\"\ntypo = 1\n")
+                .is_err()
+        );
+        assert!(parse("fail_on = \"none\"\n").unwrap().fail_on == Some(None));
     }
 
     #[test]

@@ -1,14 +1,18 @@
 //! The one report model. Parsers fill it; the renderers in this module's children only
 //! turn it into text, JSON or SARIF.
 
+pub mod github;
 pub mod json;
+pub mod jsonl;
+pub mod locate;
 pub mod sarif;
 pub mod scope;
+pub mod suppress;
 pub mod text;
 
 use serde::Serialize;
 
-pub use crate::findings::{Evidence, Finding, Location};
+pub use crate::findings::{Evidence, Finding, Location, Suppression};
 use crate::format::Format;
 use crate::rules;
 pub use crate::rules::Severity;
@@ -131,8 +135,13 @@ impl Artifact {
         }
     }
 
+    /// The highest severity of the findings not suppressed.
     pub fn worst_severity(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
+        self.findings
+            .iter()
+            .filter(|f| f.suppressed.is_none())
+            .map(|f| f.severity)
+            .max()
     }
 
     /// Whether this artifact's status makes the run "could not check everything".
@@ -158,13 +167,51 @@ impl Default for ToolInfo {
     }
 }
 
+/// The lowest severity that fails a run (exit code 1), or none: report only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gate(Option<Severity>);
+
+impl Gate {
+    /// `--fail-on none`: findings never fail the run; errors still do.
+    pub const NONE: Gate = Gate(None);
+
+    pub fn fails(self, severity: Severity) -> bool {
+        self.0.is_some_and(|threshold| severity >= threshold)
+    }
+
+    pub fn severity(self) -> Option<Severity> {
+        self.0
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0.map_or("none", Severity::as_str)
+    }
+}
+
+impl From<Severity> for Gate {
+    fn from(s: Severity) -> Gate {
+        Gate(Some(s))
+    }
+}
+
+impl Default for Gate {
+    fn default() -> Gate {
+        Gate(Some(Severity::Medium))
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Summary {
+    /// Top-level files and inputs (members are not counted).
+    pub files: usize,
     pub artifacts: usize,
     pub complete: usize,
     pub incomplete: usize,
     pub errors: usize,
+    /// Findings per severity, suppressed ones not counted.
     pub findings: std::collections::BTreeMap<&'static str, usize>,
+    /// Findings accepted by the configuration or a baseline.
+    pub suppressed: usize,
     pub fail_on: &'static str,
     pub exit_code: i32,
     pub verdict: &'static str,
@@ -185,6 +232,31 @@ pub struct Report {
     /// What folder walks left out (absent when nothing was).
     #[serde(skip_serializing_if = "scope::ScopeSection::is_empty")]
     pub scope: scope::ScopeSection,
+    /// The configuration's `[[ignore]]` entries and what each matched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressions: Vec<SuppressionUse>,
+    #[serde(skip)]
+    gate: Gate,
+    /// The folder paths are given from in SARIF and fingerprints (see [`locate`]).
+    #[serde(skip)]
+    source_root: Option<std::path::PathBuf>,
+}
+
+/// One `[[ignore]]` entry of the configuration, and how it was used in this run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuppressionUse {
+    pub rule: String,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    pub source: String,
+    /// `active`, or `expired` (its findings fail again).
+    pub state: &'static str,
+    /// Findings it accepted (or, expired, would have).
+    pub matched: usize,
 }
 
 /// One model made of several files.
@@ -284,7 +356,7 @@ impl Report {
     pub(crate) fn new(
         inputs: Vec<String>,
         mut artifacts: Vec<Artifact>,
-        fail_on: Severity,
+        fail_on: impl Into<Gate>,
     ) -> Report {
         artifacts.sort_by(|a, b| a.path.cmp(&b.path));
         for artifact in &mut artifacts {
@@ -296,9 +368,31 @@ impl Report {
                 ))
             });
         }
+        let mut report = Report {
+            schema_version: REPORT_SCHEMA_VERSION,
+            tool: ToolInfo::default(),
+            inputs,
+            summary: Summary::default(),
+            models: Vec::new(),
+            artifacts,
+            remote: Vec::new(),
+            scope: scope::ScopeSection::default(),
+            suppressions: Vec::new(),
+            gate: fail_on.into(),
+            source_root: None,
+        };
+        report.summarize();
+        report
+    }
+
+    /// Counts, verdict and exit code from the artifacts as they are now (again after
+    /// suppressions are applied).
+    pub fn summarize(&mut self) {
+        let gate = self.gate;
         let mut summary = Summary {
-            artifacts: artifacts.len(),
-            fail_on: fail_on.as_str(),
+            artifacts: self.artifacts.len(),
+            files: self.artifacts.iter().filter(|a| a.member.is_none()).count(),
+            fail_on: gate.as_str(),
             ..Summary::default()
         };
         for sev in ["critical", "high", "medium", "low", "info"] {
@@ -307,15 +401,19 @@ impl Report {
         let mut failing = false;
         let mut incomplete = false;
         let mut internal = false;
-        for a in &artifacts {
+        for a in &self.artifacts {
             match a.status {
                 Status::Complete => summary.complete += 1,
                 Status::Incomplete => summary.incomplete += 1,
                 Status::Error => summary.errors += 1,
             }
             for f in &a.findings {
+                if f.suppressed.is_some() {
+                    summary.suppressed += 1;
+                    continue;
+                }
                 *summary.findings.entry(f.severity.as_str()).or_default() += 1;
-                failing |= f.severity >= fail_on && f.severity > Severity::Info;
+                failing |= gate.fails(f.severity);
             }
             incomplete |= a.counts_as_incomplete();
             internal |= a.internal_error || a.input_error;
@@ -331,16 +429,11 @@ impl Report {
         };
         summary.exit_code = code;
         summary.verdict = verdict;
-        Report {
-            schema_version: REPORT_SCHEMA_VERSION,
-            tool: ToolInfo::default(),
-            inputs,
-            summary,
-            models: Vec::new(),
-            artifacts,
-            remote: Vec::new(),
-            scope: scope::ScopeSection::default(),
-        }
+        self.summary = summary;
+    }
+
+    pub fn gate(&self) -> Gate {
+        self.gate
     }
 
     pub fn exit_code(&self) -> i32 {

@@ -56,6 +56,8 @@ fn label(style: &TextStyle, a: &Artifact, worst: Option<Severity>, status: Statu
         (_, _, Some(s)) if s > Severity::Info => {
             paint(style, sev_color(s), &s.as_str().to_uppercase())
         }
+        // Never `clean` above a finding, even an informational one.
+        (Status::Complete, _, Some(_)) => paint(style, sev_color(Severity::Info), "info"),
         (Status::Complete, ArtifactKind::NotModel, _) => paint(style, "2", "not a model"),
         (Status::Complete, _, _) => paint(style, "32", "clean"),
         (Status::Incomplete, ArtifactKind::Unrecognized, _) if !a.expected => {
@@ -80,10 +82,15 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
         let Some(top) = group.iter().find(|a| a.member.is_none()) else {
             continue;
         };
-        let quiet_file = group.iter().all(|a| {
-            a.findings.is_empty() && (a.status == Status::Complete || !a.counts_as_incomplete())
+        // By default a file is listed when it has something to say: a finding that is not
+        // suppressed, or a part that was not fully checked. `-v` lists every file.
+        let has_news = group.iter().any(|a| {
+            a.counts_as_incomplete()
+                || a.findings.iter().any(|f| {
+                    f.suppressed.is_none() && (f.severity > Severity::Info || f.rule == "MV202")
+                })
         });
-        if quiet_file && !style.verbose && top.kind == ArtifactKind::NotModel {
+        if !has_news && !style.verbose {
             continue;
         }
         let worst = group.iter().filter_map(|a| a.worst_severity()).max();
@@ -106,7 +113,9 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
         );
         for a in &group {
             let show_member = a.member.is_some()
-                && (style.verbose || !a.findings.is_empty() || a.counts_as_incomplete());
+                && (style.verbose
+                    || a.findings.iter().any(|f| f.suppressed.is_none())
+                    || a.counts_as_incomplete());
             if show_member {
                 let _ = writeln!(
                     out,
@@ -136,6 +145,9 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
                 if f.severity == Severity::Info && !style.verbose && f.rule != "MV202" {
                     continue;
                 }
+                if f.suppressed.is_some() && !style.verbose {
+                    continue;
+                }
                 let loc = match (&f.location.offset, &f.location.opcode) {
                     (Some(o), Some(op)) => format!(" [{} @ {o}]", shown(op)),
                     (Some(o), None) => format!(" [@ {o}]"),
@@ -146,9 +158,20 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
                 } else {
                     String::new()
                 };
+                let accepted = f
+                    .suppressed
+                    .as_ref()
+                    .map(|s| {
+                        paint(
+                            style,
+                            "2",
+                            &format!(" (suppressed by {}: {})", s.kind, shown(&s.reason)),
+                        )
+                    })
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "      {:<8} {} {}{}{}",
+                    "      {:<8} {} {}{}{}{accepted}",
                     paint(style, sev_color(f.severity), f.severity.as_str()),
                     paint(style, "2", f.rule),
                     shown(&f.message),
@@ -180,8 +203,38 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
         render_remote(&mut out, style, r);
     }
     render_scope(&mut out, style, &report.scope);
+    for u in &report.suppressions {
+        if u.state == "expired" && u.matched > 0 {
+            let _ = writeln!(
+                out,
+                "{}  [[ignore]] {} {} expired on {}: its {} finding(s) count again ({})",
+                paint(style, "35", "note"),
+                u.rule,
+                shown(&u.path),
+                u.expires.as_deref().unwrap_or(""),
+                u.matched,
+                shown(&u.source)
+            );
+        } else if u.matched == 0 && style.verbose {
+            let _ = writeln!(
+                out,
+                "{}  [[ignore]] {} {} matched nothing",
+                paint(style, "2", "note"),
+                u.rule,
+                shown(&u.path)
+            );
+        }
+    }
+    out.push('\n');
+    out.push_str(&summary_line(report, style));
+    out
+}
+
+/// The last line: verdict, what was scanned, the findings by severity (informational and
+/// suppressed ones included, so the counts agree with JSON and SARIF), the gate, the code.
+pub fn summary_line(report: &Report, style: &TextStyle) -> String {
     let s = &report.summary;
-    let counts: Vec<String> = ["critical", "high", "medium", "low"]
+    let mut counts: Vec<String> = ["critical", "high", "medium", "low", "info"]
         .iter()
         .filter_map(|k| {
             s.findings
@@ -190,20 +243,37 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
                 .map(|n| format!("{n} {k}"))
         })
         .collect();
+    if s.suppressed > 0 {
+        counts.push(format!("{} suppressed", s.suppressed));
+    }
+    let active = s.findings.values().sum::<usize>();
     let verdict = match s.exit_code {
+        0 if active > 0 => paint(style, "32", "passed"),
         0 => paint(style, "32", "clean"),
         1 => paint(style, "1;31", "FINDINGS"),
-        _ => paint(style, "35", "INCOMPLETE"),
+        2 => paint(style, "35", "INCOMPLETE"),
+        _ => paint(style, "1;35", "ERROR"),
     };
-    let _ = writeln!(
-        out,
-        "\n{verdict}: {} artifact(s), {} incomplete; findings: {} (fail-on {}); exit {}",
-        s.artifacts,
-        report
-            .artifacts
-            .iter()
-            .filter(|a| a.counts_as_incomplete())
-            .count(),
+    let scanned = if s.artifacts == s.files {
+        format!("{} file(s)", s.files)
+    } else {
+        format!(
+            "{} file(s) ({} artifacts with members)",
+            s.files, s.artifacts
+        )
+    };
+    let incomplete = report
+        .artifacts
+        .iter()
+        .filter(|a| a.counts_as_incomplete())
+        .count();
+    let errors = if s.errors > 0 {
+        format!(", {} error(s)", s.errors)
+    } else {
+        String::new()
+    };
+    format!(
+        "{verdict}: {scanned}, {incomplete} incomplete{errors}; findings: {} (fail-on {}); exit {}\n",
         if counts.is_empty() {
             "none".to_string()
         } else {
@@ -211,8 +281,7 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
         },
         s.fail_on,
         s.exit_code
-    );
-    out
+    )
 }
 
 /// What the walks left out: every path with `-v`; otherwise a count by reason, plus the

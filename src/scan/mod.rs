@@ -28,7 +28,7 @@ use crate::formats::{numpy, Parsed};
 use crate::hf::files::{self as hub, ShardIndex};
 use crate::limits::{self, LimitHit};
 use crate::policy::Policy;
-use crate::report::{Artifact, ArtifactKind, Finding, Report, Severity, Status};
+use crate::report::{Artifact, ArtifactKind, Finding, Report, Status};
 use crate::rules;
 use crate::source::{hex, spill, ByteStream, FileSource, ReadAt, ReadAtCursor, SkipRead};
 
@@ -185,7 +185,7 @@ struct ScannedPart {
 pub fn build_report(
     inputs: Vec<String>,
     mut artifacts: Vec<Artifact>,
-    fail_on: Severity,
+    fail_on: impl Into<crate::report::Gate>,
 ) -> Report {
     models::judge_onnx_external_data(&mut artifacts);
     let groups = models::group(&artifacts);
@@ -663,6 +663,12 @@ impl Scanner<'_> {
                 );
             }
         }
+        let mut lfs_pointer = if detected == Format::Text {
+            crate::hf::lfs::parse_pointer(stream.fill(SNIFF_LEN))
+                .filter(|_| stream.fill(SNIFF_LEN).len() < SNIFF_LEN)
+        } else {
+            None
+        };
         if node.depth > limits::MAX_NESTING_DEPTH {
             self.limit(idx, LimitHit::NestingDepth);
         } else {
@@ -684,6 +690,21 @@ impl Scanner<'_> {
                 Format::Tar => self.scan_tar(stream, idx, &node),
                 Format::Zip | Format::SevenZip | Format::Hdf5 => {
                     self.scan_buffered(stream, idx, &node)
+                }
+                Format::Text if lfs_pointer.is_some() => {
+                    let pointer = lfs_pointer.take().expect("checked by the guard");
+                    let a = &mut self.artifacts[idx];
+                    a.kind = ArtifactKind::NotModel;
+                    a.expected = true;
+                    a.set_fact(
+                        "git_lfs_pointer",
+                        serde_json::json!({ "oid": pointer.oid, "size": pointer.size }),
+                    );
+                    a.mark_incomplete(format!(
+                        "a Git LFS pointer to a {} byte file ({}), not the file: it was cloned \
+                         without Git LFS; fetch it (`git lfs pull`) and scan again",
+                        pointer.size, pointer.oid
+                    ));
                 }
                 Format::Text | Format::Empty if registry::name_claims_model(&name) => {
                     // A model name over text: a Git LFS pointer, a cut-off download, a
@@ -865,6 +886,7 @@ fn hash_whole_file(f: File) -> io::Result<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Severity;
 
     #[test]
     fn a_panic_keeps_what_the_file_had_shown() {

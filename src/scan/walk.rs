@@ -92,10 +92,44 @@ pub(super) fn plan(inputs: &[String], scope: &Scope) -> Result<Plan, String> {
         }
     }
     drop_cache_blobs_reached_by_links(&mut work);
+    scan_each_file_once(&mut work);
     Ok(Plan {
         work,
         scope: section,
     })
+}
+
+/// A file named twice (`scan m m/a.pkl`, `scan a.pkl ./a.pkl`) is scanned once, under
+/// its first name; it counts as named if any mention named it.
+fn scan_each_file_once(work: &mut Vec<Work>) {
+    let mut first: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
+    let mut named_again = Vec::new();
+    let mut keep = Vec::with_capacity(work.len());
+    for (i, w) in work.iter().enumerate() {
+        let Work::File { path, explicit, .. } = w else {
+            keep.push(true);
+            continue;
+        };
+        match first.entry(crate::report::locate::normalize(path)) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                if *explicit {
+                    named_again.push(*e.get());
+                }
+                keep.push(false);
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(i);
+                keep.push(true);
+            }
+        }
+    }
+    for i in named_again {
+        if let Work::File { explicit, .. } = &mut work[i] {
+            *explicit = true;
+        }
+    }
+    let mut flags = keep.into_iter();
+    work.retain(|_| flags.next().unwrap_or(true));
 }
 
 /// The folder that bounds symlinks for a directory scan: the scanned folder itself, or

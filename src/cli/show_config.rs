@@ -1,0 +1,107 @@
+//! `modelvet config`: the configuration a scan from here would use, and where it came
+//! from, printed as TOML.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use crate::policy::config;
+use crate::scan::scope::DEFAULT_EXCLUDES;
+
+#[derive(clap::Args, Debug)]
+pub(super) struct ConfigArgs {
+    /// The path a scan would be given: the configuration is found upwards from it.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Configuration file (default: modelvet.toml or pyproject.toml [tool.modelvet],
+    /// found upwards from PATH).
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// A TOML basic string.
+fn quoted(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| quoted(i)).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+pub(super) fn run_config(args: ConfigArgs) -> Result<i32, String> {
+    let source = match &args.config {
+        Some(p) => Some(p.clone()),
+        None => config::discover(&args.path),
+    };
+    let cfg = match &source {
+        Some(p) => config::load(p)?,
+        None => config::Config::default(),
+    };
+    print!("{}", render(&cfg, source.as_deref()));
+    Ok(0)
+}
+
+fn render(cfg: &config::Config, source: Option<&Path>) -> String {
+    let mut out = String::new();
+    match source {
+        Some(p) => {
+            let _ = writeln!(
+                out,
+                "# from {}",
+                crate::display::untrusted(&p.display().to_string())
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "# no modelvet.toml or [tool.modelvet] found: built-in defaults"
+            );
+        }
+    }
+    let fail_on = match cfg.fail_on {
+        Some(Some(s)) => quoted(s.as_str()),
+        Some(None) => quoted("none"),
+        None => format!("{}  # default", quoted("medium")),
+    };
+    let _ = writeln!(out, "fail_on = {fail_on}");
+    let _ = writeln!(out, "exclude = {}", list(&cfg.exclude));
+    let defaults: Vec<String> = DEFAULT_EXCLUDES.iter().map(|d| d.to_string()).collect();
+    let _ = writeln!(
+        out,
+        "# left out of folder walks unless --no-default-excludes: {}",
+        list(&defaults)
+    );
+    let _ = writeln!(
+        out,
+        "# .gitignore, .ignore and .git/info/exclude apply unless --no-ignore"
+    );
+    let _ = writeln!(out, "\n[policy]\nallow = {}", list(&cfg.allow));
+    let _ = writeln!(out, "\n[rules]");
+    for (rule, severity) in &cfg.rule_severities {
+        let _ = writeln!(out, "{rule} = {}", quoted(severity.as_str()));
+    }
+    for e in &cfg.ignores {
+        let _ = writeln!(out, "\n[[ignore]]\nrule = {}", quoted(e.rule));
+        let _ = writeln!(out, "path = {}", quoted(&e.path));
+        if let Some(h) = &e.sha256 {
+            let _ = writeln!(out, "sha256 = {}", quoted(h));
+        }
+        let _ = writeln!(out, "reason = {}", quoted(&e.reason));
+        if let Some(d) = &e.expires {
+            let _ = writeln!(out, "expires = {}", quoted(d));
+        }
+    }
+    out
+}
