@@ -63,6 +63,61 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, for names given in configuration.
+    pub const ALL: [Format; 38] = [
+        Format::Pickle,
+        Format::TorchLegacy,
+        Format::Zip,
+        Format::SevenZip,
+        Format::Gzip,
+        Format::Bzip2,
+        Format::Xz,
+        Format::Zstd,
+        Format::Lz4,
+        Format::Zlib,
+        Format::LzmaAlone,
+        Format::Tar,
+        Format::Npy,
+        Format::Safetensors,
+        Format::Gguf,
+        Format::Hdf5,
+        Format::Onnx,
+        Format::SavedModel,
+        Format::XgboostJson,
+        Format::XgboostUbj,
+        Format::Lightgbm,
+        Format::OnnxExternalData,
+        Format::Pyc,
+        Format::SavedModelFingerprint,
+        Format::KerasSavedModelMetadata,
+        Format::Text,
+        Format::Image,
+        Format::Empty,
+        Format::Unrecognized,
+        Format::TorchZip,
+        Format::TorchScript,
+        Format::KerasArchive,
+        Format::Npz,
+        Format::KerasH5,
+        Format::Directory,
+        Format::Symlink,
+        Format::HfRepository,
+        Format::Unknown,
+    ];
+
+    /// Formats whose loading unpickles: what "no pickle in production" rules out.
+    pub const PICKLE_FAMILY: [Format; 4] = [
+        Format::Pickle,
+        Format::TorchLegacy,
+        Format::TorchZip,
+        Format::TorchScript,
+    ];
+
+    /// The format a report names `name`.
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     /// The name in reports (JSON `format`, text, SARIF, BOM properties). Stable: the JSON
     /// schema and users' policies use these strings.
     pub fn name(self) -> &'static str {

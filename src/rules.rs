@@ -38,7 +38,7 @@ impl Severity {
 }
 
 /// Bumped whenever a rule is added, removed, or changes meaning or default severity.
-pub const CATALOG_VERSION: &str = "2026.11.3";
+pub const CATALOG_VERSION: &str = "2026.12.1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
@@ -351,6 +351,31 @@ rules! {
         why "Loaders and predictors index their node arrays with these values. LightGBM writes and reads out of bounds when it loads and predicts with such a model (LightGBM issue #7357); no library writes one."
         fix "Do not load the model; regenerate it with the library that trained it."
         example "formats/gbdt/lightgbm_child_out_of_range.txt";
+    POLICY_FORMAT = "MV1201" "policy-format" High cwe 502 lower true
+        summary "A model file's format is one the configuration's policy denies (`deny_formats`) or does not allow (`allow_formats`)."
+        why "Teams rule out formats that can run code on load (the pickle family) for production; a file in such a format bypasses that decision."
+        fix "Convert the model to an allowed format (safetensors, GGUF, ONNX) or change the policy."
+        example "";
+    POLICY_SIGNATURE = "MV1202" "policy-signature" High cwe 345 lower true
+        summary "The policy requires a verified OpenSSF model signature for every model folder (`[policy.require_signature]`), and this folder has none that verifies."
+        why "Without a signature that verifies against the trusted key, certificate chain or identity, nothing ties the files to their publisher."
+        fix "Sign the model (`modelvet sign`, or the model-signing tool) with the trusted key or identity, or verify where it came from."
+        example "";
+    POLICY_SOURCE = "MV1203" "policy-source" High cwe 494 lower true
+        summary "A Hub repository is outside the policy's `allowed_repos`, or was named by a branch or tag while the policy requires a pinned commit (`require_pinned_revision`)."
+        why "A branch moves: what was vetted is not what the next download fetches. Repositories outside the allowed organisations have not been reviewed."
+        fix "Name the repository at a full commit hash (`hf://org/name@<40 hex>`), or add it to allowed_repos after review."
+        example "";
+    POLICY_LICENSE = "MV1204" "policy-license" High cwe 1104 lower true
+        summary "A model's licence (model card or GGUF metadata) is on the policy's `licenses_deny` list, is not on its `licenses_allow` list, or is not stated while an allow list is set."
+        why "Shipping a model under a licence the organisation does not accept is a legal risk the build should stop."
+        fix "Use a model under an accepted licence, or record the exception with an `[[ignore]]` entry."
+        example "";
+    POLICY_REMOTE_CODE = "MV1205" "policy-remote-code" High cwe 94 lower true
+        summary "The policy denies remote code (`deny_remote_code`), and a model's config maps classes to repository Python files (auto_map)."
+        why "Loading such a model needs trust_remote_code, which runs the repository author's code on the loading machine."
+        fix "Use a model whose architecture ships with the library, or change the policy."
+        example "";
 }
 
 /// Looks a rule up by id (`MV101`) or name (`pickle-exec-global`).

@@ -745,3 +745,53 @@ fn local_headers_of_a_torch_zip_are_fetched_concurrently_before_the_scan() {
     eprintln!("scan took {elapsed:?}");
     assert!(elapsed.as_millis() < 3000, "took {elapsed:?}");
 }
+
+#[test]
+fn the_policy_judges_hub_sources_and_pinned_revisions() {
+    let f = fixtures();
+    let dir = tempfile::tempdir().unwrap();
+    let scan = |args: &[&str]| -> (i32, serde_json::Value) {
+        let out = hub_cli(f)
+            .current_dir(dir.path())
+            .args(["scan", "--format", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr))),
+        )
+    };
+    let messages = |r: &serde_json::Value| -> Vec<String> {
+        r["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|a| a["findings"].as_array().unwrap().clone())
+            .filter(|f| f["rule"] == "MV1203")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    std::fs::write(
+        dir.path().join("modelvet.toml"),
+        "[policy]\nallowed_repos = [\"other/*\", \"org/flaky\"]\nrequire_pinned_revision = true\n",
+    )
+    .unwrap();
+    let (code, report) = scan(&["hf://org/safe-2g"]);
+    assert_eq!(code, 1);
+    let found = messages(&report);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].contains("org/safe-2g is not among the policy's allowed_repos"));
+    assert!(found[1].contains("revision `main` is not a commit"));
+    let commit = report["remote"][0]["commit"].as_str().unwrap().to_string();
+
+    std::fs::write(
+        dir.path().join("modelvet.toml"),
+        "[policy]\nallowed_repos = [\"org/*\"]\nrequire_pinned_revision = true\n",
+    )
+    .unwrap();
+    let (code, report) = scan(&[&format!("hf://org/safe-2g@{commit}")]);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(messages(&report).is_empty());
+}

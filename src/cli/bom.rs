@@ -14,7 +14,6 @@ use crate::hub::env::HubConfig;
 use crate::hub::repo_ref::{RepoKind, RepoRef};
 use crate::hub::vet;
 use crate::policy::config;
-use crate::provenance::manifest::KnownSha256;
 use crate::provenance::outcome::Verification;
 use crate::provenance::outcome::VerifyStatus;
 use crate::report::{Report, EXIT_USAGE};
@@ -96,26 +95,16 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
     };
     let created = bom::time::creation_time()?;
     let (report, verification, remote) = if RepoRef::looks_remote(&args.path) {
-        match scan_hub_revision(args, &opts, fail_on)? {
+        match scan_hub_revision(args, &opts, fail_on, &cfg.model_policy)? {
             Ok(scanned) => scanned,
             Err(code) => return Ok(code),
         }
     } else {
         let artifacts = scan::scan_inputs(std::slice::from_ref(&args.path), &opts)?;
-        let report = crate::scan::build_report(vec![args.path.clone()], artifacts, fail_on);
+        let mut report = crate::scan::build_report(vec![args.path.clone()], artifacts, fail_on);
+        scan::policy_checks::enforce(&mut report, &cfg.model_policy, &opts.policy);
         // One pass: the signature check takes each file's SHA-256 from the scan's read.
-        let known = KnownSha256(
-            report
-                .artifacts
-                .iter()
-                .filter(|a| a.member.is_none())
-                .filter_map(|a| {
-                    let digest: [u8; 32] =
-                        hex::decode(a.sha256.as_deref()?).ok()?.try_into().ok()?;
-                    Some((PathBuf::from(&a.path), (a.size, digest)))
-                })
-                .collect(),
-        );
+        let known = super::provenance::known_sha256(&report);
         let verification = trust_outcome_with(Path::new(&args.path), &args.trust, known)?;
         (report, verification, None)
     };
@@ -231,6 +220,7 @@ fn scan_hub_revision(
     args: &BomArgs,
     opts: &ScanOptions,
     fail_on: crate::report::Gate,
+    model_policy: &crate::policy::config::ModelPolicy,
 ) -> Result<Result<Scanned, i32>, String> {
     if args.trust.key.is_some()
         || args.trust.certificate_chain.is_some()
@@ -281,6 +271,7 @@ fn scan_hub_revision(
     let mut report =
         crate::scan::build_report(vec![args.path.clone()], scan.artifacts.clone(), fail_on);
     report.remote = vec![scan.section("")];
+    scan::policy_checks::enforce(&mut report, model_policy, &opts.policy);
     let origin = HubOrigin {
         repo_id: scan.repo.id.clone(),
         commit: scan.commit.clone(),

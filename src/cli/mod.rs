@@ -26,7 +26,14 @@ Exit codes:
   3  usage error, bad configuration, or internal failure";
 
 fn version() -> &'static str {
-    concat!(env!("CARGO_PKG_VERSION"), " (rules ", "2026.11.3", ")")
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        format!(
+            "{} (rules {})",
+            env!("CARGO_PKG_VERSION"),
+            rules::CATALOG_VERSION
+        )
+    })
 }
 
 #[derive(Parser, Debug)]
@@ -410,6 +417,10 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
     let mut report = crate::scan::build_report(args.paths.clone(), artifacts, fail_on);
     report.remote = sections;
     report.scope = scope_section;
+    if let Some(required) = &cfg.model_policy.require_signature {
+        provenance::require_signatures(&mut report, &args.paths, required);
+    }
+    scan::policy_checks::enforce(&mut report, &cfg.model_policy, &opts.policy);
     report.set_source_root(&source_root);
     report.apply_suppressions(
         &cfg.ignores,

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 
+use crate::hub::RepoRef;
 use crate::provenance::digest::HashAlgorithm;
 use crate::provenance::manifest::{
     self, KnownSha256, ManifestOptions, Method, DEFAULT_IGNORED_PATHS, DEFAULT_SHARD_SIZE,
@@ -114,7 +115,7 @@ pub(crate) struct SignArgs {
 }
 
 /// How to trust a signature (or the Hub), shared by `verify` and `bom`.
-#[derive(clap::Args, Debug, Default)]
+#[derive(clap::Args, Debug, Default, Clone)]
 pub(crate) struct TrustArgs {
     /// The OMS bundle [default: PATH/model.sig, or model.sig beside a file].
     #[arg(long)]
@@ -293,10 +294,32 @@ fn verify_outcome(args: &VerifyArgs) -> Result<Verification, String> {
         .path
         .clone()
         .ok_or("a model PATH is needed (only --hf-cache works without one)")?;
-    trust_outcome(&model, &args.trust)?.ok_or_else(|| {
-        "say how to trust the signature: --key PUB.pem, --certificate-chain CA.pem, or --identity ID --issuer URL (or use --against / --hf-cache)"
-            .to_string()
-    })
+    if let Some(v) = trust_outcome(&model, &args.trust)? {
+        return Ok(v);
+    }
+    // No flag says how to trust: the configuration's [policy.require_signature] does.
+    let policy = crate::policy::config::discover(&model)
+        .map(|p| crate::policy::config::load(&p))
+        .transpose()?
+        .and_then(|c| c.model_policy.require_signature);
+    let Some(required) = policy else {
+        return Err("say how to trust the signature: --key PUB.pem, --certificate-chain CA.pem, or --identity ID --issuer URL (or use --against / --hf-cache, or [policy.require_signature] in modelvet.toml)".to_string());
+    };
+    let mut trust = args.trust.clone();
+    match required.trust {
+        crate::policy::config::SignatureTrust::Key(k) => trust.key = Some(k),
+        crate::policy::config::SignatureTrust::CertificateChain(c) => {
+            trust.certificate_chain = Some(c)
+        }
+        crate::policy::config::SignatureTrust::Identity { identity, issuer } => {
+            trust.identity = Some(identity);
+            trust.issuer = Some(issuer);
+        }
+    }
+    if trust.signature.is_none() {
+        trust.signature = Some(model.join(&required.signature));
+    }
+    trust_outcome(&model, &trust)?.ok_or_else(|| "the policy names no trust".to_string())
 }
 
 /// Verifies `model` the way `trust` says; `None` when it names no way.
@@ -346,4 +369,98 @@ pub(crate) fn trust_outcome_with(
         at_time: trust.at,
         known_sha256,
     })))
+}
+
+/// `[policy.require_signature]`: every folder named as input must carry a signature that
+/// verifies the configured way; a Hub repository cannot be checked over range reads and
+/// fails the requirement. A violation is an MV1202 finding on the folder's signature file
+/// (or its first file), so suppressions and `--fail-on` apply to it.
+pub(crate) fn require_signatures(
+    report: &mut crate::report::Report,
+    inputs: &[String],
+    required: &crate::policy::config::SignatureRequirement,
+) {
+    use crate::policy::config::SignatureTrust;
+    use crate::report::Finding;
+    for input in inputs {
+        let problem = if RepoRef::looks_remote(input) {
+            Some(format!(
+                "{input}: a remote repository's signature cannot be checked over range reads; download it and verify"
+            ))
+        } else if Path::new(input).is_dir() {
+            let model = Path::new(input);
+            let known = known_sha256(report);
+            let method = match &required.trust {
+                SignatureTrust::Key(k) => TrustMethod::Key(k.clone()),
+                SignatureTrust::CertificateChain(c) => TrustMethod::CertificateChain(c.clone()),
+                SignatureTrust::Identity { identity, issuer } => TrustMethod::Keyless {
+                    identity: identity.clone(),
+                    issuer: issuer.clone(),
+                    trusted_root: None,
+                },
+            };
+            let signature = model.join(&required.signature);
+            if !signature.is_file() {
+                Some(format!(
+                    "{input}: no {} signature; the policy requires a verified signature for every model folder",
+                    required.signature
+                ))
+            } else {
+                let outcome = verify::verify(&VerifyRequest {
+                    signature,
+                    model: model.to_path_buf(),
+                    method,
+                    ignore_paths: Vec::new(),
+                    at_time: None,
+                    known_sha256: known,
+                });
+                (outcome.exit_code() != 0).then(|| {
+                    format!(
+                        "{input}: the signature does not verify as the policy requires: {}",
+                        outcome.problems.join("; ")
+                    )
+                })
+            }
+        } else {
+            None
+        };
+        let Some(problem) = problem else { continue };
+        let prefix = input.trim_end_matches('/');
+        let sig_path = format!("{prefix}/{}", required.signature);
+        let holder = report
+            .artifacts
+            .iter()
+            .position(|a| a.member.is_none() && a.path == sig_path)
+            .or_else(|| {
+                report.artifacts.iter().position(|a| {
+                    a.member.is_none()
+                        && (a.path == *input
+                            || a.path.starts_with(&format!("{prefix}/"))
+                            || RepoRef::looks_remote(input))
+                })
+            });
+        if let Some(i) = holder {
+            report.artifacts[i].findings.push(
+                Finding::new(&crate::rules::POLICY_SIGNATURE, problem)
+                    .detail(format!("signature={}", required.signature)),
+            );
+        }
+    }
+    report.summarize();
+}
+
+/// The SHA-256 of every top-level file the scan behind `report` hashed, so a signature
+/// check reads nothing again.
+pub(crate) fn known_sha256(report: &crate::report::Report) -> KnownSha256 {
+    KnownSha256(
+        report
+            .artifacts
+            .iter()
+            .filter(|a| a.member.is_none())
+            .filter_map(|a| {
+                let digest: [u8; 32] = hex::decode(a.sha256.as_deref()?).ok()?.try_into().ok()?;
+                Some((PathBuf::from(&a.path), (a.size, digest)))
+            })
+            .collect(),
+    )
 }

@@ -88,6 +88,46 @@ fn render(cfg: &config::Config, source: Option<&Path>) -> String {
         "# .gitignore, .ignore and .git/info/exclude apply unless --no-ignore"
     );
     let _ = writeln!(out, "\n[policy]\nallow = {}", list(&cfg.allow));
+    let p = &cfg.model_policy;
+    let names = |formats: &[crate::format::Format]| -> Vec<String> {
+        formats.iter().map(|f| f.name().to_string()).collect()
+    };
+    let _ = writeln!(out, "deny_formats = {}", list(&names(&p.deny_formats)));
+    let _ = writeln!(out, "allow_formats = {}", list(&names(&p.allow_formats)));
+    let _ = writeln!(out, "deny_remote_code = {}", p.deny_remote_code);
+    let _ = writeln!(out, "allowed_repos = {}", list(&p.allowed_repos));
+    let _ = writeln!(
+        out,
+        "require_pinned_revision = {}",
+        p.require_pinned_revision
+    );
+    let _ = writeln!(out, "licenses_allow = {}", list(&p.licenses_allow));
+    let _ = writeln!(out, "licenses_deny = {}", list(&p.licenses_deny));
+    if let Some(r) = &p.require_signature {
+        use crate::policy::config::SignatureTrust;
+        let _ = writeln!(out, "\n[policy.require_signature]");
+        match &r.trust {
+            SignatureTrust::Key(k) => {
+                let _ = writeln!(out, "key = {}", quoted(&k.display().to_string()));
+            }
+            SignatureTrust::CertificateChain(c) => {
+                let _ = writeln!(
+                    out,
+                    "certificate_chain = {}",
+                    quoted(&c.display().to_string())
+                );
+            }
+            SignatureTrust::Identity { identity, issuer } => {
+                let _ = writeln!(
+                    out,
+                    "identity = {}\nissuer = {}",
+                    quoted(identity),
+                    quoted(issuer)
+                );
+            }
+        }
+        let _ = writeln!(out, "signature = {}", quoted(&r.signature));
+    }
     let _ = writeln!(out, "\n[rules]");
     for (rule, severity) in &cfg.rule_severities {
         let _ = writeln!(out, "{rule} = {}", quoted(severity.as_str()));

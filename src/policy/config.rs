@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::Policy;
+use crate::format::Format;
 use crate::rules;
 use crate::rules::Severity;
 
@@ -61,6 +62,170 @@ pub struct IgnoreEntry {
 pub(crate) struct PolicySection {
     #[serde(default)]
     pub allow: Vec<String>,
+    #[serde(default)]
+    pub deny_formats: Vec<String>,
+    #[serde(default)]
+    pub allow_formats: Vec<String>,
+    #[serde(default)]
+    pub deny_remote_code: bool,
+    #[serde(default)]
+    pub allowed_repos: Vec<String>,
+    #[serde(default)]
+    pub require_pinned_revision: bool,
+    #[serde(default)]
+    pub licenses_allow: Vec<String>,
+    #[serde(default)]
+    pub licenses_deny: Vec<String>,
+    pub require_signature: Option<SignatureFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SignatureFile {
+    pub key: Option<PathBuf>,
+    pub certificate_chain: Option<PathBuf>,
+    pub identity: Option<String>,
+    pub issuer: Option<String>,
+    /// The signature file in each model folder (default `model.sig`).
+    pub signature: Option<String>,
+}
+
+/// What the `[policy]` table requires of models beyond the pickle allowlist. Each
+/// violation is a finding of its own rule (MV1201-MV1205).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelPolicy {
+    pub deny_formats: Vec<Format>,
+    /// Empty: every format; else only these (containers are judged by their members).
+    pub allow_formats: Vec<Format>,
+    pub deny_remote_code: bool,
+    /// `org/name` or `org/*`.
+    pub allowed_repos: Vec<String>,
+    pub require_pinned_revision: bool,
+    /// Licence keys as [`license_key`] makes them.
+    pub licenses_allow: Vec<String>,
+    pub licenses_deny: Vec<String>,
+    pub require_signature: Option<SignatureRequirement>,
+}
+
+/// How every model folder's signature must verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureRequirement {
+    pub trust: SignatureTrust,
+    /// The signature file's name inside the folder.
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignatureTrust {
+    Key(PathBuf),
+    CertificateChain(PathBuf),
+    Identity { identity: String, issuer: String },
+}
+
+/// A licence as a comparable key: its SPDX id (or the Hub's name for non-SPDX licences),
+/// lower case; `None` for `unknown` or nothing.
+pub fn license_key(license: &str) -> Option<String> {
+    match crate::license::resolve(license, None, None)? {
+        crate::license::LicenseRef::Spdx(id) => Some(id.to_ascii_lowercase()),
+        crate::license::LicenseRef::Named { name, .. } => Some(name.to_ascii_lowercase()),
+    }
+}
+
+impl ModelPolicy {
+    fn from_section(section: &PolicySection, dir: &Path) -> Result<ModelPolicy, String> {
+        let formats = |names: &[String], key: &str| -> Result<Vec<Format>, String> {
+            let mut out = Vec::new();
+            for n in names {
+                if n == "pickle-family" {
+                    out.extend(Format::PICKLE_FAMILY);
+                } else {
+                    out.push(Format::from_name(n).ok_or_else(|| {
+                        format!(
+                            "[policy] {key}: `{n}` is not a format name (as reports spell them: pickle, torch-zip, safetensors, gguf, onnx ...; or pickle-family)"
+                        )
+                    })?);
+                }
+            }
+            Ok(out)
+        };
+        for repo in &section.allowed_repos {
+            let valid = match repo.split_once('/') {
+                Some((org, name)) => {
+                    !org.is_empty()
+                        && !name.is_empty()
+                        && !name.contains('/')
+                        && !org.contains('*')
+                        && (name == "*" || !name.contains('*'))
+                }
+                None => false,
+            };
+            if !valid {
+                return Err(format!(
+                    "[policy] allowed_repos: `{repo}` must be `org/name` or `org/*`"
+                ));
+            }
+        }
+        let licenses = |names: &[String], key: &str| -> Result<Vec<String>, String> {
+            names
+                .iter()
+                .map(|n| {
+                    license_key(n).ok_or_else(|| format!("[policy] {key}: `{n}` is not a licence"))
+                })
+                .collect()
+        };
+        let require_signature = match &section.require_signature {
+            None => None,
+            Some(sig) => {
+                let anchored = |p: &PathBuf| {
+                    if p.is_absolute() {
+                        p.clone()
+                    } else {
+                        dir.join(p)
+                    }
+                };
+                let trust = match (&sig.key, &sig.certificate_chain, &sig.identity, &sig.issuer) {
+                    (Some(k), None, None, None) => SignatureTrust::Key(anchored(k)),
+                    (None, Some(c), None, None) => SignatureTrust::CertificateChain(anchored(c)),
+                    (None, None, Some(i), Some(o)) => SignatureTrust::Identity {
+                        identity: i.clone(),
+                        issuer: o.clone(),
+                    },
+                    _ => {
+                        return Err("[policy.require_signature] needs exactly one of: key, \
+                                    certificate_chain, or identity with issuer"
+                            .into())
+                    }
+                };
+                let signature = sig.signature.clone().unwrap_or_else(|| "model.sig".into());
+                if signature.is_empty() || signature.contains('/') {
+                    return Err("[policy.require_signature] signature must be a file name".into());
+                }
+                Some(SignatureRequirement { trust, signature })
+            }
+        };
+        Ok(ModelPolicy {
+            deny_formats: formats(&section.deny_formats, "deny_formats")?,
+            allow_formats: formats(&section.allow_formats, "allow_formats")?,
+            deny_remote_code: section.deny_remote_code,
+            allowed_repos: section.allowed_repos.clone(),
+            require_pinned_revision: section.require_pinned_revision,
+            licenses_allow: licenses(&section.licenses_allow, "licenses_allow")?,
+            licenses_deny: licenses(&section.licenses_deny, "licenses_deny")?,
+            require_signature,
+        })
+    }
+
+    /// Whether `repo` (`org/name`) is allowed (an empty list allows every repository).
+    pub fn repo_allowed(&self, repo: &str) -> bool {
+        self.allowed_repos.is_empty()
+            || self
+                .allowed_repos
+                .iter()
+                .any(|pattern| match pattern.strip_suffix("/*") {
+                    Some(org) => repo.split_once('/').is_some_and(|(o, _)| o == org),
+                    None => pattern == repo,
+                })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,6 +253,8 @@ pub struct Config {
     pub allow: Vec<String>,
     /// `[rules]` overrides as (rule id, severity).
     pub rule_severities: Vec<(&'static str, Severity)>,
+    /// What `[policy]` requires beyond the pickle allowlist.
+    pub model_policy: ModelPolicy,
 }
 
 /// Finds the nearest `modelvet.toml`, or `pyproject.toml` with a `[tool.modelvet]` table,
@@ -141,12 +308,18 @@ pub fn load(path: &Path) -> Result<Config, String> {
     } else {
         toml::from_str::<ConfigFile>(&text).map_err(|e| format!("{}: {e}", path.display()))?
     };
-    let mut config = from_file(file).map_err(|e| format!("{}: {e}", path.display()))?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut config = from_file(file, &dir).map_err(|e| format!("{}: {e}", path.display()))?;
     config.source = Some(path.to_path_buf());
     Ok(config)
 }
 
-pub(crate) fn from_file(file: ConfigFile) -> Result<Config, String> {
+/// `dir` anchors the file's relative paths (its own folder).
+pub(crate) fn from_file(file: ConfigFile, dir: &Path) -> Result<Config, String> {
+    let model_policy = ModelPolicy::from_section(&file.policy, dir)?;
     let mut policy = Policy::new();
     for entry in &file.policy.allow {
         let Some((module, name)) = entry.split_once(':') else {
@@ -191,6 +364,7 @@ pub(crate) fn from_file(file: ConfigFile) -> Result<Config, String> {
         ignores,
         allow: file.policy.allow,
         rule_severities,
+        model_policy,
     })
 }
 
@@ -262,7 +436,10 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Config, String> {
-        from_file(toml::from_str(text).map_err(|e| e.to_string())?)
+        from_file(
+            toml::from_str(text).map_err(|e| e.to_string())?,
+            Path::new("."),
+        )
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod archives;
 mod models;
+pub mod policy_checks;
 mod progress;
 pub mod scope;
 mod walk;
