@@ -344,6 +344,13 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
         progress: !args.quiet,
         scope,
     };
+    if opts.progress && std::io::stderr().is_terminal() {
+        // Ctrl-C leaves no half progress line behind; 130 is the shell's code for SIGINT.
+        let _ = ctrlc::set_handler(|| {
+            scan::progress::clear_on_interrupt();
+            std::process::exit(130);
+        });
+    }
     let (remote, local): (Vec<String>, Vec<String>) = args
         .paths
         .iter()

@@ -4,7 +4,7 @@
 mod archives;
 mod models;
 pub mod policy_checks;
-mod progress;
+pub mod progress;
 pub mod scope;
 mod walk;
 
@@ -134,7 +134,14 @@ pub fn scan_local(inputs: &[String], opts: &ScanOptions) -> Result<LocalScan, St
         .iter()
         .filter(|w| !matches!(w, walk::Work::Done(_)))
         .count();
-    let progress = Arc::new(Progress::new(opts.progress, files));
+    let bytes = work
+        .iter()
+        .map(|w| match w {
+            walk::Work::File { path, .. } => std::fs::metadata(path).map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum();
+    let progress = Arc::new(Progress::new(opts.progress, files, bytes));
     let parts: Vec<ScannedPart> = work
         .into_par_iter()
         .map(|item| {
@@ -244,7 +251,7 @@ impl<'o> Scanner<'o> {
             opts,
             artifacts: Vec::new(),
             budget: Rc::new(Budget::default()),
-            progress: Arc::new(Progress::new(opts.progress, 0)),
+            progress: Arc::new(Progress::new(opts.progress, 0, 0)),
             read_tails: true,
             tensor_names: BTreeMap::new(),
             embedded_depth: 0,
@@ -458,7 +465,11 @@ impl Scanner<'_> {
         let (idx, digest, io_error) = if sniffed.primary().needs_random_access() {
             // The hash needs every byte, the parser a few: hash on a second core meanwhile.
             let hasher = hash_file.map(|f| std::thread::spawn(move || hash_whole_file(f)));
+            let shown = node.path.clone();
             let (idx, _) = self.scan_seekable(src, node, Some(sniffed));
+            if hasher.as_ref().is_some_and(|h| !h.is_finished()) {
+                self.progress.show(progress::Phase::Hashing, &shown);
+            }
             let digest = hasher
                 .and_then(|h| h.join().ok())
                 .map(|r| r.map_err(|e| e.to_string()));
@@ -483,6 +494,7 @@ impl Scanner<'_> {
             let (_, digest, err) = stream.finish();
             (idx, digest, err)
         };
+        self.progress.finished(size);
         let a = &mut self.artifacts[idx];
         a.size = size;
         a.sha256 = digest.map(|d| hex(&d));
