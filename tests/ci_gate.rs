@@ -479,3 +479,26 @@ fn a_git_lfs_pointer_says_what_it_is_and_how_to_fetch_the_file() {
     let (code, _, _) = run_in(dir.path(), &["scan", "notes.txt"]);
     assert_eq!(code, 0);
 }
+
+#[test]
+fn text_lists_problems_groups_repeats_and_shows_clean_files_only_with_v() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for i in 0..8 {
+        place(root, IO_FILEIO, &format!("m{i}.pkl"));
+    }
+    place(root, POSIX_SYSTEM, "z.pkl");
+    place(root, "benign/torch_zip_state_dict.pt", "ok.pt");
+    let (code, out, _) = run_in(root, &["scan", "."]);
+    assert_eq!(code, 1);
+    assert_eq!(out.matches("MV102 imports io.FileIO").count(), 5, "{out}");
+    assert!(
+        out.contains("MV102 pickle-io-global also in 3 more file(s) (-v lists them)"),
+        "{out}"
+    );
+    assert!(out.contains("MV101 imports posix.system"), "{out}");
+    assert!(!out.contains("ok.pt"), "clean files only with -v: {out}");
+    let (_, out, _) = run_in(root, &["scan", "-v", "."]);
+    assert_eq!(out.matches("MV102 imports io.FileIO").count(), 8, "{out}");
+    assert!(out.contains("clean  ./ok.pt"), "{out}");
+}

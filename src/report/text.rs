@@ -68,30 +68,64 @@ fn label(style: &TextStyle, a: &Artifact, worst: Option<Severity>, status: Statu
     }
 }
 
+/// Without `-v`, one rule's findings are listed in this many files; the rest are counted
+/// in one line per rule (a repository with a hundred Python files is one line, not a
+/// hundred).
+const FILES_LISTED_PER_RULE: usize = 5;
+
+/// Whether a finding is listed without `-v`.
+fn is_news(f: &super::Finding) -> bool {
+    f.suppressed.is_none() && (f.severity > Severity::Info || f.rule == "MV202")
+}
+
 pub fn render(report: &Report, style: &TextStyle) -> String {
     let mut out = String::new();
-    let mut seen = std::collections::HashSet::new();
-    let files: Vec<&str> = report
-        .artifacts
-        .iter()
-        .map(|a| a.file.as_str())
-        .filter(|f| seen.insert(*f))
-        .collect();
-    for file in files {
-        let group: Vec<&Artifact> = report.artifacts.iter().filter(|a| a.file == file).collect();
+    // Each top-level file with its members, in report order.
+    let mut order: Vec<&str> = Vec::new();
+    let mut by_file: std::collections::HashMap<&str, Vec<&Artifact>> =
+        std::collections::HashMap::new();
+    for a in &report.artifacts {
+        by_file
+            .entry(a.file.as_str())
+            .or_insert_with(|| {
+                order.push(a.file.as_str());
+                Vec::new()
+            })
+            .push(a);
+    }
+    let mut files_listed: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut files_folded: std::collections::BTreeMap<&str, usize> =
+        std::collections::BTreeMap::new();
+    for file in order {
+        let group = &by_file[file];
         let Some(top) = group.iter().find(|a| a.member.is_none()) else {
             continue;
         };
         // By default a file is listed when it has something to say: a finding that is not
         // suppressed, or a part that was not fully checked. `-v` lists every file.
-        let has_news = group.iter().any(|a| {
-            a.counts_as_incomplete()
-                || a.findings.iter().any(|f| {
-                    f.suppressed.is_none() && (f.severity > Severity::Info || f.rule == "MV202")
-                })
-        });
+        let rules: std::collections::BTreeSet<&str> = group
+            .iter()
+            .flat_map(|a| a.findings.iter().filter(|f| is_news(f)).map(|f| f.rule))
+            .collect();
+        let incomplete = group.iter().any(|a| a.counts_as_incomplete());
+        let folded: std::collections::BTreeSet<&str> = if style.verbose {
+            Default::default()
+        } else {
+            rules
+                .iter()
+                .copied()
+                .filter(|r| files_listed.get(r).copied().unwrap_or(0) >= FILES_LISTED_PER_RULE)
+                .collect()
+        };
+        for r in &folded {
+            *files_folded.entry(r).or_default() += 1;
+        }
+        let has_news = incomplete || rules.len() > folded.len();
         if !has_news && !style.verbose {
             continue;
+        }
+        for r in rules.difference(&folded) {
+            *files_listed.entry(r).or_default() += 1;
         }
         let worst = group.iter().filter_map(|a| a.worst_severity()).max();
         let status = if group.iter().any(|a| a.counts_as_incomplete()) {
@@ -111,7 +145,7 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
                 .map(|h| format!(", sha256 {}", &h[..16]))
                 .unwrap_or_default()
         );
-        for a in &group {
+        for a in group {
             let show_member = a.member.is_some()
                 && (style.verbose
                     || a.findings.iter().any(|f| f.suppressed.is_none())
@@ -145,7 +179,7 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
                 if f.severity == Severity::Info && !style.verbose && f.rule != "MV202" {
                     continue;
                 }
-                if f.suppressed.is_some() && !style.verbose {
+                if (f.suppressed.is_some() || folded.contains(f.rule)) && !style.verbose {
                     continue;
                 }
                 let loc = match (&f.location.offset, &f.location.opcode) {
@@ -180,6 +214,14 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
                 );
             }
         }
+    }
+    for (rule, n) in &files_folded {
+        let name = crate::rules::find(rule).map_or("", |r| r.name);
+        let _ = writeln!(
+            out,
+            "{}  {rule} {name} also in {n} more file(s) (-v lists them)",
+            paint(style, "2", "more")
+        );
     }
     for m in &report.models {
         let arch = m
