@@ -8,6 +8,7 @@
 
 pub mod bom;
 pub mod cli;
+pub mod config;
 pub mod containers;
 pub(crate) mod display;
 pub mod facts;

@@ -502,3 +502,41 @@ fn text_lists_problems_groups_repeats_and_shows_clean_files_only_with_v() {
     assert_eq!(out.matches("MV102 imports io.FileIO").count(), 8, "{out}");
     assert!(out.contains("clean  ./ok.pt"), "{out}");
 }
+
+#[test]
+fn findings_in_text_files_point_at_their_line() {
+    let (_, out, _) = run_in(
+        &repo(),
+        &[
+            "scan",
+            "--format",
+            "github",
+            "--no-config",
+            "testdata/fixtures/formats/hf_remote_code/config.json",
+            "testdata/fixtures/formats/mlflow_custom_loader/MLmodel",
+        ],
+    );
+    assert!(
+        out.contains("hf_remote_code/config.json,line=17,title=MV1001"),
+        "{out}"
+    );
+    assert!(
+        out.contains("mlflow_custom_loader/MLmodel,line=6,title=MV1004"),
+        "{out}"
+    );
+    let (_, sarif, _) = run_in(
+        &repo(),
+        &[
+            "scan",
+            "--format",
+            "sarif",
+            "--no-config",
+            "testdata/fixtures/formats/hf_remote_code/config.json",
+        ],
+    );
+    let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        17
+    );
+}

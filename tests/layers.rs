@@ -14,8 +14,9 @@ const LAYERS: &[&[&str]] = &[
     ],
     // 1: what a pickle global means, what a format is
     &["policy", "format"],
-    // 2: parsers: one module per format or container, and Hugging Face repository files
-    &["containers", "formats", "hf"],
+    // 2: parsers: one module per format or container, and Hugging Face repository files;
+    //    the configuration file, which names formats and builds the policy
+    &["containers", "formats", "hf", "config"],
     // 3: the report model and its renderers
     &["report"],
     // 4: the driver: walk, dispatch, model grouping, local and remote targets

@@ -10,10 +10,10 @@ use super::provenance::{trust_outcome_with, TrustArgs};
 use super::FailOn;
 use crate::bom::model::HubOrigin;
 use crate::bom::{self, BomInput, HubFile, SpecVersion};
+use crate::config;
 use crate::hub::env::HubConfig;
 use crate::hub::repo_ref::{RepoKind, RepoRef};
 use crate::hub::vet;
-use crate::policy::config;
 use crate::provenance::outcome::Verification;
 use crate::provenance::outcome::VerifyStatus;
 use crate::report::{Report, EXIT_USAGE};
@@ -220,7 +220,7 @@ fn scan_hub_revision(
     args: &BomArgs,
     opts: &ScanOptions,
     fail_on: crate::report::Gate,
-    model_policy: &crate::policy::config::ModelPolicy,
+    model_policy: &crate::config::ModelPolicy,
 ) -> Result<Result<Scanned, i32>, String> {
     if args.trust.key.is_some()
         || args.trust.certificate_chain.is_some()

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::config;
 use crate::hub::{vet, HubConfig, RepoRef};
-use crate::policy::config;
 use crate::report::{self, Gate, Severity, EXIT_USAGE};
 use crate::rules;
 use crate::scan::scope::ExcludeSet;

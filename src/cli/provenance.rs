@@ -298,8 +298,8 @@ fn verify_outcome(args: &VerifyArgs) -> Result<Verification, String> {
         return Ok(v);
     }
     // No flag says how to trust: the configuration's [policy.require_signature] does.
-    let policy = crate::policy::config::discover(&model)
-        .map(|p| crate::policy::config::load(&p))
+    let policy = crate::config::discover(&model)
+        .map(|p| crate::config::load(&p))
         .transpose()?
         .and_then(|c| c.model_policy.require_signature);
     let Some(required) = policy else {
@@ -307,11 +307,9 @@ fn verify_outcome(args: &VerifyArgs) -> Result<Verification, String> {
     };
     let mut trust = args.trust.clone();
     match required.trust {
-        crate::policy::config::SignatureTrust::Key(k) => trust.key = Some(k),
-        crate::policy::config::SignatureTrust::CertificateChain(c) => {
-            trust.certificate_chain = Some(c)
-        }
-        crate::policy::config::SignatureTrust::Identity { identity, issuer } => {
+        crate::config::SignatureTrust::Key(k) => trust.key = Some(k),
+        crate::config::SignatureTrust::CertificateChain(c) => trust.certificate_chain = Some(c),
+        crate::config::SignatureTrust::Identity { identity, issuer } => {
             trust.identity = Some(identity);
             trust.issuer = Some(issuer);
         }
@@ -378,9 +376,9 @@ pub(crate) fn trust_outcome_with(
 pub(crate) fn require_signatures(
     report: &mut crate::report::Report,
     inputs: &[String],
-    required: &crate::policy::config::SignatureRequirement,
+    required: &crate::config::SignatureRequirement,
 ) {
-    use crate::policy::config::SignatureTrust;
+    use crate::config::SignatureTrust;
     use crate::report::Finding;
     for input in inputs {
         let problem = if RepoRef::looks_remote(input) {

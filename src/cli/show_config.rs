@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use crate::policy::config;
+use crate::config;
 use crate::scan::scope::DEFAULT_EXCLUDES;
 
 #[derive(clap::Args, Debug)]
@@ -104,7 +104,7 @@ fn render(cfg: &config::Config, source: Option<&Path>) -> String {
     let _ = writeln!(out, "licenses_allow = {}", list(&p.licenses_allow));
     let _ = writeln!(out, "licenses_deny = {}", list(&p.licenses_deny));
     if let Some(r) = &p.require_signature {
-        use crate::policy::config::SignatureTrust;
+        use crate::config::SignatureTrust;
         let _ = writeln!(out, "\n[policy.require_signature]");
         match &r.trust {
             SignatureTrust::Key(k) => {

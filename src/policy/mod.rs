@@ -4,7 +4,7 @@
 //! is a finding; the lists in [`lists`] only decide how severe it is.
 
 pub mod compat;
-pub mod config;
+
 pub mod lists;
 pub(crate) mod traced;
 

@@ -53,7 +53,7 @@ pub fn render(report: &Report) -> String {
                 "::{} file={},line={},title={}::{}{member}",
                 command(f.severity),
                 escape_property(&file),
-                f.location.line.unwrap_or(1),
+                f.location.line.filter(|_| a.member.is_none()).unwrap_or(1),
                 escape_property(&format!(
                     "{} {} ({})",
                     f.rule,

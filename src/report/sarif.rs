@@ -91,12 +91,14 @@ pub fn render(report: &Report) -> String {
         let artifact_location = artifact_location(report, a);
         for f in &a.findings {
             let rule_index = CATALOG.iter().position(|r| r.id == f.rule).unwrap_or(0);
-            // Line 1 for binary artifacts (GitHub needs a line to show an alert); the byte
-            // offset and the member are in the properties and logical locations.
+            // Line 1 for binary artifacts and members (GitHub needs a line to show an
+            // alert; a member's line is not a line of the file); the byte offset and the
+            // member are in the properties and logical locations.
+            let line = f.location.line.filter(|_| a.member.is_none()).unwrap_or(1);
             let mut location = json!({
                 "physicalLocation": {
                     "artifactLocation": artifact_location,
-                    "region": { "startLine": f.location.line.unwrap_or(1) },
+                    "region": { "startLine": line },
                 }
             });
             if let Some(member) = &a.member {

@@ -9,8 +9,8 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use super::locate::{normalize, Place};
 use super::{Report, Suppression, SuppressionUse};
+use crate::config::IgnoreEntry;
 use crate::limits::MAX_JSON_BYTES;
-use crate::policy::config::IgnoreEntry;
 
 /// The fingerprints of an earlier report's findings.
 pub struct Baseline {

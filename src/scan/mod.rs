@@ -181,6 +181,32 @@ pub fn scan_local(inputs: &[String], opts: &ScanOptions) -> Result<LocalScan, St
     })
 }
 
+/// The 1-based line of a text file a finding points at, found by what it names: the
+/// dotted callable (a Hydra `_target_`, an MLflow `loader_module`), else the key that
+/// carries it (`auto_map`, a chat template). SARIF and GitHub annotations show the line.
+fn text_line(text: &[u8], f: &Finding) -> Option<u64> {
+    let dotted = match (&f.evidence.module, &f.evidence.name) {
+        (Some(m), Some(n)) if !n.is_empty() => Some(format!("{m}.{n}")),
+        (Some(m), _) => Some(m.clone()),
+        _ => None,
+    };
+    let keys = ["\"auto_map\"", "chat_template", "_target_", "loader_module"];
+    let needles = dotted
+        .iter()
+        .map(String::as_str)
+        .chain(keys.iter().copied());
+    for needle in needles {
+        let n = needle.as_bytes();
+        if n.is_empty() || n.len() > text.len() {
+            continue;
+        }
+        if let Some(at) = text.windows(n.len()).position(|w| w == n) {
+            return Some(1 + text[..at].iter().filter(|&&b| b == b'\n').count() as u64);
+        }
+    }
+    None
+}
+
 /// What one unit of work produced, before the checks that span files.
 struct ScannedPart {
     artifacts: Vec<Artifact>,
@@ -797,6 +823,11 @@ impl Scanner<'_> {
             if node.member.is_none() {
                 self.shard_indexes.push((node.path.clone(), index));
             }
+        }
+        if text.len() <= cap {
+            parsed
+                .findings
+                .modify_each(|f| f.location.line = f.location.line.or_else(|| text_line(&text, f)));
         }
         self.artifacts[idx].set_fact("role", format!("{role:?}"));
         // These files steer loaders (remote code, templates, shard maps): one that could

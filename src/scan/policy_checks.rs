@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
+use crate::config::{license_key, ModelPolicy};
 use crate::facts;
 use crate::format::Format;
-use crate::policy::config::{license_key, ModelPolicy};
 use crate::policy::Policy;
 use crate::report::{Artifact, ArtifactKind, Finding, Report};
 use crate::rules;

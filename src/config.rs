@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::Policy;
 use crate::format::Format;
+use crate::policy::Policy;
 use crate::rules;
 use crate::rules::Severity;
 
