@@ -376,3 +376,84 @@ fn an_oversized_ignore_file_is_not_applied_and_is_noted() {
         .unwrap()
         .contains("larger than MAX_IGNORE_FILE_BYTES"));
 }
+
+#[test]
+fn file_lists_from_pre_commit_are_judged_as_a_walk_judges_them() {
+    // pre-commit and `git ls-files` name every file: fonts and images, a vendored
+    // package's test pickle, a config-excluded legacy folder.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("assets")).unwrap();
+    std::fs::write(
+        root.join("assets/font.woff2"),
+        [0x77, 0x4f, 0x46, 0x32, 0, 1, 0xff, 0x80, 7, 9],
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("assets/weights.bin"),
+        [0x13, 0x37, 0xff, 0x80, 0, 1, 2, 3],
+    )
+    .unwrap();
+    copy(MALICIOUS, &root.join("vendor/.venv/lib/unsafe.pkl"));
+    copy(MALICIOUS, &root.join("legacy/old.pkl"));
+    copy(BENIGN_PICKLE, &root.join("models/ok.pkl"));
+    write(&root.join("modelvet.toml"), "exclude = [\"/legacy\"]\n");
+    let listed = [
+        "assets/font.woff2",
+        "vendor/.venv/lib/unsafe.pkl",
+        "legacy/old.pkl",
+        "models/ok.pkl",
+    ];
+
+    // Named as usual: every one is scanned, the font makes the run incomplete.
+    let mut args = vec!["--no-hash"];
+    args.extend(listed);
+    let (code, report) = scan_json_in(root, &args);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        flagged(&report),
+        vec![
+            "legacy/old.pkl".to_string(),
+            "vendor/.venv/lib/unsafe.pkl".to_string()
+        ]
+    );
+    let font = &report["artifacts"][0];
+    assert_eq!(font["path"], "assets/font.woff2");
+    assert_eq!(
+        (&font["status"], &font["expected"]),
+        (&Value::from("incomplete"), &Value::from(true))
+    );
+
+    // As a file list: excludes apply to named paths and the font is not an error.
+    let mut args = vec!["--no-hash", "--force-exclude", "--skip-unrecognized"];
+    args.extend(listed);
+    let (code, report) = scan_json_in(root, &args);
+    assert_eq!(code, 0, "{report:#}");
+    let skipped = skipped(&report);
+    assert!(
+        skipped.contains(&(
+            "vendor/.venv/lib/unsafe.pkl".into(),
+            "default exclude: .venv".into()
+        )),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped
+            .iter()
+            .any(|(p, r)| p == "legacy/old.pkl" && r.ends_with("modelvet.toml: /legacy")),
+        "{skipped:?}"
+    );
+
+    // A file whose name claims a model is still incomplete when its content is unknown.
+    let (code, report) = scan_json_in(
+        root,
+        &[
+            "--no-hash",
+            "--force-exclude",
+            "--skip-unrecognized",
+            "assets/weights.bin",
+            "models/ok.pkl",
+        ],
+    );
+    assert_eq!(code, 2, "{report:#}");
+}

@@ -62,6 +62,14 @@ enum Command {
     Bom(bom::BomArgs),
     /// Print the configuration a scan would use (TOML) and the file it came from.
     Config(show_config::ConfigArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff), or write one page per command into a folder.
+    Man {
+        /// Write modelvet.1, modelvet-scan.1, ... into this folder.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+    },
     /// List the rule catalog.
     Rules {
         /// Print the catalog as Markdown (the text of docs/rules.md).
@@ -170,6 +178,16 @@ struct ScanArgs {
     /// is walked once, so loops end).
     #[arg(long)]
     follow_symlinks: bool,
+    /// Apply the default excludes and exclude patterns to paths named on the command line
+    /// too (for file lists from pre-commit or `git ls-files`).
+    #[arg(long)]
+    force_exclude: bool,
+    /// A named file whose content modelvet does not parse, under a name that claims no
+    /// model format, is skipped as in a folder walk instead of making the run incomplete
+    /// (for file lists such as pre-commit's). A model name over such content stays
+    /// incomplete.
+    #[arg(long)]
+    skip_unrecognized: bool,
     /// Accept the findings of an earlier JSON report (`--format json`): they are shown as
     /// suppressed and only new findings fail the run.
     #[arg(long, value_name = "FILE")]
@@ -213,6 +231,18 @@ pub fn run(args: Vec<OsString>) -> i32 {
             }
             0
         }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "modelvet", &mut std::io::stdout());
+            0
+        }
+        Command::Man { out_dir } => match write_man(out_dir.as_deref()) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("modelvet: {e}");
+                EXIT_USAGE
+            }
+        },
         Command::Hash(args) => provenance::run_hash(args),
         Command::Sign(args) => provenance::run_sign(args),
         Command::Verify(args) => provenance::run_verify(args),
@@ -231,6 +261,23 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 EXIT_USAGE
             }
         },
+    }
+}
+
+/// The man pages come from the same definitions as `--help`, so they cannot drift.
+fn write_man(out_dir: Option<&Path>) -> Result<(), String> {
+    let command = <Cli as clap::CommandFactory>::command();
+    match out_dir {
+        Some(dir) => clap_mangen::generate_to(command, dir)
+            .map_err(|e| format!("man pages into {}: {e}", dir.display())),
+        None => {
+            // Built as `generate_to` builds it, so the page lists the same subcommands.
+            let mut command = command.disable_help_subcommand(true);
+            command.build();
+            clap_mangen::Man::new(command)
+                .render(&mut std::io::stdout())
+                .map_err(|e| format!("man page: {e}"))
+        }
     }
 }
 
@@ -294,6 +341,8 @@ fn scan_scope(args: &ScanArgs, cfg: &config::Config) -> Result<scan::Scope, Stri
         ignore_files: !args.no_ignore,
         excludes,
         follow_symlinks: args.follow_symlinks,
+        force_exclude: args.force_exclude,
+        named_as_found: args.skip_unrecognized,
     })
 }
 

@@ -50,6 +50,12 @@ pub struct Scope {
     pub excludes: Vec<ExcludeSet>,
     /// Follow symbolic links to folders and links that leave the scanned tree.
     pub follow_symlinks: bool,
+    /// Apply the default excludes and exclude patterns to named paths too (for file lists
+    /// from pre-commit or `git ls-files`, which name every file).
+    pub force_exclude: bool,
+    /// Judge named files as a walk judges the files it finds: content modelvet does not
+    /// parse, under a name that claims no model format, is not an error.
+    pub named_as_found: bool,
 }
 
 impl Default for Scope {
@@ -59,6 +65,8 @@ impl Default for Scope {
             ignore_files: true,
             excludes: Vec::new(),
             follow_symlinks: false,
+            force_exclude: false,
+            named_as_found: false,
         }
     }
 }
@@ -142,6 +150,46 @@ impl Scope {
                 }
             }
             layer = l.parent.as_deref();
+        }
+        None
+    }
+
+    /// Why a path named on the command line is left out under `--force-exclude`: a
+    /// default exclude among the components the user typed, or an exclude pattern that
+    /// matches it or a folder above it (inside the pattern's own folder). Ignore files are
+    /// not consulted: the tools that pass file lists already honour them.
+    pub(super) fn excluded_named(&self, named: &Path) -> Option<(SkipReason, String)> {
+        if !self.force_exclude {
+            return None;
+        }
+        if self.default_excludes {
+            for part in named.components() {
+                if let std::path::Component::Normal(name) = part {
+                    if let Some(pattern) = default_exclude(&name.to_string_lossy()) {
+                        return Some((
+                            SkipReason::DefaultExclude,
+                            format!("default exclude: {pattern}"),
+                        ));
+                    }
+                }
+            }
+        }
+        let absolute = std::path::absolute(named).ok()?;
+        for set in &self.excludes {
+            let root = set.matcher.path();
+            let mut is_dir = absolute.is_dir();
+            for candidate in absolute
+                .ancestors()
+                .take_while(|a| a.starts_with(root) && *a != root)
+            {
+                if let Match::Ignore(glob) = set.matcher.matched(candidate, is_dir) {
+                    return Some((
+                        SkipReason::Exclude,
+                        format!("{}: {}", set.origin, glob.original()),
+                    ));
+                }
+                is_dir = true;
+            }
         }
         None
     }

@@ -47,6 +47,17 @@ pub(super) fn plan(inputs: &[String], scope: &Scope) -> Result<Plan, String> {
         return Err("`-` (standard input) can be given once".into());
     }
     for input in inputs {
+        if input != "-" {
+            if let Some((reason, rule)) = scope.excluded_named(Path::new(input)) {
+                section.record(SkippedPath {
+                    path: input.clone(),
+                    directory: Path::new(input).is_dir(),
+                    reason,
+                    rule,
+                });
+                continue;
+            }
+        }
         if input == "-" {
             work.push(Work::Stdin);
             continue;
@@ -86,7 +97,7 @@ pub(super) fn plan(inputs: &[String], scope: &Scope) -> Result<Plan, String> {
             work.push(Work::File {
                 display: input.clone(),
                 path: path.to_path_buf(),
-                explicit: true,
+                explicit: !scope.named_as_found,
                 link_target: is_link.then(|| path.canonicalize().ok()).flatten(),
             });
         }
