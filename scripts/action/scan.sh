@@ -7,6 +7,7 @@ set -uo pipefail
 read -r -d '' -a paths <<< "${INPUT_PATHS:-.}" || true
 read -r -d '' -a extra <<< "${INPUT_ARGS:-}" || true
 sarif="${INPUT_SARIF:-modelvet.sarif}"
+mkdir -p "$(dirname "$sarif")"
 
 args=(scan --format sarif --output "$sarif" --fail-on "${INPUT_FAIL_ON:-medium}")
 if [ -n "${INPUT_CONFIG:-}" ]; then
