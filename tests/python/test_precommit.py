@@ -40,6 +40,12 @@ def hook_env(home):
         "CARGO_TARGET_DIR": str(target_dir()),
         "MATURIN_PEP517_ARGS": "--profile dev",
         "NO_COLOR": "1",
+        # try-repo commits uncommitted changes to a shadow repository; a fresh machine
+        # has no Git identity.
+        "GIT_AUTHOR_NAME": "modelvet tests",
+        "GIT_AUTHOR_EMAIL": "tests@modelvet.invalid",
+        "GIT_COMMITTER_NAME": "modelvet tests",
+        "GIT_COMMITTER_EMAIL": "tests@modelvet.invalid",
     }
     env.pop("MODELVET_BINARY", None)
     return env
