@@ -13,6 +13,7 @@
 # 1048576 for FUZZ_RUNS), and
 # FUZZ_SEED_EXCLUDE (a `find -path` pattern of seeds to leave out, such as the 7z bomb
 # that takes 25 s per input under AddressSanitizer), and
+# FUZZ_SANITIZER (address, the default, or none), and
 # FUZZ_RUNS: a fixed number of inputs per target from a fixed seed instead of SECONDS, so a
 # smoke pass tries the same inputs on every machine (scripts/test.sh uses it).
 set -euo pipefail
@@ -91,8 +92,12 @@ seed_for() {
     esac
 }
 
-echo "fuzz: building ${#targets[@]} targets"
-cargo +nightly fuzz build --fuzz-dir fuzz
+# AddressSanitizer by default. The smoke pass in scripts/test.sh builds without it
+# (FUZZ_SANITIZER=none): a third faster to build and run, and what it looks for (panics,
+# hangs, the RSS limit) needs no sanitizer; timed runs keep it.
+sanitizer="${FUZZ_SANITIZER:-address}"
+echo "fuzz: building ${#targets[@]} targets (sanitizer: $sanitizer)"
+cargo +nightly fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer"
 # Run the built binaries directly: `cargo fuzz run` would check (and redo) the build for
 # every target.
 host=$(rustc +nightly -vV | sed -n 's/^host: //p')
