@@ -1,8 +1,9 @@
 //! What a folder walk leaves out: the default excludes (version control, virtual
 //! environments, dependency and build folders), the tree's own `.gitignore` and `.ignore`
 //! files, and `--exclude` / config `exclude` patterns. A path the user names is always
-//! scanned. Every path left out is recorded with the rule that left it out, so the report
-//! says what was not looked at.
+//! scanned, unless `--force-exclude` asks for the excludes to apply to it too. Every path
+//! left out is recorded with the rule that left it out, so the report says what was not
+//! looked at.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
