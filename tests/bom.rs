@@ -183,7 +183,7 @@ fn a_hugging_face_folder_becomes_one_model_with_its_card_lineage_and_datasets() 
     let ancestor = &model["pedigree"]["ancestors"][0];
     assert_eq!(ancestor["purl"], "pkg:huggingface/modelvet/tiny-llama-base");
     assert_eq!(
-        props(ancestor)["cdx:ai-ml:model:base_model:relation"],
+        props(ancestor)["modelvet:base_model:relation"],
         vec!["finetune"]
     );
 
@@ -233,12 +233,30 @@ fn a_hugging_face_folder_becomes_one_model_with_its_card_lineage_and_datasets() 
     let card_props = props(card);
     // 16x8 + 8x8 + 16x8 + 8 + 16x8 parameters across the two shards.
     assert_eq!(card_props["cdx:ai-ml:model:parameter:count"], vec!["456"]);
+    assert_eq!(card_props["modelvet:parameter:count"], vec!["456"]);
     assert_eq!(
         card_props["cdx:ai-ml:model:hyperparameter:context_length"],
         vec!["64"]
     );
-    assert_eq!(card_props["cdx:ai-ml:model:language"], vec!["en", "fr"]);
-    assert_eq!(card_props["cdx:ai-ml:model:template:chat:sha256"].len(), 1);
+    // One comma-separated list of ISO 639-1 codes, as the taxonomy defines it.
+    assert_eq!(card_props["cdx:ai-ml:model:languages"], vec!["en,fr"]);
+    assert!(!card_props.contains_key("cdx:ai-ml:model:language"));
+    assert_eq!(card_props["modelvet:template:chat:sha256"].len(), 1);
+    // Nothing under cdx: that the taxonomy does not define.
+    for name in card_props.keys().chain(props(model).keys()) {
+        if let Some(rest) = name.strip_prefix("cdx:") {
+            assert!(
+                [
+                    "ai-ml:model:parameter:count",
+                    "ai-ml:model:languages",
+                ]
+                .contains(&rest)
+                    || rest.starts_with("ai-ml:model:hyperparameter:")
+                    || rest.starts_with("ai-ml:tokenizer:hyperparameter:"),
+                "{name} is not in the cdx:ai-ml taxonomy"
+            );
+        }
+    }
     assert_eq!(
         card_props["cdx:ai-ml:model:hyperparameter:rope_theta"],
         vec!["10000.0"]
@@ -396,6 +414,9 @@ fn the_same_input_gives_the_same_bytes_and_the_serial_follows_the_content() {
         .unwrap();
     let later: Value = serde_json::from_slice(&later.stdout).unwrap();
     assert_ne!(later["serialNumber"], doc["serialNumber"]);
+    // A name-based UUID (version 5, RFC 4122 variant).
+    assert_eq!(&serial[23..24], "5", "{serial}");
+    assert!(matches!(&serial[28..29], "8" | "9" | "a" | "b"), "{serial}");
 
     let bad = Command::new(env!("CARGO_BIN_EXE_modelvet"))
         .args(["bom", FULL_CARD])
@@ -691,4 +712,91 @@ fn a_hub_revision_gets_a_bom_without_downloading_it() {
 
 fn fixture_repo_sha256(repo: &hub_server::FixtureRepo, path: &str) -> String {
     repo.files.get(path).expect("fixture file").sha256()
+}
+
+#[test]
+fn a_folder_named_four_ways_gives_the_same_bytes_and_no_local_path() {
+    // Three models (two folders and a single pickle) and a loose file: the collection, its refs and the
+    // names all come from the folder, however it is spelled.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("m");
+    for (from, to) in [
+        ("formats/hf_sharded_ok", "llm"),
+        ("formats/hf_model_card_full", "card"),
+    ] {
+        fs::create_dir_all(root.join(to)).unwrap();
+        for e in fs::read_dir(fixture(from)).unwrap() {
+            let e = e.unwrap();
+            fs::copy(e.path(), root.join(to).join(e.file_name())).unwrap();
+        }
+    }
+    fs::copy(fixture("benign/plain_types_p4.pkl"), root.join("extra.pkl")).unwrap();
+    fs::write(root.join("notes.txt"), "not a model\n").unwrap();
+    let run = |cwd: &Path, input: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_modelvet"))
+            .args(["bom", input])
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let absolute = root.display().to_string();
+    let spelled = [
+        run(dir.path(), "m"),
+        run(dir.path(), "./m/"),
+        run(Path::new("/"), &absolute),
+        run(&root, "."),
+    ];
+    for other in &spelled[1..] {
+        assert!(
+            other == &spelled[0],
+            "a spelling of the input changed the BOM"
+        );
+    }
+    let text = String::from_utf8(spelled[0].clone()).unwrap();
+    assert!(!text.contains(&absolute) && !text.contains(&*dir.path().to_string_lossy()));
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["metadata"]["component"]["name"], "m");
+    assert!(
+        text.contains("\"model:extra.pkl/extra.pkl\""),
+        "the single-file model is named from the folder"
+    );
+    assert!(
+        text.contains("\"file:notes.txt\""),
+        "a loose file is named from the folder"
+    );
+
+    // Every component with a bom-ref has a dependencies entry; leaves have an empty one.
+    let mut refs = Vec::new();
+    for c in doc["components"].as_array().unwrap() {
+        all_bom_refs(c, &mut refs);
+    }
+    let deps = doc["dependencies"].as_array().unwrap();
+    for r in &refs {
+        assert!(
+            deps.iter().any(|d| d["ref"] == *r.as_str()),
+            "no dependencies entry for {r}"
+        );
+    }
+    for leaf in ["model:extra.pkl/extra.pkl", "file:notes.txt"] {
+        let entry = deps.iter().find(|d| d["ref"] == leaf).unwrap();
+        assert_eq!(entry["dependsOn"], serde_json::json!([]), "{leaf}");
+    }
+    assert_valid(&[write_temp(&text)]);
+}
+
+fn write_temp(text: &str) -> PathBuf {
+    let f = tempfile::Builder::new()
+        .suffix(".cdx.json")
+        .tempfile()
+        .unwrap();
+    let (_, path) = f.keep().unwrap();
+    fs::write(&path, text).unwrap();
+    path
 }

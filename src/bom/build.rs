@@ -65,6 +65,36 @@ fn is_weight(a: &Artifact) -> bool {
     a.kind == ArtifactKind::Model && a.format.may_hold_weights()
 }
 
+/// What the BOM calls its input: a Hub reference as given, else the folder's or file's
+/// own name, so `m`, `./m/`, `/abs/m` and `.` inside it give the same document, and no
+/// local path is recorded.
+fn input_label(input: &BomInput<'_>) -> String {
+    if input.hub.is_some() {
+        return input.input.to_string();
+    }
+    let trimmed = input.input.trim_end_matches('/');
+    std::fs::canonicalize(input.input)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| base_name(trimmed).to_string())
+}
+
+/// A scanned path relative to the input folder (the file's own name when the input is
+/// the file), whatever way the input was spelled.
+fn relative_to_input(path: &str, root: &str) -> String {
+    if path == root {
+        return base_name(path).to_string();
+    }
+    let inner = match root {
+        "." | "" => path.strip_prefix("./").unwrap_or(path),
+        _ => path
+            .strip_prefix(root)
+            .and_then(|r| r.strip_prefix('/'))
+            .unwrap_or(path),
+    };
+    inner.trim_start_matches("./").to_string()
+}
+
 fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
@@ -336,11 +366,17 @@ pub fn build(input: BomInput<'_>) -> Bom {
         );
         models.push(model);
     }
+    let label = match (&input.hub, &origin) {
+        // A cache snapshot is named by what it holds, not by where the cache is.
+        (None, Some(o)) => format!("{}@{}", o.repo_id, o.commit),
+        _ => input_label(&input),
+    };
+    let root = input.input.trim_end_matches('/');
     let mut loose_files = Vec::new();
     for a in loose {
         let entry = file_entry(
             a,
-            &a.path,
+            &relative_to_input(&a.path, root),
             "file:",
             &input,
             &mut refs,
@@ -352,7 +388,7 @@ pub fn build(input: BomInput<'_>) -> Bom {
     let subject = if models.len() == 1 {
         Subject::Model(0)
     } else {
-        let name = input.input.trim_end_matches('/').to_string();
+        let name = label.clone();
         Subject::Collection {
             bom_ref: refs.take(format!("input:{name}")),
             name,
@@ -363,7 +399,7 @@ pub fn build(input: BomInput<'_>) -> Bom {
     }
     Bom {
         created: input.created,
-        input: input.input.to_string(),
+        input: label,
         subject,
         models,
         datasets: datasets.into_values().collect(),
@@ -641,7 +677,7 @@ fn build_model(
         }
     }
     if let Some(r) = &relation {
-        properties.push(("cdx:ai-ml:model:base_model:relation".into(), r.clone()));
+        properties.push(("modelvet:base_model:relation".into(), r.clone()));
     }
     Model {
         bom_ref: model_ref,
@@ -747,8 +783,12 @@ fn build_card(
 
     // cdx:ai-ml properties: parameter count, context length, quantization, templates.
     if let Some(n) = parameter_count(part) {
+        out.properties.push((
+            "cdx:ai-ml:model:parameter:count".into(),
+            count_with_suffix(n),
+        ));
         out.properties
-            .push(("cdx:ai-ml:model:parameter:count".into(), n.to_string()));
+            .push(("modelvet:parameter:count".into(), n.to_string()));
     }
     let context = gguf
         .and_then(|g| g.facts.get(facts::CONTEXT_LENGTH))
@@ -773,7 +813,7 @@ fn build_card(
         });
     if let Some(q) = quantization {
         out.properties
-            .push(("cdx:ai-ml:model:quantization".into(), q));
+            .push(("cdx:ai-ml:model:hyperparameter:quantization".into(), q));
     }
     let mut templates = BTreeSet::new();
     for a in &part.all {
@@ -788,7 +828,7 @@ fn build_card(
     }
     for t in templates.into_iter().take(MAX_LISTED) {
         out.properties
-            .push(("cdx:ai-ml:model:template:chat:sha256".into(), t));
+            .push(("modelvet:template:chat:sha256".into(), t));
     }
     for key in [
         "hidden_size",
@@ -816,14 +856,24 @@ fn build_card(
                 .push((format!("cdx:ai-ml:tokenizer:hyperparameter:{key}"), v));
         }
     }
+    // The taxonomy's `languages` is one comma-separated list of ISO 639-1 codes; other
+    // tags (`fil`, `multilingual`) are kept as the card wrote them, under modelvet:.
+    let mut codes: Vec<&str> = Vec::new();
     for lang in strings_of(card_get("language")) {
+        match super::language::iso_639_1(&lang) {
+            Some(code) if !codes.contains(&code) => codes.push(code),
+            Some(_) => {}
+            None => out.properties.push(("modelvet:card:language".into(), lang)),
+        }
+    }
+    if !codes.is_empty() {
         out.properties
-            .push(("cdx:ai-ml:model:language".into(), lang));
+            .push(("cdx:ai-ml:model:languages".into(), codes.join(",")));
     }
     let modalities: BTreeSet<&str> = out.inputs.iter().chain(&out.outputs).copied().collect();
     for m in modalities {
         out.properties
-            .push(("cdx:ai-ml:model:modality".into(), m.into()));
+            .push(("modelvet:card:modality".into(), m.into()));
     }
     if let Some(l) = card_get("library_name").and_then(text_of) {
         out.properties
@@ -845,6 +895,28 @@ fn build_card(
 /// Parameters counted from the weight files' tensor shapes. Shards of one format add
 /// up; several formats (or several GGUF quantisations) of the same weights must agree,
 /// else the count is left out rather than double-counted.
+/// A parameter count as the taxonomy writes it: "456", "1.7M", "124M", "8B", "1.2T"
+/// (one decimal below ten of the unit); the exact count is `modelvet:parameter:count`.
+fn count_with_suffix(n: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [
+        (1_000_000_000_000, "T"),
+        (1_000_000_000, "B"),
+        (1_000_000, "M"),
+    ];
+    for (size, suffix) in UNITS {
+        if n >= size {
+            let value = n as f64 / size as f64;
+            let text = if value < 10.0 {
+                format!("{value:.1}")
+            } else {
+                format!("{value:.0}")
+            };
+            return format!("{}{suffix}", text.strip_suffix(".0").unwrap_or(&text));
+        }
+    }
+    n.to_string()
+}
+
 fn parameter_count(part: &Members<'_>) -> Option<u64> {
     let mut by_format: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     for a in part.weights() {
@@ -930,5 +1002,30 @@ pub(crate) fn license_parts(l: &LicenseRef) -> (Option<&str>, Option<&str>, Opti
     match l {
         LicenseRef::Spdx(id) => (Some(id), None, None),
         LicenseRef::Named { name, url } => (None, Some(name), url.as_deref()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_counts_take_the_taxonomy_suffixes() {
+        assert_eq!(count_with_suffix(456), "456");
+        assert_eq!(count_with_suffix(999_999), "999999");
+        assert_eq!(count_with_suffix(1_700_000), "1.7M");
+        assert_eq!(count_with_suffix(124_439_808), "124M");
+        assert_eq!(count_with_suffix(6_738_415_616), "6.7B");
+        assert_eq!(count_with_suffix(8_030_261_248), "8B");
+        assert_eq!(count_with_suffix(1_200_000_000_000), "1.2T");
+    }
+
+    #[test]
+    fn paths_are_named_from_the_input_folder() {
+        assert_eq!(relative_to_input("./m/notes.txt", "./m"), "notes.txt");
+        assert_eq!(relative_to_input("m/a/b.pkl", "m"), "a/b.pkl");
+        assert_eq!(relative_to_input("./notes.txt", "."), "notes.txt");
+        assert_eq!(relative_to_input("/abs/m/x", "/abs/m"), "x");
+        assert_eq!(relative_to_input("/abs/m/x.pt", "/abs/m/x.pt"), "x.pt");
     }
 }

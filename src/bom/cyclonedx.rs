@@ -528,7 +528,7 @@ fn model_component(m: &Model) -> Component {
                     properties: a
                         .relation
                         .iter()
-                        .map(|r| prop("cdx:ai-ml:model:base_model:relation", r))
+                        .map(|r| prop("modelvet:base_model:relation", r))
                         .collect(),
                     ..Component::default()
                 })
@@ -700,8 +700,8 @@ fn declarations(bom: &Bom, subject_ref: &str, created: &str) -> Option<Declarati
     })
 }
 
-/// Renders the BOM. The serial number is a UUID (version 8, RFC 9562) taken from the
-/// SHA-256 of the document rendered with a zero serial: the same BOM gives the same
+/// Renders the BOM. The serial number is a name-based UUID (version 5) of the SHA-256 of
+/// the document rendered with a zero serial: the same BOM gives the same
 /// bytes, and a different BOM a different serial.
 pub fn render(bom: &Bom, spec: SpecVersion) -> String {
     let created = rfc3339(bom.created);
@@ -757,6 +757,20 @@ pub fn render(bom: &Bom, spec: SpecVersion) -> String {
             depends_on,
         });
     }
+    // Leaves say so with an empty entry: "depends on nothing" rather than "not known".
+    let leaves = bom
+        .models
+        .iter()
+        .flat_map(|m| &m.files)
+        .chain(&bom.loose_files)
+        .map(|f| &f.bom_ref)
+        .chain(bom.datasets.iter().map(|d| &d.bom_ref));
+    for leaf in leaves {
+        dependencies.push(Dependency {
+            target: leaf.clone(),
+            depends_on: Vec::new(),
+        });
+    }
     let mut properties = vec![
         prop("modelvet:input", &bom.input),
         prop("modelvet:scan:verdict", bom.scan.verdict),
@@ -809,11 +823,22 @@ fn to_json(doc: &Document<'_>) -> String {
     s
 }
 
+/// The namespace of RFC 4122 name-based UUIDs whose names are URLs or URNs.
+const NAMESPACE_URL: [u8; 16] = [
+    0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8,
+];
+
+/// A name-based UUID (version 5, RFC 4122: SHA-1 of the URL namespace and a name), the
+/// name being `urn:modelvet:bom:` and the SHA-256 of the document. Version 5 is the
+/// standard way to derive an identifier from content; consumers that check the version
+/// know it.
 fn content_uuid(bytes: &[u8]) -> String {
-    let mut d: [u8; 16] = Sha256::digest(bytes)[..16]
-        .try_into()
-        .expect("16 of 32 bytes");
-    d[6] = (d[6] & 0x0f) | 0x80;
+    let name = format!("urn:modelvet:bom:{}", hex(&Sha256::digest(bytes)));
+    let mut sha1 = sha1::Sha1::new();
+    sha1.update(NAMESPACE_URL);
+    sha1.update(name.as_bytes());
+    let mut d: [u8; 16] = sha1.finalize()[..16].try_into().expect("16 of 20 bytes");
+    d[6] = (d[6] & 0x0f) | 0x50;
     d[8] = (d[8] & 0x3f) | 0x80;
     let h = hex(&d);
     format!(
@@ -831,10 +856,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn content_uuid_is_a_version_8_rfc_variant_uuid() {
+    fn content_uuid_is_a_version_5_uuid_as_python_computes_it() {
+        // uuid.uuid5(uuid.NAMESPACE_URL, "urn:modelvet:bom:" + sha256(b"x").hexdigest())
         let u = content_uuid(b"x");
-        assert_eq!(u.len(), 36);
-        assert_eq!(&u[14..15], "8");
+        assert_eq!(u, "6ed976bc-7153-5df1-a17e-4da156d59384");
+        assert_eq!(&u[14..15], "5");
         assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"));
         assert_ne!(u, content_uuid(b"y"));
         assert_eq!(u, content_uuid(b"x"));

@@ -7,6 +7,7 @@ pub mod build;
 pub mod completeness;
 pub mod cyclonedx;
 pub mod integrity;
+pub mod language;
 pub mod model;
 pub mod time;
 
