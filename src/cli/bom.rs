@@ -34,6 +34,13 @@ pub(crate) enum Spec {
     V1_7,
 }
 
+#[derive(Clone, Copy, Debug, clap::ValueEnum, PartialEq, Eq)]
+pub(crate) enum CompletenessFormat {
+    Text,
+    /// `{"profiles": [{profile, title, model, elements: [{id, label, reference, status, detail, source}]}]}`
+    Json,
+}
+
 #[derive(clap::Args, Debug)]
 pub(crate) struct BomArgs {
     /// A model file or directory (a Hugging Face layout, a cache snapshot), or hf://org/name[@rev].
@@ -48,6 +55,9 @@ pub(crate) struct BomArgs {
     /// (to standard output; the BOM then goes only to --output).
     #[arg(long)]
     completeness: bool,
+    /// Format of the --completeness listing.
+    #[arg(long, value_enum, default_value = "text", requires = "completeness")]
+    format: CompletenessFormat,
     /// Lowest severity that makes the exit code 1, or `none` [default: medium, or the config's fail_on].
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
@@ -150,7 +160,14 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
         None => {}
     }
     if args.completeness {
-        print!("{}", bom::completeness::render_text(&rendered.completeness));
+        match args.format {
+            CompletenessFormat::Text => {
+                print!("{}", bom::completeness::render_text(&rendered.completeness))
+            }
+            CompletenessFormat::Json => {
+                print!("{}", bom::completeness::render_json(&rendered.completeness))
+            }
+        }
     }
     let findings: usize = model.findings.len();
     eprintln!(
@@ -183,7 +200,7 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
             let missing: Vec<&str> = profile.missing().map(|e| e.label).collect();
             if !missing.is_empty() {
                 eprintln!(
-                    "modelvet: {} for {}: missing {} (--completeness for details)",
+                    "modelvet: {} for {}: missing or partial: {} (--completeness for details)",
                     profile.profile,
                     crate::display::safe_text(&profile.model, 100),
                     missing.join(", ")
