@@ -93,6 +93,25 @@ fn props(v: &Value) -> BTreeMap<String, Vec<String>> {
     out
 }
 
+/// The model component of a one-model BOM: in components[], where consumers read it;
+/// metadata.component names it and points at it.
+fn model_of(doc: &Value) -> &Value {
+    let subject = &doc["metadata"]["component"];
+    let target = doc["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["ref"] == subject["bom-ref"])
+        .expect("the subject has a dependencies entry")["dependsOn"][0]
+        .clone();
+    doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["bom-ref"] == target)
+        .expect("the model is among the components")
+}
+
 fn all_bom_refs(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
@@ -156,7 +175,7 @@ fn every_bom_validates_under_1_6_and_1_7() {
 fn a_hugging_face_folder_becomes_one_model_with_its_card_lineage_and_datasets() {
     let (doc, out) = bom_json(&[FULL_CARD]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-    let model = &doc["metadata"]["component"];
+    let model = model_of(&doc);
     assert_eq!(model["type"], "machine-learning-model");
     assert_eq!(model["licenses"][0]["license"]["id"], "Apache-2.0");
 
@@ -266,7 +285,7 @@ fn a_hugging_face_folder_becomes_one_model_with_its_card_lineage_and_datasets() 
 #[test]
 fn model_card_text_and_eval_results_reach_the_model_card() {
     let (doc, _) = bom_json(&[FULL_CARD]);
-    let card = &doc["metadata"]["component"]["modelCard"];
+    let card = &model_of(&doc)["modelCard"];
     let metrics = card["quantitativeAnalysis"]["performanceMetrics"]
         .as_array()
         .expect("metrics from model-index");
@@ -288,7 +307,7 @@ fn model_card_text_and_eval_results_reach_the_model_card() {
 fn nothing_is_invented_for_a_bare_weight_file() {
     let (doc, out) = bom_json(&["testdata/fixtures/benign/numpy_float32.npy"]);
     assert_eq!(code(&out), 0);
-    let model = &doc["metadata"]["component"];
+    let model = model_of(&doc);
     assert_eq!(model["name"], "numpy_float32.npy");
     for absent in ["licenses", "purl", "version", "supplier", "pedigree"] {
         assert!(model.get(absent).is_none(), "{absent} was invented");
@@ -438,9 +457,7 @@ fn findings_become_vulnerabilities_affecting_their_file() {
     fs::write(model.join("config.json"), "{\"model_type\": \"bert\"}\n").unwrap();
     let (doc, out) = bom_json(&[model.to_str().unwrap()]);
     assert_eq!(code(&out), 1, "a critical finding exits 1");
-    let files = doc["metadata"]["component"]["components"]
-        .as_array()
-        .unwrap();
+    let files = model_of(&doc)["components"].as_array().unwrap();
     let file_ref = |name: &str| {
         files.iter().find(|f| f["name"] == name).unwrap()["bom-ref"]
             .as_str()
@@ -548,7 +565,7 @@ fn a_cache_snapshot_is_identified_as_its_hub_revision() {
     }
     let (doc, out) = bom_json(&[snapshot.to_str().unwrap()]);
     assert_eq!(code(&out), 0);
-    let model = &doc["metadata"]["component"];
+    let model = model_of(&doc);
     assert_eq!(model["name"], "modelvet/tiny-llama-chat");
     assert_eq!(model["version"], commit);
     assert_eq!(
@@ -576,11 +593,21 @@ fn a_cache_snapshot_is_identified_as_its_hub_revision() {
     }
     let (doc, out) = bom_json(&[snapshot.to_str().unwrap()]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-    let model = &doc["metadata"]["component"];
+    let model = model_of(&doc);
     assert_eq!(model["type"], "machine-learning-model");
     assert_eq!(model["name"], "modelvet/tiny-gguf");
     assert_eq!(model["components"].as_array().unwrap().len(), 2);
-    assert!(doc.get("components").is_none(), "no second model");
+    let models = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "machine-learning-model")
+        .count();
+    assert_eq!(models, 1, "no second model");
+    // metadata.component names the same model, with the same identity and root digest.
+    let subject = &doc["metadata"]["component"];
+    assert_eq!(subject["purl"], model["purl"]);
+    assert_eq!(subject["hashes"], model["hashes"]);
 }
 
 const ED25519_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n";
@@ -622,7 +649,7 @@ fn a_signed_model_carries_the_verification_as_properties_and_a_declaration() {
     ]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let doc: Value = serde_json::from_str(&fs::read_to_string(&out_path).unwrap()).unwrap();
-    let model_c = &doc["metadata"]["component"];
+    let model_c = model_of(&doc);
     let p = props(model_c);
     assert_eq!(p["modelvet:signature:status"], vec!["verified"]);
     assert_eq!(p["modelvet:signature:method"], vec!["ed25519-key"]);
@@ -671,7 +698,7 @@ fn a_signed_model_carries_the_verification_as_properties_and_a_declaration() {
     ]);
     assert_eq!(code(&out), 1);
     let doc2: Value = serde_json::from_str(&fs::read_to_string(&tampered).unwrap()).unwrap();
-    let p = props(&doc2["metadata"]["component"]);
+    let p = props(model_of(&doc2));
     assert_eq!(p["modelvet:signature:status"], vec!["failed"]);
     assert_eq!(
         p["modelvet:signature:file-changed"],
@@ -730,7 +757,7 @@ fn a_hub_revision_gets_a_bom_without_downloading_it() {
         .unwrap();
     assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
     let doc: Value = serde_json::from_str(&fs::read_to_string(&out_path).unwrap()).unwrap();
-    let model = &doc["metadata"]["component"];
+    let model = model_of(&doc);
     assert_eq!(model["name"], "modelvet/tiny-llama-chat");
     assert_eq!(model["version"], commit.as_str());
     let purl = model["purl"].as_str().unwrap();
@@ -883,4 +910,31 @@ fn write_temp(text: &str) -> PathBuf {
     let (_, path) = f.keep().unwrap();
     fs::write(&path, text).unwrap();
     path
+}
+
+#[test]
+fn the_model_is_a_component_hashed_with_the_root_digest_model_signing_computes() {
+    let (doc, _) = bom_json(&[FULL_CARD]);
+    let model = model_of(&doc);
+    let hash = Command::new(env!("CARGO_BIN_EXE_modelvet"))
+        .args(["hash", FULL_CARD])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&hash.stdout);
+    let root = text
+        .lines()
+        .find_map(|l| l.strip_prefix("sha256:"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("modelvet hash prints the root digest");
+    assert_eq!(model["hashes"][0]["alg"], "SHA-256");
+    assert_eq!(model["hashes"][0]["content"], root);
+    assert_eq!(doc["metadata"]["component"]["hashes"], model["hashes"]);
+    assert_ne!(doc["metadata"]["component"]["bom-ref"], model["bom-ref"]);
+    let composition = &doc["compositions"][0];
+    assert_eq!(composition["aggregate"], "complete");
+    assert_eq!(
+        composition["assemblies"],
+        serde_json::json!([model["bom-ref"]])
+    );
 }

@@ -680,6 +680,7 @@ fn build_model(
         properties.push(("modelvet:base_model:relation".into(), r.clone()));
     }
     Model {
+        root_digest: root_digest(&files),
         bom_ref: model_ref,
         name,
         name_source,
@@ -895,6 +896,22 @@ fn build_card(
 /// Parameters counted from the weight files' tensor shapes. Shards of one format add
 /// up; several formats (or several GGUF quantisations) of the same weights must agree,
 /// else the count is left out rather than double-counted.
+/// The model's root digest over its files, in name order (byte order of the relative
+/// names, as model-signing sorts them), when every file has a SHA-256.
+fn root_digest(files: &[FileEntry]) -> Option<String> {
+    let mut digests: Vec<(&str, Vec<u8>)> = Vec::with_capacity(files.len());
+    for f in files {
+        let (hex, _) = f.sha256.as_ref()?;
+        digests.push((f.name.as_str(), hex::decode(hex).ok()?));
+    }
+    if digests.is_empty() {
+        return None;
+    }
+    digests.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let root = crate::provenance::manifest::root_digest(digests.iter().map(|(_, d)| d.as_slice()));
+    Some(crate::source::hex(&root))
+}
+
 /// A parameter count as the taxonomy writes it: "456", "1.7M", "124M", "8B", "1.2T"
 /// (one decimal below ten of the unit); the exact count is `modelvet:parameter:count`.
 fn count_with_suffix(n: u64) -> String {

@@ -43,6 +43,8 @@ struct Document<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     dependencies: Vec<Dependency>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    compositions: Vec<Composition>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     vulnerabilities: Vec<Vulnerability<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     declarations: Option<Declarations>,
@@ -248,6 +250,14 @@ struct Risk {
     name: String,
     #[serde(rename = "mitigationStrategy", skip_serializing_if = "Option::is_none")]
     mitigation_strategy: Option<String>,
+}
+
+/// What the BOM says it lists completely.
+#[derive(Serialize)]
+struct Composition {
+    aggregate: &'static str,
+    assemblies: Vec<String>,
+    dependencies: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -506,6 +516,14 @@ fn model_component(m: &Model) -> Component {
             })
             .collect(),
         purl: m.purl.clone(),
+        hashes: m
+            .root_digest
+            .iter()
+            .map(|d| Hash {
+                alg: "SHA-256",
+                content: d.clone(),
+            })
+            .collect(),
         external_references: m
             .external_refs
             .iter()
@@ -720,8 +738,37 @@ pub fn render(bom: &Bom, spec: SpecVersion) -> String {
     let subject_ref;
     let subject = match &bom.subject {
         Subject::Model(i) => {
-            subject_ref = bom.models[*i].bom_ref.clone();
-            model_component(&bom.models[*i])
+            // The model is a component, so consumers that turn metadata.component into a
+            // project (Dependency-Track) or count models in components[] (aisbom) see it
+            // with its card; metadata.component names what the BOM describes.
+            let m = &bom.models[*i];
+            subject_ref = m.bom_ref.clone();
+            components.push(model_component(m));
+            let shell_ref = format!("bom-subject:{}", m.bom_ref);
+            dependencies.push(Dependency {
+                target: shell_ref.clone(),
+                depends_on: vec![m.bom_ref.clone()],
+            });
+            Component {
+                kind: "machine-learning-model",
+                bom_ref: Some(shell_ref),
+                name: m.name.clone(),
+                version: m.version.clone(),
+                purl: m.purl.clone(),
+                description: Some(format!(
+                    "The model {} (the component {} holds its files, card and lineage)",
+                    m.name, m.bom_ref
+                )),
+                hashes: m
+                    .root_digest
+                    .iter()
+                    .map(|d| Hash {
+                        alg: "SHA-256",
+                        content: d.clone(),
+                    })
+                    .collect(),
+                ..Component::default()
+            }
         }
         Subject::Collection { bom_ref, name } => {
             subject_ref = bom_ref.clone();
@@ -803,6 +850,7 @@ pub fn render(bom: &Bom, spec: SpecVersion) -> String {
             component: subject,
             properties,
         },
+        compositions: compositions(bom),
         components,
         dependencies,
         vulnerabilities: bom
@@ -815,6 +863,20 @@ pub fn render(bom: &Bom, spec: SpecVersion) -> String {
     let draft = to_json(&doc);
     doc.serial_number = format!("urn:uuid:{}", content_uuid(draft.as_bytes()));
     to_json(&doc)
+}
+
+/// Every model's files are listed in full (the scan walked the whole folder or repository),
+/// and so are their dependencies: the models are complete assemblies.
+fn compositions(bom: &Bom) -> Vec<Composition> {
+    let refs: Vec<String> = bom.models.iter().map(|m| m.bom_ref.clone()).collect();
+    if refs.is_empty() {
+        return Vec::new();
+    }
+    vec![Composition {
+        aggregate: "complete",
+        assemblies: refs.clone(),
+        dependencies: refs,
+    }]
 }
 
 fn to_json(doc: &Document<'_>) -> String {

@@ -24,6 +24,13 @@ pub fn check(doc: &Value) -> Vec<String> {
             uses.push(("dependencies[].dependsOn".into(), text(&d)));
         }
     }
+    for c in array(doc.get("compositions")) {
+        for key in ["assemblies", "dependencies"] {
+            for r in array(c.get(key)) {
+                uses.push((format!("compositions[].{key}"), text(&r)));
+            }
+        }
+    }
     for v in array(doc.get("vulnerabilities")) {
         let affects = array(v.get("affects"));
         if affects.is_empty() {

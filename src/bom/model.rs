@@ -72,6 +72,9 @@ pub struct Model {
     pub name_source: &'static str,
     pub version: Option<String>,
     pub purl: Option<String>,
+    /// SHA-256 over the files' SHA-256 digests in name order: the root digest OpenSSF
+    /// model signing computes for these files (hex). None unless every file has a digest.
+    pub root_digest: Option<String>,
     pub hub: Option<HubOrigin>,
     /// The folder (or file) as the scan spelled it.
     pub path: String,
