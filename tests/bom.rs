@@ -57,7 +57,10 @@ fn python() -> Option<PathBuf> {
 }
 
 /// Validates every document with cyclonedx-python-lib's JsonStrictValidator.
+/// Both CycloneDX projects' validators: the Python library (when the test venv is there)
+/// and the JavaScript one (when scripts/test.sh installed it: MODELVET_NODE_MODULES).
 fn assert_valid(paths: &[PathBuf]) {
+    assert_valid_js(paths);
     let Some(python) = python() else { return };
     let out = Command::new(python)
         .arg(repo().join("testdata/validate_cyclonedx.py"))
@@ -68,6 +71,34 @@ fn assert_valid(paths: &[PathBuf]) {
     assert!(
         out.status.success(),
         "cyclonedx-python-lib rejected a BOM:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains(": valid CycloneDX"))
+            .count(),
+        paths.len(),
+        "{text}"
+    );
+}
+
+fn assert_valid_js(paths: &[PathBuf]) {
+    let Some(modules) = std::env::var_os("MODELVET_NODE_MODULES") else {
+        eprintln!(
+            "skipped the @cyclonedx/cyclonedx-library check: MODELVET_NODE_MODULES is not set"
+        );
+        return;
+    };
+    let out = Command::new("node")
+        .arg(repo().join("testdata/validate_cyclonedx.mjs"))
+        .args(paths)
+        .env("NODE_PATH", &modules)
+        .output()
+        .expect("node runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "@cyclonedx/cyclonedx-library rejected a BOM:\n{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(
@@ -937,4 +968,25 @@ fn the_model_is_a_component_hashed_with_the_root_digest_model_signing_computes()
         composition["assemblies"],
         serde_json::json!([model["bom-ref"]])
     );
+}
+
+#[test]
+fn the_javascript_validator_rejects_a_broken_bom() {
+    let Some(modules) = std::env::var_os("MODELVET_NODE_MODULES") else {
+        eprintln!(
+            "skipped: MODELVET_NODE_MODULES is not set (scripts/test.sh sets it when npm is there)"
+        );
+        return;
+    };
+    let (mut doc, _) = bom_json(&[FULL_CARD]);
+    doc["components"][0]["type"] = Value::from("modelz");
+    let path = write_temp(&doc.to_string());
+    let out = Command::new("node")
+        .arg(repo().join("testdata/validate_cyclonedx.mjs"))
+        .arg(&path)
+        .env("NODE_PATH", &modules)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("INVALID"));
 }
