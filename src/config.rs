@@ -8,6 +8,9 @@
 //! [policy]
 //! [rules]
 //! MV103 = "high"                        # rule id or name = severity
+//! [bom]                                 # what `modelvet bom` cannot read from artifacts
+//! name = "acme-llm"
+//! release_date = "2026-11-30"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -33,6 +36,86 @@ pub(crate) struct ConfigFile {
     /// Accepted findings.
     #[serde(default)]
     pub ignore: Vec<IgnoreEntryFile>,
+    /// What `modelvet bom` cannot learn from the artifacts.
+    #[serde(default)]
+    pub bom: BomOverrides,
+}
+
+/// Facts about an in-house model that no artifact states: `[bom]` in the configuration,
+/// or `modelvet bom --name/--version/--supplier/--purl/--release-date`. The BOM marks each
+/// as declared by the user.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct BomOverrides {
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub supplier: Option<String>,
+    pub purl: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub release_date: Option<String>,
+}
+
+impl BomOverrides {
+    /// Each field of `over` that is set replaces this one's.
+    pub fn overlay(&self, over: &BomOverrides) -> BomOverrides {
+        BomOverrides {
+            name: over.name.clone().or_else(|| self.name.clone()),
+            version: over.version.clone().or_else(|| self.version.clone()),
+            supplier: over.supplier.clone().or_else(|| self.supplier.clone()),
+            purl: over.purl.clone().or_else(|| self.purl.clone()),
+            release_date: over
+                .release_date
+                .clone()
+                .or_else(|| self.release_date.clone()),
+        }
+    }
+
+    /// Refuses empty values, a purl that is not one, and a date that is not `YYYY-MM-DD`.
+    pub fn check(&self) -> Result<(), String> {
+        for (field, value) in [
+            ("name", &self.name),
+            ("version", &self.version),
+            ("supplier", &self.supplier),
+            ("purl", &self.purl),
+            ("release_date", &self.release_date),
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(format!("bom {field}: empty"));
+            }
+        }
+        if let Some(p) = &self.purl {
+            let ok = p.strip_prefix("pkg:").is_some_and(|rest| {
+                rest.split_once('/')
+                    .is_some_and(|(kind, name)| !kind.is_empty() && !name.is_empty())
+            }) && !p.chars().any(char::is_whitespace);
+            if !ok {
+                return Err(format!(
+                    "bom purl `{p}`: not a package URL (pkg:type/name...)"
+                ));
+            }
+        }
+        if let Some(d) = &self.release_date {
+            if !valid_date(d) {
+                return Err(format!("bom release_date `{d}`: not a YYYY-MM-DD date"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn valid_date(d: &str) -> bool {
+    let b = d.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| d[r].parse::<u32>().ok();
+    matches!(
+        (num(0..4), num(5..7), num(8..10)),
+        (Some(_), Some(1..=12), Some(1..=31))
+    ) && b
+        .iter()
+        .enumerate()
+        .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -255,6 +338,8 @@ pub struct Config {
     pub rule_severities: Vec<(&'static str, Severity)>,
     /// What `[policy]` requires beyond the pickle allowlist.
     pub model_policy: ModelPolicy,
+    /// `[bom]`.
+    pub bom: BomOverrides,
 }
 
 /// Finds the nearest `modelvet.toml`, or `pyproject.toml` with a `[tool.modelvet]` table,
@@ -356,7 +441,9 @@ pub(crate) fn from_file(file: ConfigFile, dir: &Path) -> Result<Config, String> 
         .enumerate()
         .map(|(i, e)| ignore_entry(e).map_err(|why| format!("[[ignore]] entry {}: {why}", i + 1)))
         .collect::<Result<Vec<_>, _>>()?;
+    file.bom.check()?;
     Ok(Config {
+        bom: file.bom,
         source: None,
         fail_on,
         policy,

@@ -990,3 +990,75 @@ fn the_javascript_validator_rejects_a_broken_bom() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("INVALID"));
 }
+
+#[test]
+fn an_in_house_model_gets_the_facts_the_user_declares_marked_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    fs::create_dir(&model).unwrap();
+    for e in fs::read_dir(fixture("formats/hf_sharded_ok")).unwrap() {
+        let e = e.unwrap();
+        fs::copy(e.path(), model.join(e.file_name())).unwrap();
+    }
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_modelvet"))
+            .arg("bom")
+            .args(args)
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    // From the configuration's [bom], with the command line winning for the version.
+    fs::write(
+        dir.path().join("modelvet.toml"),
+        "[bom]\nname = \"acme-llm\"\nversion = \"1.0.0\"\nsupplier = \"ACME Corp\"\npurl = \"pkg:generic/acme/acme-llm@2.1.0\"\nrelease_date = \"2026-11-30\"\n",
+    )
+    .unwrap();
+    let out = run(&["m", "--version", "2.1.0"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = model_of(&doc);
+    assert_eq!(m["name"], "acme-llm");
+    assert_eq!(m["version"], "2.1.0");
+    assert_eq!(m["supplier"]["name"], "ACME Corp");
+    assert_eq!(m["purl"], "pkg:generic/acme/acme-llm@2.1.0");
+    let p = props(m);
+    assert_eq!(p["modelvet:release-date"], vec!["2026-11-30"]);
+    assert_eq!(
+        p["modelvet:declared-by-user"],
+        vec!["name,version,supplier,purl,release-date"]
+    );
+    assert_eq!(doc["metadata"]["component"]["purl"], m["purl"]);
+    let path = write_temp(&String::from_utf8_lossy(&out.stdout));
+    assert_valid(&[path]);
+
+    // The completeness listing says where each value came from.
+    let out = run(&["m", "--completeness", "--format", "json"]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let g7 = &json["profiles"][0]["elements"];
+    let version = g7
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "model.version")
+        .unwrap();
+    assert_eq!(version["status"], "present");
+    assert_eq!(version["source"], "declared by the user");
+
+    // Nothing declared, nothing marked.
+    let out = run(&["m", "--no-config"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!props(model_of(&doc)).contains_key("modelvet:declared-by-user"));
+
+    // Values that are not what they claim are usage errors.
+    for bad in [
+        &["m", "--no-config", "--purl", "acme-llm"][..],
+        &["m", "--no-config", "--release-date", "30/11/2026"],
+        &["m", "--no-config", "--name", " "],
+    ] {
+        assert_eq!(code(&run(bad)), 3, "{bad:?}");
+    }
+    fs::write(dir.path().join("modelvet.toml"), "[bom]\nowner = \"x\"\n").unwrap();
+    assert_eq!(code(&run(&["m"])), 3, "an unknown [bom] key is an error");
+}

@@ -43,6 +43,8 @@ pub struct BomInput<'a> {
     pub bytes_read: Option<(u64, u64)>,
     pub verification: Option<Verification>,
     pub created: i64,
+    /// What the user declared for the model (one model) or the whole (several).
+    pub overrides: crate::config::BomOverrides,
 }
 
 /// Hands out unique bom-refs (a clash gets `#2`, `#3`, ...).
@@ -388,12 +390,23 @@ pub fn build(input: BomInput<'_>) -> Bom {
     let subject = if models.len() == 1 {
         Subject::Model(0)
     } else {
-        let name = label.clone();
+        let o = &input.overrides;
+        let name = o.name.clone().unwrap_or_else(|| label.clone());
         Subject::Collection {
             bom_ref: refs.take(format!("input:{name}")),
             name,
+            declared: Declared {
+                version: o.version.clone(),
+                supplier: o.supplier.clone(),
+                purl: o.purl.clone(),
+                release_date: o.release_date.clone(),
+                fields: declared_fields(o),
+            },
         }
     };
+    if let Subject::Model(i) = &subject {
+        declare(&mut models[*i], &input.overrides);
+    }
     if let (Subject::Model(i), Some(v)) = (&subject, &input.verification) {
         verification_properties(&mut models[*i].properties, v);
     }
@@ -680,6 +693,8 @@ fn build_model(
         properties.push(("modelvet:base_model:relation".into(), r.clone()));
     }
     Model {
+        release_date: None,
+        declared: Vec::new(),
         root_digest: root_digest(&files),
         bom_ref: model_ref,
         name,
@@ -896,6 +911,41 @@ fn build_card(
 /// Parameters counted from the weight files' tensor shapes. Shards of one format add
 /// up; several formats (or several GGUF quantisations) of the same weights must agree,
 /// else the count is left out rather than double-counted.
+fn declared_fields(o: &crate::config::BomOverrides) -> Vec<&'static str> {
+    [
+        ("name", o.name.is_some()),
+        ("version", o.version.is_some()),
+        ("supplier", o.supplier.is_some()),
+        ("purl", o.purl.is_some()),
+        ("release-date", o.release_date.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(f, set)| set.then_some(f))
+    .collect()
+}
+
+/// The user's declarations replace what the artifacts said (or add what they did not).
+fn declare(m: &mut Model, o: &crate::config::BomOverrides) {
+    if let Some(n) = &o.name {
+        m.name = n.clone();
+        m.name_source = "user";
+    }
+    if let Some(v) = &o.version {
+        m.version = Some(v.clone());
+    }
+    if let Some(s) = &o.supplier {
+        m.supplier = Some(Organization {
+            name: s.clone(),
+            url: None,
+        });
+    }
+    if let Some(p) = &o.purl {
+        m.purl = Some(p.clone());
+    }
+    m.release_date = o.release_date.clone();
+    m.declared = declared_fields(o);
+}
+
 /// The model's root digest over its files, in name order (byte order of the relative
 /// names, as model-signing sorts them), when every file has a SHA-256.
 fn root_digest(files: &[FileEntry]) -> Option<String> {

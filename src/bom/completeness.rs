@@ -149,7 +149,12 @@ fn licence(m: &Model) -> Option<(String, &'static str)> {
 fn producer(m: &Model) -> Option<(String, &'static str)> {
     m.supplier
         .as_ref()
-        .map(|s| (format!("supplier {}", s.name), "hub"))
+        .map(|s| {
+            (
+                format!("supplier {}", s.name),
+                declared_or(m, "supplier", "hub"),
+            )
+        })
         .or_else(|| {
             m.authors
                 .first()
@@ -239,13 +244,24 @@ fn general_description(m: &Model, annex: Annex) -> Vec<Element> {
         None,
         "no distribution point known (scan an hf:// revision or a Hub cache snapshot) and no release date",
     );
-    let release = match distribution(m) {
-        Some(url) => partial(
+    let release = match (distribution(m), m.release_date.as_deref()) {
+        (Some(url), Some(date)) => Element {
+            status: Presence::Present,
+            detail: format!("released {date}; distributed at {url}"),
+            source: Some("release date declared by the user; distribution from the Hub"),
+            ..release
+        },
+        (Some(url), None) => partial(
             release,
-            format!("distributed at {url}; the release date is not in the artifacts"),
+            format!("distributed at {url}; the release date is not in the artifacts (--release-date declares it)"),
             "hub",
         ),
-        None => release,
+        (None, Some(date)) => partial(
+            release,
+            format!("released {date}; no distribution point known"),
+            DECLARED,
+        ),
+        (None, None) => release,
     };
     vec![
         element(
@@ -296,6 +312,17 @@ fn general_description(m: &Model, annex: Annex) -> Vec<Element> {
 enum Annex {
     Eleven,
     Twelve,
+}
+
+const DECLARED: &str = "declared by the user";
+
+/// The source of a field the user may have declared instead.
+fn declared_or(m: &Model, field: &str, otherwise: &'static str) -> &'static str {
+    if m.declared.contains(&field) {
+        DECLARED
+    } else {
+        otherwise
+    }
 }
 
 const NOT_READ: &str = "modelvet does not read this from model cards yet";
@@ -358,14 +385,16 @@ pub(crate) fn assess(bom: &Bom) -> Vec<ProfileResult> {
                 "model.identifier",
                 "Model identifier",
                 "G7: Models",
-                m.purl.clone().map(|p| (p, "hub")),
+                m.purl.clone().map(|p| (p, declared_or(m, "purl", "hub"))),
                 "no Hub repository and commit known, so no purl",
             ),
             element(
                 "model.version",
                 "Model version",
                 "G7: Models",
-                m.version.clone().map(|v| (v, "hub commit")),
+                m.version
+                    .clone()
+                    .map(|v| (v, declared_or(m, "version", "hub commit"))),
                 "no commit or release version in the artifacts",
             ),
             element(
@@ -569,6 +598,7 @@ fn name_source(source: &str) -> &'static str {
         "model-card" => "model card",
         "gguf" => "GGUF metadata",
         "file" => "file name",
+        "user" => DECLARED,
         _ => "folder name",
     }
 }
@@ -601,7 +631,11 @@ pub fn render_text(results: &[ProfileResult]) -> String {
                 },
                 e.label,
                 e.reference,
-                crate::display::safe_text(&e.detail, 300)
+                match e.source {
+                    Some(source) =>
+                        format!("{} ({source})", crate::display::safe_text(&e.detail, 300)),
+                    None => crate::display::safe_text(&e.detail, 300).to_string(),
+                }
             ));
         }
         s.push('\n');

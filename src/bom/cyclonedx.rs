@@ -533,7 +533,11 @@ fn model_component(m: &Model) -> Component {
                 kind: r.kind,
             })
             .collect(),
-        properties: props(&m.properties),
+        properties: {
+            let mut p = props(&m.properties);
+            p.extend(declared_properties(&m.declared, m.release_date.as_deref()));
+            p
+        },
         components: m.files.iter().map(file_component).collect(),
         pedigree: (!m.ancestors.is_empty()).then(|| Pedigree {
             ancestors: m
@@ -555,6 +559,20 @@ fn model_component(m: &Model) -> Component {
         model_card: model_card(m),
         ..Component::default()
     }
+}
+
+/// Marks what the user declared rather than the artifacts: `modelvet:declared-by-user`
+/// lists the fields (`name,version,...`), and the release date, which no artifact states,
+/// is `modelvet:release-date`.
+fn declared_properties(fields: &[&str], release_date: Option<&str>) -> Vec<Property> {
+    let mut out = Vec::new();
+    if let Some(d) = release_date {
+        out.push(prop("modelvet:release-date", d));
+    }
+    if !fields.is_empty() {
+        out.push(prop("modelvet:declared-by-user", fields.join(",")));
+    }
+    out
 }
 
 fn dataset_component(d: &Dataset) -> Component {
@@ -770,7 +788,11 @@ pub fn render(bom: &Bom, spec: SpecVersion) -> String {
                 ..Component::default()
             }
         }
-        Subject::Collection { bom_ref, name } => {
+        Subject::Collection {
+            bom_ref,
+            name,
+            declared,
+        } => {
             subject_ref = bom_ref.clone();
             components.extend(bom.models.iter().map(model_component));
             let mut depends_on: Vec<String> =
@@ -784,12 +806,19 @@ pub fn render(bom: &Bom, spec: SpecVersion) -> String {
                 kind: "application",
                 bom_ref: Some(bom_ref.clone()),
                 name: name.clone(),
+                version: declared.version.clone(),
+                purl: declared.purl.clone(),
+                supplier: declared.supplier.as_ref().map(|n| OrganizationalEntity {
+                    name: n.clone(),
+                    url: Vec::new(),
+                }),
                 description: Some(format!(
                     "{} model(s) and {} other file(s) found under {}",
                     bom.models.len(),
                     bom.loose_files.len(),
                     name
                 )),
+                properties: declared_properties(&declared.fields, declared.release_date.as_deref()),
                 ..Component::default()
             }
         }

@@ -33,8 +33,25 @@ pub struct Bom {
 pub enum Subject {
     /// The one model, by index into [`Bom::models`].
     Model(usize),
-    /// Several models (or none): a collection named after the input.
-    Collection { bom_ref: String, name: String },
+    /// Several models (or none): a collection named after the input (or as declared).
+    Collection {
+        bom_ref: String,
+        name: String,
+        /// What the user declared about the whole (`[bom]`, `--version`, ...).
+        declared: Declared,
+    },
+}
+
+/// Facts the user declared (`[bom]` in the configuration, or `bom --name` and the rest),
+/// which the BOM marks as such.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Declared {
+    pub version: Option<String>,
+    pub supplier: Option<String>,
+    pub purl: Option<String>,
+    pub release_date: Option<String>,
+    /// The fields that were declared: `name`, `version`, `supplier`, `purl`, `release-date`.
+    pub fields: Vec<&'static str>,
 }
 
 /// The scan's verdict over the whole input.
@@ -72,6 +89,11 @@ pub struct Model {
     pub name_source: &'static str,
     pub version: Option<String>,
     pub purl: Option<String>,
+    /// The release date, when the user declared it (no artifact states one).
+    pub release_date: Option<String>,
+    /// The fields the user declared instead of the artifacts: `name`, `version`,
+    /// `supplier`, `purl`, `release-date`.
+    pub declared: Vec<&'static str>,
     /// SHA-256 over the files' SHA-256 digests in name order: the root digest OpenSSF
     /// model signing computes for these files (hex). None unless every file has a digest.
     pub root_digest: Option<String>,

@@ -55,6 +55,22 @@ pub(crate) struct BomArgs {
     /// (to standard output; the BOM then goes only to --output).
     #[arg(long)]
     completeness: bool,
+    /// The model's (or, for several models, the whole's) name, when the artifacts do not
+    /// say it right (an in-house model); marked in the BOM as declared by the user.
+    #[arg(long)]
+    name: Option<String>,
+    /// Its version (declared by the user).
+    #[arg(long = "version", value_name = "VERSION")]
+    model_version: Option<String>,
+    /// Its supplier, an organisation name (declared by the user).
+    #[arg(long)]
+    supplier: Option<String>,
+    /// Its package URL, `pkg:type/namespace/name@version` (declared by the user).
+    #[arg(long)]
+    purl: Option<String>,
+    /// Its release date, YYYY-MM-DD (declared by the user; no artifact states one).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    release_date: Option<String>,
     /// Format of the --completeness listing.
     #[arg(long, value_enum, default_value = "text", requires = "completeness")]
     format: CompletenessFormat,
@@ -96,6 +112,15 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
             None => config::Config::default(),
         }
     };
+    // The command line's declarations win over the configuration's `[bom]`.
+    let overrides = cfg.bom.overlay(&crate::config::BomOverrides {
+        name: args.name.clone(),
+        version: args.model_version.clone(),
+        supplier: args.supplier.clone(),
+        purl: args.purl.clone(),
+        release_date: args.release_date.clone(),
+    });
+    overrides.check()?;
     let fail_on = FailOn::resolve(args.fail_on, &cfg);
     let opts = ScanOptions {
         hash: true,
@@ -130,6 +155,7 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
         bytes_read,
         verification: verification.clone(),
         created,
+        overrides,
     });
     let spec = match args.spec {
         Spec::V1_6 => SpecVersion::V1_6,

@@ -128,6 +128,21 @@ fn render(cfg: &config::Config, source: Option<&Path>) -> String {
         }
         let _ = writeln!(out, "signature = {}", quoted(&r.signature));
     }
+    let b = &cfg.bom;
+    if *b != crate::config::BomOverrides::default() {
+        let _ = writeln!(out, "\n[bom]");
+        for (key, value) in [
+            ("name", &b.name),
+            ("version", &b.version),
+            ("supplier", &b.supplier),
+            ("purl", &b.purl),
+            ("release_date", &b.release_date),
+        ] {
+            if let Some(v) = value {
+                let _ = writeln!(out, "{key} = {}", quoted(v));
+            }
+        }
+    }
     let _ = writeln!(out, "\n[rules]");
     for (rule, severity) in &cfg.rule_severities {
         let _ = writeln!(out, "{rule} = {}", quoted(severity.as_str()));
