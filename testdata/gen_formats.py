@@ -348,6 +348,30 @@ GENERATION_CONFIG = {"bos_token_id": 1, "eos_token_id": 2, "max_new_tokens": 16,
                      "transformers_version": "4.57.1"}
 
 
+def trainer_card():
+    """The card `Trainer.create_model_card` writes, from transformers itself (no PyTorch
+    needed for the card, so its framework list has Transformers and Tokenizers)."""
+    import logging
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+    from transformers.modelcard import TrainingSummary
+    summary = TrainingSummary(
+        model_name="tiny-bert-imdb",
+        language=["en"],
+        license="apache-2.0",
+        finetuned_from="modelvet/tiny-bert-base",
+        tasks=["text-classification"],
+        dataset=["imdb"],
+        dataset_tags=["imdb"],
+        dataset_args=["plain_text"],
+        eval_results={"Loss": 0.2, "Accuracy": 0.93},
+        eval_lines=[],
+        hyperparameters={"learning_rate": 2e-05, "train_batch_size": 16, "eval_batch_size": 16,
+                         "seed": 42, "optimizer": "adamw_torch", "lr_scheduler_type": "linear",
+                         "num_epochs": 1},
+    )
+    return summary.to_model_card().encode()
+
+
 def gen_hf_layouts(r):
     tensors = hf_tensors()
     shards, index = hf_shards(tensors, 3)
@@ -378,6 +402,14 @@ def gen_hf_layouts(r):
         ("model.safetensors", single)],
         "finding", "config.json auto_map points at configuration_x.py and modeling_x.py (each only "
         "prints); loading needs trust_remote_code", rules=["MV1001", "MV1002"])
+
+    add_dir(r, "formats/hf_trainer_card", [
+        ("config.json", jbytes(hf_config())),
+        ("README.md", trainer_card()),
+        ("model.safetensors", single)],
+        "benign", "the model card transformers' Trainer writes (TrainingSummary.to_model_card of "
+        "the pinned transformers): training hyperparameters, framework versions, 'Training and "
+        "evaluation data', placeholders")
 
     # transformers reads config.json with json.loads, which takes Python's NaN and Infinity
     # (json.dumps writes them for float("nan")); a strict JSON reader refuses the file and

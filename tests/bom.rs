@@ -1062,3 +1062,65 @@ fn an_in_house_model_gets_the_facts_the_user_declares_marked_as_such() {
     fs::write(dir.path().join("modelvet.toml"), "[bom]\nowner = \"x\"\n").unwrap();
     assert_eq!(code(&run(&["m"])), 3, "an unknown [bom] key is an error");
 }
+
+#[test]
+fn a_trainer_written_card_gives_hyperparameters_and_framework_versions() {
+    // README.md written by transformers' own TrainingSummary (testdata/gen_formats.py).
+    let (doc, out) = bom_json(&["testdata/fixtures/formats/hf_trainer_card"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let card_props = props(&model_of(&doc)["modelCard"]);
+    assert_eq!(
+        card_props["modelvet:card:training:learning_rate"],
+        vec!["2e-05"]
+    );
+    assert_eq!(card_props["modelvet:card:training:num_epochs"], vec!["1"]);
+    assert_eq!(
+        card_props["modelvet:card:framework_version"],
+        vec!["Transformers 5.25.0", "Tokenizers 0.23.3"]
+    );
+    // The Trainer's "More information needed" sections are placeholders, not content.
+    assert!(!card_props.contains_key("modelvet:card:training_data"));
+    let path = write_temp(&doc.to_string());
+    assert_valid(&[path]);
+
+    let out = bom(&[
+        "testdata/fixtures/formats/hf_trainer_card",
+        "--completeness",
+        "--format",
+        "json",
+    ]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = |profile: &str, id: &str| -> String {
+        json["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["profile"] == profile)
+            .unwrap()["elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id)
+            .unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        status("eu-ai-act-annex-xii", "software-versions"),
+        "present"
+    );
+    assert_eq!(status("eu-ai-act-annex-xi", "design-training"), "partial");
+    assert_eq!(status("eu-ai-act-annex-xi", "compute"), "missing");
+    // The full card states hardware (partial compute) but no framework versions.
+    let out = bom(&[FULL_CARD, "--completeness", "--format", "json"]);
+    let full: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let xii = &full["profiles"][2]["elements"];
+    let software = xii
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "software-versions")
+        .unwrap();
+    assert_eq!(software["status"], "partial");
+}

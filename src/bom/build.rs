@@ -795,6 +795,28 @@ fn build_card(
             out.properties
                 .push(("modelvet:card:training_data".into(), t));
         }
+        // The Trainer's card lists `- name: value` hyperparameters and `- Name version`
+        // frameworks.
+        if let Some(t) = section("training_hyperparameters") {
+            for (key, value) in list_items(&t)
+                .filter_map(|item| item.split_once(": "))
+                .take(MAX_LISTED)
+            {
+                out.properties.push((
+                    format!("modelvet:card:training:{}", key.trim()),
+                    value.trim().to_string(),
+                ));
+            }
+        }
+        if let Some(t) = section("framework_versions") {
+            for item in list_items(&t).take(MAX_LISTED) {
+                out.properties
+                    .push(("modelvet:card:framework_version".into(), item.to_string()));
+            }
+        }
+        if let Some(t) = section("compute") {
+            out.properties.push(("modelvet:card:compute".into(), t));
+        }
     }
 
     // cdx:ai-ml properties: parameter count, context length, quantization, templates.
@@ -904,13 +926,19 @@ fn build_card(
             out.properties
                 .push(("modelvet:card:co2_eq_emissions_grams".into(), g));
         }
+        if let Value::Object(m) = co2 {
+            for key in ["hardware_used", "geographical_location", "training_type"] {
+                if let Some(v) = m.get(key).and_then(text_of) {
+                    out.properties
+                        .push((format!("modelvet:card:co2_eq_emissions:{key}"), v));
+                }
+            }
+        }
     }
     out
 }
 
-/// Parameters counted from the weight files' tensor shapes. Shards of one format add
-/// up; several formats (or several GGUF quantisations) of the same weights must agree,
-/// else the count is left out rather than double-counted.
+/// The fields the user declared, by their names in `modelvet:declared-by-user`.
 fn declared_fields(o: &crate::config::BomOverrides) -> Vec<&'static str> {
     [
         ("name", o.name.is_some()),
@@ -944,6 +972,18 @@ fn declare(m: &mut Model, o: &crate::config::BomOverrides) {
     }
     m.release_date = o.release_date.clone();
     m.declared = declared_fields(o);
+}
+
+/// The items of a Markdown list (`- x` or `* x`), trimmed; other lines are skipped.
+fn list_items(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .filter_map(|l| {
+            l.trim_start()
+                .strip_prefix("- ")
+                .or_else(|| l.trim_start().strip_prefix("* "))
+        })
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
 }
 
 /// The model's root digest over its files, in name order (byte order of the relative
@@ -984,6 +1024,9 @@ fn count_with_suffix(n: u64) -> String {
     n.to_string()
 }
 
+/// Parameters counted from the weight files' tensor shapes. Shards of one format add
+/// up; several formats (or several GGUF quantisations) of the same weights must agree,
+/// else the count is left out rather than double-counted.
 fn parameter_count(part: &Members<'_>) -> Option<u64> {
     let mut by_format: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     for a in part.weights() {

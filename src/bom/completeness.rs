@@ -325,7 +325,97 @@ fn declared_or(m: &Model, field: &str, otherwise: &'static str) -> &'static str 
     }
 }
 
-const NOT_READ: &str = "modelvet does not read this from model cards yet";
+fn properties_with_prefix<'m>(m: &'m Model, prefix: &str) -> Vec<(&'m str, &'m str)> {
+    m.card
+        .properties
+        .iter()
+        .chain(&m.properties)
+        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest, v.as_str())))
+        .collect()
+}
+
+/// Annex XI 2(b) asks for the design and the training methodology; the Trainer's
+/// hyperparameters are part of it, the design choices and their rationale are not.
+fn training_method(m: &Model) -> Element {
+    let e = element(
+        "design-training",
+        "Design specifications and training methodology",
+        "Annex XI, Section 1, 2(b)",
+        None,
+        "no training hyperparameters or procedure in the model card",
+    );
+    let hyper: Vec<&str> = properties_with_prefix(m, "modelvet:card:training:")
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    if hyper.is_empty() {
+        return e;
+    }
+    partial(
+        e,
+        format!(
+            "training hyperparameters ({}); design choices and their rationale are not stated",
+            hyper.join(", ")
+        ),
+        "model card",
+    )
+}
+
+/// Annex XI 2(d): compute (FLOPs), training time and the like; a hardware line is part.
+fn compute(m: &Model) -> Element {
+    let e = element(
+        "compute",
+        "Computational resources used for training",
+        "Annex XI, Section 1, 2(d)",
+        None,
+        "the model card states no training hardware or compute",
+    );
+    let hardware = property(m, "modelvet:card:co2_eq_emissions:hardware_used")
+        .map(|h| (h.to_string(), "model card co2_eq_emissions"))
+        .or_else(|| {
+            property(m, "modelvet:card:compute")
+                .map(|_| ("a compute section".to_string(), "model card"))
+        });
+    match hardware {
+        Some((h, source)) => partial(
+            e,
+            format!("hardware: {h}; no floating-point operations or training time read"),
+            source,
+        ),
+        None => e,
+    }
+}
+
+/// Annex XII 1(e): the versions of the software the model is used with.
+fn software_versions(m: &Model) -> Element {
+    let e = element(
+        "software-versions",
+        "Versions of relevant software",
+        "Annex XII, 1(e)",
+        None,
+        "no library or framework named in the artifacts",
+    );
+    let versions: Vec<&str> = properties_with_prefix(m, "modelvet:card:framework_version")
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
+    if !versions.is_empty() {
+        return Element {
+            status: Presence::Present,
+            detail: versions.join(", "),
+            source: Some("model card framework versions"),
+            ..e
+        };
+    }
+    match property(m, "modelvet:card:library_name") {
+        Some(l) => partial(
+            e,
+            format!("library {l}, no version"),
+            "model card library_name",
+        ),
+        None => e,
+    }
+}
 
 pub(crate) fn assess(bom: &Bom) -> Vec<ProfileResult> {
     let mut out = Vec::new();
@@ -476,13 +566,7 @@ pub(crate) fn assess(bom: &Bom) -> Vec<ProfileResult> {
 
         let mut xi = general_description(m, Annex::Eleven);
         xi.extend([
-            element(
-                "design-training",
-                "Design specifications and training methodology",
-                "Annex XI, Section 1, 2(b)",
-                None,
-                NOT_READ,
-            ),
+            training_method(m),
             element(
                 "training-data",
                 "Data used for training, testing and validation",
@@ -490,13 +574,7 @@ pub(crate) fn assess(bom: &Bom) -> Vec<ProfileResult> {
                 training_data(m),
                 "the model card names no datasets and has no training-data section",
             ),
-            element(
-                "compute",
-                "Computational resources used for training",
-                "Annex XI, Section 1, 2(d)",
-                None,
-                NOT_READ,
-            ),
+            compute(m),
         ]);
         let energy = element(
             "energy",
@@ -551,14 +629,7 @@ pub(crate) fn assess(bom: &Bom) -> Vec<ProfileResult> {
 
         let mut xii = general_description(m, Annex::Twelve);
         xii.extend([
-            element(
-                "software-versions",
-                "Versions of relevant software",
-                "Annex XII, 1(e)",
-                property(m, "modelvet:card:library_name")
-                    .map(|l| (format!("library {l} (no version)"), "model card")),
-                "no library or framework named in the artifacts",
-            ),
+            software_versions(m),
             element(
                 "context-length",
                 "Maximum input size (context length)",
@@ -575,13 +646,6 @@ pub(crate) fn assess(bom: &Bom) -> Vec<ProfileResult> {
                 "the model card names no datasets and has no training-data section",
             ),
         ]);
-        // A library name without its version is only part of the item.
-        if let Some(e) = xii
-            .iter_mut()
-            .find(|e| e.id == "software-versions" && e.present())
-        {
-            e.status = Presence::Partial;
-        }
         out.push(ProfileResult {
             profile: "eu-ai-act-annex-xii",
             title: "EU AI Act Annex XII (information for downstream providers), items sourceable from artifacts",
