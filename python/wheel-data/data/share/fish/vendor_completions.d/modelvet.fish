@@ -108,6 +108,13 @@ complete -c modelvet -n "__fish_modelvet_using_subcommand verify" -s h -l help -
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l spec -d 'CycloneDX specification version' -r -f -a "1.6\t''
 1.7\t''"
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -s o -l output -d 'Write the BOM here instead of standard output' -r -F
+complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l name -d 'The model\'s (or, for several models, the whole\'s) name, when the artifacts do not say it right (an in-house model); marked in the BOM as declared by the user' -r
+complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l version -d 'Its version (declared by the user)' -r
+complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l supplier -d 'Its supplier, an organisation name (declared by the user)' -r
+complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l purl -d 'Its package URL, `pkg:type/namespace/name@version` (declared by the user)' -r
+complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l release-date -d 'Its release date, YYYY-MM-DD (declared by the user; no artifact states one)' -r
+complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l format -d 'Format of the --completeness listing' -r -f -a "text\t''
+json\t'`{"profiles": [{profile, title, model, elements: [{id, label, reference, status, detail, source}]}]}`'"
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l fail-on -d 'Lowest severity that makes the exit code 1, or `none` [default: medium, or the config\'s fail_on]' -r -f -a "critical\t''
 high\t''
 medium\t''
