@@ -516,14 +516,7 @@ fn model_component(m: &Model) -> Component {
             })
             .collect(),
         purl: m.purl.clone(),
-        hashes: m
-            .root_digest
-            .iter()
-            .map(|d| Hash {
-                alg: "SHA-256",
-                content: d.clone(),
-            })
-            .collect(),
+        hashes: root_hash(m),
         external_references: m
             .external_refs
             .iter()
@@ -559,6 +552,17 @@ fn model_component(m: &Model) -> Component {
         model_card: model_card(m),
         ..Component::default()
     }
+}
+
+/// A model's root digest as its component hash (none unless every file was hashed).
+fn root_hash(m: &Model) -> Vec<Hash> {
+    m.root_digest
+        .iter()
+        .map(|d| Hash {
+            alg: "SHA-256",
+            content: d.clone(),
+        })
+        .collect()
 }
 
 /// Marks what the user declared rather than the artifacts: `modelvet:declared-by-user`
@@ -777,14 +781,7 @@ pub fn render(bom: &Bom, spec: SpecVersion) -> String {
                     "The model {} (the component {} holds its files, card and lineage)",
                     m.name, m.bom_ref
                 )),
-                hashes: m
-                    .root_digest
-                    .iter()
-                    .map(|d| Hash {
-                        alg: "SHA-256",
-                        content: d.clone(),
-                    })
-                    .collect(),
+                hashes: root_hash(m),
                 ..Component::default()
             }
         }
