@@ -32,21 +32,6 @@ fn sev_color(s: Severity) -> &'static str {
     }
 }
 
-fn human_size(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
 fn status_label(style: &TextStyle, a: &Artifact) -> String {
     label(style, a, a.worst_severity(), a.status)
 }
@@ -139,7 +124,7 @@ pub fn render(report: &Report, style: &TextStyle) -> String {
             label(style, top, worst, status),
             paint(style, "1", &shown(file)),
             top.format,
-            human_size(top.size),
+            crate::display::human_bytes(top.size),
             top.sha256
                 .as_ref()
                 .map(|h| format!(", sha256 {}", &h[..16]))

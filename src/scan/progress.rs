@@ -35,21 +35,6 @@ pub(super) struct Progress {
     line: Mutex<()>,
 }
 
-fn human(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
 impl Progress {
     pub(super) fn new(wanted: bool, total: usize, total_bytes: u64) -> Progress {
         Progress {
@@ -85,8 +70,8 @@ impl Progress {
             format!(
                 "{done}/{} files, {} of {}",
                 self.total,
-                human(self.done_bytes.load(Ordering::Relaxed)),
-                human(self.total_bytes)
+                crate::display::human_bytes(self.done_bytes.load(Ordering::Relaxed)),
+                crate::display::human_bytes(self.total_bytes)
             )
         } else {
             done.to_string()
