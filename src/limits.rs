@@ -104,6 +104,15 @@ pub(crate) const MAX_HDF5_MESSAGES: usize = 65_536;
 /// Most bytes of HDF5 attribute values read from one file (Keras `model_config` is the
 /// largest; each decoded string is also charged for its own bookkeeping).
 pub(crate) const MAX_HDF5_ATTRIBUTE_BYTES: u64 = 24 * 1024 * 1024;
+/// Most object header messages, continuation blocks, B-tree entries and group entries
+/// read from one HDF5 file while walking its groups (a Keras model of a thousand layers
+/// needs about 30,000).
+pub(crate) const MAX_HDF5_WALK_MESSAGES: usize = 1 << 20;
+/// Most objects (groups and datasets) visited in one HDF5 file.
+pub(crate) const MAX_HDF5_OBJECTS: usize = 1 << 17;
+/// Most bytes of HDF5 local heaps (the names of a group's members and of external files)
+/// read from one file.
+pub(crate) const MAX_HDF5_HEAP_BYTES: u64 = 32 * 1024 * 1024;
 /// Most files grouped into one directory model.
 pub(crate) const MAX_MODEL_FILES: usize = 100_000;
 /// Deepest nesting of objects and arrays in an XGBoost model (XGBoost writes about 8).
@@ -165,6 +174,9 @@ pub enum LimitHit {
     EmbeddedNesting,
     Hdf5Messages,
     Hdf5AttributeBytes,
+    Hdf5WalkMessages,
+    Hdf5Objects,
+    Hdf5HeapBytes,
     ModelFiles,
     StreamInputBytes,
     TreeModelDepth,
@@ -227,6 +239,9 @@ impl LimitHit {
             }
             LimitHit::Hdf5Messages => ("MAX_HDF5_MESSAGES", MAX_HDF5_MESSAGES as u64),
             LimitHit::Hdf5AttributeBytes => ("MAX_HDF5_ATTRIBUTE_BYTES", MAX_HDF5_ATTRIBUTE_BYTES),
+            LimitHit::Hdf5WalkMessages => ("MAX_HDF5_WALK_MESSAGES", MAX_HDF5_WALK_MESSAGES as u64),
+            LimitHit::Hdf5Objects => ("MAX_HDF5_OBJECTS", MAX_HDF5_OBJECTS as u64),
+            LimitHit::Hdf5HeapBytes => ("MAX_HDF5_HEAP_BYTES", MAX_HDF5_HEAP_BYTES),
             LimitHit::ModelFiles => ("MAX_MODEL_FILES", MAX_MODEL_FILES as u64),
             LimitHit::StreamInputBytes => ("MAX_STREAM_INPUT_BYTES", MAX_STREAM_INPUT_BYTES),
             LimitHit::TreeModelDepth => ("MAX_TREE_MODEL_DEPTH", MAX_TREE_MODEL_DEPTH as u64),

@@ -38,7 +38,7 @@ impl Severity {
 }
 
 /// Bumped whenever a rule is added, removed, or changes meaning or default severity.
-pub const CATALOG_VERSION: &str = "2026.12.1";
+pub const CATALOG_VERSION: &str = "2026.12.2";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
@@ -306,6 +306,11 @@ rules! {
         why "Keras 3.11.0 to 3.11.2 unpickled it even in safe mode (CVE-2025-49655); later versions do so whenever safe_mode is off. A full pickle runs whatever it names."
         fix "Load the module's weights, not a pickled module; rebuild the layer in code."
         example "formats/keras_torch_module_wrapper.keras";
+    HDF5_EXTERNAL_DATA = "MV907" "hdf5-external-data" High cwe 73 lower false
+        summary "An HDF5 file (a Keras `.h5`, `.weights.h5`, or one inside a `.keras`) has a dataset stored in an external file, an external link, or a virtual dataset mapped from another file."
+        why "h5py follows all three when a loader reads the weight, so loading the model reads a path the file's author chose (`/etc/passwd`, another user's checkpoint) into the model's weights, from where inference, `get_weights()` or a re-save discloses it (CVE-2026-1669). Keras itself never writes them."
+        fix "Do not load the file. A model saved by Keras stores its weights inside the file."
+        example "formats/keras_h5_external_storage.h5";
     TF_PYTHON_OP = "MV911" "tf-python-op" Critical cwe 94 lower false
         summary "A TensorFlow graph uses an op that calls back into Python (PyFunc, EagerPyFunc, PyFuncStateless)."
         why "These ops run a Python function registered in the loading process; with a crafted registry they run arbitrary code."

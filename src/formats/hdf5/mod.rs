@@ -26,6 +26,8 @@ use std::fmt;
 use crate::limits::{self, LimitHit};
 use crate::source::ReadAt;
 
+pub(crate) mod walk;
+
 /// The root group's attributes, in object header order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Hdf5Root {
@@ -183,6 +185,11 @@ impl<'b> Cur<'b> {
         }
     }
 
+    /// The bytes not read yet, without consuming them.
+    fn rest_peek(&self) -> &'b [u8] {
+        &self.b[self.pos..]
+    }
+
     fn rest(&mut self) -> &'b [u8] {
         let s = &self.b[self.pos..];
         self.pos = self.b.len();
@@ -224,11 +231,17 @@ struct Reader<'a> {
     base: u64,
     size_of_offsets: usize,
     size_of_lengths: usize,
-    /// Object header messages and continuation blocks seen.
+    /// Object header messages and continuation blocks seen in the current object.
     messages: usize,
+    /// Object header messages, continuation blocks and group entries seen in the file.
+    total_messages: usize,
     /// Bytes that may still be read for attributes ([`limits::MAX_HDF5_ATTRIBUTE_BYTES`]).
     budget: u64,
     heaps: HashMap<u64, Collection>,
+    /// Local heap data segments read by the group walk, by address.
+    local_heaps: HashMap<u64, Vec<u8>>,
+    /// Bytes that may still be read for local heaps ([`limits::MAX_HDF5_HEAP_BYTES`]).
+    heap_budget: u64,
     /// One past the highest byte read (tests check truncation against it).
     max_end: u64,
     /// Attributes decoded so far.
@@ -244,8 +257,11 @@ impl<'a> Reader<'a> {
             size_of_offsets: 8,
             size_of_lengths: 8,
             messages: 0,
+            total_messages: 0,
             budget: limits::MAX_HDF5_ATTRIBUTE_BYTES,
             heaps: HashMap::new(),
+            local_heaps: HashMap::new(),
+            heap_budget: limits::MAX_HDF5_HEAP_BYTES,
             max_end: 0,
             decoded: Vec::new(),
         }
@@ -311,6 +327,10 @@ impl<'a> Reader<'a> {
 
     fn count_message(&mut self) -> Result<()> {
         self.messages += 1;
+        self.total_messages += 1;
+        if self.total_messages > limits::MAX_HDF5_WALK_MESSAGES {
+            return Err(Hdf5Error::Limit(LimitHit::Hdf5WalkMessages));
+        }
         if self.messages > limits::MAX_HDF5_MESSAGES {
             return Err(Hdf5Error::Limit(LimitHit::Hdf5Messages));
         }
@@ -393,7 +413,9 @@ impl<'a> Reader<'a> {
         Ok((
             version,
             root,
-            eof.map_or(0, |e| self.base.saturating_add(e)),
+            // The one address the specification stores as absolute: a file with a user
+            // block records its whole length here (h5py 3.16 with HDF5 2.0.0 does).
+            eof.unwrap_or(0),
         ))
     }
 
@@ -407,9 +429,42 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// Walks the object header at `at` (absolute) and its continuation blocks, decoding
-    /// every attribute message.
+    /// Decodes every attribute message of the object header at `at` (absolute), in order.
+    /// The attributes decoded before an error are kept in `decoded`.
     fn object_attributes(&mut self, at: u64) -> Result<()> {
+        let (messages, error) = self.object_messages(at);
+        for m in messages {
+            match m.mtype {
+                MSG_ATTRIBUTE => {
+                    if m.flags & MSG_FLAG_SHARED != 0 {
+                        return unsupported("shared attribute message");
+                    }
+                    self.charge(m.size)?;
+                    let bytes = self.read("attribute message", m.data, m.size as usize)?;
+                    let attribute = self.attribute(&bytes)?;
+                    self.decoded.push(attribute);
+                }
+                MSG_ATTRIBUTE_INFO => {
+                    let bytes = self.read("attribute info message", m.data, m.size as usize)?;
+                    self.attribute_info(&bytes)?;
+                }
+                _ => {}
+            }
+        }
+        error.map_or(Ok(()), Err)
+    }
+
+    /// The messages of the object header at `at` (absolute) and of its continuation
+    /// blocks, in order; continuation messages are followed, not returned. On an error,
+    /// the messages found before it come with it.
+    fn object_messages(&mut self, at: u64) -> (Vec<Message>, Option<Hdf5Error>) {
+        let mut messages = Vec::new();
+        self.messages = 0;
+        let error = self.collect_messages(at, &mut messages).err();
+        (messages, error)
+    }
+
+    fn collect_messages(&mut self, at: u64, messages: &mut Vec<Message>) -> Result<()> {
         let sig = self.read("object header", at, 4)?;
         let (kind, first) = if sig == b"OHDR" {
             let pre = self.read("object header (version 2)", at, 6)?;
@@ -523,20 +578,12 @@ impl<'a> Reader<'a> {
                             }
                         }
                     }
-                    MSG_ATTRIBUTE => {
-                        if mflags & MSG_FLAG_SHARED != 0 {
-                            return unsupported("shared attribute message");
-                        }
-                        self.charge(msize)?;
-                        let m = self.read("attribute message", data, msize as usize)?;
-                        let attribute = self.attribute(&m)?;
-                        self.decoded.push(attribute);
-                    }
-                    MSG_ATTRIBUTE_INFO => {
-                        let m = self.read("attribute info message", data, msize as usize)?;
-                        self.attribute_info(&m)?;
-                    }
-                    _ => {}
+                    _ => messages.push(Message {
+                        mtype,
+                        flags: mflags,
+                        data,
+                        size: msize,
+                    }),
                 }
             }
         }
@@ -829,6 +876,15 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// One object header message: its type, flags, and where its data lies (absolute).
+#[derive(Debug, Clone, Copy)]
+struct Message {
+    mtype: u16,
+    flags: u8,
+    data: u64,
+    size: u64,
+}
+
 #[derive(Clone, Copy)]
 enum Elements {
     Scalar,
@@ -860,10 +916,7 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
     format: crate::format::Format::Hdf5,
     role: crate::format::Role::Model,
     access: crate::format::Access::RandomAccess,
-    head: |b, _| {
-        b.starts_with(b"\x89HDF\r\n\x1a\n")
-            .then_some(crate::format::Evidence::Magic)
-    },
+    head: |b, _| walk::has_signature(b).then_some(crate::format::Evidence::Magic),
     tail: None,
     claimed_by: &["h5", "hdf5"],
     exclusive_names: &["h5", "hdf5"],
@@ -1037,6 +1090,8 @@ mod tests {
         let data = load("h5_userblock512.h5");
         assert_ne!(&data[..8], SIGNATURE);
         assert_eq!(&data[512..520], SIGNATURE);
+        // The end-of-file address is absolute, user block included.
+        assert_eq!(read("h5_userblock512.h5").end_of_file, data.len() as u64);
     }
 
     #[test]
