@@ -55,6 +55,10 @@ pub enum Format {
     KerasArchive,
     Npz,
     KerasH5,
+    /// A TorchServe model archive (a zip with `MAR-INF/MANIFEST.json`).
+    TorchServe,
+    /// A Python wheel (a zip with a `*.dist-info/WHEEL`).
+    PythonWheel,
     Directory,
     Symlink,
     HfRepository,
@@ -64,7 +68,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, for names given in configuration.
-    pub const ALL: [Format; 38] = [
+    pub const ALL: [Format; 40] = [
         Format::Pickle,
         Format::TorchLegacy,
         Format::Zip,
@@ -99,6 +103,8 @@ impl Format {
         Format::KerasArchive,
         Format::Npz,
         Format::KerasH5,
+        Format::TorchServe,
+        Format::PythonWheel,
         Format::Directory,
         Format::Symlink,
         Format::HfRepository,
@@ -156,6 +162,8 @@ impl Format {
             Format::KerasArchive => "keras",
             Format::Npz => "npz",
             Format::KerasH5 => "keras-h5",
+            Format::TorchServe => "torchserve-mar",
+            Format::PythonWheel => "python-wheel",
             Format::Directory => "directory",
             Format::Symlink => "symlink",
             Format::HfRepository => "hf-repository",
@@ -168,9 +176,12 @@ impl Format {
     pub fn parent(self) -> Option<Format> {
         match self {
             Format::TorchLegacy => Some(Format::Pickle),
-            Format::TorchZip | Format::TorchScript | Format::KerasArchive | Format::Npz => {
-                Some(Format::Zip)
-            }
+            Format::TorchZip
+            | Format::TorchScript
+            | Format::KerasArchive
+            | Format::Npz
+            | Format::TorchServe
+            | Format::PythonWheel => Some(Format::Zip),
             Format::KerasH5 => Some(Format::Hdf5),
             _ => None,
         }

@@ -332,7 +332,7 @@ rules! {
         fix "Review the referenced Python files before loading, pin the revision, or use a model without custom code."
         example "formats/hf_remote_code";
     REPO_PYTHON_FILE = "MV1002" "repo-python-file" Medium cwe 94 lower true
-        summary "A Python source file ships in a model folder or archive. Medium when a config's auto_map names it, low for other scripts beside a model; Python files outside any model folder are not reported."
+        summary "A Python source file ships in a model folder or archive. Medium when a config's auto_map or a TorchServe manifest names it, low for other scripts beside a model or in a `.mar`; Python files outside any model folder and the code of a Python wheel are not reported."
         why "Loaders and users run such files (custom modelling code, handlers, setup scripts); they are code, not data. transformers imports the files auto_map names when a user passes trust_remote_code."
         fix "Review the file before running anything from the repository."
         example "formats/hf_remote_code";
@@ -342,7 +342,7 @@ rules! {
         fix "Re-download the repository and check it against the publisher's file list."
         example "formats/hf_shard_missing";
     LOADER_CONFIG_CODE = "MV1004" "loader-config-code" High cwe 470 lower true
-        summary "A loader configuration names a callable the loader imports and calls: Hydra's `_target_` (NeMo `model_config.yaml`, Lightning `hparams.yaml`, any Hydra config) or MLflow's `loader_module`. Critical when it runs code, high for file access or any module outside the known ML frameworks, low for a framework's own class."
+        summary "A loader configuration names a callable the loader imports and calls: Hydra's `_target_` (NeMo `model_config.yaml`, Lightning `hparams.yaml`, any Hydra config), MLflow's `loader_module`, or a TorchServe manifest's handler that the archive does not ship. Critical when it runs code, high for file access or any module outside the known ML frameworks, low for a framework's own class; a TorchServe `requirementsFile` (pip-installed by the server when configured to) is medium."
         why "hydra.utils.instantiate imports whatever `_target_` names and calls it with the mapping's keys; NeMo's restore_from does so for the config inside every .nemo file (CVE-2025-23304)."
         fix "Load only configs whose targets are the framework's own classes; review any other named code."
         example "formats/nemo_target_os_system.nemo";

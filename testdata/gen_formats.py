@@ -1238,6 +1238,46 @@ def gen_loader_configs(r):
         "a TorchServe .mar whose manifest names the custom handler.py (Python the server "
         "imports), beside a torch state dict")
 
+    def mar(model_fields, extra):
+        m = {**manifest, "model": {**manifest["model"], **model_fields}}
+        return g.plain_zip([("MAR-INF/MANIFEST.json", jbytes(m)), ("model.pt", weights)] + extra)
+
+    r.notice("formats/torchserve_builtin_handler.mar",
+             mar({"handler": "image_classifier"},
+                 [("index_to_name.json", b'{"0": "cat", "1": "dog"}'),
+                  ("utils.py", b'print("modelvet-fixture")\n')]), ["MV1002"],
+             "a TorchServe .mar served by the built-in image_classifier handler; a helper "
+             "utils.py that the manifest does not name is low")
+    r.finding("formats/torchserve_handler_os_system.mar", mar({"handler": "os:system"}, []),
+              ["MV1004"],
+              "a TorchServe .mar whose manifest handler is os:system: ts/model_loader.py imports "
+              "os and calls system(None, context) while loading (critical)")
+    r.finding("formats/torchserve_requirements.mar",
+              mar({"handler": "text_classifier", "requirementsFile": "requirements.txt"},
+                  [("requirements.txt", b"modelvet-fixture-package==1.0\n")]), ["MV1004"],
+              "a TorchServe .mar with a requirementsFile, pip-installed when the server runs with "
+              "install_py_dep_per_model=true (medium)")
+
+    # A Python wheel is a package of code: its .py files are not findings, its model files
+    # are scanned as ever. Layout as pip's wheel spec: the package, then its dist-info.
+    wheel_members = [
+        ("tinypkg/__init__.py", b'"""A package that ships weights."""\n'),
+        ("tinypkg/weights.pt", weights),
+        ("tinypkg-0.1.dist-info/METADATA", b"Metadata-Version: 2.1\nName: tinypkg\nVersion: 0.1\n"),
+        ("tinypkg-0.1.dist-info/WHEEL",
+         b"Wheel-Version: 1.0\nGenerator: modelvet-fixture\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
+    ]
+    record = "".join(f"{name},,\n" for name, _ in wheel_members) + "tinypkg-0.1.dist-info/RECORD,,\n"
+    r.benign("formats/python_wheel_with_weights.whl",
+             g.plain_zip(wheel_members + [("tinypkg-0.1.dist-info/RECORD", record.encode())]),
+             "a Python wheel (dist-info WHEEL, METADATA, RECORD) shipping its code and a torch "
+             "state dict: the code is the package, the weights are clean")
+    evil = [(n, g.malicious_torch_zip() if n.endswith(".pt") else d) for n, d in wheel_members]
+    r.finding("formats/python_wheel_malicious_weights.whl",
+              g.plain_zip(evil + [("tinypkg-0.1.dist-info/RECORD", record.encode())]), ["MV101"],
+              "the same wheel with a torch checkpoint whose pickle calls os.system: being a "
+              "package does not hide its model files")
+
     # PaddlePaddle's paddle.save: the state dict's tensors converted to numpy arrays plus
     # its StructuredToParameterName@@ map, written with pickle protocol 4 (paddle 2.x
     # io.py: _build_saved_state_dict, then pickle.dump(..., protocol=4)). paddle itself is

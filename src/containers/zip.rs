@@ -514,6 +514,7 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
         "npz",
         "keras",
         "mar",
+        "whl",
         "jit",
         "torchscript",
         "ptl",

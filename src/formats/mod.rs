@@ -13,6 +13,7 @@ pub(crate) mod loader_config;
 pub mod numpy;
 pub mod onnx;
 pub(crate) mod onnx_ops;
+pub(crate) mod packaged_code;
 pub mod pickle;
 pub mod protobuf;
 pub(crate) mod pyc;

@@ -16,9 +16,9 @@ use crate::containers::{self, sevenz, tar, zip, MemberKind};
 use crate::format::Format;
 use crate::formats::pickle::{PickleContext, StorageRef};
 use crate::formats::zip_layout::ZipLayout;
-use crate::formats::{keras, torch};
+use crate::formats::{keras, packaged_code, torch};
 use crate::limits::{self, LimitHit};
-use crate::report::{Finding, Status};
+use crate::report::{Artifact, Finding, Status};
 use crate::rules;
 use crate::source::{hex, spill, ByteStream, NoSkip, ReadAt, ReadAtCursor, SkipRead};
 
@@ -140,7 +140,7 @@ impl Scanner<'_> {
                 .iter()
                 .find(|e| e.name == "config.json" && e.uncompressed_size <= limits::MAX_JSON_BYTES)
             {
-                match self.read_keras_json(&src, entry, idx) {
+                match self.read_member_json(&src, entry, idx) {
                     Some(text) if keras::looks_like_keras_config(&text) => {
                         layout = ZipLayout::keras_archive();
                         keras_config = Some(text);
@@ -165,6 +165,8 @@ impl Scanner<'_> {
         let mut storage_bytes: u64 = 0;
         let mut code_files = Vec::new();
         let mut skipped_members = 0usize;
+        let mut manifest: Option<Vec<u8>> = None;
+        let mut member_artifacts: Vec<(&str, usize)> = Vec::new();
         for entry in order {
             if entry.kind() == MemberKind::Symlink {
                 self.check_zip_symlink(&src, entry, idx);
@@ -174,7 +176,7 @@ impl Scanner<'_> {
                 match keras_config.take().filter(|_| entry.name == "config.json") {
                     Some(text) => self.check_keras_text(entry, &text, idx, node),
                     None => {
-                        if let Some(text) = self.read_keras_json(&src, entry, idx) {
+                        if let Some(text) = self.read_member_json(&src, entry, idx) {
                             self.check_keras_text(entry, &text, idx, node);
                         }
                     }
@@ -191,6 +193,10 @@ impl Scanner<'_> {
                 code_files.push(self.read_torchscript_code(&src, entry, idx));
                 continue;
             }
+            if entry.name == packaged_code::TORCHSERVE_MANIFEST {
+                manifest = self.read_member_json(&src, entry, idx);
+                continue;
+            }
             let child = node.child(&entry.name, ctx);
             let (cidx, storage_refs) = self.scan_zip_member(&src, entry, child);
             storage_keys.extend(storage_refs.iter().map(|s| s.key.clone()));
@@ -200,10 +206,13 @@ impl Scanner<'_> {
                 self.drop_if_uninteresting(c);
                 if self.artifacts.len() < before {
                     skipped_members += 1;
+                } else {
+                    member_artifacts.push((entry.name.as_str(), c));
                 }
             }
         }
         self.artifacts[idx].set_fact("other_members", skipped_members);
+        self.judge_packaged_code(idx, &names, manifest.as_deref(), &member_artifacts);
         if let Some(root) = &layout.torch_root {
             let records: HashMap<&str, u64> = index
                 .entries
@@ -259,7 +268,7 @@ impl Scanner<'_> {
 
     /// Reads a `.keras` archive's JSON member within MAX_JSON_BYTES; `None` (with the
     /// archive marked) when it cannot be read whole.
-    fn read_keras_json(
+    fn read_member_json(
         &mut self,
         src: &Arc<dyn ReadAt>,
         entry: &zip::Entry,
@@ -283,6 +292,84 @@ impl Scanner<'_> {
             return None;
         }
         Some(text)
+    }
+
+    /// The Python files of a wheel or a TorchServe archive, judged by what loads them: a
+    /// wheel is a package of code (no finding per file); a `.mar` handler or model file
+    /// the manifest names stays at its rule's severity, other shipped scripts are low.
+    fn judge_packaged_code(
+        &mut self,
+        idx: usize,
+        names: &[&str],
+        manifest: Option<&[u8]>,
+        members: &[(&str, usize)],
+    ) {
+        let python = |a: &Artifact| {
+            a.findings
+                .iter()
+                .any(|f| f.rule == rules::REPO_PYTHON_FILE.id)
+        };
+        if let Some(text) = manifest {
+            let reading = packaged_code::check_torchserve_manifest(text, names, &self.opts.policy);
+            self.apply(idx, reading.parsed);
+            for &(name, c) in members {
+                if !python(&self.artifacts[c]) {
+                    continue;
+                }
+                let imported = reading
+                    .imported
+                    .iter()
+                    .find(|(member, _)| member == name)
+                    .map(|(_, why)| *why);
+                self.artifacts[c].findings.modify_each(|f| {
+                    if f.rule != rules::REPO_PYTHON_FILE.id {
+                        return;
+                    }
+                    match imported {
+                        Some(why) => f.message.push_str(&format!(
+                            "; {} names it {why}: TorchServe imports it while loading",
+                            packaged_code::TORCHSERVE_MANIFEST
+                        )),
+                        None => {
+                            if f.severity == rules::REPO_PYTHON_FILE.severity {
+                                f.severity = crate::rules::Severity::Low;
+                            }
+                            f.message.push_str(&format!(
+                                "; {} does not name it",
+                                packaged_code::TORCHSERVE_MANIFEST
+                            ));
+                        }
+                    }
+                });
+            }
+        }
+        if let Some(dist_info) = packaged_code::wheel_dist_info(names) {
+            self.artifacts[idx].format = Format::PythonWheel;
+            let package = dist_info.strip_suffix(".dist-info").unwrap_or(dist_info);
+            self.artifacts[idx].set_fact("python_wheel", package);
+            let mut python_files = Vec::new();
+            for &(_, c) in members {
+                if python(&self.artifacts[c]) {
+                    self.artifacts[c]
+                        .findings
+                        .retain(|f| f.rule != rules::REPO_PYTHON_FILE.id);
+                    python_files.push(c);
+                }
+            }
+            self.artifacts[idx].set_fact("python_files", python_files.len());
+            python_files.sort_unstable();
+            // Members are appended after their archive and nothing holds their indices
+            // past this scan, so the now-empty entries can go (highest first).
+            for &c in python_files.iter().rev() {
+                let a = &self.artifacts[c];
+                if a.findings.is_empty()
+                    && a.kind == crate::report::ArtifactKind::NotModel
+                    && a.status == Status::Complete
+                {
+                    self.artifacts.remove(c);
+                }
+            }
+        }
     }
 
     /// A `.keras` archive's config.json (the architecture, where code hides) or
