@@ -84,6 +84,7 @@ seed_for() {
     tf_metadata) seed tf_metadata 'fingerprint.pb' 'keras_metadata*.pb' ;;
     xgboost) seed xgboost '*.ubj' 'xgboost*.json' ;;
     lightgbm) seed lightgbm 'lightgbm*.txt' ;;
+    tflite) seed tflite '*.tflite' ;;
     hub_json) seed hub_json '*.json' ;;
     sigstore_bundle) seed sigstore_bundle '*.sig' '*.sigstore' '*bundle*.json' ;;
     x509_pem) seed x509_pem '*.pem' '*.crt' '*.cert' ;;

@@ -37,6 +37,8 @@ pub enum Format {
     XgboostJson,
     XgboostUbj,
     Lightgbm,
+    /// A TensorFlow Lite / LiteRT FlatBuffer model.
+    Tflite,
     /// Raw tensor bytes an ONNX model in the same folder names as its external data.
     OnnxExternalData,
     /// Compiled Python bytecode.
@@ -68,7 +70,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, for names given in configuration.
-    pub const ALL: [Format; 40] = [
+    pub const ALL: [Format; 41] = [
         Format::Pickle,
         Format::TorchLegacy,
         Format::Zip,
@@ -90,6 +92,7 @@ impl Format {
         Format::XgboostJson,
         Format::XgboostUbj,
         Format::Lightgbm,
+        Format::Tflite,
         Format::OnnxExternalData,
         Format::Pyc,
         Format::SavedModelFingerprint,
@@ -149,6 +152,7 @@ impl Format {
             Format::XgboostJson => "xgboost-json",
             Format::XgboostUbj => "xgboost-ubj",
             Format::Lightgbm => "lightgbm",
+            Format::Tflite => "tflite",
             Format::OnnxExternalData => "onnx-external-data",
             Format::SavedModelFingerprint => "saved-model-fingerprint",
             Format::Pyc => "pyc",

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::formats::{
     gguf, hdf5, keras, lightgbm, numpy, onnx, pickle, safetensors, savedmodel, template,
-    tf_metadata, xgboost,
+    tf_metadata, tflite, xgboost,
 };
 use crate::hf::files::{self, Role};
 use crate::policy::Policy;
@@ -37,6 +37,7 @@ pub const TARGETS: &[Target] = &[
     ("tf_metadata", tf_metadata),
     ("xgboost", xgboost),
     ("lightgbm", lightgbm),
+    ("tflite", tflite),
     ("hub_json", hub_json),
     ("sigstore_bundle", sigstore_bundle),
     ("x509_pem", x509_pem),
@@ -121,6 +122,11 @@ pub fn xgboost(data: &[u8]) {
 
 pub fn lightgbm(data: &[u8]) {
     let _ = lightgbm::scan_lightgbm(&mut stream(data));
+}
+
+pub fn tflite(data: &[u8]) {
+    let mut out = crate::format::Parsed::default();
+    tflite::check_tflite_into(&data.to_vec(), &mut out);
 }
 
 pub fn safetensors(data: &[u8]) {

@@ -108,6 +108,12 @@ pub(crate) const MAX_HDF5_ATTRIBUTE_BYTES: u64 = 24 * 1024 * 1024;
 /// read from one HDF5 file while walking its groups (a Keras model of a thousand layers
 /// needs about 30,000).
 pub(crate) const MAX_HDF5_WALK_MESSAGES: usize = 1 << 20;
+/// Most operator codes read from one TFLite model (TFLite has about 210 built-in ops).
+pub(crate) const MAX_TFLITE_OPERATOR_CODES: usize = 65_536;
+/// Most operators read from one TFLite model, over all its subgraphs.
+pub(crate) const MAX_TFLITE_OPERATORS: usize = 1 << 20;
+/// Most buffers read from one TFLite model.
+pub(crate) const MAX_TFLITE_BUFFERS: usize = 1 << 20;
 /// Most objects (groups and datasets) visited in one HDF5 file.
 pub(crate) const MAX_HDF5_OBJECTS: usize = 1 << 17;
 /// Most bytes of HDF5 local heaps (the names of a group's members and of external files)
@@ -177,6 +183,9 @@ pub enum LimitHit {
     Hdf5WalkMessages,
     Hdf5Objects,
     Hdf5HeapBytes,
+    TfliteOperatorCodes,
+    TfliteOperators,
+    TfliteBuffers,
     ModelFiles,
     StreamInputBytes,
     TreeModelDepth,
@@ -242,6 +251,12 @@ impl LimitHit {
             LimitHit::Hdf5WalkMessages => ("MAX_HDF5_WALK_MESSAGES", MAX_HDF5_WALK_MESSAGES as u64),
             LimitHit::Hdf5Objects => ("MAX_HDF5_OBJECTS", MAX_HDF5_OBJECTS as u64),
             LimitHit::Hdf5HeapBytes => ("MAX_HDF5_HEAP_BYTES", MAX_HDF5_HEAP_BYTES),
+            LimitHit::TfliteOperatorCodes => (
+                "MAX_TFLITE_OPERATOR_CODES",
+                MAX_TFLITE_OPERATOR_CODES as u64,
+            ),
+            LimitHit::TfliteOperators => ("MAX_TFLITE_OPERATORS", MAX_TFLITE_OPERATORS as u64),
+            LimitHit::TfliteBuffers => ("MAX_TFLITE_BUFFERS", MAX_TFLITE_BUFFERS as u64),
             LimitHit::ModelFiles => ("MAX_MODEL_FILES", MAX_MODEL_FILES as u64),
             LimitHit::StreamInputBytes => ("MAX_STREAM_INPUT_BYTES", MAX_STREAM_INPUT_BYTES),
             LimitHit::TreeModelDepth => ("MAX_TREE_MODEL_DEPTH", MAX_TREE_MODEL_DEPTH as u64),

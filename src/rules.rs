@@ -326,6 +326,21 @@ rules! {
         why "Ops outside the standard set come from custom kernels: native code that must be loaded alongside the model."
         fix "Load the model only with custom op libraries you trust."
         example "formats/savedmodel/custom_op_saved_model.pb";
+    TFLITE_CUSTOM_OP = "MV921" "tflite-custom-op" Medium cwe 829 lower true
+        summary "A TFLite / LiteRT model's operators use a custom op that the standard interpreter does not provide (not Flex, not one of the resolver's own custom ops)."
+        why "The file only names the op; the interpreter runs whatever native kernel the loading application registers under that name, so what executes is decided outside the file, and a model that needs one cannot run as shipped."
+        fix "Check that the custom op is one your application provides on purpose; otherwise do not deploy the model."
+        example "formats/tflite/custom_op.tflite";
+    TFLITE_FLEX_OP = "MV922" "tflite-flex-op" Low cwe 829 lower true
+        summary "A TFLite / LiteRT model uses TensorFlow ops through the Flex delegate (SELECT_TF_OPS); standard, file-free ops only (others raise MV911, MV912 or MV913)."
+        why "Flex ops run TensorFlow's kernels inside the interpreter; listed so a reviewer sees that the model needs the Flex delegate and which TensorFlow ops it runs."
+        fix "None needed when the listed ops are expected."
+        example "formats/tflite/flex_addv2.tflite";
+    TFLITE_MALFORMED = "MV923" "tflite-malformed" Medium cwe 20 lower true
+        summary "A TFLite / LiteRT FlatBuffer contradicts itself: an operator uses an operator code that does not exist, or a table's vtable has an impossible size. (Offsets past the end of the file make the scan incomplete, as a cut download would.)"
+        why "The interpreter's verifier rejects some of these and crashes on others; a file that cannot be read through cannot be checked."
+        fix "Regenerate the model with the converter."
+        example "formats/tflite/opcode_index_out_of_range.tflite";
     REPO_REMOTE_CODE = "MV1001" "hf-remote-code" High cwe 94 lower false
         summary "A Hugging Face config maps model classes to Python files in the repository (auto_map), so loading needs trust_remote_code."
         why "With trust_remote_code=True, transformers imports the repository's Python files: the repository's author runs code on the loading machine."

@@ -30,6 +30,7 @@ fn seed_patterns(target: &str) -> &'static [&'static str] {
         ],
         "xgboost" => &[".ubj", ".json"],
         "lightgbm" => &[".txt"],
+        "tflite" => &[".tflite"],
         "sigstore_bundle" => &[".sig", ".sigstore"],
         "x509_pem" => &[".pem", ".crt"],
         "scan_any" => &[""],

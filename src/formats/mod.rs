@@ -23,6 +23,7 @@ pub mod savedmodel;
 pub mod template;
 pub mod tf_metadata;
 pub mod tf_ops;
+pub mod tflite;
 pub mod torch;
 pub mod xgboost;
 pub mod yaml;

@@ -52,6 +52,7 @@ pub(crate) static FORMATS: &[&FormatSpec] = &[
     &crate::formats::xgboost::JSON_FORMAT,
     &crate::formats::xgboost::UBJ_FORMAT,
     &crate::formats::lightgbm::FORMAT,
+    &crate::formats::tflite::FORMAT,
     &crate::containers::compress::LZMA_ALONE,
     &crate::formats::pickle::FORMAT,
     &crate::containers::compress::ZLIB,
@@ -60,7 +61,7 @@ pub(crate) static FORMATS: &[&FormatSpec] = &[
 
 /// Extensions that claim a model format modelvet does not parse (yet): unrecognised
 /// content under them is still incomplete, never "not a model".
-const UNPARSED_MODEL_NAMES: &[&str] = &["tflite", "msgpack"];
+const UNPARSED_MODEL_NAMES: &[&str] = &["msgpack"];
 
 static IMAGE: FormatSpec = FormatSpec {
     format: Format::Image,
