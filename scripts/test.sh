@@ -22,6 +22,8 @@ step "Fixtures are reproducible from the real libraries (testdata/generate.py --
 .venv/bin/python testdata/generate.py --check
 step "ONNX operator list matches the pinned onnx and onnxruntime (scripts/gen_onnx_ops.py --check)"
 .venv/bin/python scripts/gen_onnx_ops.py --check
+step "skops trusted-type lists match the pinned skops (scripts/gen_skops_trusted.py --check)"
+.venv/bin/python scripts/gen_skops_trusted.py --check
 
 # Signature fixtures shared with the team (read-only). Tests that need them skip with a
 # message when this is unset, and fail on missing files when it is set.

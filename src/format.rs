@@ -61,6 +61,8 @@ pub enum Format {
     TorchServe,
     /// A Python wheel (a zip with a `*.dist-info/WHEEL`).
     PythonWheel,
+    /// A skops file (a zip whose `schema.json` is a skops tree).
+    Skops,
     Directory,
     Symlink,
     HfRepository,
@@ -70,7 +72,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, for names given in configuration.
-    pub const ALL: [Format; 41] = [
+    pub const ALL: [Format; 42] = [
         Format::Pickle,
         Format::TorchLegacy,
         Format::Zip,
@@ -108,6 +110,7 @@ impl Format {
         Format::KerasH5,
         Format::TorchServe,
         Format::PythonWheel,
+        Format::Skops,
         Format::Directory,
         Format::Symlink,
         Format::HfRepository,
@@ -168,6 +171,7 @@ impl Format {
             Format::KerasH5 => "keras-h5",
             Format::TorchServe => "torchserve-mar",
             Format::PythonWheel => "python-wheel",
+            Format::Skops => "skops",
             Format::Directory => "directory",
             Format::Symlink => "symlink",
             Format::HfRepository => "hf-repository",
@@ -185,7 +189,8 @@ impl Format {
             | Format::KerasArchive
             | Format::Npz
             | Format::TorchServe
-            | Format::PythonWheel => Some(Format::Zip),
+            | Format::PythonWheel
+            | Format::Skops => Some(Format::Zip),
             Format::KerasH5 => Some(Format::Hdf5),
             _ => None,
         }

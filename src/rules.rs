@@ -361,6 +361,11 @@ rules! {
         why "hydra.utils.instantiate imports whatever `_target_` names and calls it with the mapping's keys; NeMo's restore_from does so for the config inside every .nemo file (CVE-2025-23304)."
         fix "Load only configs whose targets are the framework's own classes; review any other named code."
         example "formats/nemo_target_os_system.nemo";
+    SKOPS_UNTRUSTED_TYPE = "MV1301" "skops-untrusted-type" Medium cwe 502 lower true
+        summary "A skops file's schema names a type that skops does not trust by default, so `skops.io.load` builds it only when the caller trusts it (and `get_untrusted_types` hands exactly these to callers). Critical when the type runs code (a function such as `os.system` or `builtins.eval`), high for file access, medium outside the known ML frameworks, low for a framework's own class."
+        why "skops rebuilds objects without pickle, but a trusted function or class is imported and called like a pickle global: a FunctionTransformer whose func is os.system runs each input row as a command (skops' own advisories, CVE-2024-37065, CVE-2025-54412, CVE-2025-54413, concern exactly this trust)."
+        fix "Pass `trusted=` only for types you recognise; do not trust functions from os, subprocess, builtins or unknown modules."
+        example "formats/skops/function_os_system.skops";
     TREE_MODEL_MALFORMED = "MV1101" "tree-model-malformed" Medium cwe 20 lower true
         summary "An XGBoost or LightGBM model file breaks its format: bad syntax, a missing section, a tree whose arrays disagree on its size, or tree sizes that do not match the trees."
         why "The libraries parse these files in native code with few checks. A file they did not write is damaged or crafted, and readers recover from it differently."

@@ -936,11 +936,11 @@ class Registry:
     def benign(self, path, data, description, **extra):
         self.add(path, data, "benign", description, **extra)
 
-    def finding(self, path, data, rules, description):
-        self.add(path, data, "finding", description, rules=list(rules))
+    def finding(self, path, data, rules, description, **extra):
+        self.add(path, data, "finding", description, rules=list(rules), **extra)
 
-    def notice(self, path, data, rules, description):
-        self.add(path, data, "notice", description, rules=list(rules))
+    def notice(self, path, data, rules, description, **extra):
+        self.add(path, data, "notice", description, rules=list(rules), **extra)
 
     def extra_file(self, path, data):
         """A non-fixture file (licence text): written, checked, not in the manifest."""
@@ -1898,10 +1898,12 @@ def generate(cache: pathlib.Path) -> Registry:
     import gen_corpus  # noqa: E402  (ordinary objects of the ML libraries: the benign corpus)
     import gen_gbdt  # noqa: E402  (XGBoost and LightGBM models in their own formats)
     import gen_tflite  # noqa: E402  (TensorFlow Lite / LiteRT FlatBuffers)
+    import gen_skops  # noqa: E402  (skops files of scikit-learn models)
     gen_formats.generate(r)
     gen_corpus.generate(r)
     gen_gbdt.generate(r)
     gen_tflite.generate(r)
+    gen_skops.generate(r)
     gen_robustness.generate(r)
     gen_archives.generate(r)
     gen_rule_examples.generate(r)

@@ -17,11 +17,30 @@ struct Entry {
     /// Rule ids that must all fire on this fixture.
     #[serde(default)]
     rules: Vec<String>,
+    /// For skops files: the types `skops.io.get_untrusted_types` reported when the
+    /// generator wrote the file.
+    #[serde(default)]
+    skops_untrusted: Option<Vec<String>>,
 }
 
 fn manifest() -> Vec<Entry> {
     let text = std::fs::read_to_string(fixture("manifest.json")).expect("run testdata/generate.py");
     serde_json::from_str(&text).expect("manifest parses")
+}
+
+#[test]
+fn skops_untrusted_types_are_the_ones_skops_reports() {
+    let mut checked = 0;
+    for e in manifest() {
+        let Some(expected) = &e.skops_untrusted else {
+            continue;
+        };
+        let r = scan(&[&fixture(&e.path)]);
+        let got = r.artifacts[0].facts.get("untrusted_types").cloned();
+        assert_eq!(got, Some(serde_json::json!(expected)), "{}", e.path);
+        checked += 1;
+    }
+    assert!(checked >= 5, "the manifest lists the skops fixtures");
 }
 
 #[test]

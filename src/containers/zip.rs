@@ -515,6 +515,7 @@ pub(crate) static FORMAT: crate::format::FormatSpec = crate::format::FormatSpec 
         "keras",
         "mar",
         "whl",
+        "skops",
         "jit",
         "torchscript",
         "ptl",

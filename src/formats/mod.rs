@@ -20,6 +20,8 @@ pub(crate) mod pyc;
 pub mod registry;
 pub mod safetensors;
 pub mod savedmodel;
+pub(crate) mod skops;
+pub(crate) mod skops_trusted;
 pub mod template;
 pub mod tf_metadata;
 pub mod tf_ops;

@@ -16,7 +16,7 @@ use crate::containers::{self, sevenz, tar, zip, MemberKind};
 use crate::format::Format;
 use crate::formats::pickle::{PickleContext, StorageRef};
 use crate::formats::zip_layout::ZipLayout;
-use crate::formats::{keras, packaged_code, torch};
+use crate::formats::{keras, packaged_code, skops, torch};
 use crate::limits::{self, LimitHit};
 use crate::report::{Artifact, Finding, Status};
 use crate::rules;
@@ -166,6 +166,7 @@ impl Scanner<'_> {
         let mut code_files = Vec::new();
         let mut skipped_members = 0usize;
         let mut manifest: Option<Vec<u8>> = None;
+        let mut skops_schema: Option<Vec<u8>> = None;
         let mut member_artifacts: Vec<(&str, usize)> = Vec::new();
         for entry in order {
             if entry.kind() == MemberKind::Symlink {
@@ -197,6 +198,17 @@ impl Scanner<'_> {
                 manifest = self.read_member_json(&src, entry, idx);
                 continue;
             }
+            if entry.name == skops::SCHEMA {
+                // A skops tree is checked as the archive's own structure; any other
+                // schema.json is scanned as a member like the rest.
+                if let Some(text) = self
+                    .read_member_json(&src, entry, idx)
+                    .filter(|t| skops::looks_like_skops(t))
+                {
+                    skops_schema = Some(text);
+                    continue;
+                }
+            }
             let child = node.child(&entry.name, ctx);
             let (cidx, storage_refs) = self.scan_zip_member(&src, entry, child);
             storage_keys.extend(storage_refs.iter().map(|s| s.key.clone()));
@@ -213,6 +225,10 @@ impl Scanner<'_> {
         }
         self.artifacts[idx].set_fact("other_members", skipped_members);
         self.judge_packaged_code(idx, &names, manifest.as_deref(), &member_artifacts);
+        if let Some(text) = skops_schema {
+            let parsed = skops::check_schema(&text, &self.opts.policy);
+            self.apply(idx, parsed);
+        }
         if let Some(root) = &layout.torch_root {
             let records: HashMap<&str, u64> = index
                 .entries
