@@ -24,7 +24,8 @@ import zoneinfo
 
 FOLDER = "corpus"
 RECORD = "library_globals.json"
-LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "statsmodels", "omegaconf", "joblib", "dill")
+LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "statsmodels", "omegaconf", "joblib", "dill",
+             "transformers", "tokenizers")
 
 
 def _versions():
@@ -155,6 +156,23 @@ def omegaconf_objects():
     }
 
 
+def transformers_objects():
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import TrainingArguments
+
+    tokenizer = Tokenizer(models.WordLevel({"a": 0, "b": 1, "[UNK]": 2}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    return {
+        # What Trainer writes as training_args.bin (torch.save pickles the same object).
+        "transformers_training_args": (TrainingArguments(output_dir="out", report_to="none"),
+                                       "transformers TrainingArguments with its enums "
+                                       "(IntervalStrategy, SaveStrategy, HubStrategy, SchedulerType, "
+                                       "OptimizerNames)"),
+        "tokenizers_word_level": (tokenizer, "a tokenizers Tokenizer (WordLevel model, Whitespace "
+                                             "pre-tokenizer), rebuilt from its JSON"),
+    }
+
+
 def stdlib_objects():
     return {
         "stdlib_regex": (re.compile(r"a+b", re.I), "a compiled regex (re._compile, re.RegexFlag)"),
@@ -224,7 +242,7 @@ def generate(r):
 
     record = {"versions": _versions(), "files": {}}
     families = [numpy_objects(), pandas_objects(), sklearn_objects(), statsmodels_objects(),
-                omegaconf_objects(), stdlib_objects()]
+                omegaconf_objects(), transformers_objects(), stdlib_objects()]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for family in families:
@@ -246,5 +264,16 @@ def generate(r):
             path = f"{FOLDER}/{name}"
             record["files"][path] = _globals_of(data, False)
             r.benign(path, data, what)
+        # training_args.bin as transformers' Trainer writes it: torch.save of the arguments
+        # (a torch zip whose data.pkl is the protocol 2 pickle, no storages).
+        import generate as g
+        from transformers import TrainingArguments
+
+        pkl = pickle.dumps(TrainingArguments(output_dir="out", report_to="none"), protocol=2)
+        path = f"{FOLDER}/training_args.bin"
+        blob = g.torch_zip(g.torch_records(pkl, [], "torch2"))
+        record["files"][path] = _globals_of(pkl, False)
+        r.benign(path, blob, "training_args.bin as transformers 5.25.0's Trainer saves it "
+                             "(torch.save of TrainingArguments: a torch zip holding the pickle)")
     text = json.dumps(record, indent=1, sort_keys=True) + "\n"
     r.extra_file(RECORD, text.encode())

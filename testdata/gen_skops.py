@@ -27,26 +27,29 @@ def _data():
 
 
 def _renumbered(data: bytes) -> bytes:
-    """The skops zip with object ids renumbered 1, 2, ... in order of appearance."""
+    """The skops zip with object ids renumbered 1, 2, ... in order of appearance, and every
+    member named after one (`<id>.npy`, `<id>.npz`, `<uuid4>.bin`) renamed `m<k><ext>` in
+    the order the schema names them."""
     import generate as g
 
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        names = z.namelist()
-        members = {n: z.read(n) for n in names}
+        members = {n: z.read(n) for n in z.namelist()}
     schema = members.pop("schema.json").decode()
     ids = {}
-    for match in re.finditer(r'"__id__": (\d+)|"(\d+)\.npy"', schema):
-        old = match.group(1) or match.group(2)
-        ids.setdefault(old, str(len(ids) + 1))
+    for match in re.finditer(r'"__id__": (\d+)', schema):
+        ids.setdefault(match.group(1), str(len(ids) + 1))
     schema = re.sub(r'"__id__": (\d+)', lambda m: f'"__id__": {ids[m.group(1)]}', schema)
-    schema = re.sub(r'"(\d+)\.npy"', lambda m: f'"{ids[m.group(1)]}.npy"', schema)
-    renamed = []
-    for name in names:
-        if name == "schema.json":
-            continue
-        stem = name[: -len(".npy")] if name.endswith(".npy") else None
-        renamed.append((f"{ids[stem]}.npy" if stem in ids else name, members[name]))
-    renamed.sort()
+    names = {}
+    if not members:
+        return g.plain_zip([("schema.json", schema.encode())])
+    quoted = re.compile("|".join(re.escape(f'"{n}"') for n in sorted(members, key=len, reverse=True)))
+    for match in quoted.finditer(schema):
+        old = match.group(0)[1:-1]
+        ext = old[old.index("."):] if "." in old else ""
+        names.setdefault(old, f"m{len(names) + 1}{ext}")
+    assert set(names) == set(members), (sorted(members), names)
+    schema = quoted.sub(lambda m: f'"{names[m.group(0)[1:-1]]}"', schema)
+    renamed = sorted((names[n], blob) for n, blob in members.items())
     return g.plain_zip(renamed + [("schema.json", schema.encode())])
 
 

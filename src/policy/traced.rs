@@ -481,6 +481,40 @@ pub(crate) const TRACED: &[Traced] = &[
         traced_from: "omegaconf 2.4.0",
         why: "a config value node",
     },
+    // ------------------------------------------------------------------ transformers
+    Traced {
+        module: "transformers.training_args",
+        names: &["OptimizerNames", "TrainingArguments"],
+        traced_from: "transformers 5.25.0 (training_args.bin)",
+        why: "TrainingArguments is a dataclass rebuilt with __new__ and its field dict \
+              (__post_init__ does not run on load); OptimizerNames(value) looks an enum \
+              member up",
+    },
+    Traced {
+        module: "transformers.trainer_utils",
+        names: &[
+            "HubStrategy",
+            "IntervalStrategy",
+            "SaveStrategy",
+            "SchedulerType",
+        ],
+        traced_from: "transformers 5.25.0 (training_args.bin)",
+        why: "string enums: calling the class with a value looks a member up",
+    },
+    // ------------------------------------------------------------------ tokenizers
+    Traced {
+        module: "tokenizers",
+        names: &["Tokenizer"],
+        traced_from: "tokenizers 0.23.3",
+        why: "the Rust tokenizer: called with a placeholder model, then __setstate__ parses \
+              its JSON description (no code)",
+    },
+    Traced {
+        module: "tokenizers.models",
+        names: &["Model"],
+        traced_from: "tokenizers 0.23.3",
+        why: "the placeholder model a Tokenizer is constructed with before its state is set",
+    },
     // ------------------------------------------------------------------ Python
     Traced {
         module: "typing",
@@ -567,6 +601,8 @@ mod tests {
             "omegaconf" => "omegaconf",
             "joblib" => "joblib",
             "dill" => "dill",
+            "transformers" => "transformers",
+            "tokenizers" => "tokenizers",
             _ => "python",
         }
     }
