@@ -84,6 +84,7 @@ def render() -> str:
         "];",
         "",
         "/// (loader, type) pairs skops trusts without the caller's `trusted=`.",
+        "#[rustfmt::skip]",
         "pub(crate) const TRUSTED: &[(&str, &str)] = &[",
     ]
     lines += [f'    ("{loader}", "{t}"),' for loader, t in rows]

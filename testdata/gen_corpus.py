@@ -25,7 +25,7 @@ import zoneinfo
 FOLDER = "corpus"
 RECORD = "library_globals.json"
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "statsmodels", "omegaconf", "joblib", "dill",
-             "transformers", "tokenizers")
+             "transformers", "tokenizers", "gensim")
 
 
 def _versions():
@@ -173,6 +173,40 @@ def transformers_objects():
     }
 
 
+def gensim_files():
+    """gensim's own save format (SaveLoad.save: a pickle, arrays inline when small) of a
+    Word2Vec model and its KeyedVectors. Word2Vec keeps `hashfxn=builtins.hash` as a stored
+    value. Vectors are set by hand (gensim seeds them from str hashes, which vary by
+    process) and the lifecycle log (timestamps, host platform) is left out."""
+    import os
+    import tempfile
+
+    import numpy as np
+    from gensim import utils
+    from gensim.models import Word2Vec
+
+    sentences = [["a", "b", "c"], ["b", "c", "d"], ["a", "d"]] * 5
+    keep = utils.SaveLoad.add_lifecycle_event
+    utils.SaveLoad.add_lifecycle_event = lambda self, *a, **k: None
+    try:
+        model = Word2Vec(vector_size=4, min_count=1, workers=1, seed=1)
+        model.build_vocab(sentences)
+        vectors = model.wv.vectors
+        vectors[:] = np.arange(vectors.size, dtype=vectors.dtype).reshape(vectors.shape) / 10
+        model.lifecycle_events = model.wv.lifecycle_events = None
+        with tempfile.TemporaryDirectory() as tmp:
+            model.save(os.path.join(tmp, "w2v.model"))
+            model.wv.save(os.path.join(tmp, "vectors.kv"))
+            files = {n: pathlib.Path(tmp, n).read_bytes() for n in ("w2v.model", "vectors.kv")}
+    finally:
+        utils.SaveLoad.add_lifecycle_event = keep
+    return [
+        ("gensim_word2vec.model", files["w2v.model"],
+         "gensim Word2Vec.save (hashfxn=builtins.hash stored as a value, call_on_class_only)"),
+        ("gensim_keyed_vectors.kv", files["vectors.kv"], "gensim KeyedVectors.save"),
+    ]
+
+
 def stdlib_objects():
     return {
         "stdlib_regex": (re.compile(r"a+b", re.I), "a compiled regex (re._compile, re.RegexFlag)"),
@@ -275,5 +309,9 @@ def generate(r):
         record["files"][path] = _globals_of(pkl, False)
         r.benign(path, blob, "training_args.bin as transformers 5.25.0's Trainer saves it "
                              "(torch.save of TrainingArguments: a torch zip holding the pickle)")
+        for name, data, what in gensim_files():
+            path = f"{FOLDER}/{name}"
+            record["files"][path] = _globals_of(data, False)
+            r.benign(path, data, what)
     text = json.dumps(record, indent=1, sort_keys=True) + "\n"
     r.extra_file(RECORD, text.encode())

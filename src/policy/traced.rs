@@ -515,6 +515,33 @@ pub(crate) const TRACED: &[Traced] = &[
         traced_from: "tokenizers 0.23.3",
         why: "the placeholder model a Tokenizer is constructed with before its state is set",
     },
+    // ------------------------------------------------------------------ gensim
+    Traced {
+        module: "gensim.models.keyedvectors",
+        names: &["KeyedVectors"],
+        traced_from: "gensim 4.4.0",
+        why: "word vectors rebuilt with __new__ and a state dict of arrays and a vocabulary",
+    },
+    Traced {
+        module: "gensim.models.word2vec",
+        names: &["Word2Vec"],
+        traced_from: "gensim 4.4.0",
+        why: "the model rebuilt with __new__ and its state dict",
+    },
+    Traced {
+        module: "gensim.utils",
+        names: &["call_on_class_only"],
+        traced_from: "gensim 4.4.0 (stored as a model's `load` attribute)",
+        why: "a function that only raises AttributeError; stored as a value, never called \
+              on load",
+    },
+    Traced {
+        module: "builtins",
+        names: &["hash"],
+        traced_from: "gensim 4.4.0 (Word2Vec's hashfxn)",
+        why: "stored as a model's hash function; hash() of the values a pickle of allowed \
+              classes can build has no side effect",
+    },
     // ------------------------------------------------------------------ Python
     Traced {
         module: "typing",
@@ -603,6 +630,7 @@ mod tests {
             "dill" => "dill",
             "transformers" => "transformers",
             "tokenizers" => "tokenizers",
+            "gensim" => "gensim",
             _ => "python",
         }
     }
