@@ -85,6 +85,7 @@ seed_for() {
     xgboost) seed xgboost '*.ubj' 'xgboost*.json' ;;
     lightgbm) seed lightgbm 'lightgbm*.txt' ;;
     tflite) seed tflite '*.tflite' ;;
+    catboost) seed catboost '*.cbm' ;;
     hub_json) seed hub_json '*.json' ;;
     sigstore_bundle) seed sigstore_bundle '*.sig' '*.sigstore' '*bundle*.json' ;;
     x509_pem) seed x509_pem '*.pem' '*.crt' '*.cert' ;;

@@ -39,6 +39,8 @@ pub enum Format {
     Lightgbm,
     /// A TensorFlow Lite / LiteRT FlatBuffer model.
     Tflite,
+    /// A CatBoost binary model (`CBM1`).
+    Catboost,
     /// Raw tensor bytes an ONNX model in the same folder names as its external data.
     OnnxExternalData,
     /// Compiled Python bytecode.
@@ -72,7 +74,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, for names given in configuration.
-    pub const ALL: [Format; 42] = [
+    pub const ALL: [Format; 43] = [
         Format::Pickle,
         Format::TorchLegacy,
         Format::Zip,
@@ -95,6 +97,7 @@ impl Format {
         Format::XgboostUbj,
         Format::Lightgbm,
         Format::Tflite,
+        Format::Catboost,
         Format::OnnxExternalData,
         Format::Pyc,
         Format::SavedModelFingerprint,
@@ -156,6 +159,7 @@ impl Format {
             Format::XgboostUbj => "xgboost-ubj",
             Format::Lightgbm => "lightgbm",
             Format::Tflite => "tflite",
+            Format::Catboost => "catboost",
             Format::OnnxExternalData => "onnx-external-data",
             Format::SavedModelFingerprint => "saved-model-fingerprint",
             Format::Pyc => "pyc",

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::formats::{
-    gguf, hdf5, keras, lightgbm, numpy, onnx, pickle, safetensors, savedmodel, template,
+    catboost, gguf, hdf5, keras, lightgbm, numpy, onnx, pickle, safetensors, savedmodel, template,
     tf_metadata, tflite, xgboost,
 };
 use crate::hf::files::{self, Role};
@@ -38,6 +38,7 @@ pub const TARGETS: &[Target] = &[
     ("xgboost", xgboost),
     ("lightgbm", lightgbm),
     ("tflite", tflite),
+    ("catboost", catboost),
     ("hub_json", hub_json),
     ("sigstore_bundle", sigstore_bundle),
     ("x509_pem", x509_pem),
@@ -122,6 +123,11 @@ pub fn xgboost(data: &[u8]) {
 
 pub fn lightgbm(data: &[u8]) {
     let _ = lightgbm::scan_lightgbm(&mut stream(data));
+}
+
+pub fn catboost(data: &[u8]) {
+    let mut out = crate::format::Parsed::default();
+    catboost::check_catboost_into(&data.to_vec(), &mut out);
 }
 
 pub fn tflite(data: &[u8]) {

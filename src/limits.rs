@@ -125,6 +125,10 @@ pub(crate) const MAX_MODEL_FILES: usize = 100_000;
 pub const MAX_TREE_MODEL_DEPTH: usize = 64;
 /// Most trees whose sizes a LightGBM model may list (`tree_sizes` is kept to check them).
 pub const MAX_TREE_MODEL_TREES: usize = 1_000_000;
+/// Most entries of one per-split array of a CatBoost model read into memory (splits,
+/// tree sizes, start offsets, leaf ids: 4 bytes each, held once as bytes and once as
+/// numbers, so at most 16 MiB per array while it is read).
+pub const MAX_TREE_MODEL_NODES: usize = 2 * 1024 * 1024;
 /// Most bytes read from a stream input (standard input, a FIFO) into the spool file that
 /// gives random-access formats their seekable copy; an endless writer stops here.
 pub(crate) const MAX_STREAM_INPUT_BYTES: u64 = 64 * 1024 * 1024 * 1024;
@@ -190,6 +194,7 @@ pub enum LimitHit {
     StreamInputBytes,
     TreeModelDepth,
     TreeModelTrees,
+    TreeModelNodes,
     WalkDepth,
 }
 
@@ -261,6 +266,7 @@ impl LimitHit {
             LimitHit::StreamInputBytes => ("MAX_STREAM_INPUT_BYTES", MAX_STREAM_INPUT_BYTES),
             LimitHit::TreeModelDepth => ("MAX_TREE_MODEL_DEPTH", MAX_TREE_MODEL_DEPTH as u64),
             LimitHit::TreeModelTrees => ("MAX_TREE_MODEL_TREES", MAX_TREE_MODEL_TREES as u64),
+            LimitHit::TreeModelNodes => ("MAX_TREE_MODEL_NODES", MAX_TREE_MODEL_NODES as u64),
             LimitHit::WalkDepth => ("MAX_WALK_DEPTH", MAX_WALK_DEPTH as u64),
         };
         format!("limit {name} ({value}) reached")

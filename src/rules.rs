@@ -367,12 +367,12 @@ rules! {
         fix "Pass `trusted=` only for types you recognise; do not trust functions from os, subprocess, builtins or unknown modules."
         example "formats/skops/function_os_system.skops";
     TREE_MODEL_MALFORMED = "MV1101" "tree-model-malformed" Medium cwe 20 lower true
-        summary "An XGBoost or LightGBM model file breaks its format: bad syntax, a missing section, a tree whose arrays disagree on its size, or tree sizes that do not match the trees."
+        summary "An XGBoost, LightGBM or CatBoost model file breaks its format: bad syntax, a missing section, a tree whose arrays disagree on its size, tree sizes that do not match the trees, or tree start offsets that do not follow them."
         why "The libraries parse these files in native code with few checks. A file they did not write is damaged or crafted, and readers recover from it differently."
         fix "Regenerate the model with the library that trained it."
         example "formats/gbdt/lightgbm_tree_sizes_wrong.txt";
     TREE_MODEL_INDEX_OUT_OF_RANGE = "MV1102" "tree-model-index-out-of-range" High cwe 787 lower false
-        summary "A tree in an XGBoost or LightGBM model names a child node, leaf, parent or feature outside the tree or the model."
+        summary "A tree in an XGBoost, LightGBM or CatBoost model names a child node, leaf, parent, feature or step outside the tree or the model, or needs more leaf values than the model has."
         why "Loaders and predictors index their node arrays with these values. LightGBM writes and reads out of bounds when it loads and predicts with such a model (LightGBM issue #7357); no library writes one."
         fix "Do not load the model; regenerate it with the library that trained it."
         example "formats/gbdt/lightgbm_child_out_of_range.txt";

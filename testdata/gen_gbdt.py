@@ -1,5 +1,6 @@
 """Gradient-boosted tree models in their libraries' own file formats (issue 13): XGBoost JSON
-and UBJSON (`Booster.save_model`) and LightGBM text (`Booster.save_model`), written by the
+and UBJSON (`Booster.save_model`), LightGBM text (`Booster.save_model`) and CatBoost binary
+(`save_model`, `.cbm`), written by the
 real libraries at the versions pinned in requirements.txt. These formats hold no code, so a
 scan of a library-written file must end complete and clean.
 
@@ -115,6 +116,7 @@ def generate(r):
               "than it is")
     r.add(f"{FOLDER}/lightgbm_truncated.txt", real[: real.index(b"Tree=1")], "incomplete",
           "a real LightGBM model cut after its first tree")
+    gen_catboost(r)
 
 
 def _lightgbm_edit(text: bytes, key: bytes, position: int, value: bytes) -> bytes:
@@ -129,3 +131,86 @@ def _lightgbm_edit(text: bytes, key: bytes, position: int, value: bytes) -> byte
     sizes = sizes_line[len(b"tree_sizes="):].split(b" ")
     sizes[0] = str(int(sizes[0]) + len(edited) - len(text)).encode()
     return edited.replace(sizes_line, b"tree_sizes=" + b" ".join(sizes), 1)
+
+
+def _catboost_models():
+    import numpy as np
+    import pandas as pd
+    from catboost import CatBoostClassifier, CatBoostRegressor
+
+    _, X, y = _data()
+    common = dict(depth=2, verbose=False, random_seed=0, thread_count=1, allow_writing_files=False)
+    symmetric = CatBoostClassifier(iterations=3, **common).fit(X, y)
+    depthwise = CatBoostRegressor(iterations=2, grow_policy="Depthwise", **common).fit(X, X[:, 0])
+    frame = pd.DataFrame({"colour": np.array(["r", "g", "b", "y"])[(X[:, 0] * 4).astype(int)],
+                          "size": X[:, 1]})
+    categorical = CatBoostClassifier(iterations=2, **common).fit(frame, y, cat_features=["colour"])
+    return symmetric, depthwise, categorical
+
+
+def _cbm(model) -> bytes:
+    """save_model bytes, with the two info entries that change per run (a random model guid,
+    the finish time) fixed through CatBoost's own metadata proxy."""
+    meta = model.get_metadata()
+    meta["model_guid"] = "00000000-00000000-00000000-00000000"
+    meta["train_finish_time"] = "2025-01-01T00:00:00Z"
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "model.cbm")
+        model.save_model(path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def _fb_vector(data: bytes, trees_field: int):
+    """(offset of the first element, count) of a vector field of the model's trees table,
+    found the way a FlatBuffer reader finds it: root table at 8 + u32, field 1 of the core,
+    then `trees_field` of the trees table."""
+    import struct
+
+    def u32(at):
+        return struct.unpack_from("<I", data, at)[0]
+
+    def field(table, i):
+        vtable = table - struct.unpack_from("<i", data, table)[0]
+        offset = struct.unpack_from("<H", data, vtable + 4 + 2 * i)[0]
+        assert offset, (table, i)
+        return table + offset
+
+    core = 8 + u32(8)
+    trees_at = field(core, 1)
+    trees = trees_at + u32(trees_at)
+    vec_at = field(trees, trees_field)
+    vec = vec_at + u32(vec_at)
+    return vec + 4, u32(vec)
+
+
+def gen_catboost(r):
+    import struct
+
+    symmetric, depthwise, categorical = _catboost_models()
+    sym = _cbm(symmetric)
+    r.benign(f"{FOLDER}/catboost_classifier.cbm", sym,
+             "CatBoostClassifier, 3 symmetric trees of depth 2, save_model .cbm")
+    deep = _cbm(depthwise)
+    r.benign(f"{FOLDER}/catboost_depthwise.cbm", deep,
+             "CatBoostRegressor with grow_policy Depthwise (non-symmetric trees: step nodes and "
+             "leaf ids), save_model .cbm")
+    r.add(f"{FOLDER}/catboost_categorical.cbm", _cbm(categorical), "incomplete",
+          "CatBoostClassifier with a categorical feature: its CTR tables follow the core as the "
+          "static_provider_v1 part, which is not read")
+
+    at, count = _fb_vector(sym, 2)  # TreeSizes
+    assert count == 3
+    edited = bytearray(sym)
+    struct.pack_into("<i", edited, at, 3)
+    r.finding(f"{FOLDER}/catboost_tree_depth_wrong.cbm", bytes(edited), ["MV1101", "MV1102"],
+              "the classifier with its first tree's size set to 3: the sizes no longer add up to "
+              "the splits, and the trees need more leaf values than the model has")
+
+    at, count = _fb_vector(deep, 10)  # NonSymmetricStepNodes (two uint16 each)
+    assert count >= 1
+    edited = bytearray(deep)
+    struct.pack_into("<H", edited, at + 2, 40)
+    r.finding(f"{FOLDER}/catboost_step_out_of_tree.cbm", bytes(edited), ["MV1102"],
+              "the depthwise model with its first node's right step set to 40 nodes ahead, past "
+              "the end of its tree")

@@ -31,6 +31,7 @@ fn seed_patterns(target: &str) -> &'static [&'static str] {
         "xgboost" => &[".ubj", ".json"],
         "lightgbm" => &[".txt"],
         "tflite" => &[".tflite"],
+        "catboost" => &[".cbm"],
         "sigstore_bundle" => &[".sig", ".sigstore"],
         "x509_pem" => &[".pem", ".crt"],
         "scan_any" => &[""],

@@ -5,6 +5,8 @@
 //! artifact; parsers never touch the report themselves. Each module declares its
 //! registry entry (`FORMAT`), which names that entry point.
 
+pub mod catboost;
+pub(crate) mod flatbuffer;
 pub mod gguf;
 pub mod hdf5;
 pub mod keras;

@@ -53,6 +53,7 @@ pub(crate) static FORMATS: &[&FormatSpec] = &[
     &crate::formats::xgboost::UBJ_FORMAT,
     &crate::formats::lightgbm::FORMAT,
     &crate::formats::tflite::FORMAT,
+    &crate::formats::catboost::FORMAT,
     &crate::containers::compress::LZMA_ALONE,
     &crate::formats::pickle::FORMAT,
     &crate::containers::compress::ZLIB,
