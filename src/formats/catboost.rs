@@ -8,7 +8,9 @@
 //! the splits, each tree's start offset is where the previous tree ends, a symmetric tree
 //! has `2^depth` leaves per dimension, and in a non-symmetric tree every step stays inside
 //! its tree and every leaf id inside the leaf values (MV1101, MV1102, as for XGBoost and
-//! LightGBM). The parts after the core are not read: a model that has them is incomplete.
+//! LightGBM). The static CTR provider's part (the tables of categorical features) is read
+//! table by table, each hash index and value blob inside its table; any other part is not
+//! read, and makes the model incomplete.
 
 use super::flatbuffer::{malformed, truncated, Reader, Result, Stop, Table};
 use crate::findings::Finding;
@@ -122,16 +124,67 @@ fn read_model(src: &dyn ReadAt, out: &mut Parsed, problems: &mut Vec<TreeProblem
     let trees_table = r.follow(trees_at, "TModelCore.ModelTrees")?;
     let trees = r.table(trees_table, "ModelTrees")?;
     check_trees(&mut r, &trees, out, problems)?;
+    let mut at = 8 + core_size;
     if !parts.is_empty() {
         out.fact("model_parts", &parts);
-        out.incomplete(format!(
-            "the model parts after the core ({}) are not read",
-            parts.join(", ")
-        ));
-    } else if 8 + core_size < r.len {
-        out.fact("trailing_bytes", r.len - 8 - core_size);
+    }
+    for part in &parts {
+        if part != STATIC_CTR_PART {
+            out.incomplete(format!("the model part {part} after the core is not read"));
+            return Ok(());
+        }
+        at = check_ctr_tables(&mut r, at, out, problems)?;
+    }
+    if at < r.len {
+        out.fact("trailing_bytes", r.len - at);
     }
     Ok(())
+}
+
+/// The part CatBoost writes for the CTR tables of categorical features.
+const STATIC_CTR_PART: &str = "static_provider_v1";
+
+/// The static CTR provider's part at `at`: a table count, then each table as its size and
+/// a `TCtrValueTable` FlatBuffer (`ctr_data.fbs`), whose hash index and value blob must lie
+/// inside it. Returns where the part ends.
+fn check_ctr_tables(
+    r: &mut Reader,
+    mut at: u64,
+    out: &mut Parsed,
+    problems: &mut Vec<TreeProblem>,
+) -> Result<u64> {
+    let count = r.uint(at, 4, "CTR table count")?;
+    if count > limits::MAX_TREE_MODEL_TREES as u64 {
+        return Err(Stop::Limit(LimitHit::TreeModelTrees));
+    }
+    at += 4;
+    let mut blob_bytes = 0u64;
+    for k in 0..count {
+        let size = r.uint(at, 4, "CTR table size")?;
+        let start = at + 4;
+        let end = start + size;
+        if end > r.len {
+            return truncated(format!(
+                "CTR table {k} of {size} bytes at offset {start} runs past the end of the file"
+            ));
+        }
+        let root = start + r.uint(start, 4, "CTR table root offset")?;
+        let table = r.table(root, "TCtrValueTable")?;
+        for (field, what) in [(1, "IndexHashRaw"), (2, "CTRBlob")] {
+            if let Some((data, len)) = r.vector(&table, field, 1, what)? {
+                if data + len > end {
+                    problems.push(TreeProblem::OutOfRange(format!(
+                        "CTR table {k}'s {what} ({len} bytes at offset {data}) runs past the table's end at {end}"
+                    )));
+                }
+                blob_bytes += len;
+            }
+        }
+        at = end;
+    }
+    out.fact("ctr_tables", count);
+    out.fact("ctr_bytes", blob_bytes);
+    Ok(at)
 }
 
 fn check_trees(
@@ -291,8 +344,9 @@ mod tests {
         assert_eq!(p.facts["trees"], 3);
         assert_eq!(p.facts["leaf_values"], 12);
         let p = check(&fixture("catboost_categorical.cbm"));
-        assert!(p.findings.is_empty());
-        assert!(p.incomplete.unwrap().contains("static_provider_v1"));
+        assert!(p.findings.is_empty() && p.incomplete.is_none(), "{p:?}");
+        assert_eq!(p.facts["ctr_tables"], 1);
+        assert!(!p.facts.contains_key("trailing_bytes"));
     }
 
     #[test]
@@ -306,7 +360,11 @@ mod tests {
 
     #[test]
     fn cut_and_flipped_models_never_panic() {
-        for name in ["catboost_classifier.cbm", "catboost_depthwise.cbm"] {
+        for name in [
+            "catboost_classifier.cbm",
+            "catboost_depthwise.cbm",
+            "catboost_categorical.cbm",
+        ] {
             let data = fixture(name);
             for end in (0..data.len()).step_by(3) {
                 let p = check(&data[..end]);
