@@ -147,18 +147,9 @@ impl Judge<'_> {
         }
         // `a.b.C` is read as module `a.b`, name `C`; the policy tries every other split.
         let (module, name) = path.rsplit_once('.').unwrap_or(("builtins", path));
-        let class = self.policy.classify(module, name);
-        let (severity, what) = match class.class {
-            GlobalClass::Allowed => return,
-            GlobalClass::CodeObject | GlobalClass::Exec => {
-                (Severity::Critical, "which runs code or commands")
-            }
-            GlobalClass::Io => (Severity::High, "which reads or writes files or the network"),
-            GlobalClass::Unknown => (
-                Severity::High,
-                "from a module outside the known ML frameworks",
-            ),
-            GlobalClass::Framework => (Severity::Low, "a class of an ML framework"),
+        let Some((severity, what)) = judge_callable(self.policy.classify(module, name).class)
+        else {
+            return;
         };
         let loader = if key == "loader_module" {
             "MLflow's pyfunc loader imports it"
@@ -174,6 +165,23 @@ impl Judge<'_> {
             .global(module, name),
         );
     }
+}
+
+/// How a callable a loader imports and calls is graded, by its policy class: `None` when
+/// it is allowed. Shared by every loader configuration (Hydra, MLflow, TorchServe).
+pub(crate) fn judge_callable(class: GlobalClass) -> Option<(Severity, &'static str)> {
+    Some(match class {
+        GlobalClass::Allowed => return None,
+        GlobalClass::CodeObject | GlobalClass::Exec => {
+            (Severity::Critical, "which runs code or commands")
+        }
+        GlobalClass::Io => (Severity::High, "which reads or writes files or the network"),
+        GlobalClass::Unknown => (
+            Severity::High,
+            "from a module outside the known ML frameworks",
+        ),
+        GlobalClass::Framework => (Severity::Low, "a class of an ML framework"),
+    })
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

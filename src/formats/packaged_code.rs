@@ -148,18 +148,14 @@ pub(crate) fn check_torchserve_manifest(
 /// imported from the server's environment, and a function handler is called while the
 /// model loads. Judged like a pickle global.
 fn judge_handler(p: &mut Parsed, handler: &str, module: &str, function: &str, policy: &Policy) {
-    let class = policy.classify(module, function);
-    let (severity, what) = match class.class {
-        GlobalClass::Allowed => return,
-        GlobalClass::CodeObject | GlobalClass::Exec => {
-            (Severity::Critical, "which runs code or commands")
-        }
-        GlobalClass::Io => (Severity::High, "which reads or writes files or the network"),
-        GlobalClass::Unknown => (
-            Severity::High,
-            "a module neither shipped in the archive nor one of TorchServe's handlers",
-        ),
-        GlobalClass::Framework => (Severity::Low, "a class of an ML framework"),
+    let class = policy.classify(module, function).class;
+    let Some((severity, what)) = super::loader_config::judge_callable(class) else {
+        return;
+    };
+    let what = if class == GlobalClass::Unknown {
+        "a module neither shipped in the archive nor one of TorchServe's handlers"
+    } else {
+        what
     };
     p.push(
         Finding::new(
