@@ -25,37 +25,44 @@ use crate::rules;
 /// The member holding the tree.
 pub(crate) const SCHEMA: &str = "schema.json";
 
-/// Whether `schema.json`'s text is a skops tree (its root is a node with a protocol).
-pub(crate) fn looks_like_skops(text: &[u8]) -> bool {
+/// Checks `schema.json`'s text when it is a skops tree (its root is a node with a
+/// protocol); `None` when it is some other JSON, or JSON that Python's reader refuses too
+/// (skops cannot load it either). Text that names a loader and a protocol but is too large
+/// or deep for the bounded reader is taken as skops and left incomplete.
+pub(crate) fn check_if_skops(text: &[u8], policy: &Policy) -> Option<Parsed> {
     // Cheap before parsing: every skops root names its loader and protocol.
     let has = |needle: &[u8]| text.windows(needle.len()).any(|w| w == needle);
     if !(has(b"\"__loader__\"") && has(b"\"protocol\"")) {
-        return false;
+        return None;
     }
-    crate::json::parse_value(text)
-        .ok()
-        .is_some_and(|v| v.get("__loader__").is_some() && v.get("protocol").is_some())
+    match crate::json::parse_value(text) {
+        Ok(root) if root.get("__loader__").is_some() && root.get("protocol").is_some() => {
+            Some(check_tree(&root, policy))
+        }
+        Ok(_) | Err(crate::json::JsonFailure::Syntax { .. }) => None,
+        Err(crate::json::JsonFailure::Limit(hit)) => {
+            let mut out = skops_outcome();
+            out.limit(hit);
+            Some(out)
+        }
+    }
+}
+
+/// An outcome that names the archive a skops file.
+fn skops_outcome() -> Parsed {
+    Parsed {
+        format: Some(crate::format::Format::Skops),
+        ..Parsed::default()
+    }
 }
 
 fn trusted(loader: &str, type_name: &str) -> bool {
     TRUSTED.binary_search(&(loader, type_name)).is_ok()
 }
 
-/// Checks a skops `schema.json`.
-pub(crate) fn check_schema(text: &[u8], policy: &Policy) -> Parsed {
-    let mut out = Parsed::default();
-    let root = match crate::json::parse_value(text) {
-        Ok(v) => v,
-        Err(crate::json::JsonFailure::Limit(hit)) => {
-            out.limit(hit);
-            return out;
-        }
-        Err(e) => {
-            out.incomplete(format!("skops {SCHEMA} is not valid JSON: {e}"));
-            return out;
-        }
-    };
-    out.format = Some(crate::format::Format::Skops);
+/// Checks a skops tree.
+fn check_tree(root: &Value, policy: &Policy) -> Parsed {
+    let mut out = skops_outcome();
     if let Some(v) = root.get("_skops_version").and_then(Value::as_str) {
         out.fact("skops_version", v);
     }
@@ -65,7 +72,7 @@ pub(crate) fn check_schema(text: &[u8], policy: &Policy) -> Parsed {
     let mut nodes = 0usize;
     let mut untrusted: BTreeSet<String> = BTreeSet::new();
     let mut unknown_loaders: BTreeSet<String> = BTreeSet::new();
-    let mut stack: Vec<&Value> = vec![&root];
+    let mut stack: Vec<&Value> = vec![root];
     while let Some(v) = stack.pop() {
         match v {
             Value::Object(map) => {
@@ -133,7 +140,8 @@ mod tests {
     use super::*;
 
     fn check(text: &str) -> Parsed {
-        check_schema(text.as_bytes(), &Policy::new())
+        let root: Value = serde_json::from_str(text).unwrap();
+        check_tree(&root, &Policy::new())
     }
 
     fn node(loader: &str, module: &str, class: &str, content: &str) -> String {
@@ -164,7 +172,7 @@ mod tests {
             ),
         );
         let text = text.replacen('{', r#"{"protocol": 2, "#, 1);
-        assert!(looks_like_skops(text.as_bytes()));
+        assert!(check_if_skops(text.as_bytes(), &Policy::new()).is_some());
         let p = check(&text);
         let got: Vec<(Severity, &str)> = p
             .findings
@@ -190,9 +198,17 @@ mod tests {
 
     #[test]
     fn other_schema_json_files_are_not_skops() {
-        assert!(!looks_like_skops(
-            br#"{"type": "object", "properties": {}}"#
-        ));
-        assert!(!looks_like_skops(b"not json \"__loader__\" \"protocol\""));
+        let policy = Policy::new();
+        assert!(check_if_skops(br#"{"type": "object", "properties": {}}"#, &policy).is_none());
+        assert!(check_if_skops(b"not json \"__loader__\" \"protocol\"", &policy).is_none());
+        // Too deep for the bounded reader, but naming a loader and a protocol: skops, and
+        // incomplete, never a plain member.
+        let deep = format!(
+            "{{\"__loader__\": \"DictNode\", \"protocol\": 2, \"content\": {}{}}}",
+            "[".repeat(30_000),
+            "]".repeat(30_000)
+        );
+        let p = check_if_skops(deep.as_bytes(), &policy).unwrap();
+        assert!(p.incomplete.is_some());
     }
 }

@@ -166,7 +166,7 @@ impl Scanner<'_> {
         let mut code_files = Vec::new();
         let mut skipped_members = 0usize;
         let mut manifest: Option<Vec<u8>> = None;
-        let mut skops_schema: Option<Vec<u8>> = None;
+        let mut skops_tree: Option<crate::format::Parsed> = None;
         let mut member_artifacts: Vec<(&str, usize)> = Vec::new();
         for entry in order {
             if entry.kind() == MemberKind::Symlink {
@@ -201,11 +201,11 @@ impl Scanner<'_> {
             if entry.name == skops::SCHEMA {
                 // A skops tree is checked as the archive's own structure; any other
                 // schema.json is scanned as a member like the rest.
-                if let Some(text) = self
+                let checked = self
                     .read_member_json(&src, entry, idx)
-                    .filter(|t| skops::looks_like_skops(t))
-                {
-                    skops_schema = Some(text);
+                    .and_then(|text| skops::check_if_skops(&text, &self.opts.policy));
+                if checked.is_some() {
+                    skops_tree = checked;
                     continue;
                 }
             }
@@ -225,8 +225,7 @@ impl Scanner<'_> {
         }
         self.artifacts[idx].set_fact("other_members", skipped_members);
         self.judge_packaged_code(idx, &names, manifest.as_deref(), &member_artifacts);
-        if let Some(text) = skops_schema {
-            let parsed = skops::check_schema(&text, &self.opts.policy);
+        if let Some(parsed) = skops_tree {
             self.apply(idx, parsed);
         }
         if let Some(root) = &layout.torch_root {
