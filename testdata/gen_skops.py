@@ -112,6 +112,14 @@ def generate(r):
               "a FunctionTransformer whose func is functools.partial(builtins.eval) (critical)",
               skops_untrusted=untrusted)
 
+    blobs = {"vocabulary": b"alpha\nbeta\n", "state": bytearray(b"\x00\x01\x02"),
+             "weights": np.arange(4.0)}
+    data, untrusted = _saved(blobs, None)
+    assert untrusted == [], untrusted
+    r.benign(f"{FOLDER}/bytes_values.skops", data,
+             "a dict of bytes, bytearray and an array: skops writes the first two as raw "
+             "members named <uuid>.bin, which are data, not models", skops_untrusted=untrusted)
+
     import collections
     import operator
 

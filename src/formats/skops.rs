@@ -24,6 +24,8 @@ use crate::rules;
 
 /// The member holding the tree.
 pub(crate) const SCHEMA: &str = "schema.json";
+/// The fact listing the members skops reads back as raw `bytes` / `bytearray` values.
+pub(crate) const BYTES_MEMBERS: &str = "bytes_members";
 
 /// Checks `schema.json`'s text when it is a skops tree (its root is a node with a
 /// protocol); `None` when it is some other JSON, or JSON that Python's reader refuses too
@@ -70,6 +72,7 @@ fn check_tree(root: &Value, policy: &Policy) -> Parsed {
         out.fact("skops_protocol", p);
     }
     let mut nodes = 0usize;
+    let mut bytes_members: BTreeSet<String> = BTreeSet::new();
     let mut untrusted: BTreeSet<String> = BTreeSet::new();
     let mut unknown_loaders: BTreeSet<String> = BTreeSet::new();
     let mut stack: Vec<&Value> = vec![root];
@@ -81,6 +84,13 @@ fn check_tree(root: &Value, policy: &Policy) -> Parsed {
                     let module = map.get("__module__").and_then(Value::as_str).unwrap_or("");
                     let class = map.get("__class__").and_then(Value::as_str).unwrap_or("");
                     let type_name = format!("{module}.{class}");
+                    // skops keeps bytes and bytearray values as raw members it reads back
+                    // as they are.
+                    if matches!(loader, "BytesNode" | "BytearrayNode") {
+                        if let Some(file) = map.get("file").and_then(Value::as_str) {
+                            bytes_members.insert(file.to_string());
+                        }
+                    }
                     if KNOWN_LOADERS.binary_search(&loader).is_err() {
                         unknown_loaders.insert(loader.to_string());
                     } else if !trusted(loader, &type_name) {
@@ -94,6 +104,9 @@ fn check_tree(root: &Value, policy: &Policy) -> Parsed {
         }
     }
     out.fact("skops_nodes", nodes);
+    if !bytes_members.is_empty() {
+        out.fact(BYTES_MEMBERS, &bytes_members);
+    }
     out.fact("untrusted_types", &untrusted);
     for type_name in &untrusted {
         let (module, name) = type_name.rsplit_once('.').unwrap_or(("", type_name));

@@ -226,7 +226,13 @@ impl Scanner<'_> {
         self.artifacts[idx].set_fact("other_members", skipped_members);
         self.judge_packaged_code(idx, &names, manifest.as_deref(), &member_artifacts);
         if let Some(parsed) = skops_tree {
+            let raw: Vec<String> = parsed
+                .facts
+                .get(skops::BYTES_MEMBERS)
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default();
             self.apply(idx, parsed);
+            self.settle_skops_bytes(&raw, &member_artifacts);
         }
         if let Some(root) = &layout.torch_root {
             let records: HashMap<&str, u64> = index
@@ -307,6 +313,28 @@ impl Scanner<'_> {
             return None;
         }
         Some(text)
+    }
+
+    /// Members a skops tree reads back as raw `bytes` values are data, whatever their name
+    /// (`<uuid>.bin`) claims: incomplete only for not being a model, they are complete.
+    /// Any other reason, and every finding, stands.
+    fn settle_skops_bytes(&mut self, raw: &[String], members: &[(&str, usize)]) {
+        for &(name, c) in members {
+            if !raw.iter().any(|r| r == name) {
+                continue;
+            }
+            let a = &mut self.artifacts[c];
+            let unrecognised_only = a.reason.as_deref().is_some_and(|r| {
+                r.starts_with("unrecognized content") || r.starts_with("the name claims a model")
+            });
+            if a.findings.is_empty() && !a.internal_error && unrecognised_only {
+                a.status = Status::Complete;
+                a.reason = None;
+                a.expected = false;
+                a.kind = crate::report::ArtifactKind::NotModel;
+                a.set_fact("skops_bytes_value", true);
+            }
+        }
     }
 
     /// The Python files of a wheel or a TorchServe archive, judged by what loads them: a
