@@ -1110,3 +1110,174 @@ fn a_trainer_written_card_gives_hyperparameters_and_framework_versions() {
         .unwrap();
     assert_eq!(software["status"], "partial");
 }
+
+/// The parameter count of the float model the quantized folders were made from
+/// (testdata/gen_lineage.py, TRUE_PARAMETERS).
+const TINY_LLAMA_PARAMETERS: &str = "45248";
+
+#[test]
+fn quantized_checkpoints_count_the_weights_not_their_packed_storage() {
+    // (folder, quantization, how the count was unpacked)
+    let cases = [
+        (
+            "hf_gptq_4bit",
+            "gptq 4-bit",
+            "4-bit weights packed 8 to an I32 qweight word",
+        ),
+        (
+            "hf_awq_4bit",
+            "awq 4-bit",
+            "4-bit weights packed 8 to an I32 qweight word",
+        ),
+        (
+            "hf_bnb_nf4",
+            "bitsandbytes 4-bit nf4",
+            "bitsandbytes 4-bit weights packed two to a byte",
+        ),
+    ];
+    let mut written = Vec::new();
+    for (folder, quantization, method) in cases {
+        let (doc, out) = bom_json(&[&format!("testdata/fixtures/formats/{folder}")]);
+        assert_eq!(
+            code(&out),
+            0,
+            "{folder}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let card = props(&model_of(&doc)["modelCard"]);
+        assert_eq!(
+            card["modelvet:parameter:count"],
+            vec![TINY_LLAMA_PARAMETERS],
+            "{folder}"
+        );
+        assert_eq!(card["cdx:ai-ml:model:parameter:count"], vec!["45248"]);
+        assert_eq!(
+            card["cdx:ai-ml:model:hyperparameter:quantization"],
+            vec![quantization],
+            "{folder}"
+        );
+        assert!(
+            card["modelvet:parameter:count:method"][0].starts_with(method),
+            "{folder}: {:?}",
+            card["modelvet:parameter:count:method"]
+        );
+        written.push(write_temp(&doc.to_string()));
+    }
+    assert_valid(&written);
+
+    // The packed words without the config that states their width: no count at all,
+    // rather than the 11,360 stored elements.
+    let (doc, _) = bom_json(&["testdata/fixtures/formats/hf_gptq_no_config"]);
+    let card = props(&model_of(&doc)["modelCard"]);
+    assert!(!card.contains_key("modelvet:parameter:count"), "{card:?}");
+    assert!(!card.contains_key("cdx:ai-ml:model:parameter:count"));
+
+    // GGUF counts its tensors' logical dimensions whatever the quant type.
+    let (doc, _) = bom_json(&["testdata/fixtures/formats/gguf_base_models.gguf"]);
+    let card = props(&model_of(&doc)["modelCard"]);
+    assert_eq!(card["modelvet:parameter:count"], vec!["4160"]);
+    assert_eq!(
+        card["cdx:ai-ml:model:hyperparameter:quantization"],
+        vec!["MOSTLY_Q4_0"]
+    );
+}
+
+/// An ancestor's name, purl and properties.
+type AncestorSeen = (String, Option<String>, BTreeMap<String, Vec<String>>);
+
+fn ancestors(model: &Value) -> Vec<AncestorSeen> {
+    model["pedigree"]["ancestors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_string(),
+                a["purl"].as_str().map(str::to_string),
+                props(a),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn lineage_comes_from_the_card_the_adapter_config_and_gguf_metadata() {
+    // A LoRA adapter whose card and adapter_config.json name the same base: one ancestor,
+    // an adapter of it, named by both; the tune method is the taxonomy's `lora`.
+    let (doc, out) = bom_json(&["testdata/fixtures/formats/hf_peft_lora"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let model = model_of(&doc);
+    let found = ancestors(model);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (name, purl, p) = &found[0];
+    assert_eq!(name, "modelvet/tiny-llama");
+    assert_eq!(purl.as_deref(), Some("pkg:huggingface/modelvet/tiny-llama"));
+    assert_eq!(p["modelvet:base_model:relation"], vec!["adapter"]);
+    assert_eq!(
+        p["modelvet:base_model:source"],
+        vec!["model-card,adapter_config.json"]
+    );
+    let model_props = props(model);
+    assert_eq!(
+        model_props["cdx:ai-ml:model:parameter:tune_methods"],
+        vec!["lora"]
+    );
+    assert_eq!(model_props["modelvet:layout"], vec!["peft-adapter"]);
+    // lora_A and lora_B of q_proj and v_proj: 4 x 8 x 64.
+    assert_eq!(
+        props(&model["modelCard"])["modelvet:parameter:count"],
+        vec!["2048"]
+    );
+
+    // A pinned commit in adapter_config.json becomes the purl's version.
+    let (doc, _) = bom_json(&["testdata/fixtures/formats/hf_peft_ia3_pinned"]);
+    let found = ancestors(model_of(&doc));
+    assert_eq!(
+        found[0].1.as_deref(),
+        Some("pkg:huggingface/meta-llama/Llama-3.2-1B@4e20de362430cd3b72f300e6b0f18e50e7166e08")
+    );
+    assert_eq!(
+        props(model_of(&doc))["cdx:ai-ml:model:parameter:tune_methods"],
+        vec!["adapter"]
+    );
+
+    // GGUF general.base_model.*: a Hub repo_url gives a purl; a name alone stays a name,
+    // with its version.
+    let (doc, _) = bom_json(&["testdata/fixtures/formats/gguf_base_models.gguf"]);
+    let model = model_of(&doc);
+    let found = ancestors(model);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].0, "modelvet/tiny-llama");
+    assert_eq!(found[0].2["modelvet:base_model:source"], vec!["gguf"]);
+    assert!(!found[0].2.contains_key("modelvet:base_model:relation"));
+    assert_eq!(found[1].0, "In-house Llama");
+    assert_eq!(found[1].1, None);
+    assert_eq!(model["pedigree"]["ancestors"][1]["version"], "2.1");
+
+    let written: Vec<PathBuf> = [
+        "testdata/fixtures/formats/hf_peft_lora",
+        "testdata/fixtures/formats/gguf_base_models.gguf",
+    ]
+    .iter()
+    .map(|input| write_temp(&bom_json(&[input]).0.to_string()))
+    .collect();
+    assert_valid(&written);
+
+    // The adapter's method is part of the Annex XI design and training element.
+    let out = bom(&[
+        "testdata/fixtures/formats/hf_peft_lora",
+        "--completeness",
+        "--format",
+        "json",
+    ]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let design = json["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["elements"].as_array().unwrap())
+        .find(|e| e["id"] == "design-training")
+        .unwrap();
+    assert_eq!(design["status"], "partial");
+    assert_eq!(design["source"], "adapter_config.json");
+}

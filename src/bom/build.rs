@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::model::*;
 use crate::facts;
+use crate::formats::quantized_tensors::QuantizedTensors;
 use crate::hub::repo_ref::validate_repo_id;
 use crate::license::{self, LicenseRef};
 use crate::provenance::outcome::Verification;
@@ -634,18 +635,7 @@ fn build_model(
     };
     let authors: Vec<String> = gguf_fact(facts::AUTHOR).into_iter().collect();
 
-    // Lineage.
-    let relation = card_get("base_model_relation").and_then(text_of);
-    let ancestors: Vec<Ancestor> = strings_of(card_get("base_model"))
-        .into_iter()
-        .map(|b| Ancestor {
-            purl: validate_repo_id(&b, &b)
-                .ok()
-                .map(|_| model_purl(&b, None, "https://huggingface.co")),
-            name: b,
-            relation: relation.clone(),
-        })
-        .collect();
+    let (ancestors, tune_method) = lineage(part, card, gguf);
 
     // Datasets named by the card.
     let mut model_datasets = Vec::new();
@@ -689,8 +679,15 @@ fn build_model(
             properties.push(("modelvet:hub:revision".into(), r.clone()));
         }
     }
-    if let Some(r) = &relation {
-        properties.push(("modelvet:base_model:relation".into(), r.clone()));
+    if let Some(r) = card_get("base_model_relation").and_then(text_of) {
+        properties.push(("modelvet:base_model:relation".into(), r));
+    }
+    if let Some((peft_type, method)) = tune_method {
+        properties.push(("modelvet:peft:type".into(), peft_type));
+        properties.push((
+            "cdx:ai-ml:model:parameter:tune_methods".into(),
+            method.into(),
+        ));
     }
     Model {
         release_date: None,
@@ -714,6 +711,96 @@ fn build_model(
         datasets: model_datasets,
         properties,
     }
+}
+
+/// The models this one derives from, as each artifact names them: the card's `base_model`
+/// (with its `base_model_relation`), a PEFT adapter's `base_model_name_or_path` (an
+/// adapter of it), and GGUF's `general.base_model.{i}.*`. The same model named twice is
+/// one ancestor with both sources. Also returns the PEFT type and the taxonomy's tune
+/// method for it.
+fn lineage(
+    part: &Members<'_>,
+    card: Option<&serde_json::Map<String, Value>>,
+    gguf: Option<&Artifact>,
+) -> (Vec<Ancestor>, Option<(String, &'static str)>) {
+    let hub_purl = |id: &str, commit: Option<&str>| {
+        validate_repo_id(id, id)
+            .ok()
+            .map(|_| model_purl(id, commit, "https://huggingface.co"))
+    };
+    let mut out: Vec<Ancestor> = Vec::new();
+    let mut add = |a: Ancestor| {
+        if let Some(o) = out.iter_mut().find(|o| o.name == a.name) {
+            o.sources.extend(a.sources);
+            o.relation = o.relation.take().or(a.relation);
+            o.version = o.version.take().or(a.version);
+            o.purl = o.purl.take().or(a.purl);
+        } else if out.len() < MAX_LISTED {
+            out.push(a);
+        }
+    };
+
+    let card_get = |k: &str| card.and_then(|c| c.get(k));
+    let relation = card_get("base_model_relation").and_then(text_of);
+    for b in strings_of(card_get("base_model")) {
+        add(Ancestor {
+            purl: hub_purl(&b, None),
+            name: b,
+            relation: relation.clone(),
+            version: None,
+            sources: vec!["model-card"],
+        });
+    }
+
+    let peft = part
+        .fact("adapter_config.json", facts::PEFT_ADAPTER)
+        .and_then(Value::as_object);
+    let peft_get = |k: &str| peft.and_then(|p| p.get(k)).and_then(text_of);
+    if let Some(base) = peft_get("base_model_name_or_path") {
+        let revision = peft_get("revision");
+        let commit = revision
+            .as_deref()
+            .filter(|r| r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()));
+        add(Ancestor {
+            purl: hub_purl(&base, commit.map(|c| c.to_ascii_lowercase()).as_deref()),
+            version: revision.clone().filter(|_| commit.is_none()),
+            name: base,
+            relation: Some("adapter".into()),
+            sources: vec!["adapter_config.json"],
+        });
+    }
+
+    if let Some(Value::Array(bases)) = gguf.and_then(|g| g.facts.get(facts::BASE_MODELS)) {
+        for b in bases {
+            let get = |k: &str| b.get(k).and_then(text_of);
+            let repo = get("repo_url").and_then(|u| {
+                let id = u
+                    .strip_prefix("https://huggingface.co/")?
+                    .trim_end_matches('/');
+                validate_repo_id(id, id).ok().map(|_| id.to_string())
+            });
+            let Some(name) = repo.clone().or_else(|| get("name")) else {
+                continue;
+            };
+            add(Ancestor {
+                purl: repo.as_deref().and_then(|id| hub_purl(id, None)),
+                name,
+                relation: None,
+                version: get("version"),
+                sources: vec!["gguf"],
+            });
+        }
+    }
+
+    let tune = peft_get("peft_type").map(|t| {
+        let method = match t.as_str() {
+            "LORA" => "lora",
+            "PROMPT_TUNING" | "P_TUNING" | "PREFIX_TUNING" | "MULTITASK_PROMPT_TUNING" => "prompt",
+            _ => "adapter",
+        };
+        (t, method)
+    });
+    (out, tune)
 }
 
 fn model_status(files: &[FileEntry]) -> &'static str {
@@ -820,13 +907,20 @@ fn build_card(
     }
 
     // cdx:ai-ml properties: parameter count, context length, quantization, templates.
-    if let Some(n) = parameter_count(part) {
+    let int32_bits = config("quantization")
+        .and_then(|q| q.get("bits"))
+        .and_then(Value::as_u64);
+    if let Some((n, method)) = parameter_count(part, int32_bits) {
         out.properties.push((
             "cdx:ai-ml:model:parameter:count".into(),
             count_with_suffix(n),
         ));
         out.properties
             .push(("modelvet:parameter:count".into(), n.to_string()));
+        if let Some(m) = method {
+            out.properties
+                .push(("modelvet:parameter:count:method".into(), m));
+        }
     }
     let context = gguf
         .and_then(|g| g.facts.get(facts::CONTEXT_LENGTH))
@@ -844,10 +938,14 @@ fn build_card(
         .or_else(|| {
             let q = config("quantization")?;
             let method = q.get("quant_method").and_then(text_of)?;
-            Some(match q.get("bits").and_then(text_of) {
+            let mut text = match q.get("bits").and_then(text_of) {
                 Some(b) => format!("{method} {b}-bit"),
                 None => method,
-            })
+            };
+            if let Some(t) = q.get("type").and_then(text_of) {
+                text = format!("{text} {t}");
+            }
+            Some(text)
         });
     if let Some(q) = quantization {
         out.properties
@@ -892,6 +990,16 @@ fn build_card(
         if let Some(v) = part.fact("tokenizer_config.json", key).and_then(text_of) {
             out.properties
                 .push((format!("cdx:ai-ml:tokenizer:hyperparameter:{key}"), v));
+        }
+    }
+    // generate()'s defaults are not hyperparameters of the model: modelvet's own names.
+    if let Some(Value::Object(g)) = part.fact("generation_config.json", facts::GENERATION_DEFAULTS)
+    {
+        for (key, value) in g {
+            if let Some(v) = text_of(value) {
+                out.properties
+                    .push((format!("modelvet:generation:{key}"), v));
+            }
         }
     }
     // The taxonomy's `languages` is one comma-separated list of ISO 639-1 codes; other
@@ -1026,25 +1134,69 @@ fn count_with_suffix(n: u64) -> String {
 
 /// Parameters counted from the weight files' tensor shapes. Shards of one format add
 /// up; several formats (or several GGUF quantisations) of the same weights must agree,
-/// else the count is left out rather than double-counted.
-fn parameter_count(part: &Members<'_>) -> Option<u64> {
-    let mut by_format: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+/// else the count is left out rather than double-counted. Packed GPTQ/AWQ words are
+/// unpacked by the config's bit width (`int32_bits`); a weight file whose count cannot be
+/// known leaves its format's count out. Returns the count and, for quantized storage, how
+/// it was unpacked.
+fn parameter_count(part: &Members<'_>, int32_bits: Option<u64>) -> Option<(u64, Option<String>)> {
+    let mut by_format: BTreeMap<&str, Vec<Option<u64>>> = BTreeMap::new();
+    let mut unpacked = QuantizedTensors::default();
     for a in part.weights() {
-        if let Some(n) = a.facts.get(facts::PARAMETER_COUNT).and_then(Value::as_u64) {
-            by_format.entry(a.format.name()).or_default().push(n);
+        let quantized = a
+            .facts
+            .get(facts::QUANTIZED_TENSORS)
+            .and_then(QuantizedTensors::from_fact);
+        let stored = a.facts.get(facts::STORED_ELEMENTS).and_then(Value::as_u64);
+        let count = match (a.facts.get(facts::PARAMETER_COUNT), quantized, stored) {
+            (Some(n), _, _) => n.as_u64(),
+            (None, Some(q), Some(stored)) => q.parameters(stored, int32_bits),
+            (None, _, Some(_)) => None,
+            (None, _, None) => continue,
+        };
+        if let Some(q) = quantized.filter(|_| count.is_some()) {
+            unpacked.int32_packed += q.int32_packed;
+            unpacked.bnb_4bit_packed += q.bnb_4bit_packed;
+            unpacked.int8_weights += q.int8_weights;
         }
+        by_format.entry(a.format.name()).or_default().push(count);
     }
-    let totals: BTreeSet<u64> = by_format
-        .iter()
-        .map(|(format, counts)| {
+    let mut totals = BTreeSet::new();
+    for (format, counts) in &by_format {
+        let counts: Option<Vec<u64>> = counts.iter().copied().collect();
+        let counts = counts?;
+        totals.insert(
             if *format == "gguf" && counts.iter().all(|c| *c == counts[0]) {
                 counts[0]
             } else {
                 counts.iter().fold(0u64, |s, c| s.saturating_add(*c))
-            }
-        })
-        .collect();
-    (totals.len() == 1).then(|| *totals.iter().next().expect("one total"))
+            },
+        );
+    }
+    if totals.len() != 1 {
+        return None;
+    }
+    let total = *totals.iter().next().expect("one total");
+    let mut how = Vec::new();
+    if unpacked.int32_packed > 0 {
+        let bits = int32_bits.expect("unpacked words had a bit width");
+        how.push(format!(
+            "{bits}-bit weights packed {} to an I32 qweight word",
+            32 / bits
+        ));
+    }
+    if unpacked.bnb_4bit_packed > 0 {
+        how.push("bitsandbytes 4-bit weights packed two to a byte".to_string());
+    }
+    if unpacked.int8_weights > 0 {
+        how.push("bitsandbytes 8-bit weights one to a byte".to_string());
+    }
+    let method = (!how.is_empty()).then(|| {
+        format!(
+            "{}; quantization state (zeros, scales, group indexes, absmax) not counted",
+            how.join("; ")
+        )
+    });
+    Some((total, method))
 }
 
 fn verification_properties(props: &mut Vec<(String, String)>, v: &Verification) {

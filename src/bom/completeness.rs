@@ -348,16 +348,32 @@ fn training_method(m: &Model) -> Element {
         .into_iter()
         .map(|(k, _)| k)
         .collect();
-    if hyper.is_empty() {
+    let tune = property(m, "cdx:ai-ml:model:parameter:tune_methods");
+    let mut said = Vec::new();
+    let mut sources = Vec::new();
+    if !hyper.is_empty() {
+        said.push(format!("training hyperparameters ({})", hyper.join(", ")));
+        sources.push("model card");
+    }
+    if let Some(t) = tune {
+        said.push(format!("fine-tuning method {t}"));
+        sources.push("adapter_config.json");
+    }
+    if said.is_empty() {
         return e;
     }
+    let source: &'static str = match sources[..] {
+        ["model card"] => "model card",
+        ["adapter_config.json"] => "adapter_config.json",
+        _ => "model card, adapter_config.json",
+    };
     partial(
         e,
         format!(
-            "training hyperparameters ({}); design choices and their rationale are not stated",
-            hyper.join(", ")
+            "{}; design choices and their rationale are not stated",
+            said.join("; ")
         ),
-        "model card",
+        source,
     )
 }
 

@@ -539,11 +539,16 @@ fn model_component(m: &Model) -> Component {
                 .map(|a| Component {
                     kind: "machine-learning-model",
                     name: a.name.clone(),
+                    version: a.version.clone(),
                     purl: a.purl.clone(),
                     properties: a
                         .relation
                         .iter()
                         .map(|r| prop("modelvet:base_model:relation", r))
+                        .chain(std::iter::once(prop(
+                            "modelvet:base_model:source",
+                            a.sources.join(","),
+                        )))
                         .collect(),
                     ..Component::default()
                 })

@@ -100,7 +100,8 @@ pub struct Model {
     pub hub: Option<HubOrigin>,
     /// The folder (or file) as the scan spelled it.
     pub path: String,
-    /// `huggingface`, `saved-model`, `diffusers`, `sharded`, `hub-repository` or `single-file`.
+    /// `huggingface`, `saved-model`, `diffusers`, `sharded`, `peft-adapter`,
+    /// `hub-repository` or `single-file`.
     pub layout: &'static str,
     pub licenses: Vec<LicenseRef>,
     /// The Hub namespace that publishes the model.
@@ -223,6 +224,10 @@ pub struct Ancestor {
     pub purl: Option<String>,
     /// `base_model_relation`: adapter, merge, quantized, finetune.
     pub relation: Option<String>,
+    /// The revision or version the artifact names, when it is not in the purl.
+    pub version: Option<String>,
+    /// Who names it: `model-card`, `adapter_config.json`, `gguf`.
+    pub sources: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -298,6 +298,29 @@ fn fact_name(key: &str) -> Option<&'static str> {
     })
 }
 
+/// Most `general.base_model.{i}.*` entries kept.
+const MAX_BASE_MODELS: u32 = 16;
+
+/// `general.base_model.{i}.{field}` (llama.cpp's convert script writes one entry per base
+/// model the Hub card names): the index and the field, for the fields the BOM reads.
+fn base_model_key(key: &str) -> Option<(u32, &'static str)> {
+    let rest = key.strip_prefix("general.base_model.")?;
+    let (index, field) = rest.split_once('.')?;
+    if index.len() > 2 || !index.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let index: u32 = index.parse().ok()?;
+    let field = match field {
+        "name" => "name",
+        "organization" => "organization",
+        "version" => "version",
+        "repo_url" => "repo_url",
+        "url" => "url",
+        _ => return None,
+    };
+    (index < MAX_BASE_MODELS).then_some((index, field))
+}
+
 pub(crate) fn scan_gguf<R: SkipRead>(stream: &mut ByteStream<R>) -> Parsed {
     let mut p = Parsed::default();
     scan_gguf_into(stream, &mut p);
@@ -343,6 +366,7 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
     let mut keys: HashSet<[u8; 32]> = HashSet::new();
     let mut alignment = DEFAULT_ALIGNMENT;
     let mut context_length = None;
+    let mut base_models: BTreeMap<u32, BTreeMap<&'static str, String>> = BTreeMap::new();
     for _ in 0..kv_count {
         let key_offset = r.stream.position();
         let key = r
@@ -370,7 +394,7 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
         let ty = r.u32("metadata value type")?;
         let keep = if is_template_key(&key_text) {
             limits::MAX_GGUF_STRING
-        } else if fact_name(&key_text).is_some() {
+        } else if fact_name(&key_text).is_some() || base_model_key(&key_text).is_some() {
             MAX_FACT_STRING as u64
         } else {
             0
@@ -410,6 +434,14 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
                 context_length = Some(n);
             }
         }
+        if let (Some((index, field)), Value::Str(text)) = (base_model_key(&key_text), &value) {
+            if !text.is_empty() {
+                base_models
+                    .entry(index)
+                    .or_default()
+                    .insert(field, String::from_utf8_lossy(text).into_owned());
+            }
+        }
         if let Some(fact) = fact_name(&key_text) {
             match (&value, fact) {
                 (Value::Int(n), "file_type") => {
@@ -428,6 +460,12 @@ fn walk<R: SkipRead>(stream: &mut ByteStream<R>, p: &mut Parsed) -> Result<(), S
     }
     if let Some(n) = context_length {
         p.fact(crate::facts::CONTEXT_LENGTH, n);
+    }
+    if !base_models.is_empty() {
+        p.fact(
+            crate::facts::BASE_MODELS,
+            base_models.into_values().collect::<Vec<_>>(),
+        );
     }
 
     // Half a digest per name is plenty to tell names apart, and halves the set.

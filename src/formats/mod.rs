@@ -19,6 +19,7 @@ pub(crate) mod packaged_code;
 pub mod pickle;
 pub mod protobuf;
 pub(crate) mod pyc;
+pub(crate) mod quantized_tensors;
 pub mod registry;
 pub mod safetensors;
 pub mod savedmodel;

@@ -12,7 +12,7 @@ use std::fmt;
 use serde::de::{Error as _, MapAccess, Visitor};
 
 use crate::findings::Finding;
-use crate::formats::Parsed;
+use crate::formats::{quantized_tensors, Parsed};
 use crate::limits::{self, LimitHit};
 use crate::rules;
 use crate::source::{ByteStream, SkipRead};
@@ -31,6 +31,20 @@ fn dtype_bits(dtype: &str) -> Option<u64> {
         "I16" | "U16" | "F16" | "BF16" => 16,
         "I32" | "U32" | "F32" => 32,
         "I64" | "U64" | "F64" | "C64" => 64,
+        _ => return None,
+    })
+}
+
+/// The dtypes a quantized layout uses for packed words, bytes and state, as static
+/// strings (the kept map must not hold a copy per tensor).
+fn quantized_kind(dtype: &str) -> Option<&'static str> {
+    Some(match dtype {
+        "I32" => "I32",
+        "U8" => "U8",
+        "I8" => "I8",
+        "F16" => "F16",
+        "BF16" => "BF16",
+        "F32" => "F32",
         _ => return None,
     })
 }
@@ -162,6 +176,8 @@ struct Header {
     dtypes: BTreeMap<String, u64>,
     parameters: u64,
     parameters_overflow: bool,
+    /// Tensors whose names may belong to a quantized layout: name to dtype and elements.
+    maybe_quantized: BTreeMap<String, (&'static str, u64)>,
     /// A limit that stopped the reading.
     limit: Option<LimitHit>,
 }
@@ -224,6 +240,7 @@ impl Header {
         }
         let dtype = obj.get("dtype").and_then(|d| d.as_str());
         let bits = dtype.and_then(dtype_bits);
+        let kind = dtype.and_then(quantized_kind);
         let shape: Option<Vec<u64>> = obj
             .get("shape")
             .and_then(|s| s.as_array())
@@ -257,6 +274,11 @@ impl Header {
             .and_then(|n| n.checked_mul(bits))
             .filter(|b| b % 8 == 0)
             .map(|b| b / 8);
+        if let (Some(kind), Some(n)) = (kind, numel) {
+            if quantized_tensors::may_be_quantized(&name, kind) {
+                self.maybe_quantized.insert(name.clone(), (kind, n));
+            }
+        }
         match numel {
             Some(n) => match self.parameters.checked_add(n) {
                 Some(total) => self.parameters = total,
@@ -315,8 +337,16 @@ impl Header {
         check_layout(&mut self.tensors, data_len, p);
         p.fact("tensor_count", self.tensors.len());
         names.extend(self.tensors.into_iter().map(|t| t.name.into_string()));
+        let quantized = quantized_tensors::classify(&self.maybe_quantized);
+        if !quantized.is_empty() {
+            p.fact(crate::facts::QUANTIZED_TENSORS, quantized.fact());
+        }
         if !self.parameters_overflow {
-            p.fact(crate::facts::PARAMETER_COUNT, self.parameters);
+            p.fact(crate::facts::STORED_ELEMENTS, self.parameters);
+            // Packed GPTQ/AWQ words need the config's bit width: the BOM counts them.
+            if let Some(n) = quantized.parameters(self.parameters, None) {
+                p.fact(crate::facts::PARAMETER_COUNT, n);
+            }
         }
         p.fact("dtypes", self.dtypes);
         p.fact("data_bytes", data_len);

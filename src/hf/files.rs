@@ -211,8 +211,10 @@ fn typed_facts(v: &serde_json::Value, keys: &[(&str, Kind)], p: &mut Parsed) {
     }
 }
 
-/// `quantization_config` reduced to `{quant_method, bits}`, each only when present with
-/// its type (a string, a number).
+/// `quantization_config` reduced to `{quant_method, bits, type}`, each only when stated:
+/// `bits` from `bits` (GPTQ, AWQ, HQQ...), AutoAWQ's `w_bit`, or bitsandbytes'
+/// `load_in_4bit`/`load_in_8bit`; `type` from `bnb_4bit_quant_type` (nf4, fp4) when
+/// loading in 4 bits.
 fn quantization_fact(v: &serde_json::Value, p: &mut Parsed) {
     let Some(q) = v.get("quantization_config").and_then(|q| q.as_object()) else {
         return;
@@ -221,11 +223,81 @@ fn quantization_fact(v: &serde_json::Value, p: &mut Parsed) {
     if let Some(m) = q.get("quant_method").and_then(|m| m.as_str()) {
         out.insert("quant_method".into(), short(m).into());
     }
-    if let Some(b @ serde_json::Value::Number(_)) = q.get("bits") {
-        out.insert("bits".into(), b.clone());
+    let flag = |k: &str| q.get(k).and_then(serde_json::Value::as_bool) == Some(true);
+    let bits = match (
+        q.get("bits").or_else(|| q.get("w_bit")),
+        flag("load_in_4bit"),
+        flag("load_in_8bit"),
+    ) {
+        (Some(b @ serde_json::Value::Number(_)), _, _) => Some(b.clone()),
+        (_, true, false) => Some(4.into()),
+        (_, false, true) => Some(8.into()),
+        _ => None,
+    };
+    if let Some(b) = bits {
+        out.insert("bits".into(), b);
+    }
+    if flag("load_in_4bit") {
+        if let Some(t) = q.get("bnb_4bit_quant_type").and_then(|t| t.as_str()) {
+            out.insert("type".into(), short(t).into());
+        }
     }
     if !out.is_empty() {
         p.fact(crate::facts::QUANTIZATION, out);
+    }
+}
+
+/// What a PEFT `adapter_config.json` says of the adapter: its method and the model it
+/// adapts. Only strings are kept; `peft_type` must be one to count as PEFT's file.
+fn peft_adapter_fact(v: &serde_json::Value, p: &mut Parsed) {
+    if v.get("peft_type").and_then(|t| t.as_str()).is_none() {
+        return;
+    }
+    let mut out = serde_json::Map::new();
+    for key in [
+        "peft_type",
+        "base_model_name_or_path",
+        "task_type",
+        "revision",
+    ] {
+        if let Some(s) = v
+            .get(key)
+            .and_then(|s| s.as_str())
+            .filter(|s| !s.is_empty())
+        {
+            out.insert(key.into(), short(s).into());
+        }
+    }
+    p.fact(crate::facts::PEFT_ADAPTER, out);
+}
+
+/// The sampling defaults `generation_config.json` sets for `generate()`, each with the
+/// JSON type transformers expects (a flag, a number).
+fn generation_defaults_fact(v: &serde_json::Value, p: &mut Parsed) {
+    const KEYS: &[(&str, Kind)] = &[
+        ("do_sample", Kind::Bool),
+        ("temperature", Kind::Number),
+        ("top_p", Kind::Number),
+        ("top_k", Kind::Number),
+        ("min_p", Kind::Number),
+        ("typical_p", Kind::Number),
+        ("repetition_penalty", Kind::Number),
+        ("num_beams", Kind::Number),
+        ("max_length", Kind::Number),
+        ("max_new_tokens", Kind::Number),
+    ];
+    let mut out = serde_json::Map::new();
+    for (key, kind) in KEYS {
+        match (v.get(*key), kind) {
+            (Some(n @ serde_json::Value::Number(_)), Kind::Number)
+            | (Some(n @ serde_json::Value::Bool(_)), Kind::Bool) => {
+                out.insert((*key).into(), n.clone());
+            }
+            _ => {}
+        }
+    }
+    if !out.is_empty() {
+        p.fact(crate::facts::GENERATION_DEFAULTS, out);
     }
 }
 
@@ -295,6 +367,11 @@ pub(crate) fn inspect(
         Role::OtherConfig => {
             let v = parse_json(text, file, p)?;
             check_auto_map(&v, file, p);
+            match file {
+                "adapter_config.json" => peft_adapter_fact(&v, p),
+                "generation_config.json" => generation_defaults_fact(&v, p),
+                _ => {}
+            }
         }
         Role::LoaderYaml | Role::MlflowModel => {
             loader_config::check_yaml(text, file, role == Role::MlflowModel, policy, p);
@@ -433,9 +510,10 @@ mod tests {
         );
         assert_eq!(p.facts["n_embd"], 768);
         assert_eq!(p.facts["n_ctx"], 1024);
-        for absent in ["hidden_size", "tie_word_embeddings", "quantization"] {
+        for absent in ["hidden_size", "tie_word_embeddings"] {
             assert!(p.facts.get(absent).is_none(), "{absent}");
         }
+        assert_eq!(p.facts["quantization"], serde_json::json!({"bits": 4}));
         let p = run(
             "config.json",
             r#"{"quantization_config":{"quant_method":"bitsandbytes","bits":"4"}}"#,
@@ -443,6 +521,23 @@ mod tests {
         assert_eq!(
             p.facts["quantization"],
             serde_json::json!({"quant_method": "bitsandbytes"})
+        );
+        let p = run(
+            "config.json",
+            r#"{"quantization_config":{"quant_method":"bitsandbytes","load_in_4bit":true,
+                "load_in_8bit":false,"bnb_4bit_quant_type":"nf4"}}"#,
+        );
+        assert_eq!(
+            p.facts["quantization"],
+            serde_json::json!({"quant_method": "bitsandbytes", "bits": 4, "type": "nf4"})
+        );
+        let p = run(
+            "config.json",
+            r#"{"quantization_config":{"quant_method":"awq","w_bit":4,"q_group_size":128}}"#,
+        );
+        assert_eq!(
+            p.facts["quantization"],
+            serde_json::json!({"quant_method": "awq", "bits": 4})
         );
     }
 

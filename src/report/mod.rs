@@ -264,7 +264,7 @@ pub struct SuppressionUse {
 pub struct ModelGroup {
     /// The directory, as the scanned paths spell it.
     pub path: String,
-    /// `huggingface`, `saved-model`, `diffusers` or `sharded`.
+    /// `huggingface`, `saved-model`, `diffusers`, `sharded` or `peft-adapter`.
     pub layout: &'static str,
     /// Top-level artifact paths that belong to the model.
     pub files: Vec<String>,

@@ -1,5 +1,5 @@
 //! Directories that are one model: a Hugging Face layout (config.json beside weights, a
-//! shard index), a TensorFlow SavedModel, a diffusers pipeline. The scanner reports
+//! shard index), a TensorFlow SavedModel, a diffusers pipeline, a PEFT adapter. The scanner reports
 //! every file; this module groups them and cross-checks shard indexes against the
 //! shards that were actually parsed.
 
@@ -42,6 +42,10 @@ fn layout_marker(files: &[&Artifact]) -> Option<&'static str> {
     }
     if names.iter().any(|n| n.ends_with(".index.json")) {
         return Some("sharded");
+    }
+    // PEFT's save_pretrained: the adapter's weights beside adapter_config.json.
+    if names.contains("adapter_config.json") && has_weights {
+        return Some("peft-adapter");
     }
     None
 }
