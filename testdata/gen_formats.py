@@ -281,6 +281,7 @@ library_name: transformers
 pipeline_tag: text-generation
 tags:
 - fixture
+- arxiv:1910.09700
 co2_eq_emissions:
   emissions: 12.5
   source: codecarbon
@@ -304,11 +305,23 @@ model-index:
     - type: f1
       value: 0.31
       name: F1
+    - type: acc_norm
+      value: 0.27
+      name: normalized accuracy
+    source:
+      name: Fixture Leaderboard
+      url: https://huggingface.co/spaces/modelvet/fixture-leaderboard
 ---
 
 # tiny-llama-chat
 
 A 1-layer, 8-wide chat model for modelvet's fixtures. Random weights.
+
+### Model Sources [optional]
+
+- **Repository:** https://github.com/modelvet/tiny-llama-chat
+- **Paper [optional]:** [More Information Needed]
+- **Demo [optional]:** [the demo](https://huggingface.co/spaces/modelvet/tiny-llama-chat-demo)
 
 ## Uses
 

@@ -306,7 +306,7 @@ fn model_card_text_and_eval_results_reach_the_model_card() {
     let metrics = card["quantitativeAnalysis"]["performanceMetrics"]
         .as_array()
         .expect("metrics from model-index");
-    assert_eq!(metrics.len(), 2);
+    assert_eq!(metrics.len(), 3);
     assert_eq!(metrics[0]["type"], "accuracy");
     assert_eq!(metrics[0]["value"], "0.25");
     assert_eq!(metrics[0]["slice"], "Fixture QA (test)");
@@ -316,7 +316,7 @@ fn model_card_text_and_eval_results_reach_the_model_card() {
         .unwrap()
         .contains("random numbers"));
     assert!(c["useCases"][0].as_str().unwrap().contains("Testing tools"));
-    let p = props(card);
+    let p = props(&c["environmentalConsiderations"]);
     assert_eq!(p["modelvet:card:co2_eq_emissions_grams"], vec!["12.5"]);
 }
 
@@ -596,7 +596,19 @@ fn a_cache_snapshot_is_identified_as_its_hub_revision() {
         .iter()
         .map(|r| r["type"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["vcs", "distribution", "model-card"]);
+    // The Hub's own links first, then the card's (repository, demo, paper, leaderboard).
+    assert_eq!(
+        kinds,
+        [
+            "vcs",
+            "distribution",
+            "model-card",
+            "vcs",
+            "website",
+            "documentation",
+            "quality-metrics"
+        ]
+    );
     assert_eq!(props(model)["modelvet:hub:source"], vec!["hf-cache"]);
 
     // A repository of GGUF quantisations (no config.json) is still one model.
@@ -844,13 +856,15 @@ fn fixture_repo_sha256(repo: &hub_server::FixtureRepo, path: &str) -> String {
 
 #[test]
 fn a_folder_named_four_ways_gives_the_same_bytes_and_no_local_path() {
-    // Three models (two folders and a single pickle) and a loose file: the collection, its refs and the
-    // names all come from the folder, however it is spelled.
+    // Four models (three folders and a single pickle) and a loose file: the collection, its
+    // refs, names and the findings' locations all come from the folder, however it is
+    // spelled.
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("m");
     for (from, to) in [
         ("formats/hf_sharded_ok", "llm"),
         ("formats/hf_model_card_full", "card"),
+        ("formats/hf_remote_code", "code"),
     ] {
         fs::create_dir_all(root.join(to)).unwrap();
         for e in fs::read_dir(fixture(from)).unwrap() {
@@ -867,9 +881,10 @@ fn a_folder_named_four_ways_gives_the_same_bytes_and_no_local_path() {
             .current_dir(cwd)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "the remote code is a finding; {}",
             String::from_utf8_lossy(&out.stderr)
         );
         out.stdout
@@ -891,6 +906,16 @@ fn a_folder_named_four_ways_gives_the_same_bytes_and_no_local_path() {
     assert!(!text.contains(&absolute) && !text.contains(&*dir.path().to_string_lossy()));
     let doc: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["metadata"]["component"]["name"], "m");
+    let details: Vec<&str> = doc["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        details.iter().any(|d| d.contains(" in code/config.json ")),
+        "{details:?}"
+    );
     assert!(
         text.contains("\"model:extra.pkl/extra.pkl\""),
         "the single-file model is named from the folder"
@@ -1280,4 +1305,248 @@ fn lineage_comes_from_the_card_the_adapter_config_and_gguf_metadata() {
         .unwrap();
     assert_eq!(design["status"], "partial");
     assert_eq!(design["source"], "adapter_config.json");
+}
+
+#[test]
+fn the_cards_description_links_metric_sources_and_emissions_use_native_fields() {
+    let model_in = |spec: &str| {
+        let (doc, out) = bom_json(&[FULL_CARD, "--spec", spec]);
+        assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+        model_of(&doc).clone()
+    };
+    let m = model_in("1.7");
+    // The text under the card's title.
+    assert_eq!(
+        m["description"],
+        "A 1-layer, 8-wide chat model for modelvet's fixtures. Random weights."
+    );
+    let refs: Vec<(String, String, String)> = m["externalReferences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["type"].as_str().unwrap().to_string(),
+                r["url"].as_str().unwrap().to_string(),
+                r["comment"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let has = |kind: &str, url: &str| refs.iter().any(|(k, u, _)| k == kind && u == url);
+    assert!(
+        has("vcs", "https://github.com/modelvet/tiny-llama-chat"),
+        "{refs:?}"
+    );
+    assert!(has(
+        "website",
+        "https://huggingface.co/spaces/modelvet/tiny-llama-chat-demo"
+    ));
+    assert!(has("citation", "https://arxiv.org/abs/1910.09700"));
+    assert!(has(
+        "quality-metrics",
+        "https://huggingface.co/spaces/modelvet/fixture-leaderboard"
+    ));
+    // "Paper [optional]: [More Information Needed]" is a placeholder, not a link.
+    assert!(!refs.iter().any(|(_, u, _)| u.contains("More Information")));
+    // 1.6 has no citation type: the paper is documentation there.
+    let m16 = model_in("1.6");
+    assert!(m16["externalReferences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["type"] == "documentation" && r["url"] == "https://arxiv.org/abs/1910.09700"));
+    // A metric's name follows its type when it says more.
+    let metrics = &m["modelCard"]["quantitativeAnalysis"]["performanceMetrics"];
+    assert_eq!(metrics[0]["type"], "accuracy");
+    assert_eq!(metrics[2]["type"], "acc_norm (normalized accuracy)");
+    // Emissions sit in environmentalConsiderations, not among the card's properties.
+    let env = props(&m["modelCard"]["considerations"]["environmentalConsiderations"]);
+    assert_eq!(env["modelvet:card:co2_eq_emissions_grams"], vec!["12.5"]);
+    assert_eq!(
+        env["modelvet:card:co2_eq_emissions:geographical_location"],
+        vec!["Frankfurt, Germany"]
+    );
+    assert!(!props(&m["modelCard"]).contains_key("modelvet:card:co2_eq_emissions_grams"));
+    let written = ["1.6", "1.7"]
+        .iter()
+        .map(|spec| write_temp(&bom_json(&[FULL_CARD, "--spec", spec]).0.to_string()))
+        .collect::<Vec<_>>();
+    assert_valid(&written);
+}
+
+#[test]
+fn findings_are_also_a_vex_document_that_points_into_the_bom() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut written = Vec::new();
+    for spec in ["1.6", "1.7"] {
+        let bom_path = dir.path().join(format!("bom-{spec}.cdx.json"));
+        let vex_path = dir.path().join(format!("vex-{spec}.cdx.json"));
+        let out = bom(&[
+            "testdata/fixtures/formats/hf_remote_code",
+            "--spec",
+            spec,
+            "-o",
+            bom_path.to_str().unwrap(),
+            "--vex",
+            vex_path.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+        let main: Value = serde_json::from_slice(&fs::read(&bom_path).unwrap()).unwrap();
+        let vex: Value = serde_json::from_slice(&fs::read(&vex_path).unwrap()).unwrap();
+        let serial = main["serialNumber"].as_str().unwrap();
+        let uuid = serial.strip_prefix("urn:uuid:").unwrap();
+        assert_ne!(vex["serialNumber"], main["serialNumber"]);
+        assert_eq!(vex["metadata"]["component"]["name"], "hf_remote_code");
+        let statements = vex["vulnerabilities"].as_array().unwrap();
+        let findings = main["vulnerabilities"].as_array().unwrap();
+        assert_eq!(statements.len(), findings.len());
+        assert!(statements.len() >= 2, "MV1001 and MV1002 at least");
+        // Each statement is the BOM's finding, affecting the same component by BOM-Link.
+        for (s, f) in statements.iter().zip(findings) {
+            assert_eq!(s["id"], f["id"]);
+            assert_eq!(s["analysis"]["state"], "in_triage");
+            let link = s["affects"][0]["ref"].as_str().unwrap();
+            let fragment = link
+                .strip_prefix(&format!("urn:cdx:{uuid}/1#"))
+                .unwrap_or_else(|| panic!("{link} is not a BOM-Link into {serial}"));
+            assert_eq!(fragment, f["affects"][0]["ref"].as_str().unwrap());
+        }
+        written.push(vex_path);
+    }
+    assert_valid(&written);
+}
+
+/// Runs testdata/interop/bom_signature_tool.py (sigstore-models + cryptography).
+fn bom_signature_tool(python: &Path, args: &[&Path]) -> Output {
+    Command::new(python)
+        .arg(repo().join("testdata/interop/bom_signature_tool.py"))
+        .args(args)
+        .output()
+        .expect("the independent BOM signature tool runs")
+}
+
+#[test]
+fn a_signed_bom_verifies_here_and_independently_and_a_changed_byte_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.pem");
+    let public = dir.path().join("key.pub");
+    fs::write(&key, ED25519_KEY).unwrap();
+    fs::write(&public, ED25519_PUB).unwrap();
+    let bom_path = dir.path().join("bom.cdx.json");
+    let out = bom(&[
+        FULL_CARD,
+        "-o",
+        bom_path.to_str().unwrap(),
+        "--sign-key",
+        key.to_str().unwrap(),
+        "--completeness",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let bundle = dir.path().join("bom.cdx.json.sigstore.json");
+    assert!(bundle.exists());
+    // The BOM says how it is signed, and the G7 author signature is now present.
+    let doc: Value = serde_json::from_slice(&fs::read(&bom_path).unwrap()).unwrap();
+    let meta = props(&doc["metadata"]);
+    assert_eq!(
+        meta["modelvet:bom-signature:bundle"],
+        vec!["bom.cdx.json.sigstore.json"]
+    );
+    assert_eq!(meta["modelvet:bom-signature:key-type"], vec!["Ed25519"]);
+    let completeness: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let signature = completeness["profiles"][0]["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "metadata.signature")
+        .unwrap();
+    assert_eq!(signature["status"], "present");
+    assert_eq!(signature["source"], "bom --sign-key");
+    assert_valid(&[bom_path.clone()]);
+
+    let verify = |bom: &Path, sig: &Path, key: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_modelvet"))
+            .args(["verify-bom", bom.to_str().unwrap(), "--key"])
+            .arg(key)
+            .arg("--signature")
+            .arg(sig)
+            .output()
+            .unwrap()
+    };
+    let out = verify(&bom_path, &bundle, &public);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+
+    // Any changed byte, even trailing whitespace, fails; so does another key.
+    let changed = dir.path().join("changed.cdx.json");
+    let mut bytes = fs::read(&bom_path).unwrap();
+    bytes.push(b'\n');
+    fs::write(&changed, &bytes).unwrap();
+    let out = verify(&changed, &bundle, &public);
+    assert_eq!(code(&out), 1);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("changed after signing"));
+    let other = dir.path().join("other.pub");
+    fs::write(
+        &other,
+        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuI=\n-----END PUBLIC KEY-----\n",
+    )
+    .unwrap();
+    assert_eq!(code(&verify(&bom_path, &bundle, &other)), 1);
+    assert_eq!(
+        code(&verify(&bom_path, &dir.path().join("absent.sig"), &public)),
+        3
+    );
+
+    // An independent implementation (sigstore-models, cryptography) checks ours, and
+    // modelvet checks one it made with an ECDSA key.
+    let Some(python) = python() else {
+        return;
+    };
+    let out = bom_signature_tool(&python, &[Path::new("verify"), &bom_path, &bundle, &public]);
+    assert!(
+        out.status.success(),
+        "the independent verifier refused: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bom_signature_tool(&python, &[Path::new("verify"), &changed, &bundle, &public]);
+    assert!(!out.status.success(), "a changed BOM must be refused");
+    let ec_key = dir.path().join("ec.pem");
+    let ec_pub = dir.path().join("ec.pub");
+    let out = Command::new(&python)
+        .arg(repo().join("testdata/interop/model_signing_tool.py"))
+        .args(["keygen", "p256"])
+        .args([&ec_key, &ec_pub])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let theirs = dir.path().join("theirs.sigstore.json");
+    let out = bom_signature_tool(&python, &[Path::new("sign"), &bom_path, &theirs, &ec_key]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = verify(&bom_path, &theirs, &ec_pub);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(code(&verify(&changed, &theirs, &ec_pub)), 1);
+    // And ours, made with the ECDSA key, verifies there too.
+    let ours = dir.path().join("ours-ec.cdx.json");
+    let out = bom(&[
+        FULL_CARD,
+        "-o",
+        ours.to_str().unwrap(),
+        "--sign-key",
+        ec_key.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0);
+    let ours_bundle = dir.path().join("ours-ec.cdx.json.sigstore.json");
+    let out = bom_signature_tool(
+        &python,
+        &[Path::new("verify"), &ours, &ours_bundle, &ec_pub],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

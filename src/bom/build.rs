@@ -428,6 +428,7 @@ pub fn build(input: BomInput<'_>) -> Bom {
             bytes_read: input.bytes_read,
         },
         verification: input.verification.clone(),
+        signer: None,
     }
 }
 
@@ -462,7 +463,8 @@ fn file_entry(
                 severity: f.severity,
                 message: f.message.clone(),
                 affects: bom_ref.clone(),
-                location: member.path.clone(),
+                // Relative to the input, as bom-refs are: no local path in the BOM.
+                location: relative_to_input(&member.path, input.input.trim_end_matches('/')),
                 offset: f.location.offset,
                 opcode: f.location.opcode.clone(),
                 global: match (&f.evidence.module, &f.evidence.name) {
@@ -657,6 +659,21 @@ fn build_model(
     }
 
     let card_info = build_card(part, card, gguf);
+    let sections = part
+        .fact("README.md", facts::MODEL_CARD_SECTIONS)
+        .and_then(Value::as_object);
+    let section = |k: &str| sections.and_then(|s| s.get(k)).and_then(text_of);
+    let description = section("description")
+        .or_else(|| section("lead"))
+        .map(|t| cut(&t));
+    for link in card_links(part, card, section("sources").as_deref()) {
+        if !external_refs
+            .iter()
+            .any(|r: &ExternalRef| r.url == link.url)
+        {
+            external_refs.push(link);
+        }
+    }
     let mut properties = vec![
         ("modelvet:layout".to_string(), part.layout.to_string()),
         ("modelvet:name:source".to_string(), name_source.to_string()),
@@ -690,6 +707,7 @@ fn build_model(
         ));
     }
     Model {
+        description,
         release_date: None,
         declared: Vec::new(),
         root_digest: root_digest(&files),
@@ -711,6 +729,89 @@ fn build_model(
         datasets: model_datasets,
         properties,
     }
+}
+
+/// A URL a BOM can carry: http(s), no whitespace or control characters, bounded.
+fn clean_url(text: &str) -> Option<String> {
+    let start = text.find("https://").or_else(|| text.find("http://"))?;
+    let url: String = text[start..]
+        .chars()
+        .take_while(|c| {
+            !c.is_whitespace() && !c.is_control() && !matches!(c, ')' | ']' | '>' | '<' | '"')
+        })
+        .collect();
+    let url = url.trim_end_matches(['.', ',', ';']);
+    (url.len() > "https://".len() && url.len() <= MAX_URL_BYTES).then(|| url.to_string())
+}
+
+/// Longest URL taken from a card.
+const MAX_URL_BYTES: usize = 2048;
+
+/// Links the card gives: its "Model Sources" list (Repository, Paper, Demo and the
+/// like), the `arxiv:` tags the Hub adds for papers, and the sources of its evaluation
+/// results. Placeholders and entries without a URL are left out.
+fn card_links(
+    part: &Members<'_>,
+    card: Option<&serde_json::Map<String, Value>>,
+    sources: Option<&str>,
+) -> Vec<ExternalRef> {
+    let mut out: Vec<ExternalRef> = Vec::new();
+    let mut add = |kind: &'static str, url: String, comment: Option<String>| {
+        if out.len() < MAX_LISTED && !out.iter().any(|r| r.url == url) {
+            out.push(ExternalRef { kind, url, comment });
+        }
+    };
+    for item in sources.map(list_items).into_iter().flatten() {
+        let plain = item.replace("**", "");
+        let Some((label, rest)) = plain.split_once(':') else {
+            continue;
+        };
+        let label = label.trim().trim_end_matches("[optional]").trim();
+        let Some(url) = clean_url(rest) else {
+            continue;
+        };
+        let kind = match label.to_ascii_lowercase().as_str() {
+            "repository" | "code" | "github" => "vcs",
+            "paper" => "citation",
+            _ => "website",
+        };
+        add(kind, url, Some(label.to_string()));
+    }
+    let tags = strings_of(card.and_then(|c| c.get("tags")));
+    for tag in tags.iter().take(MAX_LISTED) {
+        let Some(id) = tag.strip_prefix("arxiv:") else {
+            continue;
+        };
+        let id_ok = !id.is_empty()
+            && id.len() <= 32
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'-'));
+        if id_ok {
+            add(
+                "citation",
+                format!("https://arxiv.org/abs/{id}"),
+                Some(format!("arXiv:{id}")),
+            );
+        }
+    }
+    if let Some(Value::Array(results)) = part.fact("README.md", facts::EVAL_RESULTS) {
+        for r in results.iter().take(MAX_LISTED) {
+            if let Some(url) = r
+                .get("source_url")
+                .and_then(Value::as_str)
+                .and_then(clean_url)
+            {
+                let name = r.get("source_name").and_then(text_of);
+                add(
+                    "quality-metrics",
+                    url,
+                    name.or_else(|| Some("evaluation results".into())),
+                );
+            }
+        }
+    }
+    out
 }
 
 /// The models this one derives from, as each artifact names them: the card's `base_model`
@@ -838,10 +939,13 @@ fn build_card(
     if let Some(Value::Array(results)) = part.fact("README.md", facts::EVAL_RESULTS) {
         for r in results.iter().take(MAX_LISTED) {
             let get = |k: &str| r.get(k).and_then(text_of);
-            let (Some(kind), Some(value)) = (
-                get("metric_type").or_else(|| get("metric_name")),
-                get("value"),
-            ) else {
+            // The type is the metric's id (`acc_norm`); a name that says more follows it.
+            let kind = match (get("metric_type"), get("metric_name")) {
+                (Some(t), Some(n)) if !t.eq_ignore_ascii_case(&n) => Some(format!("{t} ({n})")),
+                (Some(t), _) => Some(t),
+                (None, n) => n,
+            };
+            let (Some(kind), Some(value)) = (kind, get("value")) else {
                 continue;
             };
             let slice = match (
@@ -875,7 +979,7 @@ fn build_card(
                 .push(("modelvet:card:recommendations".into(), t));
         }
         if let Some(t) = section("environmental_impact") {
-            out.properties
+            out.environmental
                 .push(("modelvet:card:environmental_impact".into(), t));
         }
         if let Some(t) = section("training_data") {
@@ -1031,13 +1135,18 @@ fn build_card(
             other => text_of(other),
         };
         if let Some(g) = grams {
-            out.properties
+            out.environmental
                 .push(("modelvet:card:co2_eq_emissions_grams".into(), g));
         }
         if let Value::Object(m) = co2 {
-            for key in ["hardware_used", "geographical_location", "training_type"] {
+            for key in [
+                "source",
+                "hardware_used",
+                "geographical_location",
+                "training_type",
+            ] {
                 if let Some(v) = m.get(key).and_then(text_of) {
-                    out.properties
+                    out.environmental
                         .push((format!("modelvet:card:co2_eq_emissions:{key}"), v));
                 }
             }

@@ -104,6 +104,7 @@ fn property<'m>(m: &'m Model, name: &str) -> Option<&'m str> {
     m.card
         .properties
         .iter()
+        .chain(&m.card.environmental)
         .chain(&m.properties)
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
@@ -227,7 +228,7 @@ fn general_description(m: &Model, annex: Annex) -> Vec<Element> {
         },
         (Some(a), None) => partial(
             arch,
-            format!("{a}; the number of parameters is unknown (no weight shapes, or formats that disagree)"),
+            format!("{a}; the number of parameters is unknown (no weight shapes, formats that disagree, or packed quantized weights whose bit width no config states)"),
             "config.json or GGUF",
         ),
         (None, Some(p)) => partial(
@@ -439,14 +440,14 @@ pub(crate) fn assess(bom: &Bom) -> Vec<ProfileResult> {
         let tool = format!("modelvet {}", env!("CARGO_PKG_VERSION"));
         let bom_signature = match bom.verification.as_ref() {
             Some(v) => format!(
-                "the BOM itself is not signed; the model's own {} signature was checked ({}), which is not a signature over the BOM",
+                "the BOM itself is not signed (bom --sign-key signs it); the model's own {} signature was checked ({}), which is not a signature over the BOM",
                 v.method,
                 serde_json::to_value(v.status)
                     .ok()
                     .and_then(|s| s.as_str().map(str::to_string))
                     .unwrap_or_default()
             ),
-            None => "the BOM itself is not signed".to_string(),
+            None => "the BOM itself is not signed (bom --sign-key signs it)".to_string(),
         };
         let g7 = vec![
             element(
@@ -477,7 +478,15 @@ pub(crate) fn assess(bom: &Bom) -> Vec<ProfileResult> {
                 "metadata.signature",
                 "Author signature over the BOM",
                 "G7: Metadata",
-                None,
+                bom.signer.as_ref().map(|s| {
+                    (
+                        format!(
+                            "detached Sigstore bundle {} ({} key {})",
+                            s.bundle_name, s.key_kind, s.key_hint
+                        ),
+                        "bom --sign-key",
+                    )
+                }),
                 &bom_signature,
             ),
             element(

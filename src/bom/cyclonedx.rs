@@ -243,6 +243,16 @@ struct Considerations {
         skip_serializing_if = "Vec::is_empty"
     )]
     ethical_considerations: Vec<Risk>,
+    #[serde(
+        rename = "environmentalConsiderations",
+        skip_serializing_if = "Option::is_none"
+    )]
+    environmental_considerations: Option<EnvironmentalConsiderations>,
+}
+
+#[derive(Serialize)]
+struct EnvironmentalConsiderations {
+    properties: Vec<Property>,
 }
 
 #[derive(Serialize)]
@@ -280,8 +290,17 @@ struct Vulnerability<'a> {
     detail: String,
     recommendation: &'a str,
     created: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analysis: Option<Analysis>,
     affects: Vec<Ref>,
     properties: Vec<Property>,
+}
+
+/// A VEX statement's analysis.
+#[derive(Serialize)]
+struct Analysis {
+    state: &'static str,
+    detail: &'static str,
 }
 
 #[derive(Serialize, Clone)]
@@ -475,6 +494,11 @@ fn model_card(m: &Model) -> Option<ModelCard> {
                     mitigation_strategy: r.mitigation.clone(),
                 })
                 .collect(),
+            environmental_considerations: (!c.environmental.is_empty()).then(|| {
+                EnvironmentalConsiderations {
+                    properties: props(&c.environmental),
+                }
+            }),
         });
     }
     card.properties = props(&c.properties);
@@ -485,7 +509,7 @@ fn model_card(m: &Model) -> Option<ModelCard> {
     (!empty).then_some(card)
 }
 
-fn model_component(m: &Model) -> Component {
+fn model_component(m: &Model, spec: SpecVersion) -> Component {
     Component {
         kind: "machine-learning-model",
         bom_ref: Some(m.bom_ref.clone()),
@@ -500,6 +524,7 @@ fn model_component(m: &Model) -> Component {
             .collect(),
         name: m.name.clone(),
         version: m.version.clone(),
+        description: m.description.clone(),
         licenses: m
             .licenses
             .iter()
@@ -520,10 +545,18 @@ fn model_component(m: &Model) -> Component {
         external_references: m
             .external_refs
             .iter()
-            .map(|r| ExternalReference {
-                url: r.url.clone(),
-                comment: r.comment.clone(),
-                kind: r.kind,
+            .map(|r| match (r.kind, spec) {
+                // 1.6 has no `citation` type; a paper is documentation there.
+                ("citation", SpecVersion::V1_6) => ExternalReference {
+                    url: r.url.clone(),
+                    comment: r.comment.clone().or_else(|| Some("paper".into())),
+                    kind: "documentation",
+                },
+                _ => ExternalReference {
+                    url: r.url.clone(),
+                    comment: r.comment.clone(),
+                    kind: r.kind,
+                },
             })
             .collect(),
         properties: {
@@ -555,7 +588,6 @@ fn model_component(m: &Model) -> Component {
                 .collect(),
         }),
         model_card: model_card(m),
-        ..Component::default()
     }
 }
 
@@ -644,6 +676,7 @@ fn vulnerability<'a>(issue: &'a Issue, created: &str) -> Vulnerability<'a> {
         detail,
         recommendation: issue.rule.remediation,
         created: created.to_string(),
+        analysis: None,
         affects: vec![Ref {
             target: issue.affects.clone(),
         }],
@@ -770,7 +803,7 @@ pub fn render(bom: &Bom, spec: SpecVersion) -> String {
             // with its card; metadata.component names what the BOM describes.
             let m = &bom.models[*i];
             subject_ref = m.bom_ref.clone();
-            components.push(model_component(m));
+            components.push(model_component(m, spec));
             let shell_ref = format!("bom-subject:{}", m.bom_ref);
             dependencies.push(Dependency {
                 target: shell_ref.clone(),
@@ -796,7 +829,7 @@ pub fn render(bom: &Bom, spec: SpecVersion) -> String {
             declared,
         } => {
             subject_ref = bom_ref.clone();
-            components.extend(bom.models.iter().map(model_component));
+            components.extend(bom.models.iter().map(|m| model_component(m, spec)));
             let mut depends_on: Vec<String> =
                 bom.models.iter().map(|m| m.bom_ref.clone()).collect();
             depends_on.extend(bom.loose_files.iter().map(|f| f.bom_ref.clone()));
@@ -861,6 +894,17 @@ pub fn render(bom: &Bom, spec: SpecVersion) -> String {
         properties.push(prop("modelvet:remote:bytes-read", read));
         properties.push(prop("modelvet:remote:bytes-total", total));
     }
+    if let Some(s) = &bom.signer {
+        // The signature cannot sit inside the bytes it signs: it is a detached Sigstore
+        // bundle, which the BOM names.
+        properties.push(prop("modelvet:bom-signature:bundle", &s.bundle_name));
+        properties.push(prop(
+            "modelvet:bom-signature:format",
+            "Sigstore bundle v0.3, DSSE, in-toto Statement v1, predicate https://cyclonedx.org/bom",
+        ));
+        properties.push(prop("modelvet:bom-signature:key-hint", &s.key_hint));
+        properties.push(prop("modelvet:bom-signature:key-type", s.key_kind));
+    }
     let mut doc = Document {
         schema: format!(
             "http://cyclonedx.org/schema/bom-{}.schema.json",
@@ -894,6 +938,97 @@ pub fn render(bom: &Bom, spec: SpecVersion) -> String {
     let draft = to_json(&doc);
     doc.serial_number = format!("urn:uuid:{}", content_uuid(draft.as_bytes()));
     to_json(&doc)
+}
+
+/// The findings alone, as a CycloneDX VEX document for consumers that import
+/// vulnerabilities separately from the BOM (Dependency-Track reads `vulnerabilities` only
+/// from VEX uploads). Each statement affects its component by BOM-Link
+/// (`urn:cdx:<serial>/<version>#<bom-ref>`) into the BOM whose serial number is
+/// `bom_serial` (`urn:uuid:...`). The state is `in_triage`: a scanner found it, a person
+/// has not yet judged it.
+pub fn render_vex(bom: &Bom, spec: SpecVersion, bom_serial: &str) -> String {
+    let created = rfc3339(bom.created);
+    let uuid = bom_serial.strip_prefix("urn:uuid:").unwrap_or(bom_serial);
+    let subject = match &bom.subject {
+        Subject::Model(i) => {
+            let m = &bom.models[*i];
+            Component {
+                kind: "machine-learning-model",
+                name: m.name.clone(),
+                version: m.version.clone(),
+                purl: m.purl.clone(),
+                ..Component::default()
+            }
+        }
+        Subject::Collection { name, .. } => Component {
+            kind: "application",
+            name: name.clone(),
+            ..Component::default()
+        },
+    };
+    let vulnerabilities = bom
+        .findings
+        .iter()
+        .map(|i| {
+            let mut v = vulnerability(i, &created);
+            v.analysis = Some(Analysis {
+                state: "in_triage",
+                detail: "reported by modelvet's scan of the artifact's bytes; not yet assessed by a person",
+            });
+            v.affects = vec![Ref {
+                target: format!("urn:cdx:{uuid}/1#{}", bom_link_fragment(&i.affects)),
+            }];
+            v
+        })
+        .collect();
+    let mut doc = Document {
+        schema: format!(
+            "http://cyclonedx.org/schema/bom-{}.schema.json",
+            spec.as_str()
+        ),
+        bom_format: "CycloneDX",
+        spec_version: spec.as_str(),
+        serial_number: "urn:uuid:00000000-0000-0000-0000-000000000000".into(),
+        version: 1,
+        metadata: Metadata {
+            timestamp: created.clone(),
+            lifecycles: vec![Lifecycle {
+                phase: "post-build",
+            }],
+            tools: Tools {
+                components: vec![Component {
+                    kind: "application",
+                    name: "modelvet".into(),
+                    version: Some(env!("CARGO_PKG_VERSION").into()),
+                    ..Component::default()
+                }],
+            },
+            component: subject,
+            properties: vec![prop("modelvet:vex:describes", bom_serial)],
+        },
+        components: Vec::new(),
+        dependencies: Vec::new(),
+        compositions: Vec::new(),
+        vulnerabilities,
+        declarations: None,
+    };
+    let draft = to_json(&doc);
+    doc.serial_number = format!("urn:uuid:{}", content_uuid(draft.as_bytes()));
+    to_json(&doc)
+}
+
+/// A bom-ref as a URI fragment: unreserved characters and `:@/?!$&'()*+,;=` stay,
+/// everything else (spaces, `#`, `%`, non-ASCII) is percent-encoded.
+pub(crate) fn bom_link_fragment(bom_ref: &str) -> String {
+    let mut out = String::with_capacity(bom_ref.len());
+    for b in bom_ref.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:@/?!$&'()*+,;=".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Every model's files are listed in full (the scan walked the whole folder or repository),

@@ -8,6 +8,43 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+/// A VEX document's statements must each affect, by BOM-Link, a component of `main`:
+/// its serial number, version 1, and a bom-ref it defines.
+pub fn check_vex(vex: &Value, main: &Value) -> Vec<String> {
+    let mut defined = BTreeSet::new();
+    let mut problems = Vec::new();
+    collect_refs(main, &mut defined, &mut problems);
+    let serial = main["serialNumber"].as_str().unwrap_or_default();
+    let prefix = format!(
+        "urn:cdx:{}/1#",
+        serial.strip_prefix("urn:uuid:").unwrap_or(serial)
+    );
+    let fragments: BTreeSet<String> = defined
+        .iter()
+        .map(|r| super::cyclonedx::bom_link_fragment(r))
+        .collect();
+    for v in array(vex.get("vulnerabilities")) {
+        let affects = array(v.get("affects"));
+        if affects.is_empty() {
+            problems.push(format!(
+                "VEX statement {} affects nothing",
+                text(&v["bom-ref"])
+            ));
+        }
+        for a in affects {
+            let target = text(&a["ref"]);
+            match target.strip_prefix(&prefix) {
+                Some(fragment) if fragments.contains(fragment) => {}
+                _ => problems.push(format!(
+                    "VEX statement {} affects {target}, which is no component of the BOM {serial}",
+                    text(&v["bom-ref"])
+                )),
+            }
+        }
+    }
+    problems
+}
+
 /// Every problem found; empty when the document is consistent.
 pub fn check(doc: &Value) -> Vec<String> {
     let mut defined = BTreeSet::new();

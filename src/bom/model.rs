@@ -27,6 +27,19 @@ pub struct Bom {
     pub findings: Vec<Issue>,
     pub scan: ScanSummary,
     pub verification: Option<Verification>,
+    /// The key that will sign the rendered BOM (`bom --sign-key`), so the BOM can say how
+    /// it is signed and the completeness check can count the signature.
+    pub signer: Option<BomSigner>,
+}
+
+/// Who signs the BOM, and where the detached signature goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BomSigner {
+    /// model-signing's key hint: hex SHA-256 of the public key's PEM.
+    pub key_hint: String,
+    pub key_kind: &'static str,
+    /// The signature file's name (beside the BOM).
+    pub bundle_name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +102,9 @@ pub struct Model {
     pub name_source: &'static str,
     pub version: Option<String>,
     pub purl: Option<String>,
+    /// What the card says the model is: its "Model Description" section, else the text
+    /// under its title.
+    pub description: Option<String>,
     /// The release date, when the user declared it (no artifact states one).
     pub release_date: Option<String>,
     /// The fields the user declared instead of the artifacts: `name`, `version`,
@@ -126,7 +142,9 @@ pub struct Organization {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExternalRef {
-    /// A CycloneDX external reference type: `distribution`, `model-card`, `vcs`, `website`.
+    /// A CycloneDX external reference type: `distribution`, `model-card`, `vcs`, `website`,
+    /// `quality-metrics`, or `citation` (a paper; 1.7 has the type, 1.6 writes it as
+    /// `documentation`).
     pub kind: &'static str,
     pub url: String,
     pub comment: Option<String>,
@@ -186,6 +204,10 @@ pub struct Card {
     pub ethical_considerations: Vec<Risk>,
     /// `cdx:ai-ml:*` and `modelvet:*` properties of the model card.
     pub properties: Vec<(String, String)>,
+    /// What the card says of the model's environmental impact (emissions, hardware,
+    /// location, its section): CycloneDX's `environmentalConsiderations` properties, since
+    /// its energy records need kWh figures cards do not state.
+    pub environmental: Vec<(String, String)>,
 }
 
 impl Card {
@@ -201,6 +223,7 @@ impl Card {
         !self.technical_limitations.is_empty()
             || !self.use_cases.is_empty()
             || !self.ethical_considerations.is_empty()
+            || !self.environmental.is_empty()
     }
 }
 

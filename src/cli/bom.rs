@@ -51,6 +51,19 @@ pub(crate) struct BomArgs {
     /// Write the BOM here instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
+    /// Also write the findings alone as a CycloneDX VEX document to FILE, each affecting
+    /// its component of the BOM by BOM-Link (for consumers such as Dependency-Track that
+    /// import vulnerabilities only from VEX).
+    #[arg(long, value_name = "FILE")]
+    vex: Option<PathBuf>,
+    /// Sign the written BOM with this private key (PEM: ECDSA P-256/P-384/P-521 or
+    /// Ed25519): a detached Sigstore bundle over the BOM's bytes, checked by
+    /// `modelvet verify-bom`. Needs --output.
+    #[arg(long, value_name = "KEY.pem", requires = "output")]
+    sign_key: Option<PathBuf>,
+    /// Where the BOM's signature goes [default: the BOM's path + .sigstore.json].
+    #[arg(long, value_name = "PATH", requires = "sign_key")]
+    bom_signature: Option<PathBuf>,
     /// Print which G7 / EU AI Act Annex XI elements are present and which are missing
     /// (to standard output; the BOM then goes only to --output).
     #[arg(long)]
@@ -161,6 +174,27 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
         Spec::V1_6 => SpecVersion::V1_6,
         Spec::V1_7 => SpecVersion::V1_7,
     };
+    let mut model = model;
+    let signing = match (&args.sign_key, &args.output) {
+        (Some(key_path), Some(output)) => {
+            let key =
+                std::fs::read(key_path).map_err(|e| format!("{}: {e}", key_path.display()))?;
+            let (key_hint, key_kind) = crate::provenance::bom_signature::signer_hint(&key)
+                .map_err(|e| format!("{}: {e}", key_path.display()))?;
+            let bundle_path = args.bom_signature.clone().unwrap_or_else(|| {
+                let mut p = output.clone().into_os_string();
+                p.push(".sigstore.json");
+                PathBuf::from(p)
+            });
+            model.signer = Some(crate::bom::model::BomSigner {
+                key_hint,
+                key_kind,
+                bundle_name: file_name(&bundle_path),
+            });
+            Some((key, bundle_path, file_name(output)))
+        }
+        _ => None,
+    };
     let rendered = match bom::render(&model, spec) {
         Ok(r) => r,
         Err(problems) => {
@@ -171,6 +205,22 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
             return Ok(EXIT_USAGE);
         }
     };
+    let vex = match &args.vex {
+        Some(path) => match bom::render_vex(&model, spec, &rendered.json) {
+            Ok(v) => Some((path, v)),
+            Err(problems) => {
+                for p in &problems {
+                    eprintln!("modelvet: VEX reference check: {p}");
+                }
+                eprintln!("modelvet: refusing to write an inconsistent VEX document (a bug in modelvet; please report it)");
+                return Ok(EXIT_USAGE);
+            }
+        },
+        None => None,
+    };
+    if let Some((path, v)) = &vex {
+        std::fs::write(path, v).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
     match &args.output {
         Some(path) => {
             std::fs::write(path, &rendered.json).map_err(|e| format!("{}: {e}", path.display()))?
@@ -184,6 +234,18 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
             }
         }
         None => {}
+    }
+    if let Some((key, bundle_path, bom_name)) = &signing {
+        // Signs the bytes about to be written, not a re-rendering.
+        let signed =
+            crate::provenance::bom_signature::sign_bom(rendered.json.as_bytes(), bom_name, key)?;
+        crate::provenance::sign::write_atomically(bundle_path, signed.bundle_json.as_bytes())?;
+        eprintln!(
+            "modelvet: signed the BOM with {} key {}: {}",
+            signed.key_kind,
+            signed.key_hint,
+            crate::display::safe_text(&bundle_path.display().to_string(), 200)
+        );
     }
     if args.completeness {
         match args.format {
@@ -246,6 +308,13 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
         (2, _) | (_, 2) => 2,
         _ => 0,
     })
+}
+
+/// A path's last component, as the BOM and its signature name each other.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// What a Hub revision adds to the BOM besides the scan.

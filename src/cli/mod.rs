@@ -60,6 +60,10 @@ enum Command {
     /// lineage and datasets, the scan's findings, and a signature check when asked.
     #[command(after_help = bom::BOM_EXIT_CODES)]
     Bom(bom::BomArgs),
+    /// Check a BOM's signature (`bom --sign-key`): the key, the BOM's exact bytes, and
+    /// that the bundle signs this BOM.
+    #[command(after_help = provenance::VERIFY_BOM_EXIT_CODES)]
+    VerifyBom(provenance::VerifyBomArgs),
     /// Print the configuration a scan would use (TOML) and the file it came from.
     Config(show_config::ConfigArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -247,6 +251,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::Sign(args) => provenance::run_sign(args),
         Command::Verify(args) => provenance::run_verify(args),
         Command::Bom(args) => bom::run_bom(args),
+        Command::VerifyBom(args) => provenance::run_verify_bom(args),
         Command::Config(args) => match show_config::run_config(args) {
             Ok(code) => code,
             Err(e) => {

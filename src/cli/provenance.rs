@@ -165,6 +165,84 @@ pub(crate) struct VerifyArgs {
     output: Option<PathBuf>,
 }
 
+pub(crate) const VERIFY_BOM_EXIT_CODES: &str = "\
+Exit codes:
+  0  the signature verifies with the key and covers exactly these BOM bytes
+  1  it does not (another key, a changed BOM, a bundle that signs something else)
+  3  usage error (a file that cannot be read, a key that is not a public key)";
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct VerifyBomArgs {
+    /// The CycloneDX BOM (JSON) as written by `modelvet bom --sign-key`.
+    bom: PathBuf,
+    /// The signer's public key (PEM).
+    #[arg(long, value_name = "KEY.pem")]
+    key: PathBuf,
+    /// The signature bundle [default: the BOM's path + .sigstore.json].
+    #[arg(long, value_name = "PATH")]
+    signature: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: OutputFormat,
+}
+
+pub(crate) fn run_verify_bom(args: VerifyBomArgs) -> i32 {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let signature = args.signature.clone().unwrap_or_else(|| {
+        let mut p = args.bom.clone().into_os_string();
+        p.push(".sigstore.json");
+        PathBuf::from(p)
+    });
+    let checked = (|| {
+        let bom = read(&args.bom)?;
+        let bundle = read(&signature)?;
+        let key = read(&args.key)?;
+        crate::provenance::bom_signature::verify_bom(&bom, &bundle, &key)
+            .map_err(|e| format!("{}: {e}", args.key.display()))
+    })();
+    let check = match checked {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("modelvet: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    match args.format {
+        OutputFormat::Json => {
+            let doc = serde_json::json!({
+                "bom": args.bom.display().to_string(),
+                "signature": signature.display().to_string(),
+                "status": if check.verified { "verified" } else { "failed" },
+                "sha256": check.sha256,
+                "serial_number": check.serial,
+                "key_hint": check.key_hint,
+                "failures": check.failures,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+        OutputFormat::Text => {
+            let bom = crate::display::safe_text(&args.bom.display().to_string(), 200);
+            if check.verified {
+                println!(
+                    "verified: {bom} (sha256 {}, {}) is signed by key {}",
+                    check.sha256,
+                    check.serial.as_deref().unwrap_or("no serial number"),
+                    check.key_hint
+                );
+            } else {
+                println!("FAILED: {bom}");
+                for f in &check.failures {
+                    println!("  {}", crate::display::safe_text(f, 400));
+                }
+            }
+        }
+    }
+    if check.verified {
+        0
+    } else {
+        1
+    }
+}
+
 fn default_signature(model: &Path) -> PathBuf {
     if model.is_dir() {
         model.join("model.sig")

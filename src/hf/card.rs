@@ -7,7 +7,8 @@
 //! - `model_card`: object with the front-matter keys of [`CARD_KEYS`], values as read.
 //! - `model_card_warnings`: list of strings, what was left out or cut.
 //! - `eval_results`: list of objects flattened from `model-index[*].results[*].metrics[*]`.
-//! - `model_card_sections`: object, section key to its markdown text.
+//! - `model_card_sections`: object, section key to its markdown text; `lead` is the
+//!   text between the card's title (its first `#` heading) and the next heading.
 //! - `model_card_sections_truncated`: list of the section keys cut at [`MAX_SECTION_BYTES`].
 
 use serde_json::{Map, Value};
@@ -83,6 +84,10 @@ pub(crate) const SECTION_HEADINGS: &[(&str, &[&str])] = &[
     ("training hyperparameters", &["training_hyperparameters"]),
     ("framework versions", &["framework_versions"]),
     ("model description", &["description"]),
+    // huggingface_hub's template: "### Model Sources [optional]" with Repository, Paper
+    // and Demo links.
+    ("model sources", &["sources"]),
+    ("model sources [optional]", &["sources"]),
     ("compute infrastructure", &["compute"]),
     ("hardware", &["compute"]),
     ("evaluation", &["evaluation"]),
@@ -96,6 +101,8 @@ pub(crate) const SECTION_HEADINGS: &[(&str, &[&str])] = &[
 const PLACEHOLDERS: &[&str] = &["[more information needed]", "more information needed"];
 /// Starts of the default sentences of `huggingface_hub`'s `modelcard_template.md`.
 const TEMPLATE_SENTENCES: &[&str] = &[
+    "this is the model card of a 🤗 transformers model that has been pushed on the hub",
+    "this modelcard aims to be a base template for new models",
     "users (both direct and downstream) should be made aware of the risks, biases and limitations of the model",
     "carbon emissions can be estimated using the [machine learning impact calculator]",
 ];
@@ -186,7 +193,8 @@ fn card_keys(map: &Map<String, Value>) -> Map<String, Value> {
 }
 
 /// `model-index: - name; results: - task {type, name}; dataset {type, name, config,
-/// split}; metrics: - {type, value, name, verified}`, one entry per metric. A metric
+/// split}; metrics: - {type, value, name, verified}; source {name, url}`, one entry per
+/// metric. A metric
 /// without a number or string `value` is skipped; string fields that are not strings
 /// are left out.
 fn eval_results(index: Option<&Value>, warnings: &mut Vec<String>) -> Vec<Value> {
@@ -227,6 +235,8 @@ fn eval_results(index: Option<&Value>, warnings: &mut Vec<String>) -> Vec<Value>
                     ("dataset_config", text(dataset, "config")),
                     ("metric_type", text(Some(metric), "type")),
                     ("metric_name", text(Some(metric), "name")),
+                    ("source_name", text(result.get("source"), "name")),
+                    ("source_url", text(result.get("source"), "url")),
                     ("value", Some(value)),
                     (
                         "verified",
@@ -399,6 +409,34 @@ fn sections(body: &str, warnings: &mut Vec<String>) -> (Map<String, Value>, Vec<
     }
     let mut out = Map::new();
     let mut truncated = Vec::new();
+    // The lead: what a card says of its model under its title, before any section.
+    let start = match headings.first() {
+        Some(&(i, 1, title)) if section_keys(title).is_empty() => i + 1,
+        _ => 0,
+    };
+    {
+        let end = headings
+            .iter()
+            .find(|&&(i, _, _)| i >= start)
+            .map_or(lines.len(), |&(i, _, _)| i);
+        let mut raw = String::new();
+        for line in &lines[start..end] {
+            if raw.len() + line.len() + 1 > MAX_SECTION_RAW_BYTES {
+                break;
+            }
+            raw.push_str(line);
+            raw.push('\n');
+        }
+        let text = strip_html_comments(&raw);
+        let text = text.trim();
+        if !is_placeholder(text) {
+            let (kept, was_cut) = cut(text, MAX_SECTION_BYTES);
+            out.insert("lead".into(), Value::String(kept.to_string()));
+            if was_cut {
+                truncated.push("lead".into());
+            }
+        }
+    }
     let mut candidates = 0;
     for (h, &(start, level, title)) in headings.iter().enumerate() {
         let keys = section_keys(title);
@@ -686,9 +724,29 @@ Llama 3 may produce inaccurate responses.
     }
 
     #[test]
+    fn the_lead_is_the_text_under_the_title_and_sources_are_a_section() {
+        let p = run("---\nlicense: mit\n---\n# tiny\n\nA tiny model.\n<!-- note -->\n\n## Model Details\n\n### Model Sources [optional]\n\n- **Repository:** https://github.com/x/y\n- **Demo [optional]:** [More Information Needed]\n");
+        let s = &p.facts["model_card_sections"];
+        assert_eq!(s["lead"], "A tiny model.");
+        assert!(s["sources"]
+            .as_str()
+            .unwrap()
+            .contains("https://github.com/x/y"));
+        // No title: the text before the first section; a title that is a section: none.
+        let p = run("Plain words.\n\n## Limitations\n\nMany.\n");
+        assert_eq!(p.facts["model_card_sections"]["lead"], "Plain words.");
+        let p = run("# Limitations\n\nMany.\n");
+        assert!(p.facts["model_card_sections"].get("lead").is_none());
+        // The template's own lead sentence is filler.
+        let p = run("# Model Card for Model ID\n\nThis modelcard aims to be a base template for new models. It has been generated using [this raw template](https://x).\n\n## Uses\n\nx\n");
+        assert!(p.facts["model_card_sections"].get("lead").is_none());
+    }
+
+    #[test]
     fn no_front_matter_records_no_card() {
         let p = run("# no front matter\n\nlicense: mit\n");
-        assert!(p.facts.is_empty(), "{:?}", p.facts);
+        assert!(p.facts.get("model_card").is_none(), "{:?}", p.facts);
+        assert_eq!(p.facts["model_card_sections"]["lead"], "license: mit");
         let p = run("---\nlicense: mit\n");
         assert!(p.facts.get("model_card").is_none());
         assert!(p.facts["model_card_warnings"][0]

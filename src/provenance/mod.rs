@@ -5,6 +5,7 @@
 //! model-signing signs; the signing and verification modules check a bundle's signature and
 //! compare its signed manifest with the files on disk.
 
+pub mod bom_signature;
 pub mod bundle;
 pub mod digest;
 pub mod keyless;

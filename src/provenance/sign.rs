@@ -109,7 +109,7 @@ pub fn sign(request: &SignRequest) -> Result<Signed, String> {
 }
 
 /// A half-written signature must never sit where a verifier looks.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

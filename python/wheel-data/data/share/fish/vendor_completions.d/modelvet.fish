@@ -31,6 +31,7 @@ complete -c modelvet -n "__fish_modelvet_needs_command" -f -a "hash" -d 'Print e
 complete -c modelvet -n "__fish_modelvet_needs_command" -f -a "sign" -d 'Sign a model with a private key: writes an OMS bundle (model.sig)'
 complete -c modelvet -n "__fish_modelvet_needs_command" -f -a "verify" -d 'Verify a model: an OMS signature (key, certificate chain, Sigstore keyless), the Hub\'s own hashes (--against), or a Hugging Face cache (--hf-cache)'
 complete -c modelvet -n "__fish_modelvet_needs_command" -f -a "bom" -d 'Write a CycloneDX 1.6/1.7 AI-BOM: the model, its files and hashes, its card, lineage and datasets, the scan\'s findings, and a signature check when asked'
+complete -c modelvet -n "__fish_modelvet_needs_command" -f -a "verify-bom" -d 'Check a BOM\'s signature (`bom --sign-key`): the key, the BOM\'s exact bytes, and that the bundle signs this BOM'
 complete -c modelvet -n "__fish_modelvet_needs_command" -f -a "config" -d 'Print the configuration a scan would use (TOML) and the file it came from'
 complete -c modelvet -n "__fish_modelvet_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c modelvet -n "__fish_modelvet_needs_command" -f -a "man" -d 'Print the man page (roff), or write one page per command into a folder'
@@ -108,6 +109,9 @@ complete -c modelvet -n "__fish_modelvet_using_subcommand verify" -s h -l help -
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l spec -d 'CycloneDX specification version' -r -f -a "1.6\t''
 1.7\t''"
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -s o -l output -d 'Write the BOM here instead of standard output' -r -F
+complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l vex -d 'Also write the findings alone as a CycloneDX VEX document to FILE, each affecting its component of the BOM by BOM-Link (for consumers such as Dependency-Track that import vulnerabilities only from VEX)' -r -F
+complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l sign-key -d 'Sign the written BOM with this private key (PEM: ECDSA P-256/P-384/P-521 or Ed25519): a detached Sigstore bundle over the BOM\'s bytes, checked by `modelvet verify-bom`. Needs --output' -r -F
+complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l bom-signature -d 'Where the BOM\'s signature goes [default: the BOM\'s path + .sigstore.json]' -r -F
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l name -d 'The model\'s (or, for several models, the whole\'s) name, when the artifacts do not say it right (an in-house model); marked in the BOM as declared by the user' -r
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l version -d 'Its version (declared by the user)' -r
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l supplier -d 'Its supplier, an organisation name (declared by the user)' -r
@@ -134,6 +138,11 @@ complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l at -d 'Check a
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l completeness -d 'Print which G7 / EU AI Act Annex XI elements are present and which are missing (to standard output; the BOM then goes only to --output)'
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l no-config -d 'Ignore any configuration file'
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c modelvet -n "__fish_modelvet_using_subcommand verify-bom" -l key -d 'The signer\'s public key (PEM)' -r -F
+complete -c modelvet -n "__fish_modelvet_using_subcommand verify-bom" -l signature -d 'The signature bundle [default: the BOM\'s path + .sigstore.json]' -r -F
+complete -c modelvet -n "__fish_modelvet_using_subcommand verify-bom" -l format -r -f -a "text\t''
+json\t''"
+complete -c modelvet -n "__fish_modelvet_using_subcommand verify-bom" -s h -l help -d 'Print help'
 complete -c modelvet -n "__fish_modelvet_using_subcommand config" -l config -d 'Configuration file (default: modelvet.toml or pyproject.toml [tool.modelvet], found upwards from PATH)' -r -F
 complete -c modelvet -n "__fish_modelvet_using_subcommand config" -s h -l help -d 'Print help'
 complete -c modelvet -n "__fish_modelvet_using_subcommand completions" -s h -l help -d 'Print help'
@@ -141,13 +150,14 @@ complete -c modelvet -n "__fish_modelvet_using_subcommand man" -l out-dir -d 'Wr
 complete -c modelvet -n "__fish_modelvet_using_subcommand man" -s h -l help -d 'Print help'
 complete -c modelvet -n "__fish_modelvet_using_subcommand rules" -l markdown -d 'Print the catalog as Markdown (the text of docs/rules.md)'
 complete -c modelvet -n "__fish_modelvet_using_subcommand rules" -s h -l help -d 'Print help'
-complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom config completions man rules help" -f -a "scan" -d 'Scan files, directories (recursively) or `-` (standard input)'
-complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom config completions man rules help" -f -a "hash" -d 'Print each file\'s digest and the model\'s root digest, as OpenSSF model signing computes them'
-complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom config completions man rules help" -f -a "sign" -d 'Sign a model with a private key: writes an OMS bundle (model.sig)'
-complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom config completions man rules help" -f -a "verify" -d 'Verify a model: an OMS signature (key, certificate chain, Sigstore keyless), the Hub\'s own hashes (--against), or a Hugging Face cache (--hf-cache)'
-complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom config completions man rules help" -f -a "bom" -d 'Write a CycloneDX 1.6/1.7 AI-BOM: the model, its files and hashes, its card, lineage and datasets, the scan\'s findings, and a signature check when asked'
-complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom config completions man rules help" -f -a "config" -d 'Print the configuration a scan would use (TOML) and the file it came from'
-complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom config completions man rules help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom config completions man rules help" -f -a "man" -d 'Print the man page (roff), or write one page per command into a folder'
-complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom config completions man rules help" -f -a "rules" -d 'List the rule catalog'
-complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom config completions man rules help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom verify-bom config completions man rules help" -f -a "scan" -d 'Scan files, directories (recursively) or `-` (standard input)'
+complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom verify-bom config completions man rules help" -f -a "hash" -d 'Print each file\'s digest and the model\'s root digest, as OpenSSF model signing computes them'
+complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom verify-bom config completions man rules help" -f -a "sign" -d 'Sign a model with a private key: writes an OMS bundle (model.sig)'
+complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom verify-bom config completions man rules help" -f -a "verify" -d 'Verify a model: an OMS signature (key, certificate chain, Sigstore keyless), the Hub\'s own hashes (--against), or a Hugging Face cache (--hf-cache)'
+complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom verify-bom config completions man rules help" -f -a "bom" -d 'Write a CycloneDX 1.6/1.7 AI-BOM: the model, its files and hashes, its card, lineage and datasets, the scan\'s findings, and a signature check when asked'
+complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom verify-bom config completions man rules help" -f -a "verify-bom" -d 'Check a BOM\'s signature (`bom --sign-key`): the key, the BOM\'s exact bytes, and that the bundle signs this BOM'
+complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom verify-bom config completions man rules help" -f -a "config" -d 'Print the configuration a scan would use (TOML) and the file it came from'
+complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom verify-bom config completions man rules help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom verify-bom config completions man rules help" -f -a "man" -d 'Print the man page (roff), or write one page per command into a folder'
+complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom verify-bom config completions man rules help" -f -a "rules" -d 'List the rule catalog'
+complete -c modelvet -n "__fish_modelvet_using_subcommand help; and not __fish_seen_subcommand_from scan hash sign verify bom verify-bom config completions man rules help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
