@@ -1463,7 +1463,7 @@ fn a_signed_bom_verifies_here_and_independently_and_a_changed_byte_fails() {
         .unwrap();
     assert_eq!(signature["status"], "present");
     assert_eq!(signature["source"], "bom --sign-key");
-    assert_valid(&[bom_path.clone()]);
+    assert_valid(std::slice::from_ref(&bom_path));
 
     let verify = |bom: &Path, sig: &Path, key: &Path| {
         Command::new(env!("CARGO_BIN_EXE_modelvet"))
