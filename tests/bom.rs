@@ -1550,3 +1550,190 @@ fn a_signed_bom_verifies_here_and_independently_and_a_changed_byte_fails() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Validates SPDX 3.0.1 documents with spdx3-validate (JSON schema and SHACL) through
+/// testdata/validate_spdx3.py, which serves it the vendored SPDX files.
+fn assert_valid_spdx(python: &Path, paths: &[PathBuf]) {
+    let out = Command::new(python)
+        .arg(repo().join("testdata/validate_spdx3.py"))
+        .args(paths)
+        .output()
+        .expect("the SPDX validator runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "spdx3-validate rejected a document:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.ends_with(": valid SPDX 3.0.1"))
+            .count(),
+        paths.len(),
+        "{text}"
+    );
+}
+
+fn spdx_nodes<'a>(doc: &'a Value, kind: &str) -> Vec<&'a Value> {
+    doc["@graph"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["type"] == kind)
+        .collect()
+}
+
+/// The relationships of one type from `from`: their `to` ids.
+fn spdx_related(doc: &Value, from: &str, kind: &str) -> Vec<String> {
+    spdx_nodes(doc, "Relationship")
+        .into_iter()
+        .filter(|r| r["from"] == from && r["relationshipType"] == kind)
+        .flat_map(|r| r["to"].as_array().unwrap().iter())
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn spdx_by_id<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    doc["@graph"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["spdxId"] == id)
+        .unwrap_or_else(|| panic!("{id} is not in the graph"))
+}
+
+#[test]
+fn spdx_3_output_validates_and_says_what_the_cyclonedx_bom_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = [
+        FULL_CARD,
+        "testdata/fixtures/formats/hf_remote_code",
+        "testdata/fixtures/formats/hf_peft_lora",
+        "testdata/fixtures/formats/gguf_base_models.gguf",
+    ];
+    let mut written = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let path = dir.path().join(format!("doc-{i}.spdx.json"));
+        let out = bom(&[input, "--spdx", "-o", path.to_str().unwrap()]);
+        assert!(
+            matches!(code(&out), 0 | 1),
+            "{input}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        written.push(path);
+    }
+    let read = |p: &Path| -> Value { serde_json::from_slice(&fs::read(p).unwrap()).unwrap() };
+
+    // The full card: one AI package with the CycloneDX model's facts.
+    let doc = read(&written[0]);
+    assert_eq!(
+        doc["@context"],
+        "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
+    );
+    let (cdx, _) = bom_json(&[FULL_CARD]);
+    let cdx_model = model_of(&cdx);
+    let model = spdx_nodes(&doc, "ai_AIPackage")
+        .into_iter()
+        .find(|p| p["name"] == cdx_model["name"])
+        .expect("the model is an ai_AIPackage");
+    assert_eq!(model["software_primaryPurpose"], "model");
+    assert_eq!(
+        model["verifiedUsing"][0]["hashValue"],
+        cdx_model["hashes"][0]["content"]
+    );
+    assert_eq!(model["description"], cdx_model["description"]);
+    assert_eq!(model["ai_domain"][0], "text-generation");
+    let id = model["spdxId"].as_str().unwrap();
+    // Files: the same set, with the same SHA-256.
+    let files = spdx_related(&doc, id, "contains");
+    let cdx_files = cdx_model["components"].as_array().unwrap();
+    assert_eq!(files.len(), cdx_files.len());
+    for f in &files {
+        let node = spdx_by_id(&doc, f);
+        let same = cdx_files
+            .iter()
+            .find(|c| c["name"] == node["name"])
+            .unwrap();
+        assert_eq!(
+            node["verifiedUsing"][0]["hashValue"],
+            same["hashes"][0]["content"]
+        );
+    }
+    // Licences: declared from the card, concluded as no assertion.
+    let declared = spdx_related(&doc, id, "hasDeclaredLicense");
+    assert_eq!(
+        spdx_by_id(&doc, &declared[0])["simplelicensing_licenseExpression"],
+        "Apache-2.0"
+    );
+    assert_eq!(
+        spdx_related(&doc, id, "hasConcludedLicense"),
+        ["https://spdx.org/rdf/3.0.1/terms/ExpandedLicensing/NoAssertionLicense"]
+    );
+    // Datasets it was trained on, and the base model it descends from.
+    let trained: Vec<String> = spdx_related(&doc, id, "trainedOn")
+        .iter()
+        .map(|d| spdx_by_id(&doc, d)["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        trained,
+        ["modelvet/fixture-corpus", "modelvet/fixture-instructions"]
+    );
+    let bases = spdx_related(&doc, id, "descendantOf");
+    assert_eq!(
+        spdx_by_id(&doc, &bases[0])["name"],
+        "modelvet/tiny-llama-base"
+    );
+    let metrics = model["ai_metric"].as_array().unwrap();
+    assert_eq!(metrics[0]["key"], "accuracy on Fixture QA (test)");
+    assert_eq!(metrics[0]["value"], "0.25");
+
+    // Findings: a vulnerability per CycloneDX finding, associated with the file and under
+    // investigation.
+    let doc = read(&written[1]);
+    let (cdx, _) = bom_json(&["testdata/fixtures/formats/hf_remote_code"]);
+    let vulns = spdx_nodes(&doc, "security_Vulnerability");
+    assert_eq!(
+        vulns.len(),
+        cdx["vulnerabilities"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        spdx_nodes(
+            &doc,
+            "security_VexUnderInvestigationVulnAssessmentRelationship"
+        )
+        .len(),
+        vulns.len()
+    );
+
+    // The adapter descends from its base; the GGUF names two bases.
+    let doc = read(&written[2]);
+    assert_eq!(spdx_nodes(&doc, "ai_AIPackage").len(), 2);
+    let doc = read(&written[3]);
+    assert_eq!(spdx_nodes(&doc, "ai_AIPackage").len(), 3);
+
+    // The same input gives the same bytes.
+    let again = dir.path().join("again.spdx.json");
+    bom(&[FULL_CARD, "--spdx", "-o", again.to_str().unwrap()]);
+    assert_eq!(fs::read(&again).unwrap(), fs::read(&written[0]).unwrap());
+
+    let Some(python) = python() else {
+        return;
+    };
+    assert_valid_spdx(&python, &written);
+    // The validator is live: a relationship type SPDX does not define is refused.
+    let mut broken = read(&written[2]);
+    for n in broken["@graph"].as_array_mut().unwrap() {
+        if n["type"] == "Relationship" {
+            n["relationshipType"] = "derivedFromModel".into();
+            break;
+        }
+    }
+    let bad = dir.path().join("broken.spdx.json");
+    fs::write(&bad, broken.to_string()).unwrap();
+    let out = Command::new(&python)
+        .arg(repo().join("testdata/validate_spdx3.py"))
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a broken document must be refused");
+}

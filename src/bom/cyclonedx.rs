@@ -976,7 +976,7 @@ pub fn render_vex(bom: &Bom, spec: SpecVersion, bom_serial: &str) -> String {
                 detail: "reported by modelvet's scan of the artifact's bytes; not yet assessed by a person",
             });
             v.affects = vec![Ref {
-                target: format!("urn:cdx:{uuid}/1#{}", bom_link_fragment(&i.affects)),
+                target: format!("urn:cdx:{uuid}/1#{}", super::iri_component(&i.affects)),
             }];
             v
         })
@@ -1017,20 +1017,6 @@ pub fn render_vex(bom: &Bom, spec: SpecVersion, bom_serial: &str) -> String {
     to_json(&doc)
 }
 
-/// A bom-ref as a URI fragment: unreserved characters and `:@/?!$&'()*+,;=` stay,
-/// everything else (spaces, `#`, `%`, non-ASCII) is percent-encoded.
-pub(crate) fn bom_link_fragment(bom_ref: &str) -> String {
-    let mut out = String::with_capacity(bom_ref.len());
-    for b in bom_ref.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:@/?!$&'()*+,;=".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// Every model's files are listed in full (the scan walked the whole folder or repository),
 /// and so are their dependencies: the models are complete assemblies.
 fn compositions(bom: &Bom) -> Vec<Composition> {
@@ -1060,7 +1046,7 @@ const NAMESPACE_URL: [u8; 16] = [
 /// name being `urn:modelvet:bom:` and the SHA-256 of the document. Version 5 is the
 /// standard way to derive an identifier from content; consumers that check the version
 /// know it.
-fn content_uuid(bytes: &[u8]) -> String {
+pub(crate) fn content_uuid(bytes: &[u8]) -> String {
     let name = format!("urn:modelvet:bom:{}", hex(&Sha256::digest(bytes)));
     let mut sha1 = sha1::Sha1::new();
     sha1.update(NAMESPACE_URL);

@@ -8,6 +8,44 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+/// An SPDX 3 graph's references: every element id named by a relationship, a document or
+/// SBOM's element lists, or the creation info, must be an element of the graph (or one of
+/// SPDX's own individuals, such as `NoAssertionLicense`), and ids must be unique.
+pub fn check_spdx(doc: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let graph = array(doc.get("@graph"));
+    let mut defined = BTreeSet::new();
+    for node in &graph {
+        if let Some(id) = node.get("spdxId").and_then(Value::as_str) {
+            if !defined.insert(id.to_string()) {
+                problems.push(format!("duplicate spdxId {id}"));
+            }
+        }
+    }
+    let known =
+        |id: &str| defined.contains(id) || id.starts_with("https://spdx.org/rdf/3.0.1/terms/");
+    for node in &graph {
+        let mut refs: Vec<String> = Vec::new();
+        for key in ["from", "security_assessedElement", "suppliedBy"] {
+            if let Some(r) = node.get(key).and_then(Value::as_str) {
+                refs.push(r.to_string());
+            }
+        }
+        for key in ["to", "rootElement", "element", "createdBy", "createdUsing"] {
+            refs.extend(array(node.get(key)).iter().map(text));
+        }
+        for r in refs {
+            if !known(&r) {
+                problems.push(format!(
+                    "{} names {r}, which is not in the graph",
+                    text(&node["spdxId"])
+                ));
+            }
+        }
+    }
+    problems
+}
+
 /// A VEX document's statements must each affect, by BOM-Link, a component of `main`:
 /// its serial number, version 1, and a bom-ref it defines.
 pub fn check_vex(vex: &Value, main: &Value) -> Vec<String> {
@@ -19,10 +57,7 @@ pub fn check_vex(vex: &Value, main: &Value) -> Vec<String> {
         "urn:cdx:{}/1#",
         serial.strip_prefix("urn:uuid:").unwrap_or(serial)
     );
-    let fragments: BTreeSet<String> = defined
-        .iter()
-        .map(|r| super::cyclonedx::bom_link_fragment(r))
-        .collect();
+    let fragments: BTreeSet<String> = defined.iter().map(|r| super::iri_component(r)).collect();
     for v in array(vex.get("vulnerabilities")) {
         let affects = array(v.get("affects"));
         if affects.is_empty() {

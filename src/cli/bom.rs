@@ -51,6 +51,9 @@ pub(crate) struct BomArgs {
     /// Write the BOM here instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
+    /// Write SPDX 3.0.1 JSON-LD (AI and Dataset profiles) instead of CycloneDX.
+    #[arg(long, conflicts_with_all = ["spec", "vex", "sign_key"])]
+    spdx: bool,
     /// Also write the findings alone as a CycloneDX VEX document to FILE, each affecting
     /// its component of the BOM by BOM-Link (for consumers such as Dependency-Track that
     /// import vulnerabilities only from VEX).
@@ -195,7 +198,12 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
         }
         _ => None,
     };
-    let rendered = match bom::render(&model, spec) {
+    let rendered = if args.spdx {
+        bom::render_spdx(&model)
+    } else {
+        bom::render(&model, spec)
+    };
+    let rendered = match rendered {
         Ok(r) => r,
         Err(problems) => {
             for p in &problems {
@@ -259,8 +267,12 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
     }
     let findings: usize = model.findings.len();
     eprintln!(
-        "modelvet: CycloneDX {} BOM of {}: {} model(s), {} file(s), {} finding(s); scan {}{}",
-        spec.as_str(),
+        "modelvet: {} BOM of {}: {} model(s), {} file(s), {} finding(s); scan {}{}",
+        if args.spdx {
+            "SPDX 3.0.1".to_string()
+        } else {
+            format!("CycloneDX {}", spec.as_str())
+        },
         crate::display::safe_text(&args.path, 200),
         model.models.len(),
         model.models.iter().map(|m| m.files.len()).sum::<usize>() + model.loose_files.len(),
