@@ -1711,6 +1711,32 @@ fn spdx_3_output_validates_and_says_what_the_cyclonedx_bom_says() {
     let doc = read(&written[3]);
     assert_eq!(spdx_nodes(&doc, "ai_AIPackage").len(), 3);
 
+    // What the user declares: the supplier, the release time, marked as declared.
+    let declared_path = dir.path().join("declared.spdx.json");
+    let out = bom(&[
+        "testdata/fixtures/formats/hf_peft_lora",
+        "--spdx",
+        "-o",
+        declared_path.to_str().unwrap(),
+        "--supplier",
+        "ACME Corp",
+        "--release-date",
+        "2026-11-30",
+    ]);
+    assert_eq!(code(&out), 0);
+    let doc = read(&declared_path);
+    let adapter = spdx_nodes(&doc, "ai_AIPackage")
+        .into_iter()
+        .find(|p| p["software_primaryPurpose"] == "model" && p.get("suppliedBy").is_some())
+        .expect("the declared supplier");
+    assert_eq!(
+        spdx_by_id(&doc, adapter["suppliedBy"].as_str().unwrap())["name"],
+        "ACME Corp"
+    );
+    assert_eq!(adapter["releaseTime"], "2026-11-30T00:00:00Z");
+    assert!(adapter["comment"].as_str().unwrap().contains("supplier"));
+    written.push(declared_path);
+
     // The same input gives the same bytes.
     let again = dir.path().join("again.spdx.json");
     bom(&[FULL_CARD, "--spdx", "-o", again.to_str().unwrap()]);

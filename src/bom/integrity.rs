@@ -31,7 +31,14 @@ pub fn check_spdx(doc: &Value) -> Vec<String> {
                 refs.push(r.to_string());
             }
         }
-        for key in ["to", "rootElement", "element", "createdBy", "createdUsing"] {
+        for key in [
+            "to",
+            "rootElement",
+            "element",
+            "createdBy",
+            "createdUsing",
+            "originatedBy",
+        ] {
             refs.extend(array(node.get(key)).iter().map(text));
         }
         for r in refs {

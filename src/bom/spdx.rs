@@ -196,6 +196,41 @@ fn model_element(g: &mut Graph, m: &Model) -> String {
     if let Some(d) = &m.release_date {
         fields["releaseTime"] = format!("{d}T00:00:00Z").into();
     }
+    if let Some(o) = &m.supplier {
+        let mut org = json!({"name": o.name});
+        if let Some(u) = &o.url {
+            org["externalIdentifier"] = json!([{
+                "type": "ExternalIdentifier",
+                "externalIdentifierType": "urlScheme",
+                "identifier": u,
+            }]);
+        }
+        fields["suppliedBy"] = g
+            .element("Organization", &format!("{}/supplier", m.bom_ref), org)
+            .into();
+    }
+    let authors: Vec<String> = m
+        .authors
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            g.element(
+                "Agent",
+                &format!("{}/author-{}", m.bom_ref, i + 1),
+                json!({"name": a}),
+            )
+        })
+        .collect();
+    if !authors.is_empty() {
+        fields["originatedBy"] = authors.into();
+    }
+    if !m.declared.is_empty() {
+        fields["comment"] = format!(
+            "declared by the user, not read from the artifacts: {}",
+            m.declared.join(", ")
+        )
+        .into();
+    }
     if let Some(root) = &m.root_digest {
         fields["verifiedUsing"] =
             json!([hash(
