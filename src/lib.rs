@@ -19,6 +19,7 @@ pub mod formats;
 pub mod fuzzing;
 pub(crate) mod hf;
 pub mod hub;
+pub mod inventory;
 pub(crate) mod json;
 pub mod license;
 pub mod limits;

@@ -38,7 +38,7 @@ impl Severity {
 }
 
 /// Bumped whenever a rule is added, removed, or changes meaning or default severity.
-pub const CATALOG_VERSION: &str = "2026.12.2";
+pub const CATALOG_VERSION: &str = "2026.12.3";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rule {
@@ -400,6 +400,31 @@ rules! {
         summary "The policy denies remote code (`deny_remote_code`), and a model's config maps classes to repository Python files (auto_map)."
         why "Loading such a model needs trust_remote_code, which runs the repository author's code on the loading machine."
         fix "Use a model whose architecture ships with the library, or change the policy."
+        example "";
+    INVENTORY_UNPINNED = "MV1401" "inventory-unpinned-revision" Medium cwe 494 lower true
+        summary "Application code or configuration loads a Hub model or dataset without a full commit revision: no revision, or a branch or tag."
+        why "The default branch (and any branch or tag) moves: what was vetted is not what the next deployment downloads, and a compromised or renamed repository is picked up silently."
+        fix "Pass `revision=\"<40-hex commit>\"` (or `--revision` on the command line), after vetting that commit with `modelvet scan hf://org/name@<commit>`."
+        example "inventory/app";
+    INVENTORY_REMOTE_CODE = "MV1402" "inventory-remote-code" High cwe 94 lower true
+        summary "Application code loads a model with `trust_remote_code=True` (or set at run time), or runs a repository's code with `torch.hub.load`."
+        why "The repository's Python files are imported on the loading machine with the application's rights; whoever can change the repository can run code there."
+        fix "Use a model whose architecture ships with the library; otherwise pin the revision, review the code at that commit, and vendor it."
+        example "inventory/app";
+    INVENTORY_UNSAFE_LOADER = "MV1403" "inventory-unsafe-loader" High cwe 502 lower true
+        summary "Application code loads a model file with a loader that can run code from it: pickle, joblib, dill or cloudpickle loads, `torch.load` without `weights_only=True`, `numpy.load(allow_pickle=True)`, Keras `load_model(safe_mode=False)`."
+        why "These loaders execute what the file tells them to; a swapped or poisoned file runs its payload when the application starts."
+        fix "Load weights with safetensors (or `torch.load(..., weights_only=True)`), keep pickles to files the application wrote itself, and scan model files with `modelvet scan` before they are deployed."
+        example "inventory/app";
+    INVENTORY_UNVERSIONED_API_MODEL = "MV1404" "inventory-unversioned-api-model" Low cwe 1357 lower true
+        summary "Application code calls a hosted model by an alias (`gpt-4o`, `claude-sonnet-4-5`, an Ollama tag) rather than a dated or numbered version."
+        why "The provider can point the alias at a new model: behaviour, safety tuning and cost change without a change in the application, and the AI-BOM cannot say which model ran."
+        fix "Name the dated snapshot (`gpt-4o-2024-08-06`, `claude-3-5-sonnet-20241022`) or, for Ollama, the digest."
+        example "inventory/app";
+    INVENTORY_NOT_ALLOWED = "MV1405" "inventory-repo-not-allowed" High cwe 494 lower true
+        summary "Application code or configuration names a Hub repository outside the policy's `allowed_repos`."
+        why "Models from organisations the policy does not list have not been reviewed for the application."
+        fix "Use a model from an allowed organisation, or add the repository to `allowed_repos` after review."
         example "";
 }
 

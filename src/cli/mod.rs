@@ -14,6 +14,7 @@ use crate::scan::scope::ExcludeSet;
 use crate::scan::{self, ScanOptions};
 
 mod bom;
+mod inventory;
 mod provenance;
 mod show_config;
 
@@ -64,6 +65,11 @@ enum Command {
     /// that the bundle signs this BOM.
     #[command(after_help = provenance::VERIFY_BOM_EXIT_CODES)]
     VerifyBom(provenance::VerifyBomArgs),
+    /// List the models, datasets, hosted models and model-loading calls an application's
+    /// source uses (Python, configs, scripts, Dockerfiles), with file and line, and scan
+    /// the model files in the tree.
+    #[command(after_help = inventory::INVENTORY_EXIT_CODES)]
+    Inventory(inventory::InventoryArgs),
     /// Print the configuration a scan would use (TOML) and the file it came from.
     Config(show_config::ConfigArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -251,6 +257,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::Sign(args) => provenance::run_sign(args),
         Command::Verify(args) => provenance::run_verify(args),
         Command::Bom(args) => bom::run_bom(args),
+        Command::Inventory(args) => inventory::run_inventory(args),
         Command::VerifyBom(args) => provenance::run_verify_bom(args),
         Command::Config(args) => match show_config::run_config(args) {
             Ok(code) => code,

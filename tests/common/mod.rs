@@ -92,6 +92,20 @@ pub fn assert_valid_verification(doc: &serde_json::Value) {
     );
 }
 
+/// Validates `modelvet inventory --format json` output against schemas/inventory.schema.json.
+pub fn assert_valid_inventory(doc: &serde_json::Value) {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    let v = V.get_or_init(|| load_schema("schemas/inventory.schema.json"));
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "inventory violates its schema: {errors:#?}"
+    );
+}
+
 /// Validates a SARIF log against the OASIS SARIF 2.1.0 schema (tests/schemas).
 pub fn assert_valid_sarif(json: &str) {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
