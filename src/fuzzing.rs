@@ -42,6 +42,7 @@ pub const TARGETS: &[Target] = &[
     ("hub_json", hub_json),
     ("sigstore_bundle", sigstore_bundle),
     ("x509_pem", x509_pem),
+    ("inventory_source", inventory_source),
     ("scan_any", scan_any),
 ];
 
@@ -123,6 +124,22 @@ pub fn xgboost(data: &[u8]) {
 
 pub fn lightgbm(data: &[u8]) {
     let _ = lightgbm::scan_lightgbm(&mut stream(data));
+}
+
+/// The inventory's readers of application files: Python (tree-sitter), YAML, JSON, TOML,
+/// .env, shell and Dockerfiles, and requirement manifests.
+pub fn inventory_source(data: &[u8]) {
+    use crate::inventory::{python, text_files, Role};
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .expect("the bundled grammar matches");
+    let _ = python::references(data, &mut parser);
+    for role in [Role::Yaml, Role::Json, Role::Toml, Role::Env, Role::Shell] {
+        let _ = text_files::references(role, data);
+    }
+    let _ = text_files::frameworks("requirements.txt", data);
+    let _ = text_files::frameworks("pyproject.toml", data);
 }
 
 pub fn catboost(data: &[u8]) {

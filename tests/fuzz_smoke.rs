@@ -34,6 +34,7 @@ fn seed_patterns(target: &str) -> &'static [&'static str] {
         "catboost" => &[".cbm"],
         "sigstore_bundle" => &[".sig", ".sigstore"],
         "x509_pem" => &[".pem", ".crt"],
+        "inventory_source" => &[".py", ".yaml", ".sh", "Dockerfile", "requirements.txt"],
         "scan_any" => &[""],
         other => panic!("no seeds named for the target {other}"),
     }

@@ -285,7 +285,7 @@ fn argument<'t>(
 }
 
 /// Parses `source` and returns the references its loader calls make.
-pub(crate) fn references(source: &[u8], parser: &mut Parser) -> Result<Vec<Reference>, String> {
+pub fn references(source: &[u8], parser: &mut Parser) -> Result<Vec<Reference>, String> {
     let tree = parser
         .parse(source, None)
         .ok_or_else(|| "the Python parser gave up".to_string())?;

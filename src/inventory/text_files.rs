@@ -294,7 +294,7 @@ fn env_references(text: &str) -> Vec<Reference> {
 }
 
 /// The references of a non-Python file.
-pub(crate) fn references(role: Role, bytes: &[u8]) -> Vec<Reference> {
+pub fn references(role: Role, bytes: &[u8]) -> Vec<Reference> {
     let text = String::from_utf8_lossy(bytes);
     match role {
         Role::Yaml => match crate::formats::yaml::parse(&text).value {
@@ -344,7 +344,7 @@ fn requirement(line: &str) -> Option<(String, Option<String>)> {
 }
 
 /// The AI frameworks a `requirements*.txt` or `pyproject.toml` declares.
-pub(crate) fn frameworks(file: &str, bytes: &[u8]) -> Vec<Framework> {
+pub fn frameworks(file: &str, bytes: &[u8]) -> Vec<Framework> {
     let text = String::from_utf8_lossy(bytes);
     let mut out = Vec::new();
     let mut add = |spec: &str, fallback_line: u64| {
