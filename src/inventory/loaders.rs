@@ -44,6 +44,15 @@ enum Pattern {
 }
 
 impl Pattern {
+    /// The top-level module every name this pattern matches starts with.
+    fn root(&self) -> &'static str {
+        let name = match self {
+            Pattern::Exact(e) => e,
+            Pattern::Method { module, .. } | Pattern::ClientCall { module, .. } => module,
+        };
+        name.split('.').next().unwrap_or(name)
+    }
+
     fn matches(&self, q: &str) -> bool {
         match self {
             Pattern::Exact(e) => q == *e,
@@ -388,6 +397,22 @@ pub(crate) fn is_client(qualified: &str) -> bool {
     CLIENTS.contains(&qualified)
 }
 
+/// Whether a file can hold a reference at all: a qualified name starts from an import of
+/// one of the loaders' top-level modules, so a file that never spells one of them needs no
+/// parse. One pass over the bytes (Aho-Corasick).
+pub(crate) fn may_reference(source: &[u8]) -> bool {
+    static ROOTS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let mut roots: Vec<&str> = LOADERS.iter().map(|(p, _)| p.root()).collect();
+            roots.extend(CLIENTS.iter().map(|c| c.split('.').next().unwrap_or(c)));
+            roots.sort_unstable();
+            roots.dedup();
+            aho_corasick::AhoCorasick::new(roots).expect("module names build an automaton")
+        })
+        .is_match(source)
+}
+
 /// The loader a qualified call name is, if any (the first match in table order).
 pub(crate) fn find(qualified: &str) -> Option<&'static Loader> {
     LOADERS
@@ -399,6 +424,13 @@ pub(crate) fn find(qualified: &str) -> Option<&'static Loader> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_that_name_no_loader_module_need_no_parse() {
+        assert!(may_reference(b"import transformers\n"));
+        assert!(may_reference(b"from openai import OpenAI\n"));
+        assert!(!may_reference(b"import json\nprint('hello')\n"));
+    }
 
     #[test]
     fn patterns_match_qualified_names_only() {

@@ -286,6 +286,9 @@ fn argument<'t>(
 
 /// Parses `source` and returns the references its loader calls make.
 pub fn references(source: &[u8], parser: &mut Parser) -> Result<Vec<Reference>, String> {
+    if !loaders::may_reference(source) {
+        return Ok(Vec::new());
+    }
     let tree = parser
         .parse(source, None)
         .ok_or_else(|| "the Python parser gave up".to_string())?;
