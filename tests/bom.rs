@@ -1763,3 +1763,82 @@ fn spdx_3_output_validates_and_says_what_the_cyclonedx_bom_says() {
         .unwrap();
     assert!(!out.status.success(), "a broken document must be refused");
 }
+
+#[test]
+fn an_application_bom_lists_what_the_inventory_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut written = Vec::new();
+    for spec in ["1.6", "1.7"] {
+        let path = dir.path().join(format!("app-{spec}.cdx.json"));
+        let out = bom(&[
+            "testdata/fixtures/inventory/app",
+            "--application",
+            "--spec",
+            spec,
+            "-o",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+        written.push(path);
+    }
+    assert_valid(&written);
+    let doc: Value = serde_json::from_slice(&fs::read(&written[0]).unwrap()).unwrap();
+    let app = &doc["metadata"]["component"];
+    assert_eq!(app["type"], "application");
+    assert_eq!(app["name"], "app");
+    let components = doc["components"].as_array().unwrap();
+    let by_ref = |r: &str| {
+        components
+            .iter()
+            .find(|c| c["bom-ref"] == r)
+            .unwrap_or_else(|| panic!("no component {r}"))
+    };
+    // Pinned: the commit is the version and in the purl; unpinned: said so, no version.
+    let pinned = by_ref("model:acme/detector@89abcdef0123456789abcdef0123456789abcdef");
+    assert_eq!(
+        pinned["purl"],
+        "pkg:huggingface/acme/detector@89abcdef0123456789abcdef0123456789abcdef"
+    );
+    let unpinned = by_ref("model:acme/chat-7b@unpinned");
+    assert!(unpinned.get("version").is_none());
+    assert_eq!(props(unpinned)["modelvet:inventory:pinned"], vec!["false"]);
+    assert_eq!(
+        props(unpinned)["modelvet:inventory:reference"],
+        vec!["app/main.py:22 transformers.AutoModelForCausalLM.from_pretrained"]
+    );
+    assert_eq!(by_ref("dataset:acme/reviews@unpinned")["type"], "data");
+    assert_eq!(by_ref("library:torch")["purl"], "pkg:pypi/torch@2.6.0");
+    assert_eq!(
+        by_ref("file:models/classifier.safetensors")["hashes"][0]["alg"],
+        "SHA-256"
+    );
+    // Hosted models are services with their provider.
+    let services = doc["services"].as_array().unwrap();
+    let gpt = services
+        .iter()
+        .find(|s| s["bom-ref"] == "service:openai/gpt-4o")
+        .unwrap();
+    assert_eq!(gpt["provider"]["name"], "OpenAI");
+    // The application depends on every component and service.
+    let deps = doc["dependencies"].as_array().unwrap();
+    let top = deps.iter().find(|d| d["ref"] == "application").unwrap();
+    assert_eq!(
+        top["dependsOn"].as_array().unwrap().len(),
+        components.len() + services.len()
+    );
+    // One vulnerability per inventory finding, each on the component it concerns.
+    let vulns = doc["vulnerabilities"].as_array().unwrap();
+    assert_eq!(vulns.len(), 19);
+    let on = |rule: &str, line: &str| {
+        vulns
+            .iter()
+            .find(|v| v["id"] == rule && props(v)["modelvet:location"][0].ends_with(line))
+            .unwrap()["affects"][0]["ref"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(on("MV1402", "main.py:22"), "model:acme/chat-7b@unpinned");
+    assert_eq!(on("MV1403", "main.py:29"), "application");
+    assert_eq!(on("MV1404", "main.py:34"), "service:openai/gpt-4o");
+}

@@ -84,7 +84,7 @@ fn input_label(input: &BomInput<'_>) -> String {
 
 /// A scanned path relative to the input folder (the file's own name when the input is
 /// the file), whatever way the input was spelled.
-fn relative_to_input(path: &str, root: &str) -> String {
+pub(crate) fn relative_to_input(path: &str, root: &str) -> String {
     if path == root {
         return base_name(path).to_string();
     }

@@ -5,6 +5,7 @@
 //! VEX document that carries its findings alone); [`completeness`] says
 //! which required elements are present and which are missing.
 
+pub mod application;
 pub mod build;
 pub mod completeness;
 pub mod cyclonedx;
@@ -56,6 +57,24 @@ pub fn render_vex(
         return Err(problems);
     }
     Ok(vex)
+}
+
+/// Renders an application's BOM from its inventory and checks its references.
+pub fn render_application(
+    inv: &crate::inventory::Inventory,
+    root: &str,
+    name: &str,
+    created: i64,
+    spec: SpecVersion,
+) -> Result<String, Vec<String>> {
+    let json = application::render(inv, root, name, created, spec.as_str());
+    let doc: serde_json::Value =
+        serde_json::from_str(&json).map_err(|e| vec![format!("rendered BOM is not JSON: {e}")])?;
+    let problems = integrity::check(&doc);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(json)
 }
 
 /// Renders the BOM as SPDX 3.0.1 JSON-LD and checks its references.

@@ -51,6 +51,11 @@ pub(crate) struct BomArgs {
     /// Write the BOM here instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
+    /// PATH is an application's source tree: write its AI-BOM from `modelvet inventory`
+    /// (the application as metadata.component; referenced models and datasets, hosted
+    /// models as services, AI frameworks, model files in the tree).
+    #[arg(long, conflicts_with_all = ["spdx", "vex", "completeness", "sign_key", "key", "certificate_chain", "identity", "against"])]
+    application: bool,
     /// Write SPDX 3.0.1 JSON-LD (AI and Dataset profiles) instead of CycloneDX.
     #[arg(long, conflicts_with_all = ["spec", "vex", "sign_key"])]
     spdx: bool,
@@ -138,6 +143,9 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
     });
     overrides.check()?;
     let fail_on = FailOn::resolve(args.fail_on, &cfg);
+    if args.application {
+        return application_bom(args, &cfg, fail_on);
+    }
     let opts = ScanOptions {
         hash: true,
         policy: cfg.policy,
@@ -320,6 +328,68 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
         (2, _) | (_, 2) => 2,
         _ => 0,
     })
+}
+
+/// `bom PATH --application`: the inventory of the source tree, rendered as the
+/// application's BOM.
+fn application_bom(
+    args: &BomArgs,
+    cfg: &config::Config,
+    fail_on: crate::report::Gate,
+) -> Result<i32, String> {
+    if RepoRef::looks_remote(&args.path) {
+        return Err("--application takes a local source tree".into());
+    }
+    let opts = ScanOptions {
+        hash: true,
+        policy: cfg.policy.clone(),
+        progress: false,
+        scope: crate::scan::Scope {
+            named_as_found: true,
+            ..Default::default()
+        },
+    };
+    let inv = crate::inventory::run(
+        std::slice::from_ref(&args.path),
+        &opts,
+        &cfg.model_policy,
+        fail_on,
+    )?;
+    let name = args.name.clone().unwrap_or_else(|| {
+        std::fs::canonicalize(&args.path)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| args.path.clone())
+    });
+    let spec = match args.spec {
+        Spec::V1_6 => SpecVersion::V1_6,
+        Spec::V1_7 => SpecVersion::V1_7,
+    };
+    let json =
+        match bom::render_application(&inv, &args.path, &name, bom::time::creation_time()?, spec) {
+            Ok(j) => j,
+            Err(problems) => {
+                for p in &problems {
+                    eprintln!("modelvet: BOM reference check: {p}");
+                }
+                return Ok(EXIT_USAGE);
+            }
+        };
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &json).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => print!("{json}"),
+    }
+    eprintln!(
+        "modelvet: CycloneDX {} application BOM of {}: {} reference(s), {} framework(s); inventory {}",
+        spec.as_str(),
+        crate::display::safe_text(&name, 200),
+        inv.entries.len(),
+        inv.frameworks.len(),
+        inv.report.summary.verdict
+    );
+    Ok(inv.report.exit_code())
 }
 
 /// A path's last component, as the BOM and its signature name each other.
