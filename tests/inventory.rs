@@ -230,3 +230,80 @@ fn a_source_file_over_the_size_limit_is_incomplete_not_clean() {
         .unwrap()
         .contains("MAX_SOURCE_BYTES"));
 }
+
+#[path = "common/hub_server.rs"]
+mod hub_server;
+
+#[test]
+fn vet_scans_each_referenced_revision_over_range_reads_and_only_when_asked() {
+    use hub_server::{FixtureRepo, HubServer};
+    let good = FixtureRepo::model("acme/good")
+        .file("config.json", br#"{"model_type": "llama"}"#.to_vec())
+        .lfs(
+            "model.safetensors",
+            fs::read(fixture("formats/st_tiny_pt.safetensors")).unwrap(),
+        );
+    let good_commit = good.commit();
+    let bad = FixtureRepo::model("acme/bad").lfs(
+        "pytorch_model.bin",
+        fs::read(fixture("malicious/evasion01_runpy_run_code.pkl")).unwrap(),
+    );
+    let server = HubServer::start(vec![good, bad]);
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("serve.py"),
+        format!(
+            "from transformers import AutoModel\n\
+             a = AutoModel.from_pretrained('acme/good', revision='{good_commit}')\n\
+             b = AutoModel.from_pretrained('acme/bad')\n"
+        ),
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let run = |vet: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_modelvet"));
+        cmd.args(["inventory", ".", "--format", "json", "--no-config"])
+            .current_dir(dir.path())
+            .env("HF_ENDPOINT", &server.endpoint)
+            .env("HF_HOME", home.path())
+            .env_remove("HF_TOKEN")
+            .env_remove("HF_HUB_OFFLINE");
+        if vet {
+            cmd.arg("--vet");
+        }
+        let out = cmd.output().unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (doc, out.status.code().unwrap())
+    };
+    // Offline by default: no request reaches the Hub.
+    let (doc, _) = run(false);
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+    assert!(doc["references"][0].get("vetted").is_none());
+
+    let (doc, code) = run(true);
+    assert_valid_inventory(&doc);
+    assert_eq!(code, 1, "the referenced malicious model fails the run");
+    let by_repo = |repo: &str| {
+        doc["references"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["hub_repo"] == repo)
+            .unwrap()
+            .clone()
+    };
+    let good = by_repo("acme/good");
+    assert_eq!(good["verdict"], "clean");
+    assert_eq!(good["vetted"]["commit"], good_commit.as_str());
+    let bad = by_repo("acme/bad");
+    assert_eq!(bad["verdict"], "findings (worst critical)");
+    let read = bad["vetted"]["bytes_read"].as_u64().unwrap();
+    assert!(read > 0 && read <= bad["vetted"]["bytes_total"].as_u64().unwrap());
+    // The remote file's finding is in the report, under the resolved commit.
+    assert!(doc["findings"].as_array().unwrap().iter().any(|f| f["file"]
+        .as_str()
+        .unwrap()
+        .starts_with("hf://acme/bad@")
+        && f["severity"] == "critical"));
+}

@@ -56,6 +56,11 @@ pub(crate) struct InventoryArgs {
     /// Walk into .git, virtual environments, node_modules, build outputs and the like.
     #[arg(long)]
     no_default_excludes: bool,
+    /// Resolve every Hub model and dataset reference at its revision and scan it over
+    /// HTTP range reads (HF_ENDPOINT, HF_TOKEN as for `scan hf://`). Without it the
+    /// inventory makes no network request.
+    #[arg(long)]
+    vet: bool,
 }
 
 pub(crate) fn run_inventory(args: InventoryArgs) -> i32 {
@@ -114,7 +119,14 @@ fn inventory_inner(args: &InventoryArgs) -> Result<i32, String> {
             named_as_found: true,
         },
     };
-    let mut inv = inventory::run(&args.paths, &opts, &cfg.model_policy, fail_on)?;
+    let hub = args.vet.then(crate::hub::env::HubConfig::from_env);
+    if let Some(h) = &hub {
+        for w in &h.warnings {
+            eprintln!("modelvet: {w}");
+        }
+    }
+    let mut inv =
+        inventory::run_vetting(&args.paths, &opts, &cfg.model_policy, fail_on, hub.as_ref())?;
     let source_root = report::locate::default_source_root(
         &std::env::current_dir().map_err(|e| format!("current folder: {e}"))?,
     );
@@ -190,6 +202,17 @@ fn entry_line(e: &Entry) -> String {
     }
     if let Some(v) = &e.verdict {
         line.push_str(&format!(" [{v}]"));
+    }
+    if let Some(v) = &e.vetted {
+        line.push_str(&format!(
+            " ({} of {} bytes read{})",
+            v.bytes_read,
+            v.bytes_total,
+            v.commit
+                .as_deref()
+                .map(|c| format!(" at {c}"))
+                .unwrap_or_default()
+        ));
     }
     if !e.findings.is_empty() {
         line.push_str(&format!("  ({})", e.findings.join(", ")));

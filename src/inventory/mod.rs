@@ -13,6 +13,7 @@
 pub mod loaders;
 pub mod python;
 pub mod text_files;
+pub mod vet;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -127,9 +128,13 @@ pub struct Entry {
     pub pinned: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trust_remote_code: Option<Value>,
-    /// For model files in the tree: the scan's status and worst finding.
+    /// For model files in the tree: the scan's status and worst finding; with `--vet`, the
+    /// same for the Hub revision a reference resolves to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
+    /// `--vet`: what the range-read scan of the referenced revision found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vetted: Option<vet::Vetted>,
     /// The rule ids this reference raised.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<&'static str>,
@@ -421,6 +426,7 @@ pub fn judge(file: &str, r: Reference, policy: &ModelPolicy) -> (Entry, Vec<Find
         pinned,
         trust_remote_code: r.trust_remote_code,
         verdict: None,
+        vetted: None,
         findings: findings.iter().map(|f| f.rule).collect(),
     };
     (entry, findings)
@@ -496,7 +502,7 @@ fn read_bounded(path: &std::path::Path) -> Result<Vec<u8>, String> {
 }
 
 /// The worst finding of a scanned artifact and its status, as one word.
-fn verdict(a: &Artifact) -> String {
+pub(crate) fn verdict(a: &Artifact) -> String {
     let worst = a.findings.iter().map(|f| f.severity).max();
     match (a.status, worst) {
         (_, Some(s)) => format!("findings (worst {})", s.as_str()),
@@ -513,6 +519,19 @@ pub fn run(
     opts: &ScanOptions,
     policy: &ModelPolicy,
     fail_on: impl Into<crate::report::Gate>,
+) -> Result<Inventory, String> {
+    run_vetting(inputs, opts, policy, fail_on, None)
+}
+
+/// [`run`], and with a Hub configuration, every Hub reference's revision vetted over range
+/// reads ([`vet`]); its files join the report, so a malicious referenced model fails the
+/// run as a local one would.
+pub fn run_vetting(
+    inputs: &[String],
+    opts: &ScanOptions,
+    policy: &ModelPolicy,
+    fail_on: impl Into<crate::report::Gate>,
+    hub: Option<&crate::hub::env::HubConfig>,
 ) -> Result<Inventory, String> {
     let local = scan::scan_local(inputs, opts)?;
     let mut artifacts = local.artifacts;
@@ -572,11 +591,15 @@ pub fn run(
                 pinned: true,
                 trust_remote_code: None,
                 verdict: Some(verdict(a)),
+                vetted: None,
                 findings: a.findings.iter().map(|f| f.rule).collect(),
             });
         }
     }
     entries.sort_by(|a, b| (&a.file, a.line, &a.api).cmp(&(&b.file, b.line, &b.api)));
+    if let Some(hub) = hub {
+        artifacts.extend(vet::vet(&mut entries, hub, opts));
+    }
     frameworks.sort_by(|a, b| (&a.name, &a.file).cmp(&(&b.name, &b.file)));
     let mut report = scan::build_report(inputs.to_vec(), artifacts, fail_on);
     report.scope = local.scope;

@@ -161,6 +161,7 @@ complete -c modelvet -n "__fish_modelvet_using_subcommand inventory" -l exclude 
 complete -c modelvet -n "__fish_modelvet_using_subcommand inventory" -l no-config -d 'Ignore any configuration file'
 complete -c modelvet -n "__fish_modelvet_using_subcommand inventory" -l no-ignore -d 'Do not apply .gitignore, .ignore and .git/info/exclude'
 complete -c modelvet -n "__fish_modelvet_using_subcommand inventory" -l no-default-excludes -d 'Walk into .git, virtual environments, node_modules, build outputs and the like'
+complete -c modelvet -n "__fish_modelvet_using_subcommand inventory" -l vet -d 'Resolve every Hub model and dataset reference at its revision and scan it over HTTP range reads (HF_ENDPOINT, HF_TOKEN as for `scan hf://`). Without it the inventory makes no network request'
 complete -c modelvet -n "__fish_modelvet_using_subcommand inventory" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c modelvet -n "__fish_modelvet_using_subcommand config" -l config -d 'Configuration file (default: modelvet.toml or pyproject.toml [tool.modelvet], found upwards from PATH)' -r -F
 complete -c modelvet -n "__fish_modelvet_using_subcommand config" -s h -l help -d 'Print help'
