@@ -61,6 +61,19 @@ claude = anthropic.Anthropic()
 claude.messages.create(model="claude-3-5-sonnet-20241022", max_tokens=10, messages=[])
 '''
 
+LLM_PY = '''"""Hosted and local LLM clients."""
+import boto3
+from langchain_openai import ChatOpenAI
+from llama_index.llms.anthropic import Anthropic
+from vllm import LLM
+
+chat = ChatOpenAI(model="gpt-4o-mini", temperature=0)
+summarizer = Anthropic(model="claude-3-5-haiku-20241022")
+bedrock = boto3.client("bedrock-runtime")
+bedrock.converse(modelId="amazon.titan-text-express-v1", messages=[])
+local = LLM(model="acme/served-8b", revision="{PIN_A}")
+'''
+
 TEST_PY = '''"""False friends: model-like strings that no loader receives."""
 
 
@@ -107,6 +120,35 @@ RUN huggingface-cli download acme/docker-model
 CMD ["python", "app/main.py"]
 """
 
+UV_LOCK = b"""version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "requests"
+version = "2.32.3"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "transformers"
+version = "4.57.1"
+source = { registry = "https://pypi.org/simple" }
+"""
+
+
+def notebook() -> bytes:
+    """A notebook written by nbformat (pinned), its cell ids fixed so the bytes repeat."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+    nb = new_notebook(cells=[
+        new_markdown_cell("Exploring acme/markdown-only (prose, not a reference)", id="intro"),
+        new_code_cell("%pip install transformers\nfrom transformers import AutoModel", id="imports"),
+        new_code_cell("model = AutoModel.from_pretrained(\"acme/nb-model\")", id="load"),
+        new_code_cell("!huggingface-cli download acme/nb-cli --revision " + PIN_B, id="fetch"),
+    ])
+    nbformat.validate(nb)
+    return nbformat.writes(nb).encode()
+
+
 REQUIREMENTS = b"""torch==2.6.0
 transformers>=4.50
 openai
@@ -139,6 +181,13 @@ EXPECTED = [
     ("scripts/download.sh", 5, "dataset", "acme/data", ["MV1401"]),
     ("scripts/download.sh", 6, "api-model", "llama3.2", ["MV1404"]),
     ("Dockerfile", 3, "model", "acme/docker-model", ["MV1401"]),
+    ("app/llm.py", 7, "api-model", "gpt-4o-mini", ["MV1404"]),
+    ("app/llm.py", 8, "api-model", "claude-3-5-haiku-20241022", []),
+    ("app/llm.py", 10, "api-model", "amazon.titan-text-express-v1", []),
+    ("app/llm.py", 11, "model", "acme/served-8b", []),
+    # notebook lines are lines of their code cell (cell 3 and 4)
+    ("notebooks/explore.ipynb", 1, "model", "acme/nb-model", ["MV1401"]),
+    ("notebooks/explore.ipynb", 1, "model", "acme/nb-cli", []),
     ("models/classifier.safetensors", 0, "artifact", None, []),
     ("models/scaler.joblib", 0, "artifact", None, []),
 ]
@@ -160,6 +209,9 @@ def generate(r):
     f.add_dir(r, "inventory/app", [
         ("app/main.py", MAIN_PY.encode()),
         ("app/tests/test_strings.py", TEST_PY.encode()),
+        ("app/llm.py", LLM_PY.replace("{PIN_A}", PIN_A).encode()),
+        ("notebooks/explore.ipynb", notebook()),
+        ("uv.lock", UV_LOCK),
         ("configs/train.yaml", TRAIN_YAML),
         ("configs/serve.json", SERVE_JSON),
         (".env.example", ENV_EXAMPLE),

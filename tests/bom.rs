@@ -1828,7 +1828,7 @@ fn an_application_bom_lists_what_the_inventory_found() {
     );
     // One vulnerability per inventory finding, each on the component it concerns.
     let vulns = doc["vulnerabilities"].as_array().unwrap();
-    assert_eq!(vulns.len(), 19);
+    assert_eq!(vulns.len(), 21);
     let on = |rule: &str, line: &str| {
         vulns
             .iter()
@@ -1841,4 +1841,10 @@ fn an_application_bom_lists_what_the_inventory_found() {
     assert_eq!(on("MV1402", "main.py:22"), "model:acme/chat-7b@unpinned");
     assert_eq!(on("MV1403", "main.py:29"), "application");
     assert_eq!(on("MV1404", "main.py:34"), "service:openai/gpt-4o");
+    // A notebook finding sits on its model too (its place is a cell, not a file line).
+    let nb = vulns
+        .iter()
+        .find(|v| v["id"] == "MV1401" && v["description"].as_str().unwrap().starts_with("cell 3"))
+        .unwrap();
+    assert_eq!(nb["affects"][0]["ref"], "model:acme/nb-model@unpinned");
 }

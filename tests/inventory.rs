@@ -88,6 +88,7 @@ fn the_fixture_application_gives_exactly_its_references_and_findings() {
                 r["file"].as_str().unwrap().trim_start_matches("./") == file
                     && r["line"] == line
                     && r["kind"] == e["kind"]
+                    && id_text(&r["id"]).as_deref() == e["id"].as_str()
             })
             .unwrap();
         let rules: BTreeSet<&str> = r["findings"]
@@ -129,6 +130,7 @@ fn the_fixture_application_gives_exactly_its_references_and_findings() {
     assert!(!doc.to_string().contains("acme/not-a-model"));
     assert!(!doc.to_string().contains("acme/local-helper"));
     assert!(!doc.to_string().contains("acme/other-model"));
+    assert!(!doc.to_string().contains("acme/markdown-only"));
     // Frameworks from requirements.txt.
     let frameworks: Vec<&str> = doc["frameworks"]
         .as_array()
@@ -136,7 +138,26 @@ fn the_fixture_application_gives_exactly_its_references_and_findings() {
         .iter()
         .map(|f| f["name"].as_str().unwrap())
         .collect();
-    assert_eq!(frameworks, ["openai", "torch", "transformers"]);
+    assert_eq!(
+        frameworks,
+        ["openai", "torch", "transformers", "transformers"]
+    );
+    // The notebook's references name their code cell; uv.lock gives the locked version.
+    let cells: BTreeSet<u64> = doc["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["file"].as_str().unwrap().ends_with("explore.ipynb"))
+        .map(|r| r["cell"].as_u64().unwrap())
+        .collect();
+    assert_eq!(cells, [3, 4].into());
+    let locked = doc["frameworks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"].as_str().unwrap().ends_with("uv.lock"))
+        .unwrap();
+    assert_eq!(locked["requirement"], "==4.57.1");
     // Both model files were scanned and are clean.
     let files: Vec<&Value> = doc["references"]
         .as_array()
@@ -300,6 +321,39 @@ fn vet_scans_each_referenced_revision_over_range_reads_and_only_when_asked() {
     assert_eq!(bad["verdict"], "findings (worst critical)");
     let read = bad["vetted"]["bytes_read"].as_u64().unwrap();
     assert!(read > 0 && read <= bad["vetted"]["bytes_total"].as_u64().unwrap());
+    // The application BOM carries the verdicts: the malicious model's finding is a
+    // vulnerability of that model's component.
+    let out = Command::new(env!("CARGO_BIN_EXE_modelvet"))
+        .args(["bom", ".", "--application", "--vet", "--no-config"])
+        .current_dir(dir.path())
+        .env("HF_ENDPOINT", &server.endpoint)
+        .env("HF_HOME", home.path())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .env_remove("HF_TOKEN")
+        .env_remove("HF_HUB_OFFLINE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let bom: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let critical = bom["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["ratings"][0]["severity"] == "critical")
+        .expect("the vetted model's finding");
+    assert_eq!(critical["affects"][0]["ref"], "model:acme/bad@unpinned");
+    let good_component = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "acme/good")
+        .unwrap();
+    assert!(good_component["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "modelvet:vet:verdict" && p["value"] == "clean"));
+
     // The remote file's finding is in the report, under the resolved commit.
     assert!(doc["findings"].as_array().unwrap().iter().any(|f| f["file"]
         .as_str()

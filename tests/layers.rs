@@ -21,8 +21,9 @@ const LAYERS: &[&[&str]] = &[
     &["report"],
     // 4: the driver: walk, dispatch, model grouping, local and remote targets
     &["scan"],
-    // 5: provenance and the Hub
-    &["provenance", "hub"],
+    // 5: provenance, the Hub, and the inventory of application code (which vets Hub
+    //    references through the Hub client)
+    &["provenance", "hub", "inventory"],
     // 6: the AI-BOM
     &["bom"],
     // 7: the command line, and the fuzzing entry points (one per parser)

@@ -102,6 +102,15 @@ pub fn render(inv: &Inventory, root: &str, name: &str, created: i64, spec: &str)
                     if let Some(r) = revision {
                         c["version"] = r.into();
                     }
+                    if let Some(v) = &e.vetted {
+                        let props = c["properties"].as_array_mut().expect("an array");
+                        props.push(prop("modelvet:vet:verdict", &v.verdict));
+                        if let Some(commit) = &v.commit {
+                            props.push(prop("modelvet:vet:commit", commit));
+                        }
+                        props.push(prop("modelvet:vet:bytes-read", v.bytes_read));
+                        props.push(prop("modelvet:vet:bytes-total", v.bytes_total));
+                    }
                     Collected {
                         json: c,
                         references: Vec::new(),
@@ -216,7 +225,7 @@ pub fn render(inv: &Inventory, root: &str, name: &str, created: i64, spec: &str)
         });
         entry
             .references
-            .push(format!("{}:{}", f.file.trim_start_matches("./"), f.line));
+            .push(format!("{}:{}", rel(&f.file, root), f.line));
     }
     let finish = |c: Collected, label: &str| -> Json {
         let mut j = c.json;
@@ -250,14 +259,28 @@ pub fn render(inv: &Inventory, root: &str, name: &str, created: i64, spec: &str)
                 .iter()
                 .zip(&entry_ref)
                 .find(|(e, _)| {
-                    e.file == a.file && Some(e.line) == line && e.findings.contains(&f.rule)
+                    let here = match e.cell {
+                        // Notebook findings name the cell and line in their message.
+                        Some(c) => f
+                            .message
+                            .starts_with(&format!("cell {c}, line {}:", e.line)),
+                        None => Some(e.line) == line,
+                    };
+                    e.file == a.file && here && e.findings.contains(&f.rule)
                 })
                 .and_then(|(_, r)| r.clone())
                 .or_else(|| {
-                    let path = a.file.trim_start_matches("./");
-                    component_refs
-                        .contains(&format!("file:{path}"))
-                        .then(|| format!("file:{path}"))
+                    // A file of a vetted Hub revision: the model or dataset vetted.
+                    inv.entries.iter().zip(&entry_ref).find_map(|(e, r)| {
+                        let v = e.vetted.as_ref()?;
+                        let base = v.target.split('@').next()?;
+                        let prefix = format!("{base}@{}/", v.commit.as_deref()?);
+                        a.file.starts_with(&prefix).then(|| r.clone()).flatten()
+                    })
+                })
+                .or_else(|| {
+                    let key = format!("file:{}", rel(&a.file, root));
+                    component_refs.contains(&key).then_some(key)
                 })
                 .unwrap_or_else(|| app_ref.clone());
             let rule = f.rule();

@@ -56,6 +56,10 @@ pub(crate) struct BomArgs {
     /// models as services, AI frameworks, model files in the tree).
     #[arg(long, conflicts_with_all = ["spdx", "vex", "completeness", "sign_key", "key", "certificate_chain", "identity", "against"])]
     application: bool,
+    /// With --application: vet every referenced Hub revision over range reads, as
+    /// `inventory --vet` does; its findings become vulnerabilities of the model.
+    #[arg(long, requires = "application")]
+    vet: bool,
     /// Write SPDX 3.0.1 JSON-LD (AI and Dataset profiles) instead of CycloneDX.
     #[arg(long, conflicts_with_all = ["spec", "vex", "sign_key"])]
     spdx: bool,
@@ -349,11 +353,18 @@ fn application_bom(
             ..Default::default()
         },
     };
-    let inv = crate::inventory::run(
+    let hub = args.vet.then(crate::hub::env::HubConfig::from_env);
+    if let Some(h) = &hub {
+        for w in &h.warnings {
+            eprintln!("modelvet: {w}");
+        }
+    }
+    let inv = crate::inventory::run_vetting(
         std::slice::from_ref(&args.path),
         &opts,
         &cfg.model_policy,
         fail_on,
+        hub.as_ref(),
     )?;
     let name = args.name.clone().unwrap_or_else(|| {
         std::fs::canonicalize(&args.path)

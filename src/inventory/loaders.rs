@@ -355,6 +355,135 @@ static LOADERS: &[(Pattern, Loader)] = &[
         api("anthropic", kw(&["model", "model_name"])),
     ),
     (
+        Pattern::Exact("langchain_openai.AzureChatOpenAI"),
+        api(
+            "azure-openai",
+            kw(&["model", "azure_deployment", "deployment_name"]),
+        ),
+    ),
+    (
+        Pattern::Exact("langchain_openai.OpenAIEmbeddings"),
+        api("openai", kw(&["model"])),
+    ),
+    (
+        Pattern::Exact("langchain_google_genai.ChatGoogleGenerativeAI"),
+        api("google", kw(&["model"])),
+    ),
+    (
+        Pattern::Exact("langchain_google_vertexai.ChatVertexAI"),
+        api("google-vertex", kw(&["model", "model_name"])),
+    ),
+    (
+        Pattern::Exact("langchain_aws.ChatBedrock"),
+        api("bedrock", kw(&["model_id", "model"])),
+    ),
+    (
+        Pattern::Exact("langchain_aws.ChatBedrockConverse"),
+        api("bedrock", kw(&["model_id", "model"])),
+    ),
+    (
+        Pattern::Exact("langchain_mistralai.ChatMistralAI"),
+        api("mistral", kw(&["model", "model_name"])),
+    ),
+    (
+        Pattern::Exact("langchain_cohere.ChatCohere"),
+        api("cohere", kw(&["model"])),
+    ),
+    (
+        Pattern::Exact("langchain_ollama.ChatOllama"),
+        api("ollama", kw(&["model"])),
+    ),
+    (
+        Pattern::Exact("langchain_ollama.OllamaLLM"),
+        api("ollama", kw(&["model"])),
+    ),
+    (
+        Pattern::Exact("langchain_community.llms.Ollama"),
+        api("ollama", kw(&["model"])),
+    ),
+    (
+        Pattern::Exact("langchain_community.chat_models.ChatOllama"),
+        api("ollama", kw(&["model"])),
+    ),
+    (
+        Pattern::Exact("langchain_huggingface.HuggingFacePipeline.from_model_id"),
+        hub(kw(&["model_id"]), false),
+    ),
+    (
+        Pattern::Exact("langchain_huggingface.HuggingFaceEmbeddings"),
+        hub(kw(&["model_name"]), false),
+    ),
+    // LlamaIndex model classes.
+    (
+        Pattern::Exact("llama_index.llms.openai.OpenAI"),
+        api("openai", kw(&["model"])),
+    ),
+    (
+        Pattern::Exact("llama_index.llms.anthropic.Anthropic"),
+        api("anthropic", kw(&["model"])),
+    ),
+    (
+        Pattern::Exact("llama_index.llms.ollama.Ollama"),
+        api("ollama", kw(&["model"])),
+    ),
+    (
+        Pattern::Exact("llama_index.llms.bedrock.Bedrock"),
+        api("bedrock", kw(&["model"])),
+    ),
+    (
+        Pattern::Exact("llama_index.llms.mistralai.MistralAI"),
+        api("mistral", kw(&["model"])),
+    ),
+    (
+        Pattern::Exact("llama_index.embeddings.openai.OpenAIEmbedding"),
+        api("openai", kw(&["model", "model_name"])),
+    ),
+    (
+        Pattern::Exact("llama_index.llms.huggingface.HuggingFaceLLM"),
+        hub(kw(&["model_name"]), false),
+    ),
+    (
+        Pattern::Exact("llama_index.embeddings.huggingface.HuggingFaceEmbedding"),
+        hub(kw(&["model_name"]), false),
+    ),
+    // Google Vertex AI and AWS Bedrock.
+    (
+        Pattern::Exact("vertexai.generative_models.GenerativeModel"),
+        api("google-vertex", at(0, &["model_name"])),
+    ),
+    (
+        Pattern::Exact("vertexai.preview.generative_models.GenerativeModel"),
+        api("google-vertex", at(0, &["model_name"])),
+    ),
+    (
+        Pattern::ClientCall {
+            module: "boto3.",
+            method: ".invoke_model",
+        },
+        api("bedrock", kw(&["modelId"])),
+    ),
+    (
+        Pattern::ClientCall {
+            module: "boto3.",
+            method: ".invoke_model_with_response_stream",
+        },
+        api("bedrock", kw(&["modelId"])),
+    ),
+    (
+        Pattern::ClientCall {
+            module: "boto3.",
+            method: ".converse",
+        },
+        api("bedrock", kw(&["modelId"])),
+    ),
+    (
+        Pattern::ClientCall {
+            module: "boto3.",
+            method: ".converse_stream",
+        },
+        api("bedrock", kw(&["modelId"])),
+    ),
+    (
         Pattern::Exact("ollama.chat"),
         api("ollama", at(0, &["model"])),
     ),
@@ -391,6 +520,7 @@ const CLIENTS: &[&str] = &[
     "cohere.ClientV2",
     "ollama.Client",
     "huggingface_hub.HfApi",
+    "boto3.client",
 ];
 
 pub(crate) fn is_client(qualified: &str) -> bool {

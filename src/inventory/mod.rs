@@ -11,6 +11,7 @@
 //! read once more as text (bounded by [`MAX_SOURCE_BYTES`]).
 
 pub mod loaders;
+pub mod notebook;
 pub mod python;
 pub mod text_files;
 pub mod vet;
@@ -135,6 +136,9 @@ pub struct Entry {
     /// `--vet`: what the range-read scan of the referenced revision found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vetted: Option<vet::Vetted>,
+    /// Notebooks: the 1-based code cell (`line` is then the line in the cell).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cell: Option<u32>,
     /// The rule ids this reference raised.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<&'static str>,
@@ -162,6 +166,7 @@ pub struct Inventory {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Python,
+    Notebook,
     Yaml,
     Json,
     Toml,
@@ -175,9 +180,14 @@ pub fn role_of(path: &str) -> Option<Role> {
     let lower = base.to_ascii_lowercase();
     Some(if lower.ends_with(".py") || lower.ends_with(".pyw") {
         Role::Python
+    } else if lower.ends_with(".ipynb") {
+        Role::Notebook
     } else if lower.ends_with(".yaml") || lower.ends_with(".yml") {
         Role::Yaml
-    } else if lower == "pyproject.toml" {
+    } else if matches!(
+        lower.as_str(),
+        "pyproject.toml" | "uv.lock" | "poetry.lock" | "pipfile.lock"
+    ) {
         Role::Requirements
     } else if lower.ends_with(".toml") {
         Role::Toml
@@ -253,7 +263,14 @@ fn api_model_versioned(name: &str) -> bool {
     let numbered = name
         .rsplit_once('-')
         .is_some_and(|(_, tail)| tail.len() == 3 && tail.bytes().all(|b| b.is_ascii_digit()));
-    digits_run(8) || dashed_date || numbered
+    // Bedrock's model ids end in a version: `amazon.titan-text-express-v1`, `...-v2:0`.
+    let bedrock_version = name.rsplit_once("-v").is_some_and(|(_, tail)| {
+        let (major, minor) = tail.split_once(':').unwrap_or((tail, "0"));
+        !major.is_empty()
+            && major.bytes().all(|b| b.is_ascii_digit())
+            && minor.bytes().all(|b| b.is_ascii_digit())
+    });
+    digits_run(8) || dashed_date || numbered || bedrock_version
 }
 
 fn finding(rule: &'static rules::Rule, severity: Severity, line: u64, message: String) -> Finding {
@@ -406,7 +423,8 @@ pub fn judge(file: &str, r: Reference, policy: &ModelPolicy) -> (Entry, Vec<Find
             ));
         }
     }
-    if kind == Kind::ApiModel && id_text.is_some() && !pinned {
+    // An Azure deployment name is the user's own, pinned to a model version on Azure.
+    if kind == Kind::ApiModel && id_text.is_some() && !pinned && provider != "azure-openai" {
         findings.push(finding(
             &rules::INVENTORY_UNVERSIONED_API_MODEL,
             Severity::Low,
@@ -427,6 +445,7 @@ pub fn judge(file: &str, r: Reference, policy: &ModelPolicy) -> (Entry, Vec<Find
         trust_remote_code: r.trust_remote_code,
         verdict: None,
         vetted: None,
+        cell: None,
         findings: findings.iter().map(|f| f.rule).collect(),
     };
     (entry, findings)
@@ -456,21 +475,58 @@ fn inspect_file(
             return out;
         }
     };
+    let parser = parser.get_or_insert_with(|| {
+        let mut p = tree_sitter::Parser::new();
+        p.set_language(&tree_sitter_python::LANGUAGE.into())
+            .expect("the bundled grammar matches the tree-sitter version");
+        p
+    });
     let references = match role {
-        Role::Python => {
-            let p = parser.get_or_insert_with(|| {
-                let mut p = tree_sitter::Parser::new();
-                p.set_language(&tree_sitter_python::LANGUAGE.into())
-                    .expect("the bundled grammar matches the tree-sitter version");
-                p
-            });
-            match python::references(&bytes, p) {
-                Ok(r) => r,
+        Role::Python => match python::references(&bytes, parser) {
+            Ok(r) => r,
+            Err(why) => {
+                out.incomplete = Some(why);
+                Vec::new()
+            }
+        },
+        Role::Notebook => {
+            let nb = match notebook::split(&bytes) {
+                Ok(nb) => nb,
                 Err(why) => {
                     out.incomplete = Some(why);
-                    Vec::new()
+                    return out;
                 }
+            };
+            let mut found: Vec<(Reference, (u32, u32))> = Vec::new();
+            match python::references(nb.python.as_bytes(), parser) {
+                Ok(refs) => found.extend(refs.into_iter().filter_map(|r| {
+                    let at = *nb.python_lines.get(r.line.checked_sub(1)? as usize)?;
+                    Some((r, at))
+                })),
+                Err(why) => out.incomplete = Some(why),
             }
+            found.extend(
+                text_files::references(Role::Shell, nb.shell.as_bytes())
+                    .into_iter()
+                    .filter_map(|r| {
+                        let at = *nb.shell_lines.get(r.line.checked_sub(1)? as usize)?;
+                        Some((r, at))
+                    }),
+            );
+            for (mut r, (cell, line)) in found {
+                r.line = u64::from(line);
+                let (mut entry, findings) = judge(shown, r, policy);
+                entry.cell = Some(cell);
+                out.entries.push(entry);
+                // A line of the notebook's JSON is not a line of the cell: the place is in
+                // the message.
+                out.findings.extend(findings.into_iter().map(|mut f| {
+                    f.location.line = None;
+                    f.message = format!("cell {cell}, line {line}: {}", f.message);
+                    f
+                }));
+            }
+            return out;
         }
         Role::Requirements => {
             out.frameworks = text_files::frameworks(shown, &bytes);
@@ -592,6 +648,7 @@ pub fn run_vetting(
                 trust_remote_code: None,
                 verdict: Some(verdict(a)),
                 vetted: None,
+                cell: None,
                 findings: a.findings.iter().map(|f| f.rule).collect(),
             });
         }

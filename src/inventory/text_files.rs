@@ -170,6 +170,36 @@ fn hub_url(url: &str) -> Option<(Kind, String, String)> {
     (verb == "resolve").then(|| (kind, format!("{org}/{name}"), revision.to_string()))
 }
 
+/// A URL whose file name has a model file's extension.
+fn is_model_url(url: &str) -> bool {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
+    [
+        ".safetensors",
+        ".gguf",
+        ".bin",
+        ".pt",
+        ".pth",
+        ".ckpt",
+        ".onnx",
+        ".pkl",
+        ".pickle",
+        ".joblib",
+        ".h5",
+        ".keras",
+        ".tflite",
+        ".pb",
+        ".npz",
+        ".mar",
+        ".nemo",
+    ]
+    .iter()
+    .any(|e| path.ends_with(e))
+}
+
 fn shell_references(text: &str) -> Vec<Reference> {
     let mut out = Vec::new();
     // Joined continuation lines keep the number of their first line.
@@ -249,6 +279,8 @@ fn shell_references(text: &str) -> Vec<Reference> {
                 for url in w[i + 1..].iter().filter(|a| a.starts_with("http")) {
                     if let Some((kind, repo, revision)) = hub_url(url) {
                         out.push(reference(kind, "huggingface", word, repo, Some(revision)));
+                    } else if is_model_url(url) {
+                        out.push(reference(Kind::Model, "url", word, url.clone(), None));
                     }
                 }
             }
@@ -314,7 +346,7 @@ pub fn references(role: Role, bytes: &[u8]) -> Vec<Reference> {
         },
         Role::Env => env_references(&text),
         Role::Shell => shell_references(&text),
-        Role::Python | Role::Requirements => Vec::new(),
+        Role::Python | Role::Notebook | Role::Requirements => Vec::new(),
     }
 }
 
@@ -361,7 +393,52 @@ pub fn frameworks(file: &str, bytes: &[u8]) -> Vec<Framework> {
             });
         }
     };
-    if file.to_ascii_lowercase().ends_with("pyproject.toml") {
+    let lower = file.to_ascii_lowercase();
+    if lower.ends_with("uv.lock") || lower.ends_with("poetry.lock") {
+        // Locked versions: `[[package]] name = "torch" version = "2.6.0"`.
+        let Ok(t) = toml::from_str::<toml::Table>(&text) else {
+            return out;
+        };
+        for p in t
+            .get("package")
+            .and_then(|p| p.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let (Some(name), Some(version)) = (
+                p.get("name").and_then(|n| n.as_str()),
+                p.get("version").and_then(|v| v.as_str()),
+            ) else {
+                continue;
+            };
+            add(
+                &format!("{name}=={version}"),
+                line_of(&text, &format!("name = \"{name}\"")),
+            );
+        }
+        return out;
+    }
+    if lower.ends_with("pipfile.lock") {
+        let Ok(v) = serde_json::from_str::<Json>(&text) else {
+            return out;
+        };
+        for section in ["default", "develop"] {
+            for (name, spec) in v
+                .get(section)
+                .and_then(Json::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let version = spec.get("version").and_then(Json::as_str).unwrap_or("");
+                add(
+                    &format!("{name}{version}"),
+                    line_of(&text, &format!("\"{name}\"")),
+                );
+            }
+        }
+        return out;
+    }
+    if lower.ends_with("pyproject.toml") {
         let Ok(t) = toml::from_str::<toml::Table>(&text) else {
             return out;
         };
@@ -433,6 +510,27 @@ mod tests {
         assert_eq!(r[1].kind, Kind::Dataset);
         assert_eq!(r[2].provider, "ollama");
         assert_eq!(r[3].id, Some(Value::Literal("org/b".into())));
+    }
+
+    #[test]
+    fn lock_files_give_locked_versions() {
+        let uv = b"version = 1\n\n[[package]]\nname = \"requests\"\nversion = \"2.32.3\"\n\n[[package]]\nname = \"torch\"\nversion = \"2.6.0\"\n";
+        let f = frameworks("uv.lock", uv);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].name.as_str(), f[0].requirement.as_deref(), f[0].line),
+            ("torch", Some("==2.6.0"), 8)
+        );
+        let pipfile = br#"{"default": {"transformers": {"version": "==4.57.1"}}, "develop": {}}"#;
+        assert_eq!(
+            frameworks("Pipfile.lock", pipfile)[0]
+                .requirement
+                .as_deref(),
+            Some("==4.57.1")
+        );
+        let sh = b"curl -L -o m.gguf https://example.com/models/llama.Q4_K_M.gguf\n";
+        let r = references(Role::Shell, sh);
+        assert_eq!((r.len(), r[0].provider), (1, "url"));
     }
 
     #[test]

@@ -137,6 +137,7 @@ complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l against -d 'Co
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l ignore-paths -d 'Also leave out these paths (inside the model). Repeatable' -r -F
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l at -d 'Check a certificate chain at this Unix time instead of now' -r
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l application -d 'PATH is an application\'s source tree: write its AI-BOM from `modelvet inventory` (the application as metadata.component; referenced models and datasets, hosted models as services, AI frameworks, model files in the tree)'
+complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l vet -d 'With --application: vet every referenced Hub revision over range reads, as `inventory --vet` does; its findings become vulnerabilities of the model'
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l spdx -d 'Write SPDX 3.0.1 JSON-LD (AI and Dataset profiles) instead of CycloneDX'
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l completeness -d 'Print which G7 / EU AI Act Annex XI elements are present and which are missing (to standard output; the BOM then goes only to --output)'
 complete -c modelvet -n "__fish_modelvet_using_subcommand bom" -l no-config -d 'Ignore any configuration file'
