@@ -124,19 +124,7 @@ pub(crate) fn run_bom(args: BomArgs) -> i32 {
 }
 
 fn bom_inner(args: &BomArgs) -> Result<i32, String> {
-    let cfg = if args.no_config {
-        config::Config::default()
-    } else if let Some(p) = &args.config {
-        config::load(p)?
-    } else if RepoRef::looks_remote(&args.path) {
-        // No local folder to search upwards from, as `scan` does for remote inputs.
-        config::Config::default()
-    } else {
-        match config::discover(Path::new(&args.path)) {
-            Some(p) => config::load(&p)?,
-            None => config::Config::default(),
-        }
-    };
+    let cfg = super::command_config(args.no_config, args.config.as_deref(), &args.path)?;
     // The command line's declarations win over the configuration's `[bom]`.
     let overrides = cfg.bom.overlay(&crate::config::BomOverrides {
         name: args.name.clone(),

@@ -2,13 +2,12 @@
 //! (`schemas/inventory.schema.json`) or SARIF, with the scan of the model files it holds.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::ValueEnum;
 use serde_json::json;
 
 use super::FailOn;
-use crate::config;
 use crate::inventory::{self, Entry, Inventory, Kind, Value};
 use crate::report::{self, EXIT_USAGE};
 use crate::scan::{self, ScanOptions};
@@ -74,37 +73,9 @@ pub(crate) fn run_inventory(args: InventoryArgs) -> i32 {
 }
 
 fn inventory_inner(args: &InventoryArgs) -> Result<i32, String> {
-    let cfg = if args.no_config {
-        config::Config::default()
-    } else if let Some(p) = &args.config {
-        config::load(p)?
-    } else {
-        match config::discover(Path::new(&args.paths[0])) {
-            Some(p) => config::load(&p)?,
-            None => config::Config::default(),
-        }
-    };
+    let cfg = super::command_config(args.no_config, args.config.as_deref(), &args.paths[0])?;
     let fail_on = FailOn::resolve(args.fail_on, &cfg);
-    let mut excludes = Vec::new();
-    if !args.exclude.is_empty() {
-        let cwd = std::env::current_dir().map_err(|e| format!("current folder: {e}"))?;
-        excludes.push(scan::scope::ExcludeSet::new(
-            "--exclude",
-            &cwd,
-            &args.exclude,
-        )?);
-    }
-    if let (Some(source), false) = (&cfg.source, cfg.exclude.is_empty()) {
-        let root = match source.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        excludes.push(scan::scope::ExcludeSet::new(
-            &source.display().to_string(),
-            &root,
-            &cfg.exclude,
-        )?);
-    }
+    let excludes = super::exclude_sets(&args.exclude, &cfg)?;
     let opts = ScanOptions {
         hash: true,
         policy: cfg.policy.clone(),
@@ -233,6 +204,23 @@ impl Entry {
     }
 }
 
+/// The findings not suppressed, with the path of their file, by file and line.
+fn active_findings(inv: &Inventory) -> Vec<(&str, &crate::findings::Finding)> {
+    let mut out: Vec<(&str, &crate::findings::Finding)> = inv
+        .report
+        .artifacts
+        .iter()
+        .flat_map(|a| {
+            a.findings
+                .iter()
+                .filter(|f| f.suppressed.is_none())
+                .map(move |f| (a.path.as_str(), f))
+        })
+        .collect();
+    out.sort_by_key(|(path, f)| (*path, f.location.line));
+    out
+}
+
 fn render_text(inv: &Inventory) -> String {
     let mut out = String::new();
     out.push_str("AI references\n");
@@ -255,34 +243,22 @@ fn render_text(inv: &Inventory) -> String {
             ));
         }
     }
-    let mut findings: Vec<(String, u64, String)> = inv
-        .report
-        .artifacts
-        .iter()
-        .flat_map(|a| {
-            a.findings
-                .iter()
-                .filter(|f| f.suppressed.is_none())
-                .map(move |f| {
-                    (
-                        a.path.clone(),
-                        f.location.line.unwrap_or(0),
-                        format!(
-                            "  {} {} {}:{} {}",
-                            f.severity.as_str().to_uppercase(),
-                            f.rule,
-                            a.path,
-                            f.location.line.unwrap_or(0),
-                            crate::display::safe_text(&f.message, 400)
-                        ),
-                    )
-                })
+    let findings: Vec<String> = active_findings(inv)
+        .into_iter()
+        .map(|(path, f)| {
+            format!(
+                "  {} {} {}:{} {}",
+                f.severity.as_str().to_uppercase(),
+                f.rule,
+                path,
+                f.location.line.unwrap_or(0),
+                crate::display::safe_text(&f.message, 400)
+            )
         })
         .collect();
-    findings.sort();
     if !findings.is_empty() {
         out.push_str("\nFindings\n");
-        for (_, _, f) in findings {
+        for f in findings {
             out.push_str(&f);
             out.push('\n');
         }
@@ -295,29 +271,19 @@ fn render_text(inv: &Inventory) -> String {
 
 fn render_json(inv: &Inventory, inputs: &[String]) -> String {
     let s = &inv.report.summary;
-    let mut findings: Vec<serde_json::Value> = inv
-        .report
-        .artifacts
-        .iter()
-        .flat_map(|a| {
-            a.findings
-                .iter()
-                .filter(|f| f.suppressed.is_none())
-                .map(move |f| {
-                    json!({
-                        "rule": f.rule,
-                        "name": f.rule_name,
-                        "severity": f.severity,
-                        "message": f.message,
-                        "file": a.path,
-                        "line": f.location.line,
-                    })
-                })
+    let findings: Vec<serde_json::Value> = active_findings(inv)
+        .into_iter()
+        .map(|(path, f)| {
+            json!({
+                "rule": f.rule,
+                "name": f.rule_name,
+                "severity": f.severity,
+                "message": f.message,
+                "file": path,
+                "line": f.location.line,
+            })
         })
         .collect();
-    findings.sort_by(|a, b| {
-        (a["file"].as_str(), a["line"].as_u64()).cmp(&(b["file"].as_str(), b["line"].as_u64()))
-    });
     let incomplete: Vec<serde_json::Value> = inv
         .report
         .artifacts

@@ -331,11 +331,16 @@ fn check_output_path(output: &Path, inputs: &[String]) -> Result<(), String> {
 }
 
 /// The walk's scope from the flags and the configuration's `exclude`.
-fn scan_scope(args: &ScanArgs, cfg: &config::Config) -> Result<scan::Scope, String> {
+/// The exclude sets of a walk: `--exclude` patterns anchored at the current folder, and the
+/// configuration's `exclude`, anchored at the configuration file's folder.
+pub(crate) fn exclude_sets(
+    cli_patterns: &[String],
+    cfg: &config::Config,
+) -> Result<Vec<ExcludeSet>, String> {
     let mut excludes = Vec::new();
-    if !args.exclude.is_empty() {
+    if !cli_patterns.is_empty() {
         let cwd = std::env::current_dir().map_err(|e| format!("current folder: {e}"))?;
-        excludes.push(ExcludeSet::new("--exclude", &cwd, &args.exclude)?);
+        excludes.push(ExcludeSet::new("--exclude", &cwd, cli_patterns)?);
     }
     if let (Some(source), false) = (&cfg.source, cfg.exclude.is_empty()) {
         let root = match source.parent() {
@@ -348,6 +353,33 @@ fn scan_scope(args: &ScanArgs, cfg: &config::Config) -> Result<scan::Scope, Stri
             &cfg.exclude,
         )?);
     }
+    Ok(excludes)
+}
+
+/// The configuration a command uses: none with `--no-config`, the named file, or the one
+/// discovered upwards from `start` (none for a remote input, which has no folder).
+pub(crate) fn command_config(
+    no_config: bool,
+    named: Option<&Path>,
+    start: &str,
+) -> Result<config::Config, String> {
+    if no_config {
+        return Ok(config::Config::default());
+    }
+    if let Some(p) = named {
+        return config::load(p);
+    }
+    if RepoRef::looks_remote(start) {
+        return Ok(config::Config::default());
+    }
+    match config::discover(Path::new(start)) {
+        Some(p) => config::load(&p),
+        None => Ok(config::Config::default()),
+    }
+}
+
+fn scan_scope(args: &ScanArgs, cfg: &config::Config) -> Result<scan::Scope, String> {
+    let excludes = exclude_sets(&args.exclude, cfg)?;
     Ok(scan::Scope {
         default_excludes: !args.no_default_excludes,
         ignore_files: !args.no_ignore,

@@ -8,9 +8,7 @@
 
 use serde_json::Value;
 
-use super::bundle::{
-    self, Bundle, DsseEnvelope, DsseSignature, PublicKeyIdentifier, VerificationMaterial,
-};
+use super::bundle::{self, Bundle};
 use super::digest::sha256;
 use super::keys::{PublicKey, SigningKey};
 use crate::source::hex;
@@ -61,26 +59,7 @@ pub fn sign_bom(
     let payload = statement(bom_bytes, bom_name, bom);
     let signature = key.sign(&bundle::pae(bundle::IN_TOTO_PAYLOAD_TYPE, &payload))?;
     let hint = key.public.hint();
-    let out = Bundle {
-        media_type: bundle::BUNDLE_MEDIA_TYPE.to_string(),
-        verification_material: VerificationMaterial {
-            public_key: Some(PublicKeyIdentifier {
-                hint: Some(hint.clone()),
-                ..PublicKeyIdentifier::default()
-            }),
-            tlog_entries: Some(Vec::new()),
-            ..VerificationMaterial::default()
-        },
-        dsse_envelope: Some(DsseEnvelope {
-            payload: bundle::encode_base64(&payload),
-            payload_type: bundle::IN_TOTO_PAYLOAD_TYPE.to_string(),
-            signatures: vec![DsseSignature {
-                sig: bundle::encode_base64(&signature),
-                keyid: Some(String::new()),
-            }],
-        }),
-        message_signature: None,
-    };
+    let out = bundle::key_signed(&payload, &signature, &hint);
     Ok(SignedBom {
         bundle_json: out.to_json(),
         key_hint: hint,
@@ -195,6 +174,7 @@ pub fn verify_bom(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provenance::bundle::{DsseEnvelope, DsseSignature};
     use crate::provenance::pem;
     use aws_lc_rs::encoding::AsDer;
     use aws_lc_rs::rand::SystemRandom;

@@ -149,6 +149,31 @@ impl Bundle {
     }
 }
 
+/// A bundle of one DSSE envelope signed by a key (no certificate, no transparency log):
+/// what `sign` writes for models and `bom --sign-key` for BOMs.
+pub(crate) fn key_signed(payload: &[u8], signature: &[u8], key_hint: &str) -> Bundle {
+    Bundle {
+        media_type: BUNDLE_MEDIA_TYPE.to_string(),
+        verification_material: VerificationMaterial {
+            public_key: Some(PublicKeyIdentifier {
+                hint: Some(key_hint.to_string()),
+                ..PublicKeyIdentifier::default()
+            }),
+            tlog_entries: Some(Vec::new()),
+            ..VerificationMaterial::default()
+        },
+        dsse_envelope: Some(DsseEnvelope {
+            payload: encode_base64(payload),
+            payload_type: IN_TOTO_PAYLOAD_TYPE.to_string(),
+            signatures: vec![DsseSignature {
+                sig: encode_base64(signature),
+                keyid: Some(String::new()),
+            }],
+        }),
+        message_signature: None,
+    }
+}
+
 /// DSSE pre-authentication encoding: what the signature is over.
 pub(crate) fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = format!(

@@ -4,9 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::bundle::{
-    self, Bundle, DsseEnvelope, DsseSignature, PublicKeyIdentifier, VerificationMaterial,
-};
+use super::bundle;
 use super::keys::SigningKey;
 use super::manifest::{self, ManifestOptions};
 use super::verify::{file_inside_model, relative_to_model};
@@ -77,26 +75,7 @@ pub fn sign(request: &SignRequest) -> Result<Signed, String> {
     let payload = bundle::statement_json(&m);
     let signature = key.sign(&bundle::pae(bundle::IN_TOTO_PAYLOAD_TYPE, &payload))?;
     let hint = key.public.hint();
-    let out = Bundle {
-        media_type: bundle::BUNDLE_MEDIA_TYPE.to_string(),
-        verification_material: VerificationMaterial {
-            public_key: Some(PublicKeyIdentifier {
-                hint: Some(hint.clone()),
-                ..PublicKeyIdentifier::default()
-            }),
-            tlog_entries: Some(Vec::new()),
-            ..VerificationMaterial::default()
-        },
-        dsse_envelope: Some(DsseEnvelope {
-            payload: bundle::encode_base64(&payload),
-            payload_type: bundle::IN_TOTO_PAYLOAD_TYPE.to_string(),
-            signatures: vec![DsseSignature {
-                sig: bundle::encode_base64(&signature),
-                keyid: Some(String::new()),
-            }],
-        }),
-        message_signature: None,
-    };
+    let out = bundle::key_signed(&payload, &signature, &hint);
     write_atomically(&request.signature, out.to_json().as_bytes())?;
     Ok(Signed {
         root_digest: hex(&m.root_digest()),

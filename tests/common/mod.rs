@@ -66,15 +66,19 @@ fn load_schema(rel: &str) -> jsonschema::Validator {
     jsonschema::validator_for(&schema).expect("schema compiles")
 }
 
+/// The schema errors of `doc`, with where they are.
+fn schema_errors(v: &jsonschema::Validator, doc: &serde_json::Value) -> Vec<String> {
+    v.iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
+
 /// Validates a JSON report against schemas/report.schema.json.
 pub fn assert_valid_report(json: &str) {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     let v = V.get_or_init(|| load_schema("schemas/report.schema.json"));
     let doc: serde_json::Value = serde_json::from_str(json).expect("report is JSON");
-    let errors: Vec<String> = v
-        .iter_errors(&doc)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
+    let errors = schema_errors(v, &doc);
     assert!(errors.is_empty(), "report violates its schema: {errors:#?}");
 }
 
@@ -82,10 +86,7 @@ pub fn assert_valid_report(json: &str) {
 pub fn assert_valid_verification(doc: &serde_json::Value) {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     let v = V.get_or_init(|| load_schema("schemas/verification.schema.json"));
-    let errors: Vec<String> = v
-        .iter_errors(doc)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
+    let errors = schema_errors(v, doc);
     assert!(
         errors.is_empty(),
         "verification result violates its schema: {errors:#?}\n{doc:#}"
@@ -96,10 +97,7 @@ pub fn assert_valid_verification(doc: &serde_json::Value) {
 pub fn assert_valid_inventory(doc: &serde_json::Value) {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     let v = V.get_or_init(|| load_schema("schemas/inventory.schema.json"));
-    let errors: Vec<String> = v
-        .iter_errors(doc)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
+    let errors = schema_errors(v, doc);
     assert!(
         errors.is_empty(),
         "inventory violates its schema: {errors:#?}"
@@ -111,10 +109,7 @@ pub fn assert_valid_sarif(json: &str) {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     let v = V.get_or_init(|| load_schema("tests/schemas/sarif-2.1.0.json"));
     let doc: serde_json::Value = serde_json::from_str(json).expect("SARIF is JSON");
-    let errors: Vec<String> = v
-        .iter_errors(&doc)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
+    let errors = schema_errors(v, &doc);
     assert!(
         errors.is_empty(),
         "SARIF violates the 2.1.0 schema: {errors:#?}"
