@@ -361,3 +361,32 @@ fn vet_scans_each_referenced_revision_over_range_reads_and_only_when_asked() {
         .starts_with("hf://acme/bad@")
         && f["severity"] == "critical"));
 }
+
+#[test]
+fn a_model_folder_in_the_tree_is_scanned_not_read_as_configuration() {
+    // A committed Hugging Face folder with a tokenizer.json over MAX_SOURCE_BYTES: the
+    // scan judges the folder; the inventory does not read its JSON as the application's
+    // configuration (so it is neither a reference nor incomplete).
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("assets/model");
+    fs::create_dir_all(&model).unwrap();
+    for e in fs::read_dir(fixture("formats/hf_sharded_ok")).unwrap() {
+        let e = e.unwrap();
+        fs::copy(e.path(), model.join(e.file_name())).unwrap();
+    }
+    let vocab = "x".repeat(modelvet::inventory::MAX_SOURCE_BYTES as usize + 1);
+    fs::write(
+        model.join("tokenizer.json"),
+        format!("{{\"model\": {{\"vocab\": \"{vocab}\"}}}}"),
+    )
+    .unwrap();
+    fs::write(dir.path().join("main.py"), "print('hello')\n").unwrap();
+    let (doc, code) = inventory_in(dir.path(), &["."]);
+    assert_eq!(code, 0, "{:#}", doc["incomplete"]);
+    assert!(doc["incomplete"].as_array().unwrap().is_empty());
+    assert!(doc["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["kind"] == "artifact"));
+}

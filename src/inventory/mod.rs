@@ -482,13 +482,11 @@ fn inspect_file(
         p
     });
     let references = match role {
-        Role::Python => match python::references(&bytes, parser) {
-            Ok(r) => r,
-            Err(why) => {
-                out.incomplete = Some(why);
-                Vec::new()
-            }
-        },
+        Role::Python => {
+            let (refs, incomplete) = python::references(&bytes, parser);
+            out.incomplete = incomplete;
+            refs
+        }
         Role::Notebook => {
             let nb = match notebook::split(&bytes) {
                 Ok(nb) => nb,
@@ -498,13 +496,12 @@ fn inspect_file(
                 }
             };
             let mut found: Vec<(Reference, (u32, u32))> = Vec::new();
-            match python::references(nb.python.as_bytes(), parser) {
-                Ok(refs) => found.extend(refs.into_iter().filter_map(|r| {
-                    let at = *nb.python_lines.get(r.line.checked_sub(1)? as usize)?;
-                    Some((r, at))
-                })),
-                Err(why) => out.incomplete = Some(why),
-            }
+            let (refs, incomplete) = python::references(nb.python.as_bytes(), parser);
+            out.incomplete = incomplete;
+            found.extend(refs.into_iter().filter_map(|r| {
+                let at = *nb.python_lines.get(r.line.checked_sub(1)? as usize)?;
+                Some((r, at))
+            }));
             found.extend(
                 text_files::references(Role::Shell, nb.shell.as_bytes())
                     .into_iter()
@@ -591,11 +588,22 @@ pub fn run_vetting(
 ) -> Result<Inventory, String> {
     let local = scan::scan_local(inputs, opts)?;
     let mut artifacts = local.artifacts;
+    // The JSON, YAML and TOML files of a model folder (config.json, tokenizer.json, a
+    // NeMo config) are the model's, which the scan judges; they name no application
+    // reference, and a tokenizer runs to tens of megabytes.
+    let in_models: std::collections::BTreeSet<String> = scan::model_groups(&artifacts)
+        .into_iter()
+        .flat_map(|g| g.files)
+        .collect();
     let sources: Vec<(usize, Role)> = artifacts
         .iter()
         .enumerate()
         .filter(|(_, a)| a.member.is_none() && !a.input_error)
         .filter_map(|(i, a)| role_of(&a.path).map(|r| (i, r)))
+        .filter(|(i, r)| {
+            !(matches!(r, Role::Json | Role::Yaml | Role::Toml)
+                && in_models.contains(&artifacts[*i].path))
+        })
         .collect();
     let results: Vec<(usize, FileResult)> = sources
         .par_iter()

@@ -284,18 +284,145 @@ fn argument<'t>(
     by_position
 }
 
-/// Parses `source` and returns the references its loader calls make.
-pub fn references(source: &[u8], parser: &mut Parser) -> Result<Vec<Reference>, String> {
-    if !loaders::may_reference(source) {
-        return Ok(Vec::new());
+/// Most bytes parsed at once. A file is cut at top-level statements into chunks of about
+/// this size: tree-sitter keeps about 200 bytes per node, so one parse of a dense
+/// megabyte would take hundreds of megabytes; a chunk takes a few.
+const CHUNK_BYTES: usize = 64 * 1024;
+/// A single top-level statement longer than this is not parsed; the file is incomplete.
+pub const MAX_STATEMENT_BYTES: usize = 256 * 1024;
+/// CPython refuses more than 200 nested brackets (its tokenizer's MAXLEVEL); a file
+/// nested deeper cannot run, and is not parsed.
+pub const MAX_NESTING: usize = 200;
+/// Most references kept from one file; more make the file incomplete.
+pub const MAX_REFERENCES_PER_FILE: usize = 10_000;
+
+/// The chunks of a Python file: byte ranges of whole top-level statements, each at most
+/// [`CHUNK_BYTES`] unless one statement is longer. Brackets, strings (single, triple,
+/// with escapes), comments and backslash continuations are followed so a statement is
+/// never cut; `else`/`elif`/`except`/`finally` and a decorated definition stay with what
+/// they continue. Err when nesting exceeds [`MAX_NESTING`].
+fn chunks(source: &[u8]) -> Result<(Vec<std::ops::Range<usize>>, Option<String>), String> {
+    let mut starts = vec![0usize];
+    let (mut i, mut depth) = (0usize, 0usize);
+    let mut quote: Option<(u8, bool)> = None; // (quote byte, triple)
+    let mut continued = false;
+    let mut decorator = false;
+    let n = source.len();
+    let mut line_start = true;
+    while i < n {
+        if line_start && depth == 0 && quote.is_none() && !continued {
+            let c = source[i];
+            if !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'#' | b'\x0c') {
+                let rest = &source[i..n.min(i + 8)];
+                let continues = [&b"else"[..], b"elif", b"except", b"finally"]
+                    .iter()
+                    .any(|k| {
+                        rest.starts_with(k)
+                            && rest
+                                .get(k.len())
+                                .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                    });
+                if i > 0 && !continues && !decorator {
+                    starts.push(i);
+                }
+                decorator = c == b'@';
+            }
+        }
+        line_start = false;
+        let c = source[i];
+        match quote {
+            Some((q, triple)) => {
+                if c == b'\\' {
+                    i += 2;
+                    continue;
+                }
+                if c == q {
+                    if !triple {
+                        quote = None;
+                    } else if source.get(i + 1) == Some(&q) && source.get(i + 2) == Some(&q) {
+                        quote = None;
+                        i += 3;
+                        continue;
+                    }
+                } else if c == b'\n' && !triple {
+                    // An unterminated string ends at its line, as the tokenizer says.
+                    quote = None;
+                    line_start = true;
+                }
+            }
+            None => match c {
+                b'#' => {
+                    while i < n && source[i] != b'\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                b'\'' | b'"' => {
+                    let triple = source.get(i + 1) == Some(&c) && source.get(i + 2) == Some(&c);
+                    quote = Some((c, triple));
+                    if triple {
+                        i += 3;
+                        continue;
+                    }
+                }
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Err(format!(
+                            "brackets nested deeper than MAX_NESTING ({MAX_NESTING}, CPython's limit); not parsed"
+                        ));
+                    }
+                }
+                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                b'\\' if source.get(i + 1) == Some(&b'\n') => {
+                    continued = true;
+                    i += 2;
+                    continue;
+                }
+                b'\n' => {
+                    line_start = true;
+                    continued = false;
+                }
+                _ => {}
+            },
+        }
+        if c == b'\n' && quote.is_some_and(|(_, triple)| triple) {
+            line_start = false;
+        }
+        i += 1;
     }
-    let tree = parser
-        .parse(source, None)
-        .ok_or_else(|| "the Python parser gave up".to_string())?;
-    let all = nodes(tree.root_node());
-    let mut names = Names::default();
-    for node in &all {
-        record_imports(*node, source, &mut names);
+    starts.push(n);
+    let mut out = Vec::new();
+    let mut skipped = None;
+    let mut chunk_start = 0usize;
+    for w in starts.windows(2) {
+        let (start, end) = (w[0], w[1]);
+        if end - start > MAX_STATEMENT_BYTES {
+            if chunk_start < start {
+                out.push(chunk_start..start);
+            }
+            chunk_start = end;
+            skipped = Some(format!(
+                "a top-level statement of {} bytes (over MAX_STATEMENT_BYTES, {MAX_STATEMENT_BYTES}) was not parsed",
+                end - start
+            ));
+            continue;
+        }
+        if end - chunk_start > CHUNK_BYTES && chunk_start < start {
+            out.push(chunk_start..start);
+            chunk_start = start;
+        }
+    }
+    if chunk_start < n {
+        out.push(chunk_start..n);
+    }
+    Ok((out, skipped))
+}
+
+/// Imports, module constants and client objects of one chunk, added to `names`.
+fn collect_names(all: &[Node<'_>], source: &[u8], names: &mut Names) {
+    for node in all {
+        record_imports(*node, source, names);
         if node.kind() == "assignment" && at_module_level(*node) {
             if let (Some(left), Some(right)) = (
                 node.child_by_field_name("left"),
@@ -314,7 +441,7 @@ pub fn references(source: &[u8], parser: &mut Parser) -> Result<Vec<Reference>, 
         }
     }
     // Client objects: `x = Client(...)`, in source order, so a later use sees them.
-    for node in &all {
+    for node in all {
         if node.kind() != "assignment" {
             continue;
         }
@@ -336,8 +463,17 @@ pub fn references(source: &[u8], parser: &mut Parser) -> Result<Vec<Reference>, 
             }
         }
     }
-    let mut out = Vec::new();
-    for node in &all {
+}
+
+/// The loader calls of one chunk; `first_line` is the chunk's first line in the file.
+fn collect_calls(
+    all: &[Node<'_>],
+    source: &[u8],
+    names: &Names,
+    first_line: u64,
+    out: &mut Vec<Reference>,
+) {
+    for node in all {
         if node.kind() != "call" {
             continue;
         }
@@ -355,9 +491,62 @@ pub fn references(source: &[u8], parser: &mut Parser) -> Result<Vec<Reference>, 
             call: *node,
             qualified,
         };
-        out.push(reference(&m, &names, source));
+        let mut r = reference(&m, names, source);
+        r.line += first_line - 1;
+        out.push(r);
+        if out.len() >= MAX_REFERENCES_PER_FILE {
+            return;
+        }
     }
-    Ok(out)
+}
+
+/// Parses `source` and returns the references its loader calls make, and why the file
+/// was not read completely, if it was not. A file of several chunks is parsed twice,
+/// names first and calls second, so a call sees every import and constant wherever it is
+/// in the file; one chunk (nearly every file) is parsed once.
+pub fn references(source: &[u8], parser: &mut Parser) -> (Vec<Reference>, Option<String>) {
+    if !loaders::may_reference(source) {
+        return (Vec::new(), None);
+    }
+    let (ranges, mut incomplete) = match chunks(source) {
+        Ok(c) => c,
+        Err(why) => return (Vec::new(), Some(why)),
+    };
+    let first_lines: Vec<u64> = ranges
+        .iter()
+        .map(|r| source[..r.start].iter().filter(|&&b| b == b'\n').count() as u64 + 1)
+        .collect();
+    let mut names = Names::default();
+    let mut out = Vec::new();
+    let parse = |parser: &mut Parser, bytes: &[u8]| parser.parse(bytes, None);
+    if ranges.len() > 1 {
+        for r in &ranges {
+            let bytes = &source[r.clone()];
+            match parse(parser, bytes) {
+                Some(tree) => collect_names(&nodes(tree.root_node()), bytes, &mut names),
+                None => incomplete = Some("the Python parser gave up".into()),
+            }
+        }
+    }
+    for (r, first_line) in ranges.iter().zip(first_lines) {
+        let bytes = &source[r.clone()];
+        let Some(tree) = parse(parser, bytes) else {
+            incomplete = Some("the Python parser gave up".into());
+            continue;
+        };
+        let all = nodes(tree.root_node());
+        if ranges.len() == 1 {
+            collect_names(&all, bytes, &mut names);
+        }
+        collect_calls(&all, bytes, &names, first_line, &mut out);
+        if out.len() >= MAX_REFERENCES_PER_FILE {
+            incomplete = Some(format!(
+                "more than MAX_REFERENCES_PER_FILE ({MAX_REFERENCES_PER_FILE}) references; the rest were not read"
+            ));
+            break;
+        }
+    }
+    (out, incomplete)
 }
 
 fn reference(m: &Matched<'_>, names: &Names, source: &[u8]) -> Reference {
@@ -392,7 +581,9 @@ mod tests {
         let mut p = Parser::new();
         p.set_language(&tree_sitter_python::LANGUAGE.into())
             .unwrap();
-        references(src.as_bytes(), &mut p).unwrap()
+        let (refs, incomplete) = references(src.as_bytes(), &mut p);
+        assert_eq!(incomplete, None);
+        refs
     }
 
     #[test]
@@ -429,14 +620,71 @@ mod tests {
         assert!(r.is_empty(), "{r:?}");
     }
 
+    fn parse(src: &str) -> (Vec<Reference>, Option<String>) {
+        let mut p = Parser::new();
+        p.set_language(&tree_sitter_python::LANGUAGE.into())
+            .unwrap();
+        references(src.as_bytes(), &mut p)
+    }
+
     #[test]
-    fn deep_nesting_costs_no_stack() {
-        let src = "x = ".to_string() + &"(".repeat(50_000) + "1" + &")".repeat(50_000) + "\n";
-        assert!(refs(&src).is_empty());
-        let src = "import torch\n".to_string()
-            + &"[".repeat(20_000)
-            + &"]".repeat(20_000)
-            + "\ntorch.load('m.pt')\n";
-        assert_eq!(refs(&src).len(), 1);
+    fn nesting_deeper_than_cpython_accepts_is_not_parsed() {
+        let src = "import torch\nx = ".to_string()
+            + &"(".repeat(50_000)
+            + "1"
+            + &")".repeat(50_000)
+            + "\n";
+        let (r, why) = parse(&src);
+        assert!(r.is_empty());
+        assert!(why.unwrap().contains("MAX_NESTING"));
+        // Brackets in strings and comments do not count.
+        let src =
+            "import torch\ns = '(((' * 3  # (((((\nt = \"\"\"\n((((\n\"\"\"\ntorch.load('m.pt')\n"
+                .replace("(((", &"(".repeat(300));
+        let (r, why) = parse(&src);
+        assert_eq!((r.len(), why), (1, None));
+    }
+
+    #[test]
+    fn a_long_file_is_cut_at_top_level_statements_and_sees_every_import() {
+        // The call comes first, the import last, with more than a chunk between them.
+        let mut src = String::from("def load():\n    return M.from_pretrained('org/x')\n\n");
+        for i in 0..4000 {
+            src.push_str(&format!(
+                "if x{i}:\n    y = [1,\n 2]\nelse:\n    y = 'a'\n@decorator\ndef f{i}(): pass\n"
+            ));
+        }
+        src.push_str("from transformers import AutoModel as M\n");
+        assert!(src.len() > 2 * CHUNK_BYTES);
+        let (ranges, _) = chunks(src.as_bytes()).unwrap();
+        assert!(ranges.len() > 2, "{}", ranges.len());
+        for r in &ranges {
+            let text = &src[r.clone()];
+            assert!(
+                !text.starts_with("else") && !text.starts_with("def f"),
+                "{:?}",
+                &text[..20]
+            );
+        }
+        let (r, why) = parse(&src);
+        assert_eq!(why, None);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].line, 2);
+        assert_eq!(r[0].api, "transformers.AutoModel.from_pretrained");
+    }
+
+    #[test]
+    fn a_huge_statement_and_too_many_references_make_the_file_incomplete() {
+        let src = "import torch\nx = [".to_string()
+            + &"1,".repeat(MAX_STATEMENT_BYTES)
+            + "]\ntorch.load('m.pt')\n";
+        let (r, why) = parse(&src);
+        assert_eq!(r.len(), 1, "the statements around it are read");
+        assert!(why.unwrap().contains("MAX_STATEMENT_BYTES"));
+        let src =
+            "import torch\n".to_string() + &"torch.load(f)\n".repeat(MAX_REFERENCES_PER_FILE + 5);
+        let (r, why) = parse(&src);
+        assert_eq!(r.len(), MAX_REFERENCES_PER_FILE);
+        assert!(why.unwrap().contains("MAX_REFERENCES_PER_FILE"));
     }
 }

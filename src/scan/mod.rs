@@ -216,6 +216,12 @@ struct ScannedPart {
 
 /// The report of a scan: artifacts sorted by path, the directories that are one model
 /// grouped, the summary and exit code judged against `fail_on`.
+/// The folders that are one model (a Hugging Face layout, a SavedModel, ...), with their
+/// files, as `build_report` groups them.
+pub fn model_groups(artifacts: &[Artifact]) -> Vec<crate::report::ModelGroup> {
+    models::group(artifacts)
+}
+
 pub fn build_report(
     inputs: Vec<String>,
     mut artifacts: Vec<Artifact>,
