@@ -45,9 +45,14 @@ struct Run {
 
 /// Runs the scan as a child and reads its own peak RSS from wait4.
 fn measure(bin: &Path, input: &Path) -> Run {
+    measure_command(bin, "scan", input)
+}
+
+/// Runs `modelvet <command> --no-config --format json INPUT` as a child; its peak RSS.
+fn measure_command(bin: &Path, command: &str, input: &Path) -> Run {
     let start = Instant::now();
     let child = Command::new(bin)
-        .args(["scan", "--no-config", "--format", "json"])
+        .args([command, "--no-config", "--format", "json"])
         .arg(input)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -338,4 +343,54 @@ fn every_hostile_input_stays_under_100_mib() {
         }
     }
     assert!(failures.is_empty(), "over budget:\n{}", failures.join("\n"));
+}
+
+/// `modelvet inventory` on hostile source: deep nesting, a flood of loader calls, one
+/// enormous statement, and a long ordinary file cut into many chunks, each under 100 MiB.
+#[test]
+fn hostile_source_trees_stay_under_100_mib_in_the_inventory() {
+    let bin = release_binary();
+    let dir = tempfile::tempdir().unwrap();
+    let mb = 1024 * 1024;
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "2 MiB of nested brackets after an import",
+            format!("import torch\nx = {}{}\n", "[".repeat(mb), "]".repeat(mb)),
+        ),
+        (
+            "3 MiB of torch.load calls",
+            format!("import torch\n{}", "torch.load(f)\n".repeat(3 * mb / 14)),
+        ),
+        (
+            "one 3 MiB statement",
+            format!("import torch\nf({})\n", "a,".repeat(3 * mb / 2)),
+        ),
+        (
+            "4 MiB of ordinary statements (64 chunks)",
+            format!(
+                "import torch\n{}",
+                "x = g(a, b, [1, 2, 3], {'k': 'v'})\n".repeat(4 * mb / 37)
+            ),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (i, (what, text)) in cases.iter().enumerate() {
+        let tree = dir.path().join(format!("t{i}"));
+        std::fs::create_dir_all(&tree).unwrap();
+        std::fs::write(tree.join("app.py"), text).unwrap();
+        let run = measure_command(&bin, "inventory", &tree);
+        println!(
+            "inventory | {what} | {:.1} MiB | {:.2} s | exit {}",
+            run.peak_rss as f64 / mb as f64,
+            run.wall.as_secs_f64(),
+            run.exit
+        );
+        if run.peak_rss > MAX_RSS_BYTES || run.wall > MAX_WALL || !(0..=2).contains(&run.exit) {
+            failures.push(format!(
+                "{what}: {} bytes, {:?}, exit {}",
+                run.peak_rss, run.wall, run.exit
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
 }
