@@ -191,7 +191,10 @@ pub fn role_of(path: &str) -> Option<Role> {
         Role::Requirements
     } else if lower.ends_with(".toml") {
         Role::Toml
-    } else if lower.ends_with(".json") && !lower.ends_with(".ipynb") {
+    } else if lower.ends_with(".json")
+        // npm's lock files are dependency trees, often megabytes, never model configuration.
+        && !matches!(lower.as_str(), "package-lock.json" | "npm-shrinkwrap.json")
+    {
         Role::Json
     } else if lower == ".env" || lower.starts_with(".env.") || lower.ends_with(".env") {
         Role::Env
