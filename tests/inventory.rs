@@ -390,3 +390,25 @@ fn a_model_folder_in_the_tree_is_scanned_not_read_as_configuration() {
         .iter()
         .all(|r| r["kind"] == "artifact"));
 }
+
+#[test]
+fn a_folder_of_the_tree_named_like_a_repository_is_local_not_the_hub() {
+    // transformers loads `outputs/best` from disk when the folder exists.
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("outputs/best")).unwrap();
+    fs::write(
+        dir.path().join("train.py"),
+        "from transformers import AutoModel\n\
+         a = AutoModel.from_pretrained('outputs/best')\n\
+         b = AutoModel.from_pretrained('acme/remote')\n",
+    )
+    .unwrap();
+    let (doc, _) = inventory_in(dir.path(), &["."]);
+    let refs = doc["references"].as_array().unwrap();
+    let local = refs.iter().find(|r| r["line"] == 2).unwrap();
+    assert!(local.get("hub_repo").is_none(), "{local}");
+    assert!(local.get("findings").is_none());
+    let remote = refs.iter().find(|r| r["line"] == 3).unwrap();
+    assert_eq!(remote["hub_repo"], "acme/remote");
+    assert_eq!(remote["findings"][0], "MV1401");
+}

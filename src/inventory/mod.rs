@@ -282,8 +282,21 @@ fn finding(rule: &'static rules::Rule, severity: Severity, line: u64, message: S
     f
 }
 
-/// Turns a parser's reference into the reported entry and the findings it raises.
+/// [`judge_with`] without the file system: every Hub-shaped id is a Hub repository.
 pub fn judge(file: &str, r: Reference, policy: &ModelPolicy) -> (Entry, Vec<Finding>) {
+    judge_with(file, r, policy, &|_| false)
+}
+
+/// Turns a parser's reference into the reported entry and the findings it raises.
+/// `is_local` says whether an id names a folder that exists beside the file or under the
+/// current folder: transformers loads such a path locally before it asks the Hub, so it
+/// is not a Hub repository.
+pub fn judge_with(
+    file: &str,
+    r: Reference,
+    policy: &ModelPolicy,
+    is_local: &dyn Fn(&str) -> bool,
+) -> (Entry, Vec<Finding>) {
     let mut findings = Vec::new();
     let id_text = r.id.as_ref().and_then(Value::known).map(str::to_string);
     let mut kind = r.kind;
@@ -299,7 +312,7 @@ pub fn judge(file: &str, r: Reference, policy: &ModelPolicy) -> (Entry, Vec<Find
         provider = "huggingface";
     }
     let repo = match (provider, &id_text) {
-        ("huggingface", Some(i)) => hub_repo(i),
+        ("huggingface", Some(i)) if !is_local(i) => hub_repo(i),
         _ => None,
     };
     let revision_text = r.revision.as_ref().and_then(Value::known);
@@ -471,6 +484,11 @@ fn inspect_file(
     parser: &mut Option<tree_sitter::Parser>,
 ) -> FileResult {
     let mut out = FileResult::default();
+    let here = path.parent().map(std::path::Path::to_path_buf);
+    let is_local = |id: &str| {
+        let id = std::path::Path::new(id);
+        here.as_ref().is_some_and(|d| d.join(id).is_dir()) || id.is_dir()
+    };
     let bytes = match read_bounded(path) {
         Ok(b) => b,
         Err(why) => {
@@ -515,7 +533,7 @@ fn inspect_file(
             );
             for (mut r, (cell, line)) in found {
                 r.line = u64::from(line);
-                let (mut entry, findings) = judge(shown, r, policy);
+                let (mut entry, findings) = judge_with(shown, r, policy, &is_local);
                 entry.cell = Some(cell);
                 out.entries.push(entry);
                 // A line of the notebook's JSON is not a line of the cell: the place is in
@@ -535,7 +553,7 @@ fn inspect_file(
         other => text_files::references(other, &bytes),
     };
     for r in references {
-        let (entry, findings) = judge(shown, r, policy);
+        let (entry, findings) = judge_with(shown, r, policy, &is_local);
         out.entries.push(entry);
         out.findings.extend(findings);
     }
