@@ -905,26 +905,7 @@ pub fn render(bom: &Bom, spec: SpecVersion) -> String {
         properties.push(prop("modelvet:bom-signature:key-hint", &s.key_hint));
         properties.push(prop("modelvet:bom-signature:key-type", s.key_kind));
     }
-    let mut doc = Document {
-        schema: format!(
-            "http://cyclonedx.org/schema/bom-{}.schema.json",
-            spec.as_str()
-        ),
-        bom_format: "CycloneDX",
-        spec_version: spec.as_str(),
-        serial_number: "urn:uuid:00000000-0000-0000-0000-000000000000".into(),
-        version: 1,
-        metadata: Metadata {
-            timestamp: created.clone(),
-            lifecycles: vec![Lifecycle {
-                phase: "post-build",
-            }],
-            tools: Tools {
-                components: vec![tool],
-            },
-            component: subject,
-            properties,
-        },
+    Document {
         compositions: compositions(bom),
         components,
         dependencies,
@@ -934,10 +915,9 @@ pub fn render(bom: &Bom, spec: SpecVersion) -> String {
             .map(|i| vulnerability(i, &created))
             .collect(),
         declarations: declarations(bom, &subject_ref, &created),
-    };
-    let draft = to_json(&doc);
-    doc.serial_number = format!("urn:uuid:{}", content_uuid(draft.as_bytes()));
-    to_json(&doc)
+        ..Document::new(spec, &created, tool, subject, properties)
+    }
+    .render()
 }
 
 /// The findings alone, as a CycloneDX VEX document for consumers that import
@@ -981,40 +961,23 @@ pub fn render_vex(bom: &Bom, spec: SpecVersion, bom_serial: &str) -> String {
             v
         })
         .collect();
-    let mut doc = Document {
-        schema: format!(
-            "http://cyclonedx.org/schema/bom-{}.schema.json",
-            spec.as_str()
-        ),
-        bom_format: "CycloneDX",
-        spec_version: spec.as_str(),
-        serial_number: "urn:uuid:00000000-0000-0000-0000-000000000000".into(),
-        version: 1,
-        metadata: Metadata {
-            timestamp: created.clone(),
-            lifecycles: vec![Lifecycle {
-                phase: "post-build",
-            }],
-            tools: Tools {
-                components: vec![Component {
-                    kind: "application",
-                    name: "modelvet".into(),
-                    version: Some(env!("CARGO_PKG_VERSION").into()),
-                    ..Component::default()
-                }],
-            },
-            component: subject,
-            properties: vec![prop("modelvet:vex:describes", bom_serial)],
-        },
-        components: Vec::new(),
-        dependencies: Vec::new(),
-        compositions: Vec::new(),
-        vulnerabilities,
-        declarations: None,
+    let tool = Component {
+        kind: "application",
+        name: "modelvet".into(),
+        version: Some(env!("CARGO_PKG_VERSION").into()),
+        ..Component::default()
     };
-    let draft = to_json(&doc);
-    doc.serial_number = format!("urn:uuid:{}", content_uuid(draft.as_bytes()));
-    to_json(&doc)
+    Document {
+        vulnerabilities,
+        ..Document::new(
+            spec,
+            &created,
+            tool,
+            subject,
+            vec![prop("modelvet:vex:describes", bom_serial)],
+        )
+    }
+    .render()
 }
 
 /// Every model's files are listed in full (the scan walked the whole folder or repository),
@@ -1029,6 +992,51 @@ fn compositions(bom: &Bom) -> Vec<Composition> {
         assemblies: refs.clone(),
         dependencies: refs,
     }]
+}
+
+impl<'a> Document<'a> {
+    /// An empty document of `spec` with its metadata (a post-build BOM made by `tool`).
+    fn new(
+        spec: SpecVersion,
+        created: &str,
+        tool: Component,
+        subject: Component,
+        properties: Vec<Property>,
+    ) -> Document<'a> {
+        Document {
+            schema: format!(
+                "http://cyclonedx.org/schema/bom-{}.schema.json",
+                spec.as_str()
+            ),
+            bom_format: "CycloneDX",
+            spec_version: spec.as_str(),
+            serial_number: "urn:uuid:00000000-0000-0000-0000-000000000000".into(),
+            version: 1,
+            metadata: Metadata {
+                timestamp: created.to_string(),
+                lifecycles: vec![Lifecycle {
+                    phase: "post-build",
+                }],
+                tools: Tools {
+                    components: vec![tool],
+                },
+                component: subject,
+                properties,
+            },
+            components: Vec::new(),
+            dependencies: Vec::new(),
+            compositions: Vec::new(),
+            vulnerabilities: Vec::new(),
+            declarations: None,
+        }
+    }
+
+    /// The JSON, its serial number a version 5 UUID of the document with a zero serial.
+    fn render(mut self) -> String {
+        let draft = to_json(&self);
+        self.serial_number = format!("urn:uuid:{}", content_uuid(draft.as_bytes()));
+        to_json(&self)
+    }
 }
 
 fn to_json(doc: &Document<'_>) -> String {
