@@ -305,12 +305,12 @@ fn chunks(source: &[u8]) -> Result<(Vec<std::ops::Range<usize>>, Option<String>)
     let mut starts = vec![0usize];
     let (mut i, mut depth) = (0usize, 0usize);
     let mut quote: Option<(u8, bool)> = None; // (quote byte, triple)
-    let mut continued = false;
     let mut decorator = false;
     let n = source.len();
     let mut line_start = true;
     while i < n {
-        if line_start && depth == 0 && quote.is_none() && !continued {
+        // A backslash continuation skips its newline, so the next line never starts here.
+        if line_start && depth == 0 && quote.is_none() {
             let c = source[i];
             if !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'#' | b'\x0c') {
                 let rest = &source[i..n.min(i + 8)];
@@ -375,19 +375,12 @@ fn chunks(source: &[u8]) -> Result<(Vec<std::ops::Range<usize>>, Option<String>)
                 }
                 b')' | b']' | b'}' => depth = depth.saturating_sub(1),
                 b'\\' if source.get(i + 1) == Some(&b'\n') => {
-                    continued = true;
                     i += 2;
                     continue;
                 }
-                b'\n' => {
-                    line_start = true;
-                    continued = false;
-                }
+                b'\n' => line_start = true,
                 _ => {}
             },
-        }
-        if c == b'\n' && quote.is_some_and(|(_, triple)| triple) {
-            line_start = false;
         }
         i += 1;
     }
@@ -651,7 +644,7 @@ mod tests {
         let mut src = String::from("def load():\n    return M.from_pretrained('org/x')\n\n");
         for i in 0..4000 {
             src.push_str(&format!(
-                "if x{i}:\n    y = [1,\n 2]\nelse:\n    y = 'a'\n@decorator\ndef f{i}(): pass\n"
+                "if x{i}:\n    y = [1,\n 2]\nelse:\n    y = 'a'\n@decorator\ndef f{i}(): pass\nz = 1 + \\\n2\n"
             ));
         }
         src.push_str("from transformers import AutoModel as M\n");
@@ -661,7 +654,7 @@ mod tests {
         for r in &ranges {
             let text = &src[r.clone()];
             assert!(
-                !text.starts_with("else") && !text.starts_with("def f"),
+                !text.starts_with("else") && !text.starts_with("def f") && !text.starts_with("2\n"),
                 "{:?}",
                 &text[..20]
             );
@@ -671,6 +664,15 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].line, 2);
         assert_eq!(r[0].api, "transformers.AutoModel.from_pretrained");
+    }
+
+    #[test]
+    fn a_backslash_continuation_is_not_a_new_statement() {
+        // A statement over a chunk, continued at column 0: the cut falls before `v2`.
+        let src = format!("v1 = '{}' \\\n'tail'\nv2 = 1\n", "x".repeat(70_000));
+        let (ranges, _) = chunks(src.as_bytes()).unwrap();
+        assert_eq!(ranges.len(), 2);
+        assert!(src[ranges[1].clone()].starts_with("v2"));
     }
 
     #[test]
