@@ -181,6 +181,7 @@ fn header_only(c: &mut Criterion) {
         }
     }
     let opts = ScanOptions {
+        cache: None,
         hash: false,
         policy: Policy::new(),
         progress: false,

@@ -99,6 +99,30 @@ impl Finding {
         }
     }
 
+    /// A finding as a verdict cache stored it (see [`crate::verdict_cache`]).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn restored(
+        rule: &'static Rule,
+        severity: Severity,
+        message: String,
+        location: Location,
+        evidence: Evidence,
+        count: u64,
+        summary: bool,
+    ) -> Finding {
+        let mut f = Finding::new(rule, message).with_severity(severity);
+        f.location = location;
+        f.evidence = evidence;
+        f.count = count;
+        f.summary = summary;
+        f
+    }
+
+    /// Whether this finding counts the findings of its rule past the listing limit.
+    pub(crate) fn is_summary(&self) -> bool {
+        self.summary
+    }
+
     pub(crate) fn with_severity(mut self, severity: Severity) -> Finding {
         self.severity = severity;
         self
@@ -269,6 +293,16 @@ impl Findings {
                 self.repeats.insert(RepeatKey::of(f), i);
             }
         }
+    }
+
+    /// Findings already folded (as [`Findings::push`] left them), held as they are.
+    pub(crate) fn from_listed(items: Vec<Finding>) -> Findings {
+        let mut findings = Findings {
+            items,
+            ..Findings::default()
+        };
+        findings.reindex();
+        findings
     }
 
     pub fn into_vec(self) -> Vec<Finding> {

@@ -230,6 +230,7 @@ pub fn x509_pem(data: &[u8]) {
 /// that is turned back into a crash so the fuzzer sees it.
 pub fn scan_any(data: &[u8]) {
     let opts = ScanOptions {
+        cache: None,
         hash: false,
         policy: Policy::default(),
         progress: false,
@@ -238,6 +239,8 @@ pub fn scan_any(data: &[u8]) {
     let sources = [NamedSource {
         path: "input".to_string(),
         source: Arc::new(data.to_vec()),
+        content_id: None,
+        cached: None,
     }];
     let artifacts = scan::scan_sources(&sources, &opts, 64 * 1024, |_, _| {});
     for a in &artifacts {

@@ -139,6 +139,16 @@ pub(crate) const MAX_IGNORE_FILE_BYTES: u64 = 64 * 1024;
 /// file of hostile globs takes about 50 ms and 40 MB while it compiles), so a tree cannot
 /// spend more than about a second on them. Later files are not applied, and noted.
 pub(crate) const MAX_IGNORE_BYTES_PER_SCAN: u64 = 1024 * 1024;
+/// Most targets one `scan --targets-from` list may name.
+pub const MAX_BATCH_TARGETS: usize = 1_000_000;
+/// Most bytes of target text one list may hold (it is kept in memory, twice at most).
+pub const MAX_BATCH_LIST_BYTES: usize = 32 * 1024 * 1024;
+/// Longest line of a `--targets-from` list (a path or a reference).
+pub const MAX_BATCH_TARGET_BYTES: usize = 8 * 1024;
+/// Largest verdict cache entry written or read (`--cache`): a file's artifacts and findings
+/// are folded and bounded, so a real entry is a few KiB; a larger file in the cache folder
+/// is not read (a miss), and a larger verdict is not stored.
+pub const MAX_VERDICT_CACHE_ENTRY_BYTES: u64 = 16 * 1024 * 1024;
 /// Deepest folder nesting a walk descends into below a scanned folder.
 pub(crate) const MAX_WALK_DEPTH: usize = 256;
 /// Most paths a report lists as skipped by excludes or ignore files (all are counted).

@@ -17,8 +17,9 @@ const LAYERS: &[&[&str]] = &[
     // 2: parsers: one module per format or container, and Hugging Face repository files;
     //    the configuration file, which names formats and builds the policy
     &["containers", "formats", "hf", "config"],
-    // 3: the report model and its renderers
-    &["report"],
+    // 3: the report model and its renderers, and the verdict cache that stores report
+    //    artifacts
+    &["report", "verdict_cache"],
     // 4: the driver: walk, dispatch, model grouping, local and remote targets
     &["scan"],
     // 5: provenance, the Hub, and the inventory of application code (which vets Hub

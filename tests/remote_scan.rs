@@ -252,6 +252,7 @@ fn config() -> HubConfig {
 
 fn opts() -> ScanOptions {
     ScanOptions {
+        cache: None,
         hash: true,
         policy: Policy::new(),
         progress: false,

@@ -139,6 +139,7 @@ fn bom_inner(args: &BomArgs) -> Result<i32, String> {
         return application_bom(args, &cfg, fail_on);
     }
     let opts = ScanOptions {
+        cache: None,
         hash: true,
         policy: cfg.policy,
         progress: false,
@@ -333,6 +334,7 @@ fn application_bom(
         return Err("--application takes a local source tree".into());
     }
     let opts = ScanOptions {
+        cache: None,
         hash: true,
         policy: cfg.policy.clone(),
         progress: false,

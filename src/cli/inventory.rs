@@ -77,6 +77,7 @@ fn inventory_inner(args: &InventoryArgs) -> Result<i32, String> {
     let fail_on = FailOn::resolve(args.fail_on, &cfg);
     let excludes = super::exclude_sets(&args.exclude, &cfg)?;
     let opts = ScanOptions {
+        cache: None,
         hash: true,
         policy: cfg.policy.clone(),
         progress: false,

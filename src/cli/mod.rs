@@ -13,6 +13,7 @@ use crate::rules;
 use crate::scan::scope::ExcludeSet;
 use crate::scan::{self, ScanOptions};
 
+mod batch;
 mod bom;
 mod inventory;
 mod provenance;
@@ -144,8 +145,37 @@ struct ScanArgs {
     /// Files, directories, `-` for standard input, or Hub repositories
     /// (`hf://org/name[@rev]`, `hf://datasets/org/name`, `https://huggingface.co/org/name[/tree/rev]`),
     /// scanned over HTTP range requests without downloading them.
-    #[arg(required = true)]
+    #[arg(
+        required_unless_present = "targets_from",
+        conflicts_with = "targets_from"
+    )]
     paths: Vec<String>,
+    /// Scan the targets listed in FILE (`-`: standard input), one per line: a path, an
+    /// `hf://` reference or URL. Each is judged as `modelvet scan TARGET` would judge it;
+    /// `--format jsonl` writes one record per target as it finishes. Blank lines and lines
+    /// starting with `#` are skipped; a target listed twice is scanned once.
+    #[arg(long, value_name = "FILE")]
+    targets_from: Option<String>,
+    /// With --targets-from: skip the targets OUT.jsonl already records, and append the
+    /// records of the others to it (a record cut short by a crash is dropped and redone).
+    #[arg(
+        long,
+        value_name = "OUT.jsonl",
+        requires = "targets_from",
+        conflicts_with = "output"
+    )]
+    resume: Option<PathBuf>,
+    /// With --targets-from: targets scanned at once [default: the number of CPUs, at
+    /// most 16]. Each local target scans its files in parallel too; each remote one keeps
+    /// its own bounded pool of range requests.
+    #[arg(long, value_name = "N", requires = "targets_from")]
+    jobs: Option<usize>,
+    /// Reuse verdicts by content: a file whose bytes (SHA-256, or the digest the Hub
+    /// publishes) were judged before under the same modelvet version, rule catalog and
+    /// policy is not read again. Only complete verdicts are stored. DIR may be shared by
+    /// several processes and machines.
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -390,18 +420,45 @@ fn scan_scope(args: &ScanArgs, cfg: &config::Config) -> Result<scan::Scope, Stri
     })
 }
 
+/// What every target of a scan shares, resolved once from the flags and the configuration.
+struct ScanSettings {
+    cfg: config::Config,
+    fail_on: Gate,
+    opts: ScanOptions,
+    baseline: Option<report::suppress::Baseline>,
+    source_root: PathBuf,
+    /// The Hub endpoint and token (read from the environment once).
+    hub: HubConfig,
+    download_gate: Severity,
+}
+
 fn run_scan(args: ScanArgs) -> Result<i32, String> {
+    if args.targets_from.is_some() {
+        return batch::run_batch(&args);
+    }
     if let Some(output) = &args.output {
         check_output_path(output, &args.paths)?;
     }
+    let settings = scan_settings(&args, &args.paths, !args.quiet)?;
+    let report = scan_targets(&args, &settings, &args.paths)?;
+    write_report(&args, &report)?;
+    Ok(report.exit_code())
+}
+
+/// Flags and configuration resolved for a scan of `paths` (the configuration is found from
+/// the first local one).
+fn scan_settings(
+    args: &ScanArgs,
+    paths: &[String],
+    progress: bool,
+) -> Result<ScanSettings, String> {
     let config_path = if args.no_config {
         None
     } else if let Some(p) = &args.config {
         Some(p.clone())
     } else {
         // From the first local path; for `-` and hf:// targets, from the current folder.
-        let start = args
-            .paths
+        let start = paths
             .iter()
             .find(|p| *p != "-" && !RepoRef::looks_remote(p))
             .map(PathBuf::from)
@@ -418,7 +475,7 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
         }
     }
     let fail_on = FailOn::resolve(args.fail_on, &cfg);
-    let scope = scan_scope(&args, &cfg)?;
+    let scope = scan_scope(args, &cfg)?;
     let baseline = args
         .baseline
         .as_deref()
@@ -431,10 +488,17 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
             &std::env::current_dir().map_err(|e| format!("current folder: {e}"))?,
         ),
     };
+    let cache = match &args.cache {
+        Some(dir) => Some(std::sync::Arc::new(
+            crate::verdict_cache::VerdictCache::open(dir, &cfg.policy)?,
+        )),
+        None => None,
+    };
     let opts = ScanOptions {
+        cache,
         hash: !args.no_hash,
-        policy: cfg.policy,
-        progress: !args.quiet,
+        policy: cfg.policy.clone(),
+        progress,
         scope,
     };
     if opts.progress && std::io::stderr().is_terminal() {
@@ -444,12 +508,8 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
             std::process::exit(130);
         });
     }
-    let (remote, local): (Vec<String>, Vec<String>) = args
-        .paths
-        .iter()
-        .cloned()
-        .partition(|p| RepoRef::looks_remote(p));
-    if args.download.is_some() && remote.is_empty() {
+    let any_remote = paths.iter().any(|p| RepoRef::looks_remote(p));
+    if args.download.is_some() && !any_remote && args.targets_from.is_none() {
         return Err("--download needs an hf:// or https://huggingface.co input".into());
     }
     let download_gate = match (&args.download, fail_on.severity()) {
@@ -462,24 +522,57 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
         }
         (_, s) => s.unwrap_or(Severity::Info),
     };
+    let hub = HubConfig::from_env();
+    if any_remote || args.targets_from.is_some() {
+        for w in &hub.warnings {
+            eprintln!("modelvet: {w}");
+        }
+    }
+    Ok(ScanSettings {
+        cfg,
+        fail_on,
+        opts,
+        baseline,
+        source_root,
+        hub,
+        download_gate,
+    })
+}
+
+/// The report of one scan of `paths` (local and remote), suppressions and policy applied.
+fn scan_targets(
+    args: &ScanArgs,
+    settings: &ScanSettings,
+    paths: &[String],
+) -> Result<report::Report, String> {
+    let ScanSettings {
+        cfg,
+        fail_on,
+        opts,
+        baseline,
+        source_root,
+        hub,
+        download_gate,
+    } = settings;
+    let (fail_on, download_gate) = (*fail_on, *download_gate);
+    let (remote, local): (Vec<String>, Vec<String>) = paths
+        .iter()
+        .cloned()
+        .partition(|p| RepoRef::looks_remote(p));
     let (mut artifacts, scope_section) = if local.is_empty() {
         (Vec::new(), scan::ScopeSection::default())
     } else {
-        let scan = scan::scan_local(&local, &opts)?;
+        let scan = scan::scan_local(&local, opts)?;
         (scan.artifacts, scan.scope)
     };
     let mut sections = Vec::new();
     if !remote.is_empty() {
-        let hub = HubConfig::from_env();
-        for w in &hub.warnings {
-            eprintln!("modelvet: {w}");
-        }
         for input in &remote {
-            match vet::scan_remote(input, &hub, &opts) {
+            match vet::scan_remote(input, hub, opts) {
                 Ok(scan) => {
                     // One input alone: listing paths as they are; several: prefixed so
                     // every artifact path in the report is unique.
-                    let prefix = if args.paths.len() == 1 {
+                    let prefix = if paths.len() == 1 {
                         String::new()
                     } else {
                         format!("{}@{}/", scan.repo.display_name(), scan.commit)
@@ -493,7 +586,7 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
                     if let Some(dir) = &args.download {
                         section.download = Some(vet::download_passed(
                             &scan,
-                            &hub,
+                            hub,
                             download_gate,
                             dir,
                             &mut arts,
@@ -514,20 +607,25 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
             }
         }
     }
-    let mut report = crate::scan::build_report(args.paths.clone(), artifacts, fail_on);
+    let mut report = crate::scan::build_report(paths.to_vec(), artifacts, fail_on);
     report.remote = sections;
     report.scope = scope_section;
     if let Some(required) = &cfg.model_policy.require_signature {
-        provenance::require_signatures(&mut report, &args.paths, required);
+        provenance::require_signatures(&mut report, paths, required);
     }
     scan::policy_checks::enforce(&mut report, &cfg.model_policy, &opts.policy);
-    report.set_source_root(&source_root);
+    report.set_source_root(source_root);
     report.apply_suppressions(
         &cfg.ignores,
         cfg.source.as_deref(),
         baseline.as_ref(),
         &report::suppress::today_utc(),
     )?;
+    Ok(report)
+}
+
+/// Renders the report in the asked format to `-o` or standard output.
+fn write_report(args: &ScanArgs, report: &report::Report) -> Result<(), String> {
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         Color::Always => true,
@@ -535,13 +633,13 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
         Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let text = match args.format {
-        Format::Json => report::json::render(&report),
-        Format::Sarif => report::sarif::render(&report),
-        Format::Github => report::github::render(&report),
-        Format::Jsonl => report::jsonl::render(&report),
+        Format::Json => report::json::render(report),
+        Format::Sarif => report::sarif::render(report),
+        Format::Github => report::github::render(report),
+        Format::Jsonl => report::jsonl::render(report),
         Format::Text if args.quiet => {
             let full = report::text::render(
-                &report,
+                report,
                 &report::text::TextStyle {
                     color,
                     verbose: false,
@@ -553,7 +651,7 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
                 .unwrap_or_default()
         }
         Format::Text => report::text::render(
-            &report,
+            report,
             &report::text::TextStyle {
                 color,
                 verbose: args.verbose,
@@ -565,7 +663,7 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
             std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
             // The CI log still says why the run failed or passed.
             let summary = report::text::render(
-                &report,
+                report,
                 &report::text::TextStyle {
                     color: false,
                     verbose: false,
@@ -584,5 +682,5 @@ fn run_scan(args: ScanArgs) -> Result<i32, String> {
             }
         }
     }
-    Ok(report.exit_code())
+    Ok(())
 }

@@ -30,6 +30,7 @@ use crate::report::{
 use crate::rules;
 use crate::scan::{self, NamedSource, ScanOptions};
 use crate::source::hex;
+use crate::verdict_cache::{CachedFile, ContentId, ReadMode};
 
 /// Range requests in flight at once while prefetching (the scan itself reads one file at a
 /// time).
@@ -51,6 +52,9 @@ pub enum HashCheck {
     Mismatch,
     /// Only part of the file was read: nothing to compare (`--download` checks it).
     NotReadWhole,
+    /// Not read: the verdict cache holds one for the digest the Hub publishes
+    /// (`--download` checks the bytes against it).
+    Cached,
 }
 
 impl HashCheck {
@@ -59,6 +63,7 @@ impl HashCheck {
             HashCheck::Match => "match",
             HashCheck::Mismatch => "mismatch",
             HashCheck::NotReadWhole => "not-read-whole",
+            HashCheck::Cached => "cached",
         }
     }
 }
@@ -254,13 +259,40 @@ pub fn scan_remote(
             ))
         })
         .collect();
-    prefetch_all(&sources);
+    // The Hub's digest identifies each file; a cached verdict spares reading it at all.
+    let content_ids: Vec<ContentId> = scanned
+        .iter()
+        .map(|f| match &f.lfs_sha256 {
+            Some(sha256) => ContentId::Sha256(sha256.clone()),
+            None => ContentId::GitBlobSha1(f.blob_id.clone()),
+        })
+        .collect();
+    let cached: Vec<Option<CachedFile>> = scanned
+        .iter()
+        .zip(&content_ids)
+        .map(|(f, id)| {
+            opts.cache
+                .as_ref()
+                .and_then(|c| c.get(id, &f.path, ReadMode::Ranged, &f.path))
+        })
+        .collect();
+    let to_read: Vec<Arc<RemoteSource>> = sources
+        .iter()
+        .zip(&cached)
+        .filter(|(_, hit)| hit.is_none())
+        .map(|(s, _)| s.clone())
+        .collect();
+    prefetch_all(&to_read);
 
     let named: Vec<NamedSource> = sources
         .iter()
-        .map(|s| NamedSource {
+        .zip(content_ids)
+        .zip(cached)
+        .map(|((s, id), hit)| NamedSource {
             path: s.path().to_string(),
             source: s.clone(),
+            content_id: Some(id),
+            cached: hit,
         })
         .collect();
     let mut files: Vec<RemoteFileRead> = Vec::with_capacity(listing.files.len());
@@ -274,7 +306,9 @@ pub fn scan_remote(
             let digests = src.digests();
             src.release();
             let stats = src.stats();
+            let from_cache = named[i].cached.is_some();
             let check = match &digests {
+                None if from_cache => HashCheck::Cached,
                 None => HashCheck::NotReadWhole,
                 Some((sha256, git)) => {
                     let ok = match &lf.lfs_sha256 {

@@ -97,6 +97,29 @@ impl Policy {
         Policy::default()
     }
 
+    /// A digest of what the user changed (allowed pairs, severity overrides), the same
+    /// for the same policy whatever order it was written in: part of a verdict cache key.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut allowed: Vec<String> = self
+            .user_allowed
+            .iter()
+            .map(|(m, n)| format!("allow {m}:{n}\n"))
+            .collect();
+        allowed.sort();
+        let mut overrides: Vec<String> = self
+            .severity_overrides
+            .iter()
+            .map(|(rule, sev)| format!("severity {rule}={}\n", sev.as_str()))
+            .collect();
+        overrides.sort();
+        let mut h = Sha256::new();
+        for line in allowed.iter().chain(&overrides) {
+            h.update(line.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+
     /// Adds an exact pair to the allowlist. Refuses pairs that the policy classes as code
     /// execution or code objects: no configuration may allow `os.system`.
     pub fn allow(&mut self, module: &str, name: &str) -> Result<(), String> {

@@ -32,6 +32,7 @@ use crate::policy::Policy;
 use crate::report::{Artifact, ArtifactKind, Finding, Report, Status};
 use crate::rules;
 use crate::source::{hex, spill, ByteStream, FileSource, ReadAt, ReadAtCursor, SkipRead};
+use crate::verdict_cache::{CachedFile, ContentId, ReadMode, VerdictCache};
 
 pub struct ScanOptions {
     /// SHA-256 of every top-level file.
@@ -41,12 +42,16 @@ pub struct ScanOptions {
     pub progress: bool,
     /// What folder walks leave out.
     pub scope: Scope,
+    /// Verdicts of earlier scans by content (`--cache DIR`): a file whose bytes were
+    /// judged before is not parsed again.
+    pub cache: Option<Arc<VerdictCache>>,
 }
 
 impl ScanOptions {
     /// Hashing on, the built-in policy, no progress, the default scope.
     pub fn new() -> ScanOptions {
         ScanOptions {
+            cache: None,
             hash: true,
             policy: Policy::new(),
             progress: false,
@@ -240,6 +245,10 @@ pub(crate) struct NamedSource {
     /// The artifact's `path` and `file` in the report.
     pub path: String,
     pub source: Arc<dyn ReadAt>,
+    /// What the endpoint publishes as the bytes' identity: the verdict cache key.
+    pub content_id: Option<ContentId>,
+    /// The verdict the cache holds for these bytes: used instead of reading them.
+    pub cached: Option<CachedFile>,
 }
 
 /// Scans sources that are not local files, in order, as top-level artifacts (members get
@@ -268,11 +277,23 @@ pub(crate) fn scan_sources(
             disk_dir: None,
         };
         let before = scanner.artifacts.len();
+        if let Some(hit) = &s.cached {
+            scanner.restore(hit.clone(), node.expected);
+            after_each(i, &mut scanner.artifacts[before..]);
+            continue;
+        }
+        let indexes_before = scanner.shard_indexes.len();
         let src = s.source.clone();
         scanner.guarded(&node, |scanner| {
             scanner.scan_source(node.clone(), src, None, Some(first_read))
         });
         after_each(i, &mut scanner.artifacts[before..]);
+        if let (Some(cache), Some(id)) = (&opts.cache, &s.content_id) {
+            if scanner.shard_indexes.len() == indexes_before {
+                let part = scanner.part_since(before, &s.path);
+                cache.put(id, &s.path, ReadMode::Ranged, &s.path, &part);
+            }
+        }
     }
     scanner.finish()
 }
@@ -439,7 +460,10 @@ impl Scanner<'_> {
             }),
         };
         match File::open(path) {
-            Ok(f) => self.guarded(&node, |scanner| scanner.scan_open_file(node.clone(), f)),
+            Ok(f) => match self.opts.cache.clone() {
+                Some(cache) => self.scan_file_cached(&cache, node, f),
+                None => self.guarded(&node, |scanner| scanner.scan_open_file(node.clone(), f)),
+            },
             Err(e) => {
                 let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
                 a.expected = node.expected;
@@ -447,6 +471,70 @@ impl Scanner<'_> {
                 self.artifacts.push(a);
             }
         }
+    }
+
+    /// A local file with the verdict cache on: hashed whole first (its digest is the key),
+    /// then either restored from the cache or scanned and stored.
+    fn scan_file_cached(&mut self, cache: &VerdictCache, node: Node, file: File) {
+        let size = file.metadata().map_or(0, |m| m.len());
+        let digest = match file.try_clone().and_then(hash_whole_file) {
+            Ok(d) => hex(&d),
+            // Unreadable for hashing: the ordinary scan reports why.
+            Err(_) => {
+                return self.guarded(&node, |scanner| scanner.scan_open_file(node.clone(), file))
+            }
+        };
+        let id = ContentId::Sha256(digest.clone());
+        if let Some(hit) = cache.get(&id, &node.path, ReadMode::Local, &node.path) {
+            self.progress.finished(size);
+            self.restore(hit, node.expected);
+            return;
+        }
+        let before = self.artifacts.len();
+        let indexes_before = self.shard_indexes.len();
+        self.guarded(&node, |scanner| {
+            let src: Arc<dyn ReadAt> = match FileSource::new(file) {
+                Ok(s) => Arc::new(s),
+                Err(e) => {
+                    let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
+                    a.mark_error(format!("cannot read: {e}"));
+                    scanner.artifacts.push(a);
+                    return;
+                }
+            };
+            scanner.scan_source(node.clone(), src, None, None);
+        });
+        if let Some(top) = self.artifacts.get_mut(before) {
+            top.sha256 = Some(digest);
+        }
+        if self.shard_indexes.len() == indexes_before {
+            let part = self.part_since(before, &node.path);
+            cache.put(&id, &node.path, ReadMode::Local, &node.path, &part);
+        }
+    }
+
+    /// The artifacts from `before` on and the tensor names under `path`: one file's part.
+    fn part_since(&self, before: usize, path: &str) -> CachedFile {
+        let member_prefix = format!("{path}!");
+        CachedFile {
+            artifacts: self.artifacts[before..].to_vec(),
+            tensor_names: self
+                .tensor_names
+                .iter()
+                .filter(|(p, _)| *p == path || p.starts_with(&member_prefix))
+                .map(|(p, names)| (p.clone(), names.clone()))
+                .collect(),
+        }
+    }
+
+    /// Puts a cached file's artifacts in the scan as if it had been parsed here.
+    fn restore(&mut self, hit: CachedFile, expected: bool) {
+        let start = self.artifacts.len();
+        self.artifacts.extend(hit.artifacts);
+        if let Some(top) = self.artifacts.get_mut(start) {
+            top.expected = expected;
+        }
+        self.tensor_names.extend(hit.tensor_names);
     }
 
     fn scan_open_file(&mut self, node: Node, file: File) {
@@ -941,6 +1029,7 @@ mod tests {
     #[test]
     fn a_panic_keeps_what_the_file_had_shown() {
         let opts = ScanOptions {
+            cache: None,
             hash: false,
             policy: Policy::new(),
             progress: false,
@@ -1035,6 +1124,7 @@ mod tests {
         let system = b"\x80\x02cos\nsystem\nX\x06\x00\x00\x00echo x\x85R.";
         let tar = tar_of(&[("a.safetensors", &st), ("b.pkl", system)]);
         let opts = ScanOptions {
+            cache: None,
             hash: false,
             policy: Policy::default(),
             progress: false,
@@ -1043,6 +1133,8 @@ mod tests {
         let sources = [NamedSource {
             path: "m.tar".into(),
             source: Arc::new(tar),
+            content_id: None,
+            cached: None,
         }];
         FAIL_FORMAT.with(|f| f.set(Some(Format::Safetensors)));
         let artifacts = scan_sources(&sources, &opts, 64 * 1024, |_, _| {});

@@ -25,6 +25,7 @@ pub fn scan(paths: &[&Path]) -> Report {
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
     let opts = ScanOptions {
+        cache: None,
         hash: true,
         policy: Policy::new(),
         progress: false,

@@ -38,6 +38,10 @@ complete -c modelvet -n "__fish_modelvet_needs_command" -f -a "completions" -d '
 complete -c modelvet -n "__fish_modelvet_needs_command" -f -a "man" -d 'Print the man page (roff), or write one page per command into a folder'
 complete -c modelvet -n "__fish_modelvet_needs_command" -f -a "rules" -d 'List the rule catalog'
 complete -c modelvet -n "__fish_modelvet_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c modelvet -n "__fish_modelvet_using_subcommand scan" -l targets-from -d 'Scan the targets listed in FILE (`-`: standard input), one per line: a path, an `hf://` reference or URL. Each is judged as `modelvet scan TARGET` would judge it; `--format jsonl` writes one record per target as it finishes. Blank lines and lines starting with `#` are skipped; a target listed twice is scanned once' -r
+complete -c modelvet -n "__fish_modelvet_using_subcommand scan" -l resume -d 'With --targets-from: skip the targets OUT.jsonl already records, and append the records of the others to it (a record cut short by a crash is dropped and redone)' -r -F
+complete -c modelvet -n "__fish_modelvet_using_subcommand scan" -l jobs -d 'With --targets-from: targets scanned at once [default: the number of CPUs, at most 16]. Each local target scans its files in parallel too; each remote one keeps its own bounded pool of range requests' -r
+complete -c modelvet -n "__fish_modelvet_using_subcommand scan" -l cache -d 'Reuse verdicts by content: a file whose bytes (SHA-256, or the digest the Hub publishes) were judged before under the same modelvet version, rule catalog and policy is not read again. Only complete verdicts are stored. DIR may be shared by several processes and machines' -r -F
 complete -c modelvet -n "__fish_modelvet_using_subcommand scan" -l format -d 'Report format' -r -f -a "text\t''
 json\t''
 sarif\t''
