@@ -23,6 +23,7 @@ pub mod inventory;
 pub(crate) mod json;
 pub mod license;
 pub mod limits;
+pub mod object_stores;
 pub mod policy;
 pub mod provenance;
 pub mod report;

@@ -48,6 +48,9 @@ pub enum ContentId {
     Sha256(String),
     /// The Git blob SHA-1 the Hub publishes for a file stored in Git itself.
     GitBlobSha1(String),
+    /// One version of an object in a store: its URL, ETag and size (stores publish no
+    /// content digest to trust; a changed object has another ETag).
+    ObjectVersion(String),
 }
 
 impl ContentId {
@@ -55,6 +58,7 @@ impl ContentId {
         match self {
             ContentId::Sha256(h) => format!("sha256:{h}"),
             ContentId::GitBlobSha1(h) => format!("gitsha1:{h}"),
+            ContentId::ObjectVersion(v) => format!("object:{v}"),
         }
     }
 }

@@ -68,7 +68,11 @@ fn local_tree(dir: &Path) -> Vec<String> {
         std::fs::write(p, data).unwrap();
     }
     // A benign pickle cut before its STOP opcode: incomplete, never clean.
-    std::fs::write(dir.join("d/truncated.pkl"), b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01K\x01s").unwrap();
+    std::fs::write(
+        dir.join("d/truncated.pkl"),
+        b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01K\x01s",
+    )
+    .unwrap();
     let targets = ["a/model.pkl", "b", "c/lpips.pth", "d", "missing.pt"];
     std::fs::write(
         dir.join("targets.txt"),

@@ -22,9 +22,10 @@ const LAYERS: &[&[&str]] = &[
     &["report", "verdict_cache"],
     // 4: the driver: walk, dispatch, model grouping, local and remote targets
     &["scan"],
-    // 5: provenance, the Hub, and the inventory of application code (which vets Hub
-    //    references through the Hub client)
-    &["provenance", "hub", "inventory"],
+    // 5: provenance, the Hub, the inventory of application code (which vets Hub
+    //    references through the Hub client), and object stores (read through the Hub's
+    //    remote source)
+    &["provenance", "hub", "inventory", "object_stores"],
     // 6: the AI-BOM
     &["bom"],
     // 7: the command line, and the fuzzing entry points (one per parser)

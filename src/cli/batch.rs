@@ -396,6 +396,8 @@ fn scan_one(args: &ScanArgs, settings: &ScanSettings, target: &str) -> TargetRec
 fn source_kind(target: &str) -> &'static str {
     if RepoRef::looks_remote(target) {
         "hf"
+    } else if crate::object_stores::looks_like_store(target) {
+        crate::object_stores::StoreUrl::parse(target).map_or("store", |u| u.scheme.as_str())
     } else {
         "local"
     }
@@ -426,11 +428,7 @@ fn record_of(target: &str, report: &Report, elapsed_ms: u64) -> TargetRecord {
     let error = report
         .artifacts
         .iter()
-        .find(|a| {
-            a.input_error
-                || (a.format == crate::format::Format::HfRepository
-                    && a.status == crate::report::Status::Error)
-        })
+        .find(|a| a.input_error || (a.path == target && a.status == crate::report::Status::Error))
         .and_then(|a| a.reason.clone());
     let json = json!({
         "source": source_kind(target),

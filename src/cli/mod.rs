@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config;
 use crate::hub::{vet, HubConfig, RepoRef};
+use crate::object_stores;
 use crate::report::{self, Gate, Severity, EXIT_USAGE};
 use crate::rules;
 use crate::scan::scope::ExcludeSet;
@@ -142,9 +143,11 @@ enum Color {
 
 #[derive(clap::Args, Debug)]
 struct ScanArgs {
-    /// Files, directories, `-` for standard input, or Hub repositories
+    /// Files, directories, `-` for standard input, Hub repositories
     /// (`hf://org/name[@rev]`, `hf://datasets/org/name`, `https://huggingface.co/org/name[/tree/rev]`),
-    /// scanned over HTTP range requests without downloading them.
+    /// or object-store objects and prefixes (`s3://bucket/key`, `gs://...`, `az://container/...`;
+    /// S3-compatible servers through `AWS_ENDPOINT_URL`), scanned over HTTP range requests
+    /// without downloading them.
     #[arg(
         required_unless_present = "targets_from",
         conflicts_with = "targets_from"
@@ -238,6 +241,7 @@ struct ScanArgs {
     sarif_root: Option<PathBuf>,
     /// For hf:// inputs: download the files that passed into DIR, in the Hugging Face cache
     /// layout, each checked against the Hub's SHA-256 (LFS) or Git blob id while streaming.
+    /// For store inputs: into DIR/<bucket>/<key>, each asked for the ETag scanned.
     #[arg(long, value_name = "DIR")]
     download: Option<PathBuf>,
 }
@@ -344,7 +348,7 @@ fn check_output_path(output: &Path, inputs: &[String]) -> Result<(), String> {
     if let Ok(target) = output.canonicalize() {
         let named = inputs
             .iter()
-            .filter(|i| *i != "-" && !RepoRef::looks_remote(i))
+            .filter(|i| *i != "-" && !is_remote_target(i))
             .filter_map(|i| Path::new(i).canonicalize().ok());
         for input in named {
             if input == target {
@@ -358,6 +362,11 @@ fn check_output_path(output: &Path, inputs: &[String]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A Hub reference or an object-store URL: no local path, no configuration beside it.
+pub(crate) fn is_remote_target(input: &str) -> bool {
+    RepoRef::looks_remote(input) || object_stores::looks_like_store(input)
 }
 
 /// The walk's scope from the flags and the configuration's `exclude`.
@@ -399,7 +408,7 @@ pub(crate) fn command_config(
     if let Some(p) = named {
         return config::load(p);
     }
-    if RepoRef::looks_remote(start) {
+    if is_remote_target(start) {
         return Ok(config::Config::default());
     }
     match config::discover(Path::new(start)) {
@@ -460,7 +469,7 @@ fn scan_settings(
         // From the first local path; for `-` and hf:// targets, from the current folder.
         let start = paths
             .iter()
-            .find(|p| *p != "-" && !RepoRef::looks_remote(p))
+            .find(|p| *p != "-" && !is_remote_target(p))
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("."));
         config::discover(&start)
@@ -508,9 +517,13 @@ fn scan_settings(
             std::process::exit(130);
         });
     }
-    let any_remote = paths.iter().any(|p| RepoRef::looks_remote(p));
+    let any_remote = paths
+        .iter()
+        .any(|p| RepoRef::looks_remote(p) || object_stores::looks_like_store(p));
     if args.download.is_some() && !any_remote && args.targets_from.is_none() {
-        return Err("--download needs an hf:// or https://huggingface.co input".into());
+        return Err(
+            "--download needs an hf://, https://huggingface.co, s3://, gs:// or az:// input".into(),
+        );
     }
     let download_gate = match (&args.download, fail_on.severity()) {
         (Some(_), None) => {
@@ -555,10 +568,12 @@ fn scan_targets(
         download_gate,
     } = settings;
     let (fail_on, download_gate) = (*fail_on, *download_gate);
-    let (remote, local): (Vec<String>, Vec<String>) = paths
+    let (stores, rest): (Vec<String>, Vec<String>) = paths
         .iter()
         .cloned()
-        .partition(|p| RepoRef::looks_remote(p));
+        .partition(|p| object_stores::looks_like_store(p));
+    let (remote, local): (Vec<String>, Vec<String>) =
+        rest.into_iter().partition(|p| RepoRef::looks_remote(p));
     let (mut artifacts, scope_section) = if local.is_empty() {
         (Vec::new(), scan::ScopeSection::default())
     } else {
@@ -604,6 +619,37 @@ fn scan_targets(
                     a.mark_error(e.message);
                     artifacts.push(a);
                 }
+            }
+        }
+    }
+    for input in &stores {
+        match object_stores::scan_store(input, opts) {
+            Ok(scan) => {
+                let prefix = if paths.len() == 1 {
+                    String::new()
+                } else {
+                    format!("{}/", scan.url.shown())
+                };
+                let mut section = scan.section.clone();
+                section.path_prefix = prefix.clone();
+                if let Some(dir) = &args.download {
+                    section.download =
+                        Some(object_stores::download_passed(&scan, download_gate, dir));
+                }
+                let mut arts = scan.artifacts;
+                for a in &mut arts {
+                    a.path = format!("{prefix}{}", a.path);
+                    a.file = format!("{prefix}{}", a.file);
+                }
+                artifacts.extend(arts);
+                sections.push(section);
+            }
+            Err(e) if e.usage => return Err(e.message),
+            Err(e) => {
+                eprintln!("modelvet: {}", e.message);
+                let mut a = report::Artifact::new(input.clone(), input.clone(), None);
+                a.mark_error(e.message);
+                artifacts.push(a);
             }
         }
     }

@@ -61,10 +61,29 @@ struct State {
     central_directory: Option<(u64, u64, u64)>,
 }
 
+/// Where a remote file's byte ranges come from: a Hub commit, an object store.
+pub trait RangeFetch: Send + Sync {
+    /// Bytes `start..=end_inclusive` of the file at `path`, or why not (after retries).
+    fn get_range(&self, path: &str, start: u64, end_inclusive: u64) -> Result<Vec<u8>, String>;
+}
+
+/// The files of one Hub commit.
+pub(crate) struct HubCommitFiles {
+    pub client: Arc<HubClient>,
+    pub repo: RepoRef,
+    pub commit: String,
+}
+
+impl RangeFetch for HubCommitFiles {
+    fn get_range(&self, path: &str, start: u64, end_inclusive: u64) -> Result<Vec<u8>, String> {
+        self.client
+            .get_range(&self.repo, &self.commit, path, start, end_inclusive)
+            .map_err(|e| e.to_string())
+    }
+}
+
 pub struct RemoteSource {
-    client: Arc<HubClient>,
-    repo: RepoRef,
-    commit: String,
+    fetch: Arc<dyn RangeFetch>,
     path: String,
     len: u64,
     state: Mutex<State>,
@@ -73,17 +92,9 @@ pub struct RemoteSource {
 impl RemoteSource {
     /// `len` is the size the listing gives; a server that sends a different length makes
     /// reads fail (short) rather than silently shifting content.
-    pub fn new(
-        client: Arc<HubClient>,
-        repo: RepoRef,
-        commit: &str,
-        path: &str,
-        len: u64,
-    ) -> RemoteSource {
+    pub fn new(fetch: Arc<dyn RangeFetch>, path: &str, len: u64) -> RemoteSource {
         RemoteSource {
-            client,
-            repo,
-            commit: commit.to_string(),
+            fetch,
             path: path.to_string(),
             len,
             state: Mutex::new(State {
@@ -246,9 +257,7 @@ impl RemoteSource {
         for (b0, b1) in runs {
             let s = b0 * REMOTE_BLOCK;
             let e = ((b1 + 1) * REMOTE_BLOCK).min(self.len);
-            let got = self
-                .client
-                .get_range(&self.repo, &self.commit, &self.path, s, e - 1);
+            let got = self.fetch.get_range(&self.path, s, e - 1);
             let mut st = self.lock();
             st.stats.requests += 1;
             let data = match got {

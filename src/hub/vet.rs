@@ -20,7 +20,7 @@ use crate::hf::cache_layout;
 use crate::hub::api::{printable, RemoteFile, RemoteListing};
 use crate::hub::client::{HubClient, HubError, HubErrorKind};
 use crate::hub::env::HubConfig;
-use crate::hub::remote_source::{RemoteSource, REMOTE_HEAD_BYTES};
+use crate::hub::remote_source::{HubCommitFiles, RangeFetch, RemoteSource, REMOTE_HEAD_BYTES};
 use crate::hub::repo_ref::RepoRef;
 use crate::provenance::digest::{HashAlgorithm, Hasher};
 use crate::report::{
@@ -151,6 +151,7 @@ impl RemoteScan {
                 bytes_read: r.bytes_read,
                 requests: r.requests,
                 hub_blob_id: lf.blob_id.clone(),
+                etag: None,
                 hub_sha256: lf.lfs_sha256.clone(),
                 sha256: r.sha256.clone(),
                 hash_check: r.hash_check.as_str(),
@@ -159,6 +160,7 @@ impl RemoteScan {
             })
             .collect();
         RemoteSection {
+            source: "hub",
             repo: self.repo.display_name(),
             revision: self.repo.revision.clone(),
             commit: self.commit.clone(),
@@ -247,17 +249,14 @@ pub fn scan_remote(
     let commit_ref = repo.at(&commit);
 
     let scanned: &[RemoteFile] = &listing.files[..listing.files.len().min(MAX_REMOTE_FILES)];
+    let files_at_commit: Arc<dyn RangeFetch> = Arc::new(HubCommitFiles {
+        client: client.clone(),
+        repo: commit_ref.clone(),
+        commit: commit.clone(),
+    });
     let sources: Vec<Arc<RemoteSource>> = scanned
         .iter()
-        .map(|f| {
-            Arc::new(RemoteSource::new(
-                client.clone(),
-                commit_ref.clone(),
-                &commit,
-                &f.path,
-                f.size,
-            ))
-        })
+        .map(|f| Arc::new(RemoteSource::new(files_at_commit.clone(), &f.path, f.size)))
         .collect();
     // The Hub's digest identifies each file; a cached verdict spares reading it at all.
     let content_ids: Vec<ContentId> = scanned
@@ -399,7 +398,7 @@ pub fn scan_remote(
 
 /// Every file's head (and zip tail and central directory), then every zip member's local
 /// header, fetched by a bounded pool of workers.
-fn prefetch_all(sources: &[Arc<RemoteSource>]) {
+pub(crate) fn prefetch_all(sources: &[Arc<RemoteSource>]) {
     run_pool(sources.len(), |i| sources[i].prefetch());
     let jobs: Vec<(usize, u64, u64)> = sources
         .iter()

@@ -277,11 +277,14 @@ pub struct ModelGroup {
 /// What a remote scan read: the commit, and per file how many bytes of how many.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct RemoteSection {
-    /// `hf://[datasets/]org/name` as given.
+    /// `hub`, or the object store: `s3`, `gs`, `az`.
+    pub source: &'static str,
+    /// `hf://[datasets/]org/name` as given, or the store URL (`s3://bucket/prefix`).
     pub repo: String,
-    /// The revision the user asked for (branch, tag or commit).
+    /// The revision the user asked for (branch, tag or commit); "" for a store.
     pub revision: String,
-    /// The commit it resolved to; every byte read came from this commit.
+    /// The commit it resolved to; every byte read came from this commit. For a store, the
+    /// SHA-256 of its listing (each object's key, size and ETag).
     pub commit: String,
     /// Host of the endpoint asked (`huggingface.co`, `127.0.0.1:8080`).
     pub endpoint_host: String,
@@ -300,14 +303,21 @@ pub struct RemoteFileSection {
     pub size: u64,
     pub bytes_read: u64,
     pub requests: u64,
-    /// The Git blob SHA-1 the Hub publishes (of the LFS pointer for LFS files).
+    /// The Git blob SHA-1 the Hub publishes (of the LFS pointer for LFS files); absent for
+    /// store objects.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub hub_blob_id: String,
+    /// The store's ETag of the object (store objects only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hub_sha256: Option<String>,
     /// SHA-256 of the bytes received, when the file was read whole.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
-    /// `match`, `mismatch` or `not-read-whole` (only whole reads are compared).
+    /// `match`, `mismatch`, `not-read-whole` (only whole reads are compared), `cached` (not
+    /// read: the verdict cache held one), or `not-published` (a store object read whole,
+    /// with no published digest to compare).
     pub hash_check: &'static str,
     /// The Hub's own scan verdict: advisory, never a reason to call a file clean.
     #[serde(skip_serializing_if = "Option::is_none")]

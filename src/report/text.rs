@@ -376,7 +376,23 @@ fn percent(read: u64, total: u64) -> String {
 
 fn render_remote(out: &mut String, style: &TextStyle, r: &super::RemoteSection) {
     let t = &r.totals;
-    let _ = writeln!(
+    if r.source != "hub" {
+        let _ = writeln!(
+            out,
+            "{}  {}  listing sha256 {} on {}: read {} of {} bytes ({}) in {} request(s), {} object(s), {} ms",
+            paint(style, "2", "remote"),
+            paint(style, "1", &shown(&r.repo)),
+            shown(&r.commit),
+            shown(&r.endpoint_host),
+            t.bytes_read,
+            t.bytes_total,
+            percent(t.bytes_read, t.bytes_total),
+            t.requests,
+            t.files,
+            t.elapsed_ms
+        );
+    } else {
+        let _ = writeln!(
         out,
         "{}  {}@{}  commit {} on {}: read {} of {} bytes ({}) in {} request(s), {} file(s), {} ms",
         paint(style, "2", "remote"),
@@ -391,6 +407,7 @@ fn render_remote(out: &mut String, style: &TextStyle, r: &super::RemoteSection) 
         t.files,
         t.elapsed_ms
     );
+    }
     for f in &r.files {
         let advisory = f
             .hub_scan_advisory

@@ -61,7 +61,7 @@ never\t''"
 complete -c modelvet -n "__fish_modelvet_using_subcommand scan" -l exclude -d 'Leave out paths matching this pattern (gitignore syntax; a pattern with `/` is anchored at the current folder). Repeatable. Named paths are always scanned' -r
 complete -c modelvet -n "__fish_modelvet_using_subcommand scan" -l baseline -d 'Accept the findings of an earlier JSON report (`--format json`): they are shown as suppressed and only new findings fail the run' -r -F
 complete -c modelvet -n "__fish_modelvet_using_subcommand scan" -l sarif-root -d 'The folder SARIF URIs and finding fingerprints are relative to [default: the Git work tree around the current folder, else the current folder]' -r -F
-complete -c modelvet -n "__fish_modelvet_using_subcommand scan" -l download -d 'For hf:// inputs: download the files that passed into DIR, in the Hugging Face cache layout, each checked against the Hub\'s SHA-256 (LFS) or Git blob id while streaming' -r -F
+complete -c modelvet -n "__fish_modelvet_using_subcommand scan" -l download -d 'For hf:// inputs: download the files that passed into DIR, in the Hugging Face cache layout, each checked against the Hub\'s SHA-256 (LFS) or Git blob id while streaming. For store inputs: into DIR/<bucket>/<key>, each asked for the ETag scanned' -r -F
 complete -c modelvet -n "__fish_modelvet_using_subcommand scan" -l no-hash -d 'Skip the SHA-256 of top-level files'
 complete -c modelvet -n "__fish_modelvet_using_subcommand scan" -l no-config -d 'Ignore any configuration file'
 complete -c modelvet -n "__fish_modelvet_using_subcommand scan" -s q -l quiet -d 'Print only the summary line (text format)'
