@@ -90,6 +90,7 @@ seed_for() {
     sigstore_bundle) seed sigstore_bundle '*.sig' '*.sigstore' '*bundle*.json' ;;
     x509_pem) seed x509_pem '*.pem' '*.crt' '*.cert' ;;
     inventory_source) seed inventory_source '*.py' '*.yaml' '*.yml' '*.sh' 'Dockerfile' 'requirements*.txt' '.env*' ;;
+    verdict_cache) seed verdict_cache '*.json' '*.jsonl' ;;
     scan_any) seed scan_any '*' ;;
     *) echo "fuzz: unknown target $1" >&2; exit 3 ;;
     esac

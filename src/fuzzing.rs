@@ -43,6 +43,7 @@ pub const TARGETS: &[Target] = &[
     ("sigstore_bundle", sigstore_bundle),
     ("x509_pem", x509_pem),
     ("inventory_source", inventory_source),
+    ("verdict_cache", verdict_cache),
     ("scan_any", scan_any),
 ];
 
@@ -140,6 +141,13 @@ pub fn inventory_source(data: &[u8]) {
     }
     let _ = text_files::frameworks("requirements.txt", data);
     let _ = text_files::frameworks("pyproject.toml", data);
+}
+
+/// What a registry-scale run reads back: verdict cache entries (a shared folder other
+/// processes write) and the heads of `--resume` records.
+pub fn verdict_cache(data: &[u8]) {
+    let _ = crate::verdict_cache::decode_any(data, "model.bin");
+    let _ = crate::cli::batch::parse_record_head(data);
 }
 
 pub fn catboost(data: &[u8]) {

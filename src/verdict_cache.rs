@@ -314,6 +314,19 @@ fn encode_artifact(a: &Artifact, suffix: &str) -> Value {
     })
 }
 
+/// Decodes an entry whatever key it names (fuzzing: every field of a hostile entry is
+/// read, as a matching key would have it read).
+pub fn decode_any(bytes: &[u8], path: &str) -> Option<CachedFile> {
+    let body = &bytes[bytes.iter().position(|&b| b == b'\n')? + 1..];
+    let v: Value = serde_json::from_slice(body).ok()?;
+    let key = v.get("key")?.as_str()?.to_string();
+    let digest = hex::encode(Sha256::digest(body));
+    let mut entry = digest.into_bytes();
+    entry.push(b'\n');
+    entry.extend_from_slice(body);
+    decode(&entry, &key, path)
+}
+
 fn decode(bytes: &[u8], key_text: &str, path: &str) -> Option<CachedFile> {
     let newline = bytes.iter().position(|&b| b == b'\n')?;
     let (digest, body) = (&bytes[..newline], &bytes[newline + 1..]);

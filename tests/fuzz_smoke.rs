@@ -35,6 +35,7 @@ fn seed_patterns(target: &str) -> &'static [&'static str] {
         "sigstore_bundle" => &[".sig", ".sigstore"],
         "x509_pem" => &[".pem", ".crt"],
         "inventory_source" => &[".py", ".yaml", ".sh", "Dockerfile", "requirements.txt"],
+        "verdict_cache" => &[".json", ".jsonl"],
         "scan_any" => &[""],
         other => panic!("no seeds named for the target {other}"),
     }

@@ -287,7 +287,7 @@ fn read_line_head(reader: &mut impl BufRead, keep: usize) -> std::io::Result<(Ve
 }
 
 /// The target, exit code and verdict at the head of a target record (see [`TargetRecord::line`]).
-fn parse_record_head(head: &[u8]) -> Option<(String, i32, String)> {
+pub(crate) fn parse_record_head(head: &[u8]) -> Option<(String, i32, String)> {
     let rest = head.strip_prefix(br#"{"kind":"target","target":"#)?;
     let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<Value>();
     // The stream stops at the comma after each value; step over it by hand.

@@ -14,7 +14,7 @@ use crate::rules;
 use crate::scan::scope::ExcludeSet;
 use crate::scan::{self, ScanOptions};
 
-mod batch;
+pub(crate) mod batch;
 mod bom;
 mod inventory;
 mod provenance;
