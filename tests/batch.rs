@@ -513,3 +513,196 @@ fn a_remote_batch_records_revision_bytes_and_cache_hits() {
     assert!(absent["error"].is_string(), "{absent}");
     assert_eq!(summary["cache"]["hits"], 3);
 }
+
+/// Wall seconds and peak RSS (KiB) of a command, from /usr/bin/time -v.
+fn timed(c: Command) -> (Output, f64, u64) {
+    let mut t = Command::new("/usr/bin/time");
+    t.arg("-v").arg(c.get_program()).args(c.get_args());
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => t.env(k, v),
+            None => t.env_remove(k),
+        };
+    }
+    if let Some(d) = c.get_current_dir() {
+        t.current_dir(d);
+    }
+    let start = std::time::Instant::now();
+    let out = t.output().expect("time runs");
+    let wall = start.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rss = stderr
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    (out, wall, rss)
+}
+
+/// Registry-scale numbers for docs/scale.md (run by `bash benches/scale.sh`, release build):
+/// targets per second of local and remote batches on this machine, bytes and requests per
+/// repository of a typical Hub layout, and cache hits against misses.
+#[test]
+#[ignore = "measurement: run by benches/scale.sh"]
+fn measure_batch_scale() {
+    let local_n: usize = std::env::var("SCALE_LOCAL_TARGETS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let remote_n: usize = std::env::var("SCALE_REMOTE_TARGETS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let malicious = bytes(MALICIOUS);
+    // Local: one folder per target, a config and a safetensors file each (its own bytes),
+    // a malicious pickle in every tenth.
+    let mut local_targets = String::new();
+    for i in 0..local_n {
+        let d = root.join(format!("local/m{i:05}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("config.json"),
+            format!("{{\"model_type\": \"bert\", \"id\": {i}}}\n"),
+        )
+        .unwrap();
+        let header = format!("{{\"__metadata__\":{{\"i\":\"{i}\"}},\"w\":{{\"dtype\":\"F32\",\"shape\":[1024],\"data_offsets\":[0,4096]}}}}");
+        let mut st = (header.len() as u64).to_le_bytes().to_vec();
+        st.extend_from_slice(header.as_bytes());
+        st.extend_from_slice(&[0u8; 4096]);
+        std::fs::write(d.join("model.safetensors"), st).unwrap();
+        if i % 10 == 0 {
+            std::fs::write(d.join("extra.pkl"), &malicious).unwrap();
+        }
+        local_targets.push_str(&format!("{}\n", d.display()));
+    }
+    std::fs::write(root.join("local.txt"), &local_targets).unwrap();
+
+    // Remote: a typical transformers repository: card, configs, a 2 MiB tokenizer.json of
+    // its own, and a 1 GiB safetensors. Every repository's weights differ except in every
+    // third, which republishes one shared blob (a fine-tune copied, a mirror).
+    let shared = hub_server::sparse_safetensors(1 << 30);
+    let mut repos = Vec::new();
+    let mut remote_targets = String::new();
+    for i in 0..remote_n {
+        let id = format!("org/r{i:04}");
+        let tokenizer = format!(
+            "{{\"version\": \"1.0\", \"model\": {{\"vocab\": {{\"{}\": 0}}}}, \"pad\": \"{}\"}}",
+            i,
+            "x".repeat(2 << 20)
+        );
+        let weights = if i % 3 == 0 {
+            shared.clone()
+        } else {
+            // Its own header (so its own blob) over 1 GiB of zeros.
+            let header = format!("{{\"__metadata__\":{{\"r\":\"{i}\"}},\"w\":{{\"dtype\":\"F32\",\"shape\":[268435456],\"data_offsets\":[0,1073741824]}}}}");
+            let mut head = (header.len() as u64).to_le_bytes().to_vec();
+            head.extend_from_slice(header.as_bytes());
+            let len = head.len() as u64 + (1 << 30);
+            hub_server::Sparse::new_unhashed(len, vec![(0, head)], &format!("{i}"))
+        };
+        repos.push(
+            FixtureRepo::model(&id)
+                .file(
+                    "README.md",
+                    format!(
+                        "---\nlicense: mit\n---\n# Model {i}\n{}\n",
+                        "Text. ".repeat(500)
+                    ),
+                )
+                .file(
+                    "config.json",
+                    "{\"model_type\": \"llama\", \"architectures\": [\"LlamaForCausalLM\"]}\n",
+                )
+                .file(
+                    "generation_config.json",
+                    "{\"do_sample\": true, \"temperature\": 0.7}\n",
+                )
+                .file("tokenizer_config.json", "{\"model_max_length\": 4096}\n")
+                .file("special_tokens_map.json", "{\"eos_token\": \"</s>\"}\n")
+                .file("tokenizer.json", tokenizer)
+                .sparse_lfs("model.safetensors", weights),
+        );
+        remote_targets.push_str(&format!("hf://{id}\n"));
+    }
+    let server = HubServer::start(repos);
+    std::fs::write(root.join("remote.txt"), &remote_targets).unwrap();
+
+    let run_batch = |list: &str, cache: Option<&str>| -> (Vec<Value>, Value, f64, u64) {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_modelvet"));
+        c.args([
+            "scan",
+            "--targets-from",
+            list,
+            "--format",
+            "jsonl",
+            "--no-config",
+            "-o",
+            "out.jsonl",
+        ])
+        .current_dir(root)
+        .env("HF_ENDPOINT", &server.endpoint)
+        .env("HF_HOME", root.join("hf-home"))
+        .env_remove("HF_TOKEN");
+        if let Some(dir) = cache {
+            c.args(["--cache", dir]);
+        }
+        let (out, wall, rss) = timed(c);
+        assert!(
+            matches!(out.status.code(), Some(0..=2)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (recs, summary) = records(&std::fs::read_to_string(root.join("out.jsonl")).unwrap());
+        (recs, summary, wall, rss)
+    };
+    println!("\n| run | targets | wall s | targets/s | peak RSS MiB | bytes read / target | requests / target | cache hits |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let row = |name: &str, list: &str, cache: Option<&str>| {
+        let (recs, summary, wall, rss) = run_batch(list, cache);
+        let n = recs.len() as f64;
+        let bytes: f64 = recs
+            .iter()
+            .filter_map(|r| r["bytes_read"].as_u64())
+            .sum::<u64>() as f64;
+        let requests: f64 = recs
+            .iter()
+            .filter_map(|r| r["requests"].as_u64())
+            .sum::<u64>() as f64;
+        let hits = summary["cache"]["hits"].as_u64().unwrap_or(0);
+        println!(
+            "| {name} | {} | {wall:.2} | {:.0} | {:.1} | {:.0} | {:.1} | {hits} |",
+            recs.len(),
+            n / wall,
+            rss as f64 / 1024.0,
+            bytes / n,
+            requests / n
+        );
+    };
+    row("local, no cache", "local.txt", None);
+    row("local, cache cold", "local.txt", Some("cache-local"));
+    row("local, cache warm", "local.txt", Some("cache-local"));
+    row("remote, no cache", "remote.txt", None);
+    row("remote, cache cold", "remote.txt", Some("cache-remote"));
+    row("remote, cache warm", "remote.txt", Some("cache-remote"));
+
+    // The reference per-target loop a registry would run today, when the bench venv has it.
+    if let Some(picklescan) = std::env::var_os("SCALE_PICKLESCAN") {
+        let sample: Vec<&str> = local_targets.lines().take(200).collect();
+        let start = std::time::Instant::now();
+        for t in &sample {
+            let _ = Command::new(&picklescan).args(["-p", t]).output().unwrap();
+        }
+        let wall = start.elapsed().as_secs_f64();
+        println!(
+            "| picklescan -p per target (first {}) | {} | {wall:.2} | {:.0} | | | | |",
+            sample.len(),
+            sample.len(),
+            sample.len() as f64 / wall
+        );
+    }
+}
