@@ -514,8 +514,9 @@ fn a_remote_batch_records_revision_bytes_and_cache_hits() {
     assert_eq!(summary["cache"]["hits"], 3);
 }
 
-/// Wall seconds and peak RSS (KiB) of a command, from /usr/bin/time -v.
-fn timed(c: Command) -> (Output, f64, u64) {
+/// Wall seconds, peak RSS (KiB) and CPU seconds (user + system) of a command, from
+/// /usr/bin/time -v.
+fn timed(c: Command) -> (Output, f64, u64, f64) {
     let mut t = Command::new("/usr/bin/time");
     t.arg("-v").arg(c.get_program()).args(c.get_args());
     for (k, v) in c.get_envs() {
@@ -539,7 +540,15 @@ fn timed(c: Command) -> (Output, f64, u64) {
         })
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0);
-    (out, wall, rss)
+    let seconds = |label: &str| -> f64 {
+        stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    let cpu = seconds("User time (seconds): ") + seconds("System time (seconds): ");
+    (out, wall, rss, cpu)
 }
 
 /// Registry-scale numbers for docs/scale.md (run by `bash benches/scale.sh`, release build):
@@ -630,40 +639,47 @@ fn measure_batch_scale() {
         remote_targets.push_str(&format!("hf://{id}\n"));
     }
     let server = HubServer::start(repos);
+    // The Hub lists up to 1,000 entries per page; the stand-in's default of 2 exercises
+    // pagination in the other tests.
+    server.set_page_size(1000);
     std::fs::write(root.join("remote.txt"), &remote_targets).unwrap();
 
-    let run_batch = |list: &str, cache: Option<&str>| -> (Vec<Value>, Value, f64, u64) {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_modelvet"));
-        c.args([
-            "scan",
-            "--targets-from",
-            list,
-            "--format",
-            "jsonl",
-            "--no-config",
-            "-o",
-            "out.jsonl",
-        ])
-        .current_dir(root)
-        .env("HF_ENDPOINT", &server.endpoint)
-        .env("HF_HOME", root.join("hf-home"))
-        .env_remove("HF_TOKEN");
-        if let Some(dir) = cache {
-            c.args(["--cache", dir]);
-        }
-        let (out, wall, rss) = timed(c);
-        assert!(
-            matches!(out.status.code(), Some(0..=2)),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let (recs, summary) = records(&std::fs::read_to_string(root.join("out.jsonl")).unwrap());
-        (recs, summary, wall, rss)
-    };
-    println!("\n| run | targets | wall s | targets/s | peak RSS MiB | bytes read / target | requests / target | cache hits |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    let row = |name: &str, list: &str, cache: Option<&str>| {
-        let (recs, summary, wall, rss) = run_batch(list, cache);
+    let run_batch =
+        |list: &str, cache: Option<&str>, jobs: &str| -> (Vec<Value>, Value, f64, u64, f64) {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_modelvet"));
+            c.args([
+                "scan",
+                "--targets-from",
+                list,
+                "--format",
+                "jsonl",
+                "--no-config",
+                "-o",
+                "out.jsonl",
+                "--jobs",
+                jobs,
+            ])
+            .current_dir(root)
+            .env("HF_ENDPOINT", &server.endpoint)
+            .env("HF_HOME", root.join("hf-home"))
+            .env_remove("HF_TOKEN");
+            if let Some(dir) = cache {
+                c.args(["--cache", dir]);
+            }
+            let (out, wall, rss, cpu) = timed(c);
+            assert!(
+                matches!(out.status.code(), Some(0..=2)),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let (recs, summary) =
+                records(&std::fs::read_to_string(root.join("out.jsonl")).unwrap());
+            (recs, summary, wall, rss, cpu)
+        };
+    println!("\n| run | targets | wall s | targets/s | CPU ms / target | peak RSS MiB | bytes read / target | requests / target | cache hits |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let row = |name: &str, list: &str, cache: Option<&str>, jobs: &str| {
+        let (recs, summary, wall, rss, cpu) = run_batch(list, cache, jobs);
         let n = recs.len() as f64;
         let bytes: f64 = recs
             .iter()
@@ -675,20 +691,42 @@ fn measure_batch_scale() {
             .sum::<u64>() as f64;
         let hits = summary["cache"]["hits"].as_u64().unwrap_or(0);
         println!(
-            "| {name} | {} | {wall:.2} | {:.0} | {:.1} | {:.0} | {:.1} | {hits} |",
+            "| {name} | {} | {wall:.2} | {:.0} | {:.2} | {:.1} | {:.0} | {:.1} | {hits} |",
             recs.len(),
             n / wall,
+            cpu * 1000.0 / n,
             rss as f64 / 1024.0,
             bytes / n,
             requests / n
         );
     };
-    row("local, no cache", "local.txt", None);
-    row("local, cache cold", "local.txt", Some("cache-local"));
-    row("local, cache warm", "local.txt", Some("cache-local"));
-    row("remote, no cache", "remote.txt", None);
-    row("remote, cache cold", "remote.txt", Some("cache-remote"));
-    row("remote, cache warm", "remote.txt", Some("cache-remote"));
+    row("local, no cache, --jobs 2", "local.txt", None, "2");
+    row(
+        "local, cache cold, --jobs 2",
+        "local.txt",
+        Some("cache-local"),
+        "2",
+    );
+    row(
+        "local, cache warm, --jobs 2",
+        "local.txt",
+        Some("cache-local"),
+        "2",
+    );
+    row("remote, no cache, --jobs 2", "remote.txt", None, "2");
+    row("remote, no cache, --jobs 16", "remote.txt", None, "16");
+    row(
+        "remote, cache cold, --jobs 16",
+        "remote.txt",
+        Some("cache-remote"),
+        "16",
+    );
+    row(
+        "remote, cache warm, --jobs 16",
+        "remote.txt",
+        Some("cache-remote"),
+        "16",
+    );
 
     // The reference per-target loop a registry would run today, when the bench venv has it.
     if let Some(picklescan) = std::env::var_os("SCALE_PICKLESCAN") {
@@ -699,7 +737,7 @@ fn measure_batch_scale() {
         }
         let wall = start.elapsed().as_secs_f64();
         println!(
-            "| picklescan -p per target (first {}) | {} | {wall:.2} | {:.0} | | | | |",
+            "| picklescan -p per target (first {}) | {} | {wall:.2} | {:.0} | | | | | |",
             sample.len(),
             sample.len(),
             sample.len() as f64 / wall
