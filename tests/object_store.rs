@@ -276,3 +276,119 @@ fn a_batch_mixes_store_hub_and_local_targets() {
     assert_eq!(bad["verdict"], "findings");
     assert!(!text.contains(SECRET));
 }
+
+/// Azurite (Microsoft's Azure Storage emulator, from npm) on 127.0.0.1, or `None` with a
+/// message when npm's packages are not installed.
+struct Azurite {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for Azurite {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_azurite(dir: &Path) -> Option<Azurite> {
+    let modules = match std::env::var_os("MODELVET_NODE_MODULES") {
+        Some(m) => PathBuf::from(m),
+        None => {
+            eprintln!("skipped: MODELVET_NODE_MODULES unset (scripts/test.sh installs Azurite from npm when npm is present)");
+            return None;
+        }
+    };
+    let bin = modules.join(".bin/azurite-blob");
+    assert!(
+        bin.exists(),
+        "{} is missing: rerun scripts/test.sh",
+        bin.display()
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(bin)
+        .args([
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            &port.to_string(),
+            "--silent",
+            "--skipApiVersionCheck",
+            "--location",
+        ])
+        .arg(dir.join("azurite"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("azurite starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "azurite did not listen on {port}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Some(Azurite {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    })
+}
+
+#[test]
+fn az_targets_are_read_from_azurite() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(python) = python() else { return };
+    let Some(azurite) = start_azurite(dir.path()) else {
+        return;
+    };
+    let fixture = |rel: &str| common::fixture(rel).display().to_string();
+    let put = Command::new(python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/scale/azurite_put.py"))
+        .arg(format!("{}/devstoreaccount1", azurite.endpoint))
+        .arg("models")
+        .arg(format!(
+            "org/bad/pytorch_model.bin={}",
+            fixture("malicious/evasion08_torch_zip_payload.pt")
+        ))
+        .arg(format!(
+            "org/good/lpips.pth={}",
+            fixture("real/lpips_v0.1_alex.pth")
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        put.status.success(),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+    let scan = |target: &str| -> (Option<i32>, Value) {
+        let out = Command::new(env!("CARGO_BIN_EXE_modelvet"))
+            .args(["scan", target, "--format", "json"])
+            .current_dir(dir.path())
+            .env("AZURE_STORAGE_USE_EMULATOR", "true")
+            .env("AZURITE_BLOB_STORAGE_URL", &azurite.endpoint)
+            .env("HOME", dir.path())
+            .output()
+            .unwrap();
+        (out.status.code(), json_of(&out))
+    };
+    let (code, bad) = scan("az://models/org/bad");
+    assert_eq!(code, Some(1));
+    common::assert_valid_report(&bad.to_string());
+    assert_eq!(bad["remote"][0]["source"], "az");
+    let member = bad["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["path"] == "pytorch_model.bin!archive/data.pkl")
+        .expect("the pickle member");
+    assert_eq!(member["findings"][0]["rule"], "MV101");
+    let (code, good) = scan("az://models/org/good/lpips.pth");
+    assert_eq!(code, Some(0));
+    assert_eq!(good["summary"]["verdict"], "clean");
+}

@@ -255,4 +255,15 @@ fn a_worker_killed_mid_run_loses_and_duplicates_nothing() {
     for (target, expected) in &s.single {
         assert_eq!(ray.get(target), Some(expected), "{target}");
     }
+    // The Dataset form: the same verdicts, every file served by the cache the run filled.
+    let dataset = result["dataset"].as_object().expect("dataset verdicts");
+    assert_eq!(dataset.len(), 20);
+    for (target, row) in dataset {
+        let expected = &s.single[target];
+        assert_eq!(row[0], expected[0], "{target}");
+        assert_eq!(row[1], expected[1], "{target}");
+        if expected[0] != "incomplete" {
+            assert!(row[2].as_u64().unwrap() >= 2, "{target}: {row}");
+        }
+    }
 }

@@ -8,7 +8,8 @@ Without --kill-worker the scan runs from a shell as users run it,
 `python -m modelvet.ray --address ADDR ...`. With it the scan runs through the API in this
 process, and once a shard task is running its worker process is killed (SIGKILL), so Ray
 must retry that shard. Prints one JSON line: the cluster's node count, the killed worker's
-pid (or null), the exit code and the seconds taken.
+pid (or null), the exit code, the seconds taken, and (with --kill-worker) the verdicts of
+the first 20 targets as a Ray Dataset returned by `modelvet.ray.scan`.
 """
 
 from __future__ import annotations
@@ -121,7 +122,13 @@ def main() -> int:
                 print(json.dumps({"error": result["error"]}))
                 return 1
             code = 0
+            # The API's other form: a Ray Dataset of verdicts, for the first 20 targets,
+            # from the cache the run above filled.
+            first = [line.strip() for line in open(args.targets) if line.strip()][:20]
+            rows = mray.scan(first, cache=work / "cache").take_all()
+            dataset = {r["target"]: [r["verdict"], r["exit_code"], r["cache_hits"]] for r in rows}
         print(json.dumps({
+            "dataset": dataset if args.kill_worker else None,
             "nodes": nodes,
             "killed_pid": killed,
             "exit_code": code,
