@@ -250,6 +250,19 @@ fn resume_skips_what_is_recorded_and_redoes_a_record_cut_short() {
     let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(last["scanned"], 0);
     assert_eq!(last["already_recorded"], 5);
+    // Text lines could not be resumed from.
+    let text = run(
+        &[
+            "scan",
+            "--targets-from",
+            "targets.txt",
+            "--resume",
+            "out.jsonl",
+        ],
+        dir.path(),
+        None,
+    );
+    assert_eq!(text.status.code(), Some(3));
     // A file that is not a record list is refused, not overwritten.
     std::fs::write(dir.path().join("other.jsonl"), "{\"a\": 1}\n").unwrap();
     let refused = run(

@@ -31,6 +31,9 @@ pub(super) fn run_batch(args: &ScanArgs) -> Result<i32, String> {
             ))
         }
     };
+    if args.resume.is_some() && format != Format::Jsonl {
+        return Err("--resume reads and appends JSON Lines records: use --format jsonl".into());
+    }
     let listed = read_targets(args.targets_from.as_deref().unwrap_or("-"))?;
     let mut seen = HashSet::new();
     let unique: Vec<String> = listed
