@@ -12,11 +12,17 @@ mkdir -p "$TARGET"
 start=$SECONDS
 step() { printf '\n==> [%dm%02ds] %s\n' $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)) "$*"; }
 
-step "Python venv for the fixture generator (.venv)"
+step "Python venvs: the fixture generator and test tools (.venv), the registry-scale tests (.venv-scale)"
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r testdata/requirements.txt -r python/requirements-test.txt
+# The registry-scale tests' servers and Ray, in their own venv (their pins conflict with
+# the generator's; see testdata/requirements-scale.txt).
+if [ ! -x .venv-scale/bin/python ]; then
+    python3 -m venv .venv-scale
+fi
+.venv-scale/bin/python -m pip install --quiet --disable-pip-version-check -r testdata/requirements-scale.txt
 
 step "Fixtures are reproducible from the real libraries (testdata/generate.py --check)"
 .venv/bin/python testdata/generate.py --check
@@ -33,6 +39,7 @@ fi
 
 # The reference model-signing tool lives in the same venv; the interop tests drive it.
 export MODELVET_PYTHON="$ROOT/.venv/bin/python"
+export MODELVET_SCALE_PYTHON="$ROOT/.venv-scale/bin/python"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

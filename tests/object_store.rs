@@ -1,5 +1,6 @@
-//! Object-store targets (`s3://`) against a real S3 API on 127.0.0.1: moto's server mode,
-//! started by testdata/scale/s3_stand_in.py with objects put through boto3. Header-only
+//! Object-store targets against real storage APIs on 127.0.0.1: S3 from moto's server mode,
+//! started by testdata/scale/s3_stand_in.py with objects put through boto3, and Azure Blob
+//! from Azurite, Microsoft's emulator, with blobs put by azure-storage-blob. Header-only
 //! reads of a large object, verdicts equal to the local scan of the same bytes, the
 //! verdict cache keyed by object version, `--download` of what passed, and credentials
 //! that never reach the output.
@@ -26,11 +27,15 @@ impl Drop for Stand {
     }
 }
 
+/// The registry-scale venv's Python, with moto, boto3 and azure-storage-blob
+/// (`MODELVET_SCALE_PYTHON`), or `None` with a message.
 fn python() -> Option<PathBuf> {
-    match std::env::var_os("MODELVET_PYTHON") {
+    match std::env::var_os("MODELVET_SCALE_PYTHON") {
         Some(p) => Some(PathBuf::from(p)),
         None => {
-            eprintln!("skipped: MODELVET_PYTHON unset (scripts/test.sh sets it to the test venv with moto)");
+            eprintln!(
+                "skipped: MODELVET_SCALE_PYTHON unset (scripts/test.sh sets it to .venv-scale)"
+            );
             None
         }
     }

@@ -22,10 +22,10 @@ const REPOS: usize = 200;
 static ONE_CLUSTER: Mutex<()> = Mutex::new(());
 
 fn python() -> Option<PathBuf> {
-    match std::env::var_os("MODELVET_PYTHON") {
+    match std::env::var_os("MODELVET_SCALE_PYTHON") {
         Some(p) => Some(PathBuf::from(p)),
         None => {
-            eprintln!("skipped: MODELVET_PYTHON unset (scripts/test.sh sets it to the test venv with Ray)");
+            eprintln!("skipped: MODELVET_SCALE_PYTHON unset (scripts/test.sh sets it to .venv-scale, with Ray)");
             None
         }
     }
