@@ -5,6 +5,8 @@
 //! verdict cache keyed by object version, `--download` of what passed, and credentials
 //! that never reach the output.
 
+#![cfg(feature = "object-stores")]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

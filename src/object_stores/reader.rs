@@ -1,18 +1,4 @@
-//! Object-store targets: `s3://bucket/prefix`, `gs://bucket/prefix`, `az://container/prefix`
-//! (and S3-compatible servers such as MinIO through `AWS_ENDPOINT_URL`), listed and read
-//! with ranged GETs through the `object_store` crate, on the remote scanning path Hub
-//! repositories take: the same [`RemoteSource`] block cache and byte accounting, the same
-//! prefetch pool and scanner, the same verdict cache, and `--download` of what passed.
-//!
-//! A target is one object, or every object under a prefix (a model folder). Credentials
-//! come from the environment the cloud SDKs read (`AWS_*`, `GOOGLE_*`, `AZURE_*`, instance
-//! metadata), and for S3 also from the shared credentials file of `AWS_PROFILE` (default
-//! `default`); they are never printed.
-//!
-//! An object store publishes no content digest modelvet can trust across stores (an S3
-//! ETag is an MD5, or not a digest at all for multipart uploads), so a verdict is cached
-//! under the object's version: its URL, ETag and size. A download asks for that ETag
-//! (`If-Match`), so the bytes written are the ones judged.
+//! Listing and ranged reads of store objects through `object_store` (see the module above).
 
 use std::io::Write;
 use std::path::{Path as FsPath, PathBuf};
@@ -24,6 +10,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, ObjectMeta, ObjectStore, ObjectStoreExt, RetryConfig};
 use sha2::{Digest, Sha256};
 
+use super::{Scheme, StoreError, StoreUrl, MAX_STORE_OBJECTS};
 use crate::hub::api::printable;
 use crate::hub::remote_source::{RangeFetch, RemoteSource, REMOTE_HEAD_BYTES};
 use crate::hub::vet::prefetch_all;
@@ -34,94 +21,8 @@ use crate::report::{
 use crate::scan::{self, NamedSource, ScanOptions};
 use crate::verdict_cache::{CachedFile, ContentId, ReadMode};
 
-/// Most objects of one target scanned; the rest are reported as not scanned.
-pub const MAX_STORE_OBJECTS: usize = 10_000;
 /// Largest credentials or config file read for an AWS profile.
 const MAX_PROFILE_FILE_BYTES: u64 = 1024 * 1024;
-
-/// The schemes of object-store targets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scheme {
-    S3,
-    Gcs,
-    Azure,
-}
-
-impl Scheme {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scheme::S3 => "s3",
-            Scheme::Gcs => "gs",
-            Scheme::Azure => "az",
-        }
-    }
-}
-
-/// A parsed target: bucket (or container) and the key or prefix inside it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoreUrl {
-    pub scheme: Scheme,
-    pub bucket: String,
-    /// The key or prefix, without leading or trailing `/` ("" for the whole bucket).
-    pub key: String,
-}
-
-impl StoreUrl {
-    pub fn parse(input: &str) -> Result<StoreUrl, String> {
-        let (scheme, rest) = if let Some(r) = input.strip_prefix("s3://") {
-            (Scheme::S3, r)
-        } else if let Some(r) = input.strip_prefix("gs://") {
-            (Scheme::Gcs, r)
-        } else if let Some(r) = input.strip_prefix("az://") {
-            (Scheme::Azure, r)
-        } else {
-            return Err(format!("{input}: not an s3://, gs:// or az:// URL"));
-        };
-        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-        let valid_bucket = !bucket.is_empty()
-            && bucket.len() <= 255
-            && bucket
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
-        if !valid_bucket {
-            return Err(format!(
-                "{}: the bucket name must be letters, digits, `-`, `.` or `_`",
-                printable(input, 200)
-            ));
-        }
-        let key = key.trim_matches('/');
-        if key
-            .split('/')
-            .any(|s| s.is_empty() || s == "." || s == "..")
-            && !key.is_empty()
-        {
-            return Err(format!(
-                "{}: the key has an empty, `.` or `..` segment",
-                printable(input, 200)
-            ));
-        }
-        Ok(StoreUrl {
-            scheme,
-            bucket: bucket.to_string(),
-            key: key.to_string(),
-        })
-    }
-
-    pub fn shown(&self) -> String {
-        if self.key.is_empty() {
-            format!("{}://{}", self.scheme.as_str(), self.bucket)
-        } else {
-            format!("{}://{}/{}", self.scheme.as_str(), self.bucket, self.key)
-        }
-    }
-}
-
-/// Whether an input names an object store.
-pub fn looks_like_store(input: &str) -> bool {
-    ["s3://", "gs://", "az://"]
-        .iter()
-        .any(|s| input.starts_with(s))
-}
 
 /// One runtime for every store request of the process (object_store is async).
 fn runtime() -> &'static tokio::runtime::Runtime {
@@ -305,14 +206,6 @@ pub struct StoreScan {
     pub artifacts: Vec<Artifact>,
     pub section: RemoteSection,
     store: Arc<dyn ObjectStore>,
-}
-
-/// Why a store target could not be scanned: a malformed URL is a usage error, anything
-/// else (no credentials, no such bucket, unreachable) leaves the target unchecked.
-#[derive(Debug)]
-pub struct StoreError {
-    pub usage: bool,
-    pub message: String,
 }
 
 /// Lists and scans one object-store target.
@@ -730,25 +623,6 @@ fn fetch_to(store: &Arc<dyn ObjectStore>, meta: &ObjectMeta, tmp: &FsPath) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_parse_to_bucket_and_key() {
-        let u = StoreUrl::parse("s3://models/org/bert/").unwrap();
-        assert_eq!(
-            (u.scheme, u.bucket.as_str(), u.key.as_str()),
-            (Scheme::S3, "models", "org/bert")
-        );
-        assert_eq!(u.shown(), "s3://models/org/bert");
-        assert_eq!(StoreUrl::parse("gs://b").unwrap().key, "");
-        assert_eq!(
-            StoreUrl::parse("az://c/x.bin").unwrap().scheme,
-            Scheme::Azure
-        );
-        assert!(StoreUrl::parse("s3://").is_err());
-        assert!(StoreUrl::parse("s3://b/a/../c").is_err());
-        assert!(StoreUrl::parse("s3://b?x/a").is_err());
-        assert!(StoreUrl::parse("http://b/a").is_err());
-    }
 
     #[test]
     fn downloads_stay_inside_the_folder() {
