@@ -266,34 +266,7 @@ pub fn scan_remote(
             None => ContentId::GitBlobSha1(f.blob_id.clone()),
         })
         .collect();
-    let cached: Vec<Option<CachedFile>> = scanned
-        .iter()
-        .zip(&content_ids)
-        .map(|(f, id)| {
-            opts.cache
-                .as_ref()
-                .and_then(|c| c.get(id, &f.path, ReadMode::Ranged, &f.path))
-        })
-        .collect();
-    let to_read: Vec<Arc<RemoteSource>> = sources
-        .iter()
-        .zip(&cached)
-        .filter(|(_, hit)| hit.is_none())
-        .map(|(s, _)| s.clone())
-        .collect();
-    prefetch_all(&to_read);
-
-    let named: Vec<NamedSource> = sources
-        .iter()
-        .zip(content_ids)
-        .zip(cached)
-        .map(|((s, id), hit)| NamedSource {
-            path: s.path().to_string(),
-            source: s.clone(),
-            content_id: Some(id),
-            cached: hit,
-        })
-        .collect();
+    let named = cached_or_prefetched(&sources, content_ids.into_iter().map(Some).collect(), opts);
     let mut files: Vec<RemoteFileRead> = Vec::with_capacity(listing.files.len());
     let mut artifacts = scan::scan_sources(
         &named,
@@ -396,9 +369,45 @@ pub fn scan_remote(
     })
 }
 
+/// The sources of one remote target as the scanner takes them: each file's verdict looked
+/// up in the cache by the identity its listing publishes (`ids`, in source order), and the
+/// heads of the files without one prefetched. A cached file is never requested.
+pub(crate) fn cached_or_prefetched(
+    sources: &[Arc<RemoteSource>],
+    ids: Vec<Option<ContentId>>,
+    opts: &ScanOptions,
+) -> Vec<NamedSource> {
+    let cached: Vec<Option<CachedFile>> = sources
+        .iter()
+        .zip(&ids)
+        .map(|(s, id)| {
+            let (cache, id) = (opts.cache.as_ref()?, id.as_ref()?);
+            cache.get(id, s.path(), ReadMode::Ranged, s.path())
+        })
+        .collect();
+    let to_read: Vec<Arc<RemoteSource>> = sources
+        .iter()
+        .zip(&cached)
+        .filter(|(_, hit)| hit.is_none())
+        .map(|(s, _)| s.clone())
+        .collect();
+    prefetch_all(&to_read);
+    sources
+        .iter()
+        .zip(ids)
+        .zip(cached)
+        .map(|((s, id), hit)| NamedSource {
+            path: s.path().to_string(),
+            source: s.clone(),
+            content_id: id,
+            cached: hit,
+        })
+        .collect()
+}
+
 /// Every file's head (and zip tail and central directory), then every zip member's local
 /// header, fetched by a bounded pool of workers.
-pub(crate) fn prefetch_all(sources: &[Arc<RemoteSource>]) {
+fn prefetch_all(sources: &[Arc<RemoteSource>]) {
     run_pool(sources.len(), |i| sources[i].prefetch());
     let jobs: Vec<(usize, u64, u64)> = sources
         .iter()

@@ -13,13 +13,13 @@ use sha2::{Digest, Sha256};
 use super::{Scheme, StoreError, StoreUrl, MAX_STORE_OBJECTS};
 use crate::hub::api::printable;
 use crate::hub::remote_source::{RangeFetch, RemoteSource, REMOTE_HEAD_BYTES};
-use crate::hub::vet::prefetch_all;
+use crate::hub::vet::cached_or_prefetched;
 use crate::report::{
     Artifact, DownloadSection, DownloadedFile, RemoteFileSection, RemoteSection, RemoteTotals,
     Severity, Status,
 };
-use crate::scan::{self, NamedSource, ScanOptions};
-use crate::verdict_cache::{CachedFile, ContentId, ReadMode};
+use crate::scan::{self, ScanOptions};
+use crate::verdict_cache::ContentId;
 
 /// Largest credentials or config file read for an AWS profile.
 const MAX_PROFILE_FILE_BYTES: u64 = 1024 * 1024;
@@ -249,32 +249,7 @@ pub fn scan_store(input: &str, opts: &ScanOptions) -> Result<StoreScan, StoreErr
             })
         })
         .collect();
-    let cached: Vec<Option<CachedFile>> = scanned
-        .iter()
-        .zip(&ids)
-        .map(|((rel, _), id)| {
-            let (cache, id) = (opts.cache.as_ref()?, id.as_ref()?);
-            cache.get(id, rel, ReadMode::Ranged, rel)
-        })
-        .collect();
-    let to_read: Vec<Arc<RemoteSource>> = sources
-        .iter()
-        .zip(&cached)
-        .filter(|(_, hit)| hit.is_none())
-        .map(|(s, _)| s.clone())
-        .collect();
-    prefetch_all(&to_read);
-    let named: Vec<NamedSource> = sources
-        .iter()
-        .zip(ids)
-        .zip(cached)
-        .map(|((s, id), hit)| NamedSource {
-            path: s.path().to_string(),
-            source: s.clone(),
-            content_id: id,
-            cached: hit,
-        })
-        .collect();
+    let named = cached_or_prefetched(&sources, ids, opts);
     let mut files = Vec::with_capacity(objects.len());
     let mut artifacts = scan::scan_sources(&named, opts, REMOTE_HEAD_BYTES as usize, |i, arts| {
         let src = &sources[i];

@@ -376,28 +376,28 @@ fn percent(read: u64, total: u64) -> String {
 
 fn render_remote(out: &mut String, style: &TextStyle, r: &super::RemoteSection) {
     let t = &r.totals;
-    if r.source != "hub" {
-        let _ = writeln!(
-            out,
-            "{}  {}  listing sha256 {} on {}: read {} of {} bytes ({}) in {} request(s), {} object(s), {} ms",
-            paint(style, "2", "remote"),
-            paint(style, "1", &shown(&r.repo)),
-            shown(&r.commit),
-            shown(&r.endpoint_host),
-            t.bytes_read,
-            t.bytes_total,
-            percent(t.bytes_read, t.bytes_total),
-            t.requests,
-            t.files,
-            t.elapsed_ms
-        );
+    // A Hub repository is pinned by its commit, a store prefix by the digest of its listing.
+    let (what, pinned_by, unit) = if r.source == "hub" {
+        (
+            format!(
+                "{}@{}",
+                paint(style, "1", &shown(&r.repo)),
+                shown(&r.revision)
+            ),
+            "commit",
+            "file(s)",
+        )
     } else {
-        let _ = writeln!(
+        (
+            paint(style, "1", &shown(&r.repo)),
+            "listing sha256",
+            "object(s)",
+        )
+    };
+    let _ = writeln!(
         out,
-        "{}  {}@{}  commit {} on {}: read {} of {} bytes ({}) in {} request(s), {} file(s), {} ms",
+        "{}  {what}  {pinned_by} {} on {}: read {} of {} bytes ({}) in {} request(s), {} {unit}, {} ms",
         paint(style, "2", "remote"),
-        paint(style, "1", &shown(&r.repo)),
-        shown(&r.revision),
         shown(&r.commit),
         shown(&r.endpoint_host),
         t.bytes_read,
@@ -407,7 +407,6 @@ fn render_remote(out: &mut String, style: &TextStyle, r: &super::RemoteSection) 
         t.files,
         t.elapsed_ms
     );
-    }
     for f in &r.files {
         let advisory = f
             .hub_scan_advisory
