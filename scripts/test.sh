@@ -46,6 +46,9 @@ cargo fmt --all -- --check
 
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
+# The scanner without the object-store crates (feature `object-stores` off) still builds
+# clean: its fuzz targets and `--no-default-features` installs use it.
+cargo clippy --lib --no-default-features --quiet -- -D warnings
 
 step "release binary for the resource test (tests/resources.rs measures its peak RSS)"
 cargo build --release --quiet --bin modelvet
