@@ -42,6 +42,8 @@ pub(super) fn run_batch(args: &ScanArgs) -> Result<i32, String> {
         .cloned()
         .collect();
     let duplicates = listed.len() - unique.len();
+    // Flags and configuration first: a bad one must not touch the output or resume file.
+    let settings = scan_settings(args, &unique, false)?;
 
     let (mut out, recorded): (Box<dyn Write + Send>, Recorded) = match (&args.resume, &args.output)
     {
@@ -62,7 +64,6 @@ pub(super) fn run_batch(args: &ScanArgs) -> Result<i32, String> {
         .collect();
     let skipped = unique.len() - todo.len();
 
-    let settings = scan_settings(args, &unique, false)?;
     let jobs = args
         .jobs
         .unwrap_or_else(|| {
@@ -77,12 +78,15 @@ pub(super) fn run_batch(args: &ScanArgs) -> Result<i32, String> {
     let writer = Mutex::new((&mut out, Tally::default()));
     let next = AtomicUsize::new(0);
     let write_failed = Mutex::new(None::<String>);
+    // Set when the output is gone (a failed write, or a reader that closed the pipe, as
+    // `| head` does): the targets left are not scanned.
+    let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(target) = todo.get(i) else { break };
-                if write_failed.lock().map(|w| w.is_some()).unwrap_or(true) {
+                if stop.load(Ordering::Relaxed) {
                     break;
                 }
                 let record = scan_one(args, &settings, target);
@@ -99,6 +103,7 @@ pub(super) fn run_batch(args: &ScanArgs) -> Result<i32, String> {
                     .write_all(line.as_bytes())
                     .and_then(|_| guard.0.flush())
                 {
+                    stop.store(true, Ordering::Relaxed);
                     if e.kind() != std::io::ErrorKind::BrokenPipe {
                         *write_failed.lock().unwrap_or_else(|p| p.into_inner()) =
                             Some(format!("writing a record: {e}"));
