@@ -146,9 +146,11 @@ pub const MAX_BATCH_LIST_BYTES: usize = 32 * 1024 * 1024;
 /// Longest line of a `--targets-from` list (a path or a reference).
 pub const MAX_BATCH_TARGET_BYTES: usize = 8 * 1024;
 /// Largest verdict cache entry written or read (`--cache`): a file's artifacts and findings
-/// are folded and bounded, so a real entry is a few KiB; a larger file in the cache folder
-/// is not read (a miss), and a larger verdict is not stored.
-pub const MAX_VERDICT_CACHE_ENTRY_BYTES: u64 = 16 * 1024 * 1024;
+/// are folded and bounded, so a real entry is a few KiB (a zip of 3,000 members about
+/// 1 MiB); a larger file in the cache folder is not read (a miss), and a larger verdict is
+/// not stored. An entry is parsed into a JSON tree of about 32 bytes per value, so a
+/// hostile 1 MiB entry stays near 40 MB.
+pub const MAX_VERDICT_CACHE_ENTRY_BYTES: u64 = 1024 * 1024;
 /// Deepest folder nesting a walk descends into below a scanned folder.
 pub(crate) const MAX_WALK_DEPTH: usize = 256;
 /// Most paths a report lists as skipped by excludes or ignore files (all are counted).

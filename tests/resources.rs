@@ -50,10 +50,15 @@ fn measure(bin: &Path, input: &Path) -> Run {
 
 /// Runs `modelvet <command> --no-config --format json INPUT` as a child; its peak RSS.
 fn measure_command(bin: &Path, command: &str, input: &Path) -> Run {
+    measure_args(bin, &[command.as_ref(), input.as_os_str()])
+}
+
+/// Runs `modelvet ARGS... --no-config --format json` as a child; its peak RSS.
+fn measure_args(bin: &Path, args: &[&std::ffi::OsStr]) -> Run {
     let start = Instant::now();
     let child = Command::new(bin)
-        .args([command, "--no-config", "--format", "json"])
-        .arg(input)
+        .args(args)
+        .args(["--no-config", "--format", "json"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -386,6 +391,95 @@ fn hostile_source_trees_stay_under_100_mib_in_the_inventory() {
             run.exit
         );
         if run.peak_rss > MAX_RSS_BYTES || run.wall > MAX_WALL || !(0..=2).contains(&run.exit) {
+            failures.push(format!(
+                "{what}: {} bytes, {:?}, exit {}",
+                run.peak_rss, run.wall, run.exit
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// The verdict cache folder may be shared, so its entries are input too: an entry as large
+/// as the limit, built to make the largest JSON tree, and one over the limit.
+#[test]
+fn hostile_verdict_cache_entries_stay_under_100_mib() {
+    use sha2::{Digest, Sha256};
+    let bin = release_binary();
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.pth");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fixtures/real/lpips_v0.1_alex.pth"),
+        &model,
+    )
+    .unwrap();
+    let cache = dir.path().join("cache");
+    let args = |_: ()| -> Vec<std::ffi::OsString> {
+        vec![
+            "scan".into(),
+            model.clone().into(),
+            "--cache".into(),
+            cache.clone().into(),
+        ]
+    };
+    let first = measure_args(
+        &bin,
+        &args(()).iter().map(|a| a.as_os_str()).collect::<Vec<_>>(),
+    );
+    assert_eq!(first.exit, 0);
+    let mut entries = Vec::new();
+    for fan in std::fs::read_dir(cache.join("v1")).unwrap() {
+        for e in std::fs::read_dir(fan.unwrap().path()).unwrap() {
+            entries.push(e.unwrap().path());
+        }
+    }
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let entry = &entries[0];
+    let limit = modelvet::limits::MAX_VERDICT_CACHE_ENTRY_BYTES as usize;
+    // Written in pieces, never held whole: a child's peak RSS counts the parent's at fork.
+    let write_zeros_entry = |len: usize| {
+        let head = b"{\"key\":\"x\",\"artifacts\":[";
+        let tail = b"0]}";
+        let pairs = (len - head.len() - tail.len()) / 2;
+        let chunk = b"0,".repeat(64 * 1024);
+        let body = |sink: &mut dyn FnMut(&[u8])| {
+            sink(head);
+            let mut left = pairs;
+            while left > 0 {
+                let n = left.min(64 * 1024);
+                sink(&chunk[..2 * n]);
+                left -= n;
+            }
+            sink(tail);
+        };
+        let mut h = Sha256::new();
+        body(&mut |b| h.update(b));
+        let mut f = std::io::BufWriter::new(std::fs::File::create(entry).unwrap());
+        use std::io::Write;
+        f.write_all(hex::encode(h.finalize()).as_bytes()).unwrap();
+        f.write_all(b"\n").unwrap();
+        body(&mut |b| f.write_all(b).unwrap());
+        f.flush().unwrap();
+    };
+    let cases: Vec<(&str, usize)> = vec![
+        ("an entry at the limit, all small values", limit - 65),
+        ("an entry 64 times the limit", 64 * limit),
+    ];
+    let mut failures = Vec::new();
+    for (what, len) in cases {
+        write_zeros_entry(len);
+        let run = measure_args(
+            &bin,
+            &args(()).iter().map(|a| a.as_os_str()).collect::<Vec<_>>(),
+        );
+        println!(
+            "verdict cache | {what} | {:.1} MiB | {:.2} s | exit {}",
+            run.peak_rss as f64 / (1024.0 * 1024.0),
+            run.wall.as_secs_f64(),
+            run.exit
+        );
+        // The entry does not check out: the file is scanned again, and clean.
+        if run.peak_rss > MAX_RSS_BYTES || run.wall > MAX_WALL || run.exit != 0 {
             failures.push(format!(
                 "{what}: {} bytes, {:?}, exit {}",
                 run.peak_rss, run.wall, run.exit
