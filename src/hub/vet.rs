@@ -124,18 +124,7 @@ impl RemoteScan {
     /// Whether the file passed: scanned completely (every artifact of it complete) and no
     /// finding at or above `fail_on`.
     pub fn passed(&self, path: &str, fail_on: Severity) -> bool {
-        let mut any = false;
-        for a in self.artifacts.iter().filter(|a| a.file == path) {
-            any = true;
-            if a.status != Status::Complete
-                || a.findings
-                    .iter()
-                    .any(|f| f.severity >= fail_on && f.severity > Severity::Info)
-            {
-                return false;
-            }
-        }
-        any
+        file_passed(&self.artifacts, path, fail_on)
     }
 
     /// The report section. `path_prefix` is what the caller put before artifact paths.
@@ -183,6 +172,24 @@ impl RemoteScan {
 fn host_of(endpoint: &str) -> String {
     let rest = endpoint.split_once("://").map_or(endpoint, |(_, r)| r);
     printable(rest.split('/').next().unwrap_or(rest), 200)
+}
+
+/// Whether the top-level file `path` passed a scan that produced `artifacts`: it has
+/// artifacts, all complete, and no finding at or above `fail_on` (what `--download` lets
+/// through).
+pub(crate) fn file_passed(artifacts: &[Artifact], path: &str, fail_on: Severity) -> bool {
+    let mut any = false;
+    for a in artifacts.iter().filter(|a| a.file == path) {
+        any = true;
+        if a.status != Status::Complete
+            || a.findings
+                .iter()
+                .any(|f| f.severity >= fail_on && f.severity > Severity::Info)
+        {
+            return false;
+        }
+    }
+    any
 }
 
 /// Why a remote scan could not start.

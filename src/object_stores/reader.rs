@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::{Scheme, StoreError, StoreUrl, MAX_STORE_OBJECTS};
 use crate::hub::api::printable;
 use crate::hub::remote_source::{RangeFetch, RemoteSource, REMOTE_HEAD_BYTES};
-use crate::hub::vet::cached_or_prefetched;
+use crate::hub::vet::{cached_or_prefetched, file_passed};
 use crate::report::{
     Artifact, DownloadSection, DownloadedFile, RemoteFileSection, RemoteSection, RemoteTotals,
     Severity, Status,
@@ -437,20 +437,7 @@ pub fn download_passed(scan: &StoreScan, fail_on: Severity, dir: &FsPath) -> Dow
         dir: dir.display().to_string(),
         files: Vec::new(),
     };
-    let passed = |rel: &str| {
-        let mut any = false;
-        for a in scan.artifacts.iter().filter(|a| a.file == rel) {
-            any = true;
-            if a.status != Status::Complete
-                || a.findings
-                    .iter()
-                    .any(|f| f.severity >= fail_on && f.severity > Severity::Info)
-            {
-                return false;
-            }
-        }
-        any
-    };
+    let passed = |rel: &str| file_passed(&scan.artifacts, rel, fail_on);
     let all_passed =
         scan.objects.len() <= MAX_STORE_OBJECTS && scan.objects.iter().all(|(rel, _)| passed(rel));
     if !all_passed {

@@ -429,7 +429,9 @@ impl Scanner<'_> {
             }
             Ok((f, copied)) => {
                 let before = self.artifacts.len();
-                self.guarded(&node, |scanner| scanner.scan_open_file(node.clone(), f));
+                self.guarded(&node, |scanner| {
+                    scanner.scan_open_file(node.clone(), f, scanner.opts.hash)
+                });
                 if copied > limits::MAX_STREAM_INPUT_BYTES && before < self.artifacts.len() {
                     self.limit(before, LimitHit::StreamInputBytes);
                 }
@@ -462,7 +464,9 @@ impl Scanner<'_> {
         match File::open(path) {
             Ok(f) => match self.opts.cache.clone() {
                 Some(cache) => self.scan_file_cached(&cache, node, f),
-                None => self.guarded(&node, |scanner| scanner.scan_open_file(node.clone(), f)),
+                None => self.guarded(&node, |scanner| {
+                    scanner.scan_open_file(node.clone(), f, scanner.opts.hash)
+                }),
             },
             Err(e) => {
                 let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
@@ -476,38 +480,41 @@ impl Scanner<'_> {
     /// A local file with the verdict cache on: hashed whole first (its digest is the key),
     /// then either restored from the cache or scanned and stored.
     fn scan_file_cached(&mut self, cache: &VerdictCache, node: Node, file: File) {
-        let size = file.metadata().map_or(0, |m| m.len());
+        let hash = self.opts.hash;
+        let unchanged_since = file.metadata().ok().map(|m| FileVersion::of(&m));
         let digest = match file.try_clone().and_then(hash_whole_file) {
             Ok(d) => hex(&d),
             // Unreadable for hashing: the ordinary scan reports why.
             Err(_) => {
-                return self.guarded(&node, |scanner| scanner.scan_open_file(node.clone(), file))
+                return self.guarded(&node, |scanner| {
+                    scanner.scan_open_file(node.clone(), file, hash)
+                })
             }
         };
         let id = ContentId::Sha256(digest.clone());
         if let Some(hit) = cache.get(&id, &node.path, ReadMode::Local, &node.path) {
-            self.progress.finished(size);
+            self.progress.finished(unchanged_since.map_or(0, |v| v.len));
             self.restore(hit, node.expected);
             return;
         }
         let before = self.artifacts.len();
         let indexes_before = self.shard_indexes.len();
+        let after = file.try_clone().ok();
         self.guarded(&node, |scanner| {
-            let src: Arc<dyn ReadAt> = match FileSource::new(file) {
-                Ok(s) => Arc::new(s),
-                Err(e) => {
-                    let mut a = Artifact::new(node.path.clone(), node.file.clone(), None);
-                    a.mark_error(format!("cannot read: {e}"));
-                    scanner.artifacts.push(a);
-                    return;
-                }
-            };
-            scanner.scan_source(node.clone(), src, None, None);
+            scanner.scan_open_file(node.clone(), file, false)
         });
         if let Some(top) = self.artifacts.get_mut(before) {
             top.sha256 = Some(digest);
         }
-        if self.shard_indexes.len() == indexes_before {
+        // The verdict is stored under the digest of the first read only if the file did not
+        // change before the parser's read: otherwise other bytes' verdict would be filed
+        // under this digest (a writer racing the scan could file a clean verdict under a
+        // malicious file's digest).
+        let unchanged = match (unchanged_since, after.and_then(|f| f.metadata().ok())) {
+            (Some(then), Some(now)) => then == FileVersion::of(&now),
+            _ => false,
+        };
+        if unchanged && self.shard_indexes.len() == indexes_before {
             let part = self.part_since(before, &node.path);
             cache.put(&id, &node.path, ReadMode::Local, &node.path, &part);
         }
@@ -537,12 +544,9 @@ impl Scanner<'_> {
         self.tensor_names.extend(hit.tensor_names);
     }
 
-    fn scan_open_file(&mut self, node: Node, file: File) {
-        let hash_file = if self.opts.hash {
-            file.try_clone().ok()
-        } else {
-            None
-        };
+    /// An open file, hashed while it is scanned when `hash` is set.
+    fn scan_open_file(&mut self, node: Node, file: File, hash: bool) {
+        let hash_file = if hash { file.try_clone().ok() } else { None };
         let src: Arc<dyn ReadAt> = match FileSource::new(file) {
             Ok(s) => Arc::new(s),
             Err(e) => {
@@ -1005,6 +1009,26 @@ impl Scanner<'_> {
 
 /// SHA-256 of the whole file from its first byte, whatever its cursor (a spooled stream's
 /// cursor sits at its end).
+/// What changes when a file's bytes do: its length, its modification time and its inode
+/// change time (which no user can set back).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct FileVersion {
+    len: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl FileVersion {
+    fn of(m: &std::fs::Metadata) -> FileVersion {
+        use std::os::unix::fs::MetadataExt;
+        FileVersion {
+            len: m.len(),
+            modified: (m.mtime(), m.mtime_nsec()),
+            changed: (m.ctime(), m.ctime_nsec()),
+        }
+    }
+}
+
 fn hash_whole_file(f: File) -> io::Result<[u8; 32]> {
     use std::os::unix::fs::FileExt;
     let mut h = Sha256::new();
