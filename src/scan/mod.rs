@@ -1051,6 +1051,31 @@ mod tests {
     use crate::report::Severity;
 
     #[test]
+    fn a_rewrite_changes_the_file_version_even_with_its_old_mtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.pkl");
+        std::fs::write(&path, b"benign").unwrap();
+        let file = File::open(&path).unwrap();
+        let before = FileVersion::of(&file.metadata().unwrap());
+        assert!(before == FileVersion::of(&file.metadata().unwrap()));
+        // Same length, modification time set back: the inode change time still moves.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&path, b"payload").unwrap();
+        std::fs::write(&path, b"benigm").unwrap();
+        let old_mtime = std::time::UNIX_EPOCH
+            + std::time::Duration::new(before.modified.0 as u64, before.modified.1 as u32);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(old_mtime)
+            .unwrap();
+        let after = FileVersion::of(&file.metadata().unwrap());
+        assert_eq!((after.len, after.modified), (before.len, before.modified));
+        assert!(before != after, "ctime moved");
+    }
+
+    #[test]
     fn a_panic_keeps_what_the_file_had_shown() {
         let opts = ScanOptions {
             cache: None,
